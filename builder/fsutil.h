@@ -1,0 +1,36 @@
+/* File-system helpers for the builder: full reads and writes, bounded reads, directory
+ * creation and removal relative to directory fds, and resolution of untrusted paths beneath a
+ * root directory (openat2 RESOLVE_IN_ROOT). */
+#ifndef KILN_FSUTIL_H
+#define KILN_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "kiln/error.h"
+
+int write_all(int fd, const void *p, size_t n);
+/* Reads up to max bytes from fd; more is a KILN_ELIMIT error. *out is NUL-terminated. */
+int read_fd_limited(int fd, size_t max, char **out, size_t *len, kiln_error_t **err);
+/* Reads a whole file (path relative to dirfd, or absolute) of at most max bytes. */
+int read_file_limited(int dirfd, const char *path, size_t max, char **out, size_t *len,
+                      kiln_error_t **err);
+/* Fills n bytes of s with random [a-z0-9]. */
+void random_name(char *s, size_t n);
+/* mkdir -p of path relative to dirfd (which may be AT_FDCWD). */
+int mkdir_p_at(int dirfd, const char *path, mode_t mode, kiln_error_t **err);
+/* rm -rf of name in dirfd; does not follow symlinks; missing is fine. */
+int rm_rf_at(int dirfd, const char *name, kiln_error_t **err);
+/* Opens path beneath rootfd: symlinks and ".." resolve inside the root, magic links refused.
+ * flags as for openat (O_CLOEXEC is added). Returns the fd or -1 with errno set. */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Copies all bytes of in to out. */
+int copy_fd(int in, int out, kiln_error_t **err);
+/* Writes a file atomically: temp file in the same directory, fsync, rename. */
+int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
+                      kiln_error_t **err);
+
+#endif

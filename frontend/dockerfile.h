@@ -1,0 +1,131 @@
+/* The Dockerfile AST: what the frontend hands to the builder.
+ *
+ * The frontend is pure: it reads bytes and returns this structure (or an error naming
+ * "Dockerfile:LINE"). Strings are raw as written (quotes and variables unexpanded) unless a
+ * field says otherwise; the builder expands them with shell_expand_*() in frontend/shell.h
+ * at dispatch time, when the environment of the step is known.
+ *
+ * Ownership: everything is owned by the struct df_file and freed by df_file_free().
+ */
+#ifndef KILN_FRONTEND_DOCKERFILE_H
+#define KILN_FRONTEND_DOCKERFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kiln/error.h"
+
+/* Limits on untrusted input (BuildKit's where it has one). */
+#define DF_MAX_FILE_SIZE   (4u * 1024 * 1024) /* bytes of a Dockerfile */
+#define DF_MAX_LINE        (64u * 1024)       /* bytes of one logical line */
+#define DF_MAX_INSTRS      10000u             /* instructions in a file */
+#define DF_MAX_HEREDOC     (1u * 1024 * 1024) /* bytes of one heredoc body */
+#define DF_MAX_EXPANSION   (1u * 1024 * 1024) /* bytes of one expanded word */
+
+enum df_cmd {
+    DF_ADD,
+    DF_ARG,
+    DF_CMD,
+    DF_COPY,
+    DF_ENTRYPOINT,
+    DF_ENV,
+    DF_EXPOSE,
+    DF_FROM,
+    DF_HEALTHCHECK,
+    DF_LABEL,
+    DF_MAINTAINER,
+    DF_ONBUILD,
+    DF_RUN,
+    DF_SHELL,
+    DF_STOPSIGNAL,
+    DF_USER,
+    DF_VOLUME,
+    DF_WORKDIR,
+    DF_CMD_COUNT
+};
+
+/* "--name=value" before the arguments; value is NULL for a bare "--name". */
+struct df_flag {
+    char *name; /* without the leading "--" */
+    char *value;
+};
+
+struct df_heredoc {
+    char *name;    /* the delimiter word, unquoted */
+    char *content; /* the body, lines joined with '\n', ending in '\n' (tabs stripped for <<-) */
+    bool expand;   /* false when the delimiter was quoted: no variable expansion */
+    bool chomp;    /* <<- */
+};
+
+/*
+ * One instruction. The meaning of args depends on cmd:
+ *   FROM          args = [image] or [image, "AS", name]            (raw)
+ *   ENV, LABEL    args = [key1, value1, key2, value2, ...]         (raw words; "k v" legacy form
+ *                                                                   gives one pair)
+ *   ARG           args = ["NAME" | "NAME=default", ...]            (raw)
+ *   RUN, CMD, ENTRYPOINT, SHELL
+ *                 json: args = the array elements (decoded)
+ *                 else: args = [the command line after the flags]  (raw, one string)
+ *   COPY, ADD     json: decoded elements; else whitespace-separated raw words. Last = dest.
+ *   EXPOSE        args = words (raw)
+ *   VOLUME        json: decoded elements; else words (raw)
+ *   WORKDIR, USER, STOPSIGNAL, MAINTAINER
+ *                 args = [the rest of the line] (raw, one string)
+ *   HEALTHCHECK   args = ["NONE"] or ["CMD", ...as for CMD...]   (json says which form)
+ *   ONBUILD       args = [the trigger expression as written], sub = its parsed instruction
+ */
+struct df_instr {
+    enum df_cmd cmd;
+    int line;         /* 1-based first line */
+    int end_line;     /* 1-based last line (heredoc bodies included) */
+    char *keyword;    /* as written, e.g. "copy" (for casing checks) */
+    char *original;   /* the instruction text as written, continuations joined */
+    struct df_flag *flags;
+    size_t nflags;
+    char **args;
+    size_t nargs;
+    bool json;
+    struct df_heredoc *heredocs;
+    size_t nheredocs;
+    struct df_instr *sub; /* ONBUILD only */
+};
+
+struct df_stage {
+    int index;
+    char *name;        /* lowercased "AS" name, or NULL */
+    char *base;        /* raw image reference as written (expanded by the builder) */
+    char *platform;    /* raw --platform value, or NULL */
+    struct df_instr *from;   /* points into instrs storage of the file (not freed separately) */
+    struct df_instr **instrs; /* instructions after FROM, in order */
+    size_t ninstrs;
+};
+
+struct df_file {
+    char escape;       /* '\\' or '`' */
+    char *syntax;      /* "# syntax=" directive or NULL */
+    char *check;       /* "# check=" directive or NULL */
+    struct df_instr *instrs; /* every instruction in order (storage) */
+    size_t ninstrs;
+    struct df_instr **meta_args; /* ARGs before the first FROM */
+    size_t nmeta_args;
+    struct df_stage *stages;
+    size_t nstages;
+};
+
+/* Parses a Dockerfile. name is what error messages call the file (usually "Dockerfile").
+ * Errors: KILN_EINPUT "Dockerfile:LINE: ..." for a syntax error, KILN_ELIMIT over a limit. */
+int df_parse(const char *name, const char *data, size_t len, struct df_file **out,
+             kiln_error_t **err);
+void df_file_free(struct df_file *f);
+static inline void cleanup_df_filep(struct df_file **f)
+{
+    df_file_free(*f);
+}
+#define cleanup_df_file __attribute__((cleanup(cleanup_df_filep)))
+
+/* "FROM" etc. for a command. */
+const char *df_cmd_name(enum df_cmd cmd);
+/* The value of flag `name` (last one wins), or NULL; *present tells a bare flag apart. */
+const char *df_instr_flag(const struct df_instr *in, const char *name, bool *present);
+
+#endif

@@ -1,0 +1,131 @@
+/* kiln — the public API: build options in, an image result out.
+ *
+ * The CLI (builder/cli/) fills struct kiln_build_opts from argv and calls kiln_build(). The
+ * library never prints: progress and warnings go through struct kiln_progress.
+ */
+#ifndef KILN_KILN_H
+#define KILN_KILN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln/error.h"
+
+#define KILN_DIGEST_MAX 72
+
+struct kiln_kv {
+    char *key;
+    char *value; /* NULL: "K" alone (e.g. a build arg taken from the environment when set) */
+};
+
+enum kiln_context_type {
+    KILN_CONTEXT_DIR,        /* NAME=DIR */
+    KILN_CONTEXT_OCI_LAYOUT, /* NAME=oci-layout://DIR[:TAG|@sha256:...] */
+};
+
+struct kiln_named_context {
+    char *name;
+    enum kiln_context_type type;
+    char *path;
+    char *ref; /* OCI layout: tag or "sha256:..." digest, or NULL */
+};
+
+enum kiln_output_type {
+    KILN_OUTPUT_NONE,     /* build only: the result stays in the store */
+    KILN_OUTPUT_OCI,      /* an OCI layout directory or archive */
+    KILN_OUTPUT_REGISTRY, /* push to a registry */
+};
+
+enum kiln_compression {
+    KILN_COMPRESSION_GZIP,
+    KILN_COMPRESSION_UNCOMPRESSED,
+    KILN_COMPRESSION_ZSTD,
+};
+
+struct kiln_output {
+    enum kiln_output_type type;
+    char *dest;        /* OCI: the layout directory or archive path */
+    bool tar;          /* OCI: write an OCI archive (tar) instead of a directory */
+    char *name;        /* registry: REG/REPO:TAG */
+    enum kiln_compression compression;
+    int compression_level; /* -1: default */
+};
+
+enum kiln_progress_mode {
+    KILN_PROGRESS_AUTO,
+    KILN_PROGRESS_PLAIN,
+    KILN_PROGRESS_TTY,
+    KILN_PROGRESS_QUIET,
+    KILN_PROGRESS_JSON,
+};
+
+enum kiln_log_level {
+    KILN_LOG_INFO,
+    KILN_LOG_WARN,
+};
+
+/* Callbacks for progress; any may be NULL. Step ids are 1-based, in dispatch order. */
+struct kiln_progress {
+    void *ctx;
+    void (*step_start)(void *ctx, int id, const char *title);
+    void (*step_output)(void *ctx, int id, const char *data, size_t len);
+    void (*step_done)(void *ctx, int id, bool cached, double seconds, const kiln_error_t *err);
+    void (*log)(void *ctx, enum kiln_log_level level, const char *msg);
+};
+
+struct kiln_secret_opt {
+    char *id;
+    char *src; /* file path, or NULL */
+    char *env; /* environment variable, or NULL */
+};
+
+struct kiln_build_opts {
+    const char *context;     /* the context directory; NULL when the Dockerfile comes from stdin */
+    const char *dockerfile;  /* path; NULL: CONTEXT/Dockerfile; "-" : stdin */
+    char **tags;
+    size_t ntags;
+    struct kiln_kv *build_args;
+    size_t nbuild_args;
+    struct kiln_named_context *contexts;
+    size_t ncontexts;
+    const char *target;
+    struct kiln_output output;
+    const char *root;        /* the store; NULL: store_default_root() */
+    int64_t source_date_epoch;
+    struct kiln_kv *labels;
+    size_t nlabels;
+    struct kiln_kv *annotations;
+    size_t nannotations;
+    const char *platform;    /* NULL: the host's */
+    struct kiln_secret_opt *secrets;
+    size_t nsecrets;
+    bool no_cache;
+    char **no_cache_filter;
+    size_t nno_cache_filter;
+    bool sbom;
+    bool provenance;
+    const char *sbom_out;
+    bool network_host;       /* --network host */
+    bool allow_network_host; /* --allow network.host */
+    bool allow_root_user;
+    bool strict;
+    uint64_t memory;         /* 0: no limit */
+    uint64_t pids_limit;
+    uint64_t cpus_milli;
+    uint64_t step_timeout;   /* seconds */
+    struct kiln_progress progress;
+};
+
+struct kiln_build_result {
+    char manifest_digest[KILN_DIGEST_MAX]; /* the image manifest */
+    char index_digest[KILN_DIGEST_MAX];    /* the index written to the output, or "" */
+    size_t nlayers;
+};
+
+int kiln_build(const struct kiln_build_opts *opts, struct kiln_build_result *res,
+               kiln_error_t **err);
+
+const char *kiln_version(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* A read-only view of an image's root filesystem through its unpacked layers, without
+ * mounting anything: lookups walk the layer directories from the top down and apply
+ * whiteouts and opaque directories as the OCI image spec says.
+ *
+ * Layer directories are snapshots in overlay format (builder/snapshot/unpack.h): a deleted
+ * path is a character device 0:0, an opaque directory carries the xattr
+ * "trusted.overlay.opaque" or "user.overlay.opaque" = "y". A plain directory (no whiteouts) is a
+ * valid one-layer view, e.g. a debootstrap tree for tests.
+ *
+ * Paths are absolute or relative to the image root; symlinks (absolute or relative) resolve
+ * inside the root, never outside it, with at most VIEW_MAX_SYMLINKS hops. Functions return -1
+ * with errno set (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EIO) and never raise a kiln_error, so
+ * callers (catalogers, COPY, the user resolver) decide what a missing file means.
+ */
+#ifndef KILN_SNAPSHOT_VIEW_H
+#define KILN_SNAPSHOT_VIEW_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "kiln/error.h"
+
+#define VIEW_MAX_SYMLINKS 40
+#define VIEW_MAX_PATH     4096
+
+struct view;
+
+/* dirs: layer directories, bottom first. The view keeps its own fds. */
+int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err);
+void view_free(struct view *v);
+static inline void cleanup_viewp(struct view **v)
+{
+    view_free(*v);
+}
+#define cleanup_view __attribute__((cleanup(cleanup_viewp)))
+
+/* Resolves every symlink of path inside the root; the last component need not exist (it is
+ * resolved when it exists). *out is a clean absolute path. */
+int view_realpath(struct view *v, const char *path, char **out);
+/* stat of the entry itself (final symlink not followed). */
+int view_lstat(struct view *v, const char *path, struct stat *st);
+/* stat following a final symlink. */
+int view_stat(struct view *v, const char *path, struct stat *st);
+int view_readlink(struct view *v, const char *path, char **target);
+/* Opens a regular file for reading (following symlinks inside the root). Returns an fd. */
+int view_open(struct view *v, const char *path);
+/* Names in a directory, merged over layers, whiteouts applied, sorted (no "." or ".."). */
+int view_list(struct view *v, const char *dir, char ***names, size_t *n);
+
+#endif

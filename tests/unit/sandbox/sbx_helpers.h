@@ -79,7 +79,7 @@ static void sbx_collect(void *ctx, const char *data, size_t len)
 
 /* Runs "sh -c script" in the busybox rootfs (plain directory) and returns the exit status, or
  * -1 when sandbox_run failed (*errp set). */
-static int sbx_sh(struct sbx_env *e, struct sandbox_spec *base, const char *script,
+__attribute__((unused)) static int sbx_sh(struct sbx_env *e, struct sandbox_spec *base, const char *script,
                   struct sbx_out *out, kiln_error_t **errp)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};

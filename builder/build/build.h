@@ -101,6 +101,9 @@ dispatch_fn dispatch_lookup(enum df_cmd cmd);
 /* copy.c */
 int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr *in,
                   kiln_error_t **err);
+/* Resolves a destination path in the image: symlinks of the existing part resolve inside the
+ * root, missing components are kept as they are (they will be created). -1 with errno. */
+int dest_resolve(struct view *v, const char *path, char **out);
 /* run.c */
 int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
                  kiln_error_t **err);

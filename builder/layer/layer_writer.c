@@ -248,10 +248,8 @@ void layer_writer_free(struct layer_writer *w)
 {
     if (!w)
         return;
-    if (w->a) {
-        archive_write_fail(w->a); /* no trailer into a blob that is being discarded */
-        archive_write_free(w->a);
-    }
+    if (w->a)
+        archive_write_free(w->a); /* may write a trailer into the blob that is discarded below */
     if (w->z_ready)
         deflateEnd(&w->z);
     sha256_release(&w->tar_hash);

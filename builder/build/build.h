@@ -139,6 +139,11 @@ int context_import_layout(struct build *b, struct build_context *c,
 int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
                   uint32_t *gid, kiln_error_t **err);
 
+/* policy.c */
+#define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
+/* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
+int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
+
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err);

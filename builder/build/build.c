@@ -144,6 +144,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     if (!target || stage_build(b, target, err) < 0)
         return -1;
     warn_unused_args(b);
+    if (policy_check_user(b, target, err) < 0)
+        return -1;
     return export_image(b, target, res, err);
 }
 

@@ -101,6 +101,9 @@ dispatch_fn dispatch_lookup(enum df_cmd cmd);
 /* copy.c */
 int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr *in,
                   kiln_error_t **err);
+/* Resolves a destination path in the image: symlinks of the existing part resolve inside the
+ * root, missing components are kept as they are (they will be created). -1 with errno. */
+int dest_resolve(struct view *v, const char *path, char **out);
 /* run.c */
 int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
                  kiln_error_t **err);
@@ -135,6 +138,11 @@ int context_import_layout(struct build *b, struct build_context *c,
  * is a KILN_EINPUT error. */
 int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
                   uint32_t *gid, kiln_error_t **err);
+
+/* policy.c */
+#define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
+/* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
+int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
 
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,

@@ -178,6 +178,23 @@ static char *dest_path(struct copy_job *j, const char *raw, bool *dir)
     return path_clean(joined);
 }
 
+int dest_resolve(struct view *v, const char *path, char **out)
+{
+    if (view_realpath(v, path, out) == 0)
+        return 0;
+    if (errno != ENOENT || !strcmp(path, "/"))
+        return -1;
+    cleanup_free char *parent = xstrdup(path);
+    char *slash = strrchr(parent, '/');
+    const char *base = path + (slash - parent) + 1;
+    *slash = '\0';
+    cleanup_free char *rp = NULL;
+    if (dest_resolve(v, *parent ? parent : "/", &rp) < 0)
+        return -1;
+    *out = path_join(rp, base);
+    return 0;
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -239,7 +256,7 @@ static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **e
                          j->is_add ? "ADD" : "COPY");
     struct stat st;
     cleanup_free char *real = NULL;
-    if (view_realpath(j->dest, dest, &real) < 0)
+    if (dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
     if (m.n > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;

@@ -26,7 +26,8 @@ struct copy_job {
 };
 
 /* Writes a parent chain of target (an absolute canonical path): every directory missing in
- * the image and not yet in the layer, as 0755 owned by the --chown owner. */
+ * the image and not yet in the layer, as 0755 owned by the --chown owner (BuildKit's mkdir).
+ * --chmod applies to the copied entries only. */
 int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err);
 /* Copies the source path (canonical in j->src, with its stat) to the image path target. */
 int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const char *target,

@@ -33,8 +33,7 @@ int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err)
         *s = '\0';
         struct stat st;
         if (!strset_has(&j->emitted, p) && view_stat(j->dest, p, &st) < 0 &&
-            add_dir(j, p, j->chmod ? j->mode : 0755, j->chown ? j->uid : 0,
-                    j->chown ? j->gid : 0, err) < 0)
+            add_dir(j, p, 0755, j->chown ? j->uid : 0, j->chown ? j->gid : 0, err) < 0)
             return -1;
         *s = '/';
     }
@@ -130,8 +129,7 @@ int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const 
         return copy_file(j, src, st, target, err);
     struct stat dst;
     if (strcmp(target, "/") != 0 && view_stat(j->dest, target, &dst) < 0 &&
-        add_dir(j, target, j->chmod ? j->mode : 0755, j->chown ? j->uid : 0,
-                j->chown ? j->gid : 0, err) < 0)
+        add_dir(j, target, 0755, j->chown ? j->uid : 0, j->chown ? j->gid : 0, err) < 0)
         return -1;
     return copy_dir(j, src, target, 0, err);
 }

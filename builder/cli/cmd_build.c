@@ -289,6 +289,14 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
     return 0;
 }
 
+static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.allow_root_user = true;
+    return 0;
+}
+
 /* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
 static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
 {
@@ -335,7 +343,7 @@ static const struct opt_def {
     {"provenance", 0, false, opt_unsupported, NULL, "Attach SLSA provenance"},
     {"no-provenance", 0, false, opt_unsupported, NULL, "Do not attach provenance"},
     {"strict", 0, false, opt_unsupported, NULL, "Lint warnings become errors"},
-    {"allow-root-user", 0, false, opt_unsupported, NULL,
+    {"allow-root-user", 0, false, opt_allow_root, NULL,
      "Operator override: allow a final USER that is root"},
 };
 

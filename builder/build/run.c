@@ -229,6 +229,30 @@ static size_t user_groups(struct view *v, const char *name, uint32_t gid, uint32
     return n;
 }
 
+/* The home directory of uid in the image's /etc/passwd ("/" when it has none), which runc gives
+ * a step whose environment has no HOME. Newly allocated. */
+static char *user_home(struct view *v, uint32_t uid)
+{
+    cleanup_close int fd = view_open(v, "/etc/passwd");
+    cleanup_free char *data = NULL;
+    kiln_error_t *e = NULL;
+    if (fd < 0 || read_fd_limited(fd, 4u << 20, &data, NULL, &e) < 0) {
+        kiln_error_free(e);
+        return xstrdup("/");
+    }
+    char *save = NULL;
+    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *f[7] = {l};
+        int k = 1;
+        for (; k < 7 && (f[k] = strchr(f[k - 1], ':')); k++)
+            *f[k]++ = '\0';
+        uint64_t id;
+        if (k >= 6 && parse_u64(f[2], UINT32_MAX, &id) == 0 && id == uid && f[5][0] == '/')
+            return xstrdup(f[5]);
+    }
+    return xstrdup("/");
+}
+
 /* ---- the step ---- */
 
 struct run_step {
@@ -274,6 +298,11 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
         return instr_err(b, in, err, KILN_EINPUT, "empty command");
     s->args = visible_args(st, &s->nargs);
     s->env = run_env(st, s->args, s->nargs, &s->nenv);
+    struct view *v;
+    if (!env_has(s->env, s->nenv, "HOME") && stage_view(b, st, &v, err) == 0) {
+        cleanup_free char *home = user_home(v, s->uid);
+        strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
+    }
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
     return 0;
 }

@@ -298,7 +298,7 @@ static int make_whiteout(int pfd, const char *name)
         return 0; /* other aufs meta files (.wh..wh..plnk): nothing to apply */
     const char *target = name + 4;
     if (!*target || !strcmp(target, ".") || !strcmp(target, ".."))
-        return errno = EINVAL, -1;
+        return errno = EPERM, -1; /* a hostile whiteout */
     if (clear_target(pfd, target, false) < 0)
         return -1;
     return mknodat(pfd, target, S_IFCHR | 0, makedev(0, 0));

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "build.h"
+#include "cache/stepcache.h"
 #include "snapshot/unpack.h"
 #include "util.h"
 
@@ -91,6 +92,11 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
     strv_push(&b->new_layers, &b->nnew_layers, xstrdup(digest));
+    struct cache_key k;
+    cache_key_begin(&k, "chain");
+    cache_key_add(&k, st->chain);
+    cache_key_add(&k, diff_id);
+    cache_key_end(&k, st->chain);
     view_free(st->view);
     st->view = NULL;
     return 0;
@@ -109,7 +115,33 @@ static void step_begin(struct build *b, struct build_stage *st, size_t i, const 
 static void step_end(struct build *b, double start, const kiln_error_t *err)
 {
     if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, b->step, false, now_seconds() - start, err);
+        b->o->progress.step_done(b->o->progress.ctx, b->step, b->step_cached && !err,
+                                 now_seconds() - start, err);
+    b->step_cached = false;
+}
+
+bool build_cache_enabled(struct build *b, struct build_stage *st)
+{
+    if (b->o->no_cache)
+        return false;
+    for (size_t i = 0; i < b->o->nno_cache_filter; i++)
+        if (st->df->name && !strcasecmp(b->o->no_cache_filter[i], st->df->name))
+            return false;
+    return true;
+}
+
+/* The first link of a stage's cache chain: what the stage starts from, and everything that
+ * shapes every layer (the epoch in file times, the compression). */
+static void chain_start(struct build *b, struct build_stage *st)
+{
+    struct cache_key k;
+    cache_key_begin(&k, "base");
+    cache_key_add(&k, *st->base_digest ? st->base_digest : "scratch");
+    cache_key_addu(&k, (uint64_t)b->epoch);
+    cache_key_addu(&k, (uint64_t)(int64_t)b->o->output.compression_level);
+    for (size_t i = 0; i < st->img->nlayers; i++)
+        cache_key_add(&k, st->img->layers[i].diff_id);
+    cache_key_end(&k, st->chain);
 }
 
 static int from_context(struct build *b, struct build_stage *st, struct build_context *c,
@@ -136,6 +168,7 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
         return -1;
     st->img = image_clone(dep->img);
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
+    memcpy(st->chain, dep->chain, sizeof(st->chain));
     st->base_ref = dep->base_ref ? xstrdup(dep->base_ref) : NULL;
     /* the snapshots of the parent stage are valid for this one too */
     st->snapshots = xcalloc(dep->nsnapshots + 1, sizeof(char *));
@@ -234,6 +267,8 @@ int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
+    else if (!*st->chain)
+        chain_start(b, st);
     step_end(b, t0, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
     if (rc == 0)

@@ -69,7 +69,7 @@ static int parse_record(const char *data, size_t len, struct step_record *r)
     return rc;
 }
 
-int stepcache_lookup(struct store *s, const char *key, struct step_record *out)
+int stepcache_read(struct store *s, const char *key, struct step_record *out)
 {
     cleanup_free char *path = record_path(key);
     cleanup_free char *data = NULL;
@@ -77,9 +77,15 @@ int stepcache_lookup(struct store *s, const char *key, struct step_record *out)
     kiln_error_t *err = NULL;
     if (read_file_limited(s->rootfd, path, STEPCACHE_MAX_RECORD, &data, &len, &err) < 0) {
         kiln_error_free(err);
-        return 0;
+        return -1;
     }
-    if (parse_record(data, len, out) < 0)
+    return parse_record(data, len, out);
+}
+
+int stepcache_lookup(struct store *s, const char *key, struct step_record *out)
+{
+    cleanup_free char *path = record_path(key);
+    if (stepcache_read(s, key, out) < 0)
         return 0;
     cleanup_close int fd = store_open_blob(s, out->digest, NULL);
     struct stat st;

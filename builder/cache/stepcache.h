@@ -28,6 +28,8 @@ struct step_record {
 
 /* 1 on a usable hit (*out filled; the record's mtime is refreshed for prune), 0 on a miss. */
 int stepcache_lookup(struct store *s, const char *key, struct step_record *out);
+/* Reads and parses a record without checking its blob. */
+int stepcache_read(struct store *s, const char *key, struct step_record *out);
 int stepcache_put(struct store *s, const char *key, const struct step_record *r,
                   kiln_error_t **err);
 

@@ -125,3 +125,44 @@ for r in "$ROOT"/cache/steps/*; do printf '{"digest":"sha256:00' >"$r"; done
 jbuild "$T/l7" "$T/ctx"
 case "$(steps "$T/l7")" in "|"*) ;; *) fail "a damaged record was used: $(steps "$T/l7")" ;; esac
 ok "damaged cache records are ignored"
+
+# prune: keeps what the cache uses, --keep-storage drops the oldest, --all empties the store
+jbuild "$T/p0" "$T/ctx"
+"$KILN" prune --root "$ROOT" >"$T/prune.out" || fail "prune"
+grep -q "^removed " "$T/prune.out" || fail "prune prints no summary"
+jbuild "$T/p1" "$T/ctx"
+case "$(steps "$T/p1")" in *"|") ;; *) fail "prune removed what the cache uses: $(steps "$T/p1")" ;; esac
+ok "prune keeps everything the cache records use"
+
+"$KILN" prune --root "$ROOT" --keep-storage 1m >/dev/null
+du_kb=$(du -sk "$ROOT/blobs" | cut -f1)
+[ "$du_kb" -le 1100 ] || fail "--keep-storage 1m left ${du_kb} KiB of blobs"
+jbuild "$T/p2" "$T/ctx"
+case "$(steps "$T/p2")" in *"COPY big /big"*"|"*) fail "the big layer should have been pruned: $(steps "$T/p2")" ;; esac
+"$KILN" prune --root "$ROOT" --all >/dev/null
+[ -z "$(find "$ROOT/blobs" "$ROOT/snapshots" "$ROOT/cache" -type f)" ] || fail "--all left files"
+jbuild "$T/p3" "$T/ctx"
+case "$(steps "$T/p3")" in "|"*) ;; *) fail "after --all something was cached: $(steps "$T/p3")" ;; esac
+ok "--keep-storage and --all"
+
+# prune while a build runs: it waits, and both succeed
+"$KILN" build --root "$ROOT" --progress quiet --no-cache --output "type=oci,dest=$T/pw,tar=false" "$T/kill" >/dev/null 2>"$T/pw.err" &
+bp=$!
+sleep 0.3
+"$KILN" prune --root "$ROOT" --all >/dev/null 2>"$T/prune.err" || fail "prune during a build"
+wait "$bp" || { cat "$T/pw.err"; fail "the build failed while prune ran"; }
+check_layout "$T/pw"
+ok "prune during a build waits for it; both succeed"
+
+expect_fail 2 "invalid value 'lots' for --keep-storage" "$KILN" prune --root "$ROOT" --keep-storage lots
+expect_fail 2 "store '$T/none'" "$KILN" prune --root "$T/none"
+ok "prune: bad flags and a missing store are clear errors"
+
+# --no-cache-filter: only the named stage runs again
+mkdir -p "$T/ms"
+echo a >"$T/ms/a"
+printf 'FROM scratch AS one\nCOPY a /a1\nFROM scratch AS two\nCOPY a /a2\nCOPY --from=one /a1 /a3\n' >"$T/ms/Dockerfile"
+jbuild "$T/m1" "$T/ms"
+jbuild "$T/m2" --no-cache-filter two "$T/ms"
+[ "$(steps "$T/m2")" = "COPY a /a1|COPY a /a2,COPY --from=one /a1 /a3" ] || fail "--no-cache-filter: $(steps "$T/m2")"
+ok "--no-cache-filter STAGE re-runs only that stage's steps"

@@ -102,20 +102,23 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
     return 0;
 }
 
-static void step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
+static int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
 {
     b->step++;
+    b->step_cached = false;
     if (!b->o->progress.step_start)
-        return;
+        return b->step;
     cleanup_free char *title = xasprintf("[%s %zu/%zu] %s", st->title, i + 1,
                                          st->df->ninstrs + 1, text);
     b->o->progress.step_start(b->o->progress.ctx, b->step, title);
+    return b->step;
 }
 
-static void step_end(struct build *b, double start, const kiln_error_t *err)
+/* id is the step's own: a dependency stage built meanwhile has taken later ids. */
+static void step_end(struct build *b, int id, double start, const kiln_error_t *err)
 {
     if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, b->step, b->step_cached && !err,
+        b->o->progress.step_done(b->o->progress.ctx, id, b->step_cached && !err,
                                  now_seconds() - start, err);
     b->step_cached = false;
 }
@@ -250,26 +253,60 @@ static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **e
 static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
 {
     const struct df_instr *in = st->df->instrs[i];
-    step_begin(b, st, i + 1, in->original);
+    int id = step_begin(b, st, i + 1, in->original);
     double t0 = now_seconds();
     dispatch_fn fn = dispatch_lookup(in->cmd);
     int rc = fn ? fn(b, st, in, err)
                 : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
-    step_end(b, t0, rc < 0 ? *err : NULL);
+    step_end(b, id, t0, rc < 0 ? *err : NULL);
     return rc;
+}
+
+/* A stage named by "from" in a flag value ("COPY --from=x", "RUN --mount=...,from=x"). */
+static struct build_stage *flag_stage(struct build *b, const struct df_flag *f)
+{
+    if (!f->value)
+        return NULL;
+    if (!strcmp(f->name, "from"))
+        return stage_find(b, f->value);
+    if (strcmp(f->name, "mount") != 0)
+        return NULL;
+    cleanup_free char *v = xstrdup(f->value);
+    char *save = NULL;
+    for (char *kv = strtok_r(v, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+        if (str_has_prefix(kv, "from="))
+            return stage_find(b, kv + 5);
+    return NULL;
+}
+
+/* Builds the stages this one copies or mounts from before its own steps, so that progress
+ * reads in order (a dependency named through a variable is still built when it is met). */
+static int build_dependencies(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    for (size_t i = 0; i < st->df->ninstrs; i++) {
+        const struct df_instr *in = st->df->instrs[i];
+        for (size_t k = 0; k < in->nflags; k++) {
+            struct build_stage *dep = flag_stage(b, &in->flags[k]);
+            if (dep && dep != st && dep->state == STAGE_PENDING && stage_build(b, dep, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
     st->state = STAGE_BUILDING;
-    step_begin(b, st, 0, st->df->from->original);
+    if (build_dependencies(b, st, err) < 0)
+        return -1;
+    int id = step_begin(b, st, 0, st->df->from->original);
     double t0 = now_seconds();
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
     else if (!*st->chain)
         chain_start(b, st);
-    step_end(b, t0, rc < 0 ? *err : NULL);
+    step_end(b, id, t0, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
     if (rc == 0)
         rc = run_onbuild(b, st, err);

@@ -166,3 +166,11 @@ jbuild "$T/m1" "$T/ms"
 jbuild "$T/m2" --no-cache-filter two "$T/ms"
 [ "$(steps "$T/m2")" = "COPY a /a1|COPY a /a2,COPY --from=one /a1 /a3" ] || fail "--no-cache-filter: $(steps "$T/m2")"
 ok "--no-cache-filter STAGE re-runs only that stage's steps"
+
+# rebuilding into an existing output reuses its unchanged blobs, never a changed one
+jbuild "$T/o1" --output "type=oci,dest=$T/reuse,tar=false" "$T/ctx"
+big=$(find "$T/reuse/blobs/sha256" -size +1M | head -1)
+printf 'X' | dd of="$big" bs=1 seek=10 conv=notrunc 2>/dev/null
+jbuild "$T/o2" --output "type=oci,dest=$T/reuse,tar=false" "$T/ctx"
+check_layout "$T/reuse"
+ok "a blob changed in the previous output is written again, not reused"

@@ -71,7 +71,7 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     json_t *names = NULL;
     if (name_annotations(b, &names, err) < 0)
         return -1;
-    rc = layout_write(b->store, out->dest, out->tar, &manifest, names, b->epoch, err);
+    rc = layout_write(b->store, out->dest, out->tar, &manifest, names, b->epoch, b->hashes, err);
     json_decref(names);
     return rc;
 }

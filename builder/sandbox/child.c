@@ -103,10 +103,9 @@ static void open_host(struct sbx_child *c, struct host_fds *h)
 
 static void become_root(struct sbx_child *c)
 {
-    struct chan_msg *m = xmalloc(sizeof(*m));
-    if (chan_recv(c->sock, m) <= 0 || m->kind != CHAN_GO)
+    struct chan_msg m; /* on the stack: no allocation in the child (kiln may have threads) */
+    if (chan_recv(c->sock, &m) <= 0 || m.kind != CHAN_GO)
         _exit(1); /* the parent gave up */
-    free(m);
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
         FAIL(c, "become root in the user namespace");
     if (c->spec->idmap->mode != IDMAP_SINGLE && setgroups(0, NULL) < 0)

@@ -64,8 +64,9 @@ int idmap_write(const struct idmap *m, pid_t pid, kiln_error_t **err);
 typedef int (*idmap_fn)(void *arg, const struct idshift *shift, void *result,
                         kiln_error_t **err);
 
-/* Runs fn as container root: in this process with a shift (IDMAP_ROOT), or in a child that
- * enters a user namespace with the map (no shift). Errors of fn come back unchanged. */
+/* Runs fn as container root: in this process with a shift (IDMAP_ROOT), or in a forked child
+ * that enters a user namespace with the map (no shift). Errors of fn come back unchanged. The
+ * child allocates: call it while kiln has a single thread (as the build driver does). */
 int idmap_run(const struct idmap *m, idmap_fn fn, void *arg, void *result, size_t result_size,
               kiln_error_t **err);
 

@@ -103,6 +103,19 @@ static void warn_unused_args(struct build *b)
                   buf_str(&list));
 }
 
+/* Every secret is read before anything runs: a missing one fails the build at once. */
+static int load_secrets(struct build *b, kiln_error_t **err)
+{
+    if (secrets_load(b->o->secrets, b->o->nsecrets, &b->secrets, err) < 0)
+        return -1;
+    for (size_t i = 0; i < b->secrets->n; i++)
+        if (leakscan_skipped(b->secrets->scan, i))
+            build_log(b, KILN_LOG_WARN,
+                      "secret '%s' is shorter than %d bytes: it is not scanned for leaks",
+                      b->secrets->v[i].id, LEAKSCAN_MIN_SECRET);
+    return 0;
+}
+
 static void build_release(struct build *b)
 {
     for (size_t i = 0; i < b->nstages; i++)
@@ -122,6 +135,7 @@ static void build_release(struct build *b)
     free(b->meta);
     free(b->arg_used);
     strv_free(b->new_layers);
+    secrets_free(b->secrets);
     if (b->hashes) {
         kiln_error_t *e = NULL;
         hashindex_save(b->hashes, &e); /* losing it costs a re-read next time, nothing else */
@@ -140,7 +154,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
 {
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root();
-    if (check_tags(o, err) < 0 || read_dockerfile(b, err) < 0 ||
+    if (check_tags(o, err) < 0 || load_secrets(b, err) < 0 || read_dockerfile(b, err) < 0 ||
         store_open(root, &b->store, err) < 0 || context_open(b, err) < 0)
         return -1;
     b->hashes = hashindex_open(b->store);

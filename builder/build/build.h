@@ -9,6 +9,7 @@
  * context.c   the main and named build contexts
  * users.c     user and group names through the image's /etc/passwd and /etc/group
  * export.c    the output (OCI layout directory or archive)
+ * secrets.c   --secret values, held in memory only, and their keyed hashes
  */
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
@@ -23,6 +24,7 @@
 #include "dockerignore.h"
 #include "kiln/kiln.h"
 #include "oci/image.h"
+#include "secrets.h"
 #include "snapshot/view.h"
 #include "store/store.h"
 
@@ -83,6 +85,7 @@ struct build {
     bool failed;          /* some stage failed: the others stop at their next step */
     char **new_layers;    /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
+    struct secrets *secrets; /* --secret values, loaded before anything else */
 };
 
 /* schedule.c: stages in dependency order, independent ones in parallel threads */

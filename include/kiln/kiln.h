@@ -74,6 +74,10 @@ struct kiln_progress {
     void (*log)(void *ctx, enum kiln_log_level level, const char *msg);
 };
 
+/* --secret: a value for RUN --mount=type=secret,id=ID. With neither src nor env, the value is
+ * the environment variable ID when it is set, else the file ID (BuildKit's rule). Every value
+ * is read when the build starts (a missing one fails it before any step runs) and is at most
+ * 500 KiB. */
 struct kiln_secret_opt {
     char *id;
     char *src; /* file path, or NULL */

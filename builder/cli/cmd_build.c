@@ -308,6 +308,60 @@ static int opt_no_cache_filter(struct build_cli *c, const char *v, kiln_error_t 
     return 0;
 }
 
+/* One key=value field of --secret into sec (*type: "file", "env" or NULL). */
+static int secret_field(struct kiln_secret_opt *sec, const char **type, const char *f,
+                        const char *v, kiln_error_t **err)
+{
+    const char *eq = strchr(f, '=');
+    if (!eq)
+        return bad(err, "--secret", v, "each field must be a key=value pair");
+    cleanup_free char *key = xstrndup(f, (size_t)(eq - f));
+    str_lower(key);
+    char **slot = !strcmp(key, "id") ? &sec->id
+                  : !strcmp(key, "src") || !strcmp(key, "source") ? &sec->src
+                  : !strcmp(key, "env") ? &sec->env : NULL;
+    if (!strcmp(key, "type")) {
+        if (strcmp(eq + 1, "file") != 0 && strcmp(eq + 1, "env") != 0)
+            return bad(err, "--secret", v, "type must be file or env");
+        *type = strcmp(eq + 1, "file") ? "env" : "file";
+        return 0;
+    }
+    if (!slot)
+        return kiln_err(err, KILN_EUSAGE, 0, "--secret: unexpected key '%s' in '%s'", key, f);
+    free(*slot);
+    *slot = xstrdup(eq + 1);
+    return 0;
+}
+
+/* BuildKit's forms: id=ID,src=PATH (source=), id=ID,env=VAR, type=file|env, or id=ID alone. */
+static int opt_secret(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    struct kiln_secret_opt sec = {0};
+    const char *type = NULL;
+    cleanup_free char *s = xstrdup(v);
+    char *save = NULL;
+    int rc = 0;
+    for (char *f = strtok_r(s, ",", &save); rc == 0 && f; f = strtok_r(NULL, ",", &save))
+        rc = secret_field(&sec, &type, f, v, err);
+    if (rc == 0 && (!sec.id || !*sec.id))
+        rc = bad(err, "--secret", v, "id= is required");
+    if (rc == 0 && c->o.nsecrets >= CLI_MAX_REPEAT)
+        rc = kiln_err(err, KILN_EUSAGE, 0, "too many --secret flags");
+    if (rc == 0 && type && !strcmp(type, "env") && !sec.env) { /* type=env[,src=VAR] */
+        sec.env = sec.src ? sec.src : xstrdup(sec.id);
+        sec.src = NULL;
+    }
+    if (rc == 0 && type && !strcmp(type, "file") && !sec.src && !sec.env)
+        sec.src = xstrdup(sec.id);
+    if (rc < 0) {
+        free(sec.id), free(sec.src), free(sec.env);
+        return -1;
+    }
+    c->o.secrets = xrealloc(c->o.secrets, (c->o.nsecrets + 1) * sizeof(sec));
+    c->o.secrets[c->o.nsecrets++] = sec;
+    return 0;
+}
+
 /* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
 static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
 {
@@ -338,7 +392,8 @@ static const struct opt_def {
     {"annotation", 0, true, opt_annotation, "K=V", "Manifest annotation (repeatable)"},
     {"platform", 0, true, opt_platform, "P", "Target platform (linux/amd64 only)"},
     {"no-cache", 0, false, opt_no_cache, NULL, "Do not use the step cache"},
-    {"secret", 0, true, opt_unsupported, "id=ID,...", "Secret for RUN --mount=type=secret"},
+    {"secret", 0, true, opt_secret, "id=ID[,src=PATH|,env=VAR]",
+     "Secret for RUN --mount=type=secret (repeatable)"},
     {"network", 0, true, opt_network, "MODE", "Network for RUN steps (none or host)"},
     {"allow", 0, true, opt_allow, "ENT", "Allow an entitlement (network.host)"},
     {"memory", 0, true, opt_memory, "BYTES", "Memory limit for RUN steps"},
@@ -389,6 +444,9 @@ static void release(struct build_cli *c)
     for (size_t i = 0; i < o->ncontexts; i++)
         free(o->contexts[i].name), free(o->contexts[i].path), free(o->contexts[i].ref);
     free(o->contexts);
+    for (size_t i = 0; i < o->nsecrets; i++)
+        free(o->secrets[i].id), free(o->secrets[i].src), free(o->secrets[i].env);
+    free(o->secrets);
     free(o->output.dest);
     free(o->output.name);
 }

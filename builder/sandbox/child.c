@@ -22,6 +22,7 @@
 #include <grp.h>
 
 #include "chan.h"
+#include "fsutil.h"
 #include "sandbox_int.h"
 #include "util.h"
 
@@ -48,6 +49,8 @@ static const char *const readonly_paths[] = {
  * (bind sources must be mounts of its own namespace). */
 struct host_fds {
     int run, upper, work, dir, sys;
+    int data;     /* run_dir/data: where the DATA tmpfs goes */
+    int data_mnt; /* the root of that tmpfs once mounted, else -1 */
     int dev[DEV_N];
     int binds[SANDBOX_MAX_MOUNTS];
     int rootfs; /* the step's root mount, once mounted */
@@ -70,6 +73,9 @@ static void open_host(struct sbx_child *c, struct host_fds *h)
     const struct sandbox_spec *s = c->spec;
     if ((h->run = open_path(s->run_dir, O_DIRECTORY)) < 0)
         FAIL(c, "open '%s'", s->run_dir);
+    h->data_mnt = -1;
+    if ((h->data = openat(h->run, "data", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        FAIL(c, "open '%s/data'", s->run_dir);
     const struct sandbox_rootfs *r = &s->rootfs;
     h->upper = h->work = h->dir = -1;
     if (r->dir && (h->dir = open_path(r->dir, O_DIRECTORY)) < 0)
@@ -346,19 +352,67 @@ static void mount_etc(struct sbx_child *c, struct host_fds *h)
     }
 }
 
+/* The tmpfs for DATA mounts, sized for all of them: created detached (fsopen/fsmount, never
+ * visible anywhere else), then attached at run_dir/data in this namespace only, so that its
+ * files can be bind-mounted. */
+static void data_tmpfs(struct sbx_child *c, struct host_fds *h)
+{
+    const struct sandbox_spec *s = c->spec;
+    unsigned long long size = 4096, files = 4;
+    for (size_t i = 0; i < s->nmounts; i++)
+        if (s->mounts[i].type == SANDBOX_MOUNT_DATA)
+            size += (s->mounts[i].len + 4095) / 4096 * 4096, files++;
+    char sz[32], inodes[32];
+    snprintf(sz, sizeof(sz), "%llu", size);
+    snprintf(inodes, sizeof(inodes), "%llu", files);
+    prctl(PR_SET_DUMPABLE, 0); /* this process holds secrets: no ptrace, no /proc/N/mem */
+    cleanup_close int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", sz, 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        FAIL(c, "secret tmpfs");
+    h->data_mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (h->data_mnt < 0 || move_mount(h->data_mnt, "", h->data, "",
+                                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        FAIL(c, "mount the secret tmpfs");
+}
+
+/* Writes DATA mount i into the private tmpfs and binds the file read-only on t. */
+static void mount_data(struct sbx_child *c, struct host_fds *h, size_t i, int t)
+{
+    const struct sandbox_mount *m = &c->spec->mounts[i];
+    if (h->data_mnt < 0)
+        data_tmpfs(c, h);
+    char name[24];
+    snprintf(name, sizeof(name), "%zu", i);
+    cleanup_close int fd = openat(h->data_mnt, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || (m->len && write_all(fd, m->data, m->len) < 0) ||
+        fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode ? m->mode : 0400) < 0)
+        FAIL(c, "write '%s'", m->target);
+    cleanup_close int src = openat(h->data_mnt, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0 || bind_at(src, t, RO_ATTRS, false) < 0)
+        FAIL(c, "bind mount '%s'", m->target);
+}
+
 static void extra_mounts(struct sbx_child *c, struct host_fds *h)
 {
     const struct sandbox_spec *s = c->spec;
     for (size_t i = 0; i < s->nmounts; i++) {
         const struct sandbox_mount *m = &s->mounts[i];
         struct stat st;
-        bool dir = m->type == SANDBOX_MOUNT_TMPFS || (fstat(h->binds[i], &st) == 0 && S_ISDIR(st.st_mode));
+        bool dir = m->type == SANDBOX_MOUNT_TMPFS ||
+                   (m->type == SANDBOX_MOUNT_BIND && fstat(h->binds[i], &st) == 0 && S_ISDIR(st.st_mode));
         cleanup_close int t = ensure(c, h, m->target + strspn(m->target, "/"), dir);
         if (t < 0)
             FAIL(c, "mount point '%s'", m->target);
         uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
         attrs |= (m->flags & SANDBOX_MNT_RO) ? MOUNT_ATTR_RDONLY : 0;
         attrs |= (m->flags & SANDBOX_MNT_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0;
+        if (m->type == SANDBOX_MOUNT_DATA) {
+            mount_data(c, h, i, t);
+            continue;
+        }
         if (m->type == SANDBOX_MOUNT_BIND) {
             if (bind_at(h->binds[i], t, attrs, false) < 0)
                 FAIL(c, "bind mount '%s'", m->target);

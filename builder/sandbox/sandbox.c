@@ -69,6 +69,14 @@ static int check_spec(const struct sandbox_spec *s, kiln_error_t **err)
             (m->type == SANDBOX_MOUNT_BIND && (!m->source || m->source[0] != '/')))
             return kiln_err(err, KILN_EINPUT, 0, "mount: bad source or target '%s'",
                             m->target ? m->target : "");
+        if (m->type == SANDBOX_MOUNT_DATA && (m->len > SANDBOX_MAX_DATA || (m->len && !m->data)))
+            return kiln_err(err, KILN_ELIMIT, 0, "mount '%s': data over %u bytes", m->target,
+                            SANDBOX_MAX_DATA);
+        if ((m->type != SANDBOX_MOUNT_BIND) &&
+            (m->uid >= s->idmap->count || m->gid >= s->idmap->count))
+            return kiln_err(err, KILN_EINPUT, 0, "mount '%s': owner %u:%u is not mapped in the "
+                            "sandbox (%s)", m->target, m->uid, m->gid,
+                            s->idmap->warning[0] ? s->idmap->warning : "range too small");
     }
     uint32_t n = s->idmap->count;
     if (s->uid >= n || s->gid >= n)
@@ -93,6 +101,9 @@ static int write_etc(const struct sandbox_spec *s, kiln_error_t **err)
         kiln_error_free(e);
     if (mkdirat(dfd, "rootfs", 0755) < 0 && errno != EEXIST)
         return kiln_err_errno(err, KILN_ESANDBOX, "sandbox: mkdir '%s/rootfs'", s->run_dir);
+    /* the mount point of the step's private tmpfs for DATA mounts */
+    if (mkdirat(dfd, "data", 0700) < 0 && errno != EEXIST)
+        return kiln_err_errno(err, KILN_ESANDBOX, "sandbox: mkdir '%s/data'", s->run_dir);
     if (write_file_atomic(dfd, "hosts", hosts_text, strlen(hosts_text), 0644, err) < 0 ||
         write_file_atomic(dfd, "hostname", hn, strlen(hn), 0644, err) < 0 ||
         write_file_atomic(dfd, "resolv.conf", resolv ? resolv : "", rlen, 0644, err) < 0)

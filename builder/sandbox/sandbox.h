@@ -41,6 +41,7 @@
 #define SANDBOX_MAX_ARGS   65536 /* argv + envp entries */
 #define SANDBOX_MAX_STUBS  16
 #define SANDBOX_HOSTNAME_MAX 63
+#define SANDBOX_MAX_DATA   (512u * 1024) /* bytes of one DATA mount */
 
 enum sandbox_network {
     SANDBOX_NET_NONE, /* a new network namespace with only loopback, brought up */
@@ -50,6 +51,10 @@ enum sandbox_network {
 enum sandbox_mount_type {
     SANDBOX_MOUNT_BIND,  /* source: a host path (file or directory) */
     SANDBOX_MOUNT_TMPFS, /* a fresh tmpfs of size bytes (0: 64 MiB) */
+    SANDBOX_MOUNT_DATA,  /* a file holding data[0, len) (a secret): written to a tmpfs that exists
+                            only in the step's mount namespace (never on disk, unreachable once the
+                            old root is detached) and bind-mounted on the target; mode (0: 0400),
+                            uid and gid are the file's */
 };
 
 enum {
@@ -59,7 +64,7 @@ enum {
     SANDBOX_MNT_NOEXEC = 1u << 3,
 };
 
-/* An extra mount (secrets, caches, bind mounts of a later issue). The target is resolved inside
+/* An extra mount (secrets, caches, bind mounts). The target is resolved inside
  * the rootfs (symlinks stay inside it) and created when missing (a stub, removed from the diff);
  * bind mounts are never recursive. Every mount gets nosuid and nodev whatever flags says. */
 struct sandbox_mount {
@@ -68,8 +73,10 @@ struct sandbox_mount {
     const char *target; /* absolute path inside the container */
     unsigned flags;     /* SANDBOX_MNT_* */
     uint64_t size;      /* TMPFS: bytes */
-    mode_t mode;        /* TMPFS: mode of its root (0: 01777) */
-    uint32_t uid, gid;  /* TMPFS: owner of its root, container ids */
+    mode_t mode;        /* TMPFS: mode of its root (0: 01777); DATA: the file's (0: 0400) */
+    uint32_t uid, gid;  /* TMPFS: owner of its root, DATA: of the file; container ids */
+    const void *data;   /* DATA: the content (the caller's memory, copied by the step's child) */
+    size_t len;
 };
 
 /* The step's root filesystem: either an overlay (lowers + upper + work) or a plain directory. */

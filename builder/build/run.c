@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "build.h"
 #include "fsutil.h"
+#include "mounts.h"
 #include "sandbox/sandbox.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
@@ -16,11 +17,13 @@
 
 struct run_out {
     struct build *b;
+    struct leakscan_masker *mask; /* secrets become "****" before anything sees the output */
     char tail[RUN_TAIL_BYTES];
     size_t len; /* bytes in tail, the most recent last */
 };
 
-static void run_output(void *ctx, const char *data, size_t len)
+/* The masked output: to the progress callbacks, and its end kept for an error message. */
+static void masked_output(void *ctx, const char *data, size_t len)
 {
     struct run_out *o = ctx;
     build_output(o->b, data, len);
@@ -33,6 +36,12 @@ static void run_output(void *ctx, const char *data, size_t len)
     memmove(o->tail, o->tail + o->len - keep, keep);
     memcpy(o->tail + keep, data, len);
     o->len = keep + len;
+}
+
+static void run_output(void *ctx, const char *data, size_t len)
+{
+    struct run_out *o = ctx;
+    leakscan_masker_feed(o->mask, data, len);
 }
 
 /* The last lines of output, each prefixed for the error message. */
@@ -75,7 +84,7 @@ static int parse_flags(struct build *b, const struct df_instr *in, struct run_fl
             return instr_err(b, in, err, KILN_EPOLICY,
                              "--security=insecure is not allowed: kiln never runs privileged steps");
         else if (!strcmp(n, "mount"))
-            return instr_err(b, in, err, KILN_EUNSUPPORTED, "--mount is not supported yet");
+            continue; /* mounts.c */
         else
             return instr_err(b, in, err, KILN_EINPUT, "unknown flag --%s%s%s", n,
                              in->flags[i].value ? "=" : "", v);
@@ -262,12 +271,38 @@ struct run_step {
     uint32_t uid, gid, groups[RUN_MAX_GROUPS];
     size_t ngroups;
     char *history;
+    struct step_mounts mounts;
+    char **envp; /* env with the secrets' env= over it (borrowed strings) */
 };
 
 static void run_step_release(struct run_step *s)
 {
     strv_free(s->argv), strv_free(s->env), strv_free(s->args);
     free(s->history);
+    mounts_release(&s->mounts);
+    free(s->envp);
+}
+
+static bool env_overridden(const struct step_mounts *m, const char *entry)
+{
+    for (size_t i = 0; i < m->nenv; i++) {
+        size_t kl = strcspn(m->env[i], "=");
+        if (!strncmp(entry, m->env[i], kl) && entry[kl] == '=')
+            return true;
+    }
+    return false;
+}
+
+/* The step's environment: env= secrets win over an ENV or ARG of the same name. */
+static void secret_env(struct run_step *s)
+{
+    size_t n = 0;
+    s->envp = xcalloc(s->nenv + s->mounts.nenv + 1, sizeof(char *));
+    for (size_t i = 0; i < s->nenv; i++)
+        if (!env_overridden(&s->mounts, s->env[i]))
+            s->envp[n++] = s->env[i];
+    for (size_t i = 0; i < s->mounts.nenv; i++)
+        s->envp[n++] = s->mounts.env[i];
 }
 
 static int resolve_user(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -304,7 +339,7 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
         strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
     }
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
-    return 0;
+    return mounts_prepare(b, st, in, &s->mounts, err);
 }
 
 static const char *step_hostname(struct build *b, struct run_step *s)
@@ -322,7 +357,9 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
 {
     const char *wd = image_cfg_string(st->img, "WorkingDir");
     spec->argv = s->argv;
-    spec->envp = s->env;
+    spec->envp = s->envp;
+    spec->mounts = s->mounts.sbx;
+    spec->nmounts = s->mounts.nsbx;
     spec->cwd = wd && *wd == '/' ? wd : "/";
     spec->uid = s->uid, spec->gid = s->gid;
     spec->groups = s->groups, spec->ngroups = s->ngroups;
@@ -361,9 +398,12 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     step_rootfs_spec(rootfs, &spec);
     struct run_out *o = xcalloc(1, sizeof(*o));
     o->b = b;
+    o->mask = leakscan_masker_new(b->secrets->scan, masked_output, o);
     spec.output = run_output;
     spec.output_ctx = o;
     int rc = sandbox_run(&spec, res, err);
+    leakscan_masker_flush(o->mask);
+    leakscan_masker_free(o->mask);
     log_warnings(b, in, res->warnings);
     if (rc < 0)
         rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
@@ -395,6 +435,9 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     struct idmap map;
     if (prepare_step(b, st, in, &s, err) < 0 || idmap_for_store(b->store->root, &map, err) < 0)
         return -1;
+    if (mounts_attach(b, &s.mounts, &map, err) < 0)
+        return instr_wrap(b, in, err);
+    secret_env(&s);
     cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
     if (step_rootfs_prepare(b->store, &map, snapshotter_default(), st->snapshots,
                             st->img->nlayers, &rootfs, err) < 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cache/stepcache.h"
 #include "build.h"
 #include "fsutil.h"
 #include "sandbox/sandbox.h"
@@ -13,6 +14,7 @@
 #define RUN_TAIL_BYTES 4096 /* output kept for the error message of a failed step */
 #define RUN_TAIL_LINES 10
 #define RUN_MAX_GROUPS 32
+#define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
 
 struct run_out {
     struct build *b;
@@ -374,9 +376,9 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
 }
 
 static int add_layer(struct build *b, struct build_stage *st, struct run_step *s,
-                     const struct layer_result *r, kiln_error_t **err)
+                     const struct step_record *r, kiln_error_t **err)
 {
-    if (r->nentries == 0) { /* nothing changed: BuildKit records an empty layer */
+    if (!strcmp(r->media_type, RUN_EMPTY_LAYER)) { /* nothing changed: BuildKit records no layer */
         image_add_history(st->img, s->history, true, b->epoch);
         return 0;
     }
@@ -384,27 +386,92 @@ static int add_layer(struct build *b, struct build_stage *st, struct run_step *s
     return stage_add_layer(b, st, r->digest, r->diff_id, r->size, r->media_type, err);
 }
 
-int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
-                 kiln_error_t **err)
+/* The step cache key: the chain of layers below and everything that can change the result
+ * (command, environment, user, working directory, network, hostname); limits are left out. */
+static void run_key(struct build *b, struct build_stage *st, struct run_step *s,
+                    char key[DIGEST_STR_LEN + 1])
+{
+    struct sandbox_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    fill_spec(b, st, s, &spec);
+    struct cache_key k;
+    cache_key_begin(&k, "RUN");
+    cache_key_add(&k, st->chain);
+    cache_key_addu(&k, s->nargv);
+    for (size_t i = 0; i < s->nargv; i++)
+        cache_key_add(&k, s->argv[i]);
+    cache_key_addu(&k, s->nenv);
+    for (size_t i = 0; i < s->nenv; i++)
+        cache_key_add(&k, s->env[i]);
+    cache_key_addu(&k, s->uid), cache_key_addu(&k, s->gid), cache_key_addu(&k, s->ngroups);
+    for (size_t i = 0; i < s->ngroups; i++)
+        cache_key_addu(&k, s->groups[i]);
+    cache_key_add(&k, spec.cwd);
+    cache_key_add(&k, spec.hostname);
+    cache_key_addu(&k, (uint64_t)spec.network);
+    cache_key_end(&k, key);
+}
+
+static void record(struct build *b, const char *key, const struct layer_result *lr,
+                   struct step_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    memcpy(r->digest, lr->digest, sizeof(r->digest));
+    memcpy(r->diff_id, lr->diff_id, sizeof(r->diff_id));
+    r->size = lr->size;
+    snprintf(r->media_type, sizeof(r->media_type), "%s",
+             lr->nentries ? lr->media_type : RUN_EMPTY_LAYER);
+    kiln_error_t *perr = NULL;
+    if (stepcache_put(b->store, key, r, &perr) < 0) {
+        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
+        kiln_error_free(perr);
+    }
+}
+
+/* Runs the step in a fresh rootfs and writes its layer (r). */
+static int run_fresh(struct build *b, struct build_stage *st, const struct df_instr *in,
+                     struct run_step *s, const char *key, struct step_record *r,
+                     kiln_error_t **err)
 {
     const char *why;
     if (!sandbox_available(&why))
         return instr_err(b, in, err, KILN_ESANDBOX, "cannot run steps: %s", why);
-    __attribute__((cleanup(run_step_release))) struct run_step s;
-    memset(&s, 0, sizeof(s));
     struct idmap map;
-    if (prepare_step(b, st, in, &s, err) < 0 || idmap_for_store(b->store->root, &map, err) < 0)
+    if (idmap_for_store(b->store->root, &map, err) < 0)
         return -1;
     cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
     if (step_rootfs_prepare(b->store, &map, snapshotter_default(), st->snapshots,
                             st->img->nlayers, &rootfs, err) < 0)
         return instr_wrap(b, in, err);
     struct sandbox_result res;
-    int rc = execute(b, st, in, &s, rootfs, &map, &res, err);
+    int rc = execute(b, st, in, s, rootfs, &map, &res, err);
     struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
     struct layer_result lr;
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, &lr, err) < 0)
         rc = instr_wrap(b, in, err);
     sandbox_result_release(&res);
-    return rc < 0 ? -1 : add_layer(b, st, &s, &lr, err);
+    if (rc == 0)
+        record(b, key, &lr, r);
+    return rc;
+}
+
+int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
+                 kiln_error_t **err)
+{
+    __attribute__((cleanup(run_step_release))) struct run_step s;
+    memset(&s, 0, sizeof(s));
+    if (prepare_step(b, st, in, &s, err) < 0)
+        return -1;
+    char key[DIGEST_STR_LEN + 1];
+    run_key(b, st, &s, key);
+    struct step_record r;
+    if (build_cache_enabled(b, st) && stepcache_lookup(b->store, key, &r)) {
+        build_mark_cached(b);
+    } else {
+        /* the rootfs is the snapshots of every layer below */
+        struct view *v;
+        if (stage_view(b, st, &v, err) < 0 || run_fresh(b, st, in, &s, key, &r, err) < 0)
+            return -1;
+    }
+    return add_layer(b, st, &s, &r, err);
 }

@@ -1,6 +1,7 @@
 /* RUN: executes a command in the sandbox (builder/sandbox) over the stage's snapshots and turns
  * its changes into a layer (builder/snapshot), with BuildKit's environment and history. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -428,7 +429,40 @@ static void record(struct build *b, const char *key, const struct layer_result *
     }
 }
 
-/* Runs the step in a fresh rootfs and writes its layer (r). */
+/* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
+ * in a user namespace cannot use): later steps go straight to the copy snapshotter. */
+static bool overlay_broken;
+
+static enum snapshotter_kind step_snapshotter(void)
+{
+    enum snapshotter_kind k = snapshotter_default();
+    if (k == SNAPSHOTTER_OVERLAY && __atomic_load_n(&overlay_broken, __ATOMIC_RELAXED) &&
+        !getenv("KILN_SNAPSHOTTER"))
+        return SNAPSHOTTER_COPY;
+    return k;
+}
+
+/* Runs the step in a fresh rootfs and writes its layer (lr). */
+static int run_in(struct build *b, struct build_stage *st, const struct df_instr *in,
+                  struct run_step *s, enum snapshotter_kind kind, struct layer_result *lr,
+                  kiln_error_t **err)
+{
+    struct idmap map;
+    if (idmap_for_store(b->store->root, &map, err) < 0)
+        return -1;
+    cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
+    if (step_rootfs_prepare(b->store, &map, kind, st->snapshots, st->img->nlayers, &rootfs,
+                            err) < 0)
+        return instr_wrap(b, in, err);
+    struct sandbox_result res;
+    int rc = execute(b, st, in, s, rootfs, &map, &res, err);
+    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
+        rc = instr_wrap(b, in, err);
+    sandbox_result_release(&res);
+    return rc;
+}
+
 static int run_fresh(struct build *b, struct build_stage *st, const struct df_instr *in,
                      struct run_step *s, const char *key, struct step_record *r,
                      kiln_error_t **err)
@@ -436,20 +470,17 @@ static int run_fresh(struct build *b, struct build_stage *st, const struct df_in
     const char *why;
     if (!sandbox_available(&why))
         return instr_err(b, in, err, KILN_ESANDBOX, "cannot run steps: %s", why);
-    struct idmap map;
-    if (idmap_for_store(b->store->root, &map, err) < 0)
-        return -1;
-    cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
-    if (step_rootfs_prepare(b->store, &map, snapshotter_default(), st->snapshots,
-                            st->img->nlayers, &rootfs, err) < 0)
-        return instr_wrap(b, in, err);
-    struct sandbox_result res;
-    int rc = execute(b, st, in, s, rootfs, &map, &res, err);
-    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    enum snapshotter_kind kind = step_snapshotter();
     struct layer_result lr;
-    if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, &lr, err) < 0)
-        rc = instr_wrap(b, in, err);
-    sandbox_result_release(&res);
+    int rc = run_in(b, st, in, s, kind, &lr, err);
+    if (rc < 0 && kind == SNAPSHOTTER_OVERLAY && !getenv("KILN_SNAPSHOTTER") &&
+        (*err)->code == KILN_ESANDBOX && strstr((*err)->msg, "mount overlay rootfs")) {
+        build_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
+        __atomic_store_n(&overlay_broken, true, __ATOMIC_RELAXED);
+        kiln_error_free(*err);
+        *err = NULL;
+        rc = run_in(b, st, in, s, SNAPSHOTTER_COPY, &lr, err);
+    }
     if (rc == 0)
         record(b, key, &lr, r);
     return rc;

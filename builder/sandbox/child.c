@@ -106,9 +106,9 @@ static void become_root(struct sbx_child *c)
     struct chan_msg m; /* on the stack: no allocation in the child (kiln may have threads) */
     if (chan_recv(c->sock, &m) <= 0 || m.kind != CHAN_GO)
         _exit(1); /* the parent gave up */
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+    if (sbx_setresgid(0) < 0 || sbx_setresuid(0) < 0)
         FAIL(c, "become root in the user namespace");
-    if (c->spec->idmap->mode != IDMAP_SINGLE && setgroups(0, NULL) < 0)
+    if (c->spec->idmap->mode != IDMAP_SINGLE && syscall(SYS_setgroups, 0, NULL) < 0)
         FAIL(c, "setgroups");
     /* credentials changed: the parent-death signal must be set again */
     prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -55,3 +55,12 @@ sub=$(grep "^$user:" /etc/subuid | cut -d: -f2)
 grep -Eq " 0 +$uid +1\$" "$T/user.log" || { cat "$T/user.log"; fail "container root is not the user"; }
 grep -Eq " 1 +$sub +65535\$" "$T/user.log" || { cat "$T/user.log"; fail "subordinate range not mapped"; }
 ok "rootless steps map container root to the user and the rest to its subordinate range"
+
+# limits a user cannot apply (no delegated cgroup) are warnings, not silent and not errors
+su -s /bin/sh "$user" -c "HOME=$T/rl '$KILN' build --root '$T/rl/store' --progress plain --no-cache \
+  --memory 64m --output type=oci,dest=$T/rl/out3,tar=false '$T/ctx'" >"$T/user.log" 2>&1 ||
+  { cat "$T/user.log"; fail "rootless build with --memory"; }
+if ! grep -q 'WARNING: .*memory limit not applied' "$T/user.log"; then
+  cat "$T/user.log"; fail "no word about the memory limit"
+fi
+ok "a limit the user cannot apply gives a warning"

@@ -69,3 +69,17 @@ Test(sandbox, extra_mounts_bind_and_tmpfs)
     cr_assert_str_eq(buf_str(&o.b), "data\ns3cret\n700 1000\nTMPFS-FULL\n3\n");
     buf_release(&o.b);
 }
+
+Test(sandbox, cpu_limit_caps_cpu_time)
+{
+    struct sandbox_spec spec = {.limits = {.cpus_milli = 200, .timeout_sec = 30}};
+    struct sbx_out o = {BUF_INIT(1 << 20)};
+    kiln_error_t *err = NULL;
+    int st = sbx_sh(&env, &spec, "time -p timeout 2 sh -c 'while :; do :; done' 2>&1; true", &o, &err);
+    cr_assert_eq(st, 0, "%s", err ? err->msg : "");
+    const char *u = strstr(buf_str(&o.b), "user ");
+    cr_assert(u, "%s", buf_str(&o.b));
+    double user = strtod(u + 5, NULL);
+    cr_assert_lt(user, 0.8, "0.2 CPUs for 2 s used %.2f s of CPU", user);
+    buf_release(&o.b);
+}

@@ -12,9 +12,9 @@
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
-#define RUN_TAIL_BYTES 4096 /* output kept for the error message of a failed step */
-#define RUN_TAIL_LINES 10
-#define RUN_MAX_GROUPS 32
+#define RUN_TAIL_BYTES  4096 /* output kept for the error message of a failed step */
+#define RUN_TAIL_LINES  10
+#define RUN_MAX_GROUPS  32
 #define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
 
 struct run_out {
@@ -75,8 +75,9 @@ static int parse_flags(struct build *b, const struct df_instr *in, struct run_fl
         else if (!strcmp(n, "security") && !strcmp(v, "sandbox"))
             continue;
         else if (!strcmp(n, "security") && !strcmp(v, "insecure"))
-            return instr_err(b, in, err, KILN_EPOLICY,
-                             "--security=insecure is not allowed: kiln never runs privileged steps");
+            return instr_err(
+                b, in, err, KILN_EPOLICY,
+                "--security=insecure is not allowed: kiln never runs privileged steps");
         else if (!strcmp(n, "mount"))
             return instr_err(b, in, err, KILN_EUNSUPPORTED, "--mount is not supported yet");
         else
@@ -168,9 +169,8 @@ static char **run_env(struct build_stage *st, char *const *args, size_t nargs, s
     *n = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(image_cfg(st->img), "Env"), i, e)
-        if (json_string_value(e))
-            strv_push(&v, n, xstrdup(json_string_value(e)));
+    json_array_foreach(json_object_get(image_cfg(st->img), "Env"), i, e) if (json_string_value(e))
+        strv_push(&v, n, xstrdup(json_string_value(e)));
     for (i = 0; i < nargs; i++)
         strv_push(&v, n, xstrdup(args[i]));
     if (!env_has(v, *n, "PATH"))
@@ -216,7 +216,8 @@ static size_t user_groups(struct view *v, const char *name, uint32_t gid, uint32
         return 0;
     }
     char *save = NULL;
-    for (char *l = strtok_r(data, "\n", &save); l && n < RUN_MAX_GROUPS; l = strtok_r(NULL, "\n", &save)) {
+    for (char *l = strtok_r(data, "\n", &save); l && n < RUN_MAX_GROUPS;
+         l = strtok_r(NULL, "\n", &save)) {
         char *f[4] = {l, NULL, NULL, NULL};
         for (int k = 1; k < 4 && f[k - 1]; k++)
             if ((f[k] = strchr(f[k - 1], ':')))
@@ -451,8 +452,8 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
     if (idmap_for_store(b->store->root, &map, err) < 0)
         return -1;
     cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
-    if (step_rootfs_prepare(b->store, &map, kind, st->snapshots, st->img->nlayers, &rootfs,
-                            err) < 0)
+    if (step_rootfs_prepare(b->store, &map, kind, st->snapshots, st->img->nlayers, &rootfs, err) <
+        0)
         return instr_wrap(b, in, err);
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
@@ -464,8 +465,7 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
 }
 
 static int run_fresh(struct build *b, struct build_stage *st, const struct df_instr *in,
-                     struct run_step *s, const char *key, struct step_record *r,
-                     kiln_error_t **err)
+                     struct run_step *s, const char *key, struct step_record *r, kiln_error_t **err)
 {
     const char *why;
     if (!sandbox_available(&why))

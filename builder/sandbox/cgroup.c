@@ -141,8 +141,9 @@ static void create_one(struct cgroup *cg, enum ctrl c, char ***w, size_t *nw)
     bool v2 = false;
     cleanup_free char *parent = parent_dir(c, &v2);
     if (!parent) {
-        strv_push(w, nw, xasprintf("%s limit not applied: no %s cgroup controller", ctrl_names[c],
-                                   ctrl_names[c]));
+        strv_push(w, nw,
+                  xasprintf("%s limit not applied: no %s cgroup controller", ctrl_names[c],
+                            ctrl_names[c]));
         return;
     }
     char name[] = "kiln-XXXXXXXXXXXX";
@@ -160,8 +161,9 @@ static void create_one(struct cgroup *cg, enum ctrl c, char ***w, size_t *nw)
         int e = errno;
         if (!made)
             rmdir(dir);
-        strv_push(w, nw, xasprintf("%s limit not applied: cgroup %s '%s': %s", ctrl_names[c],
-                                   v2 ? "v2" : "v1", parent, strerror(e)));
+        strv_push(w, nw,
+                  xasprintf("%s limit not applied: cgroup %s '%s': %s", ctrl_names[c],
+                            v2 ? "v2" : "v1", parent, strerror(e)));
         return;
     }
     cg->dirs[c] = steal_ptr(dir);

@@ -35,11 +35,11 @@
 #include "kiln/error.h"
 #include "sandbox/idmap.h"
 
-#define SANDBOX_MAX_LOWERS 128   /* overlay lower layers */
-#define SANDBOX_MAX_MOUNTS 64    /* extra mounts */
-#define SANDBOX_MAX_GROUPS 64    /* supplementary groups */
-#define SANDBOX_MAX_ARGS   65536 /* argv + envp entries */
-#define SANDBOX_MAX_STUBS  16
+#define SANDBOX_MAX_LOWERS   128   /* overlay lower layers */
+#define SANDBOX_MAX_MOUNTS   64    /* extra mounts */
+#define SANDBOX_MAX_GROUPS   64    /* supplementary groups */
+#define SANDBOX_MAX_ARGS     65536 /* argv + envp entries */
+#define SANDBOX_MAX_STUBS    16
 #define SANDBOX_HOSTNAME_MAX 63
 
 enum sandbox_network {
@@ -76,9 +76,9 @@ struct sandbox_mount {
 struct sandbox_rootfs {
     const char *const *lowers; /* overlay lower directories, top first; may be empty */
     size_t nlowers;
-    const char *upper;         /* overlay upper and work dirs, same filesystem */
+    const char *upper; /* overlay upper and work dirs, same filesystem */
     const char *work;
-    const char *dir;           /* when not NULL: a plain directory (no overlay) */
+    const char *dir; /* when not NULL: a plain directory (no overlay) */
 };
 
 struct sandbox_limits {
@@ -93,15 +93,15 @@ typedef void (*sandbox_output_fn)(void *ctx, const char *data, size_t len);
 
 struct sandbox_spec {
     struct sandbox_rootfs rootfs;
-    const char *run_dir;       /* an empty private directory the sandbox may use while the step
-                                  runs (mount point, hosts files); the caller removes it after */
-    char *const *argv;         /* argv[0] is looked up in PATH from envp when it has no '/' */
-    char *const *envp;         /* NULL-terminated; exactly the step's environment */
-    const char *cwd;           /* absolute; created (as container root) when missing */
-    uint32_t uid, gid;         /* container ids */
-    const uint32_t *groups;    /* supplementary groups, container ids */
+    const char *run_dir;    /* an empty private directory the sandbox may use while the step
+                               runs (mount point, hosts files); the caller removes it after */
+    char *const *argv;      /* argv[0] is looked up in PATH from envp when it has no '/' */
+    char *const *envp;      /* NULL-terminated; exactly the step's environment */
+    const char *cwd;        /* absolute; created (as container root) when missing */
+    uint32_t uid, gid;      /* container ids */
+    const uint32_t *groups; /* supplementary groups, container ids */
     size_t ngroups;
-    const char *hostname;      /* NULL: "kiln" */
+    const char *hostname; /* NULL: "kiln" */
     enum sandbox_network network;
     const struct sandbox_mount *mounts;
     size_t nmounts;
@@ -119,10 +119,10 @@ enum sandbox_exit {
 struct sandbox_result {
     enum sandbox_exit how;
     int status;
-    char **stubs;     /* NULL-terminated, owned: mount points the sandbox created in the rootfs
-                         (relative paths, parents before children) */
-    char **warnings;  /* NULL-terminated, owned: limits or features that could not be applied */
-    double seconds;   /* wall-clock time of the step */
+    char **stubs;    /* NULL-terminated, owned: mount points the sandbox created in the rootfs
+                        (relative paths, parents before children) */
+    char **warnings; /* NULL-terminated, owned: limits or features that could not be applied */
+    double seconds;  /* wall-clock time of the step */
 };
 
 /* Runs the step and waits for it and every process it started.

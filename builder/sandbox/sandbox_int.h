@@ -22,8 +22,8 @@
 /* Everything the child needs, set up by the parent before clone (no allocation after it). */
 struct sbx_child {
     const struct sandbox_spec *spec;
-    int sock;                /* the child's end of the channel */
-    int out_w;               /* write end of the output pipe */
+    int sock;  /* the child's end of the channel */
+    int out_w; /* write end of the output pipe */
     struct sock_fprog seccomp;
     struct rlimit nofile;
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */

@@ -17,10 +17,10 @@ struct step_rootfs {
     struct store *s;
     const struct idmap *m;
     enum snapshotter_kind kind;
-    char *name;          /* snapshots/.step-XXXX, relative to the store root */
+    char *name; /* snapshots/.step-XXXX, relative to the store root */
     char *dir, *upper, *work, *rootfs, *run;
-    char **lowers;       /* top first, for the sandbox */
-    char **layers;       /* bottom first */
+    char **lowers; /* top first, for the sandbox */
+    char **layers; /* bottom first */
     size_t nlayers;
 };
 
@@ -85,8 +85,7 @@ static int prepare_fn(void *arg, const struct idshift *sh, void *result, kiln_er
 }
 
 int step_rootfs_prepare(struct store *s, const struct idmap *m, enum snapshotter_kind kind,
-                        char *const *layers, size_t n, struct step_rootfs **out,
-                        kiln_error_t **err)
+                        char *const *layers, size_t n, struct step_rootfs **out, kiln_error_t **err)
 {
     if (n > SANDBOX_MAX_LOWERS)
         return kiln_err(err, KILN_ELIMIT, 0, "more than %d layers", SANDBOX_MAX_LOWERS);
@@ -151,7 +150,8 @@ static void remove_stub(int root, const char *path)
     const char *name = slash ? slash + 1 : path;
     if (slash)
         *slash = '\0';
-    cleanup_close int pfd = (int)syscall(SYS_openat2, root, slash ? parent : ".", &how, sizeof(how));
+    cleanup_close int pfd =
+        (int)syscall(SYS_openat2, root, slash ? parent : ".", &how, sizeof(how));
     struct stat st;
     if (pfd < 0 || fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return;

@@ -113,7 +113,8 @@ static void check_step(enum snapshotter_kind kind, const char *expected)
     /* the next step sees the change */
     char *layers[2] = {base_snap, NULL};
     kiln_error_t *err = NULL;
-    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, &layers[1], &err), 0);
+    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, &layers[1], &err),
+                 0);
     struct layer_result res2 = run_step(kind, layers, 2,
                                         "set -e; test ! -e /bin/vi; test ! -e /root/old; "
                                         "test ! -e /root/sub; grep -q more /data/keep; "

@@ -224,3 +224,30 @@ void step_rootfs_free(struct step_rootfs *r)
     free(r->name), free(r->dir), free(r->upper), free(r->work), free(r->rootfs), free(r->run);
     free(r);
 }
+
+struct remove_args {
+    struct store *s;
+    const char *name;
+};
+
+static int remove_fn(void *arg, const struct idshift *sh, void *result, kiln_error_t **err)
+{
+    (void)sh, (void)result;
+    struct remove_args *a = arg;
+    cleanup_close int dfd = openat(a->s->rootfd, "snapshots", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOENT ? 0 : kiln_err_errno(err, KILN_EIO, "open snapshots");
+    return rm_rf_at(dfd, a->name, err);
+}
+
+int snapshot_remove(struct store *s, const char *name, kiln_error_t **err)
+{
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return kiln_err(err, KILN_EINTERNAL, 0, "snapshot_remove: bad name '%s'", name);
+    struct idmap m;
+    if (idmap_for_store(s->root, &m, err) < 0)
+        return -1;
+    struct remove_args a = {s, name};
+    char unused;
+    return idmap_run(&m, remove_fn, &a, &unused, 0, err);
+}

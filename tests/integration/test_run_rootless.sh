@@ -77,3 +77,8 @@ su -s /bin/sh "$single" -c "HOME=$T/single '$KILN' build --root '$T/single/store
 grep -q 'WARNING: .*single-id user namespace' "$T/single.log" || { cat "$T/single.log"; fail "no warning"; }
 grep -Eq "^#[0-9]+ +0 +$(id -u "$single") +1$" "$T/single.log" || { cat "$T/single.log"; fail "single-id map"; }
 ok "without a subordinate range: a single-id map and a warning"
+
+su -s /bin/sh "$user" -c "HOME=$T/rl '$KILN' prune --root '$T/rl/store' --all" >"$T/prune.log" 2>&1 ||
+  { cat "$T/prune.log"; fail "rootless prune"; }
+[ -z "$(ls -A "$T/rl/store/snapshots")" ] || fail "rootless prune left snapshots: $(ls "$T/rl/store/snapshots")"
+ok "rootless prune removes snapshots owned by subordinate ids"

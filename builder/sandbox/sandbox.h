@@ -61,7 +61,10 @@ enum {
 
 /* An extra mount (secrets, caches, bind mounts of a later issue). The target is resolved inside
  * the rootfs (symlinks stay inside it) and created when missing (a stub, removed from the diff);
- * bind mounts are never recursive. Every mount gets nosuid and nodev whatever flags says. */
+ * bind mounts are never recursive. Every mount gets nosuid and nodev whatever flags says.
+ * The source is opened by kiln's own credentials, but the step reads it with its own: a file
+ * owned by an id outside the step's map is "nobody" there, so give it a mode the step may read
+ * or the host id of the step's user (idmap_host_uid). */
 struct sandbox_mount {
     enum sandbox_mount_type type;
     const char *source; /* BIND: absolute host path, opened by the parent before the step starts */

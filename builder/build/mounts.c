@@ -263,7 +263,7 @@ static int attach_bind(struct build *b, struct step_mounts *m, struct step_mount
     cleanup_close int dfd = openat(b->store->rootfd, sm->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return kiln_err_errno(err, KILN_EIO, "open '%s'", sm->tmp);
-    if (mounts_tree_copy(b, sm->view, sm->src, sm->context, m->map, dfd, "src", err) < 0)
+    if (mounts_tree_copy(b, sm->view, sm->src, sm->context, &m->map, dfd, "src", err) < 0)
         return kiln_err_wrap(err, "bind mount '%s'", sm->target);
     sm->host = xasprintf("%s/%s/src", b->store->root, sm->tmp);
     struct sandbox_mount *s = add_sbx(m, SANDBOX_MOUNT_BIND, sm->target);
@@ -289,7 +289,7 @@ static int attach_one(struct build *b, struct step_mounts *m, struct step_mount 
     case RUN_MOUNT_BIND:
         return attach_bind(b, m, sm, err);
     case RUN_MOUNT_CACHE:
-        if (mounts_cache_open(b, sm, m->map, err) < 0)
+        if (mounts_cache_open(b, sm, &m->map, err) < 0)
             return -1;
         add_sbx(m, SANDBOX_MOUNT_BIND, sm->target)->source = sm->host;
         m->sbx[m->nsbx - 1].flags = sm->m.readonly ? SANDBOX_MNT_RO : 0;
@@ -310,7 +310,8 @@ static int cache_order(const void *x, const void *y)
 int mounts_attach(struct build *b, struct step_mounts *m, const struct idmap *map,
                   kiln_error_t **err)
 {
-    m->map = map;
+    m->map = *map;
+    m->attached = true;
     /* caches are locked in one global order, so two steps never wait for each other */
     struct step_mount **order = xcalloc(m->n + 1, sizeof(*order));
     for (size_t i = 0; i < m->n; i++)
@@ -344,7 +345,7 @@ void mounts_release(struct step_mounts *m)
         tmps |= m->v[i].tmp != NULL;
     char unused;
     kiln_error_t *e = NULL;
-    if (tmps && m->map && idmap_run(m->map, rm_fn, m, &unused, 0, &e) < 0)
+    if (tmps && m->attached && idmap_run(&m->map, rm_fn, m, &unused, 0, &e) < 0)
         kiln_error_free(e);
     for (size_t i = 0; i < m->n; i++)
         step_mount_release(&m->v[i]);

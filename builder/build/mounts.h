@@ -62,7 +62,8 @@ struct step_mount;
 
 struct step_mounts {
     struct build *b;
-    const struct idmap *map;   /* set by mounts_attach */
+    bool attached;
+    struct idmap map;          /* set by mounts_attach */
     struct step_mount *v;
     size_t n;
     struct sandbox_mount *sbx; /* filled by mounts_attach */

@@ -1,9 +1,11 @@
 /* RUN: executes a command in the sandbox (builder/sandbox) over the stage's snapshots and turns
  * its changes into a layer (builder/snapshot), with BuildKit's environment and history. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "cache/stepcache.h"
 #include "build.h"
 #include "fsutil.h"
 #include "mounts.h"
@@ -11,9 +13,10 @@
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
-#define RUN_TAIL_BYTES 4096 /* output kept for the error message of a failed step */
-#define RUN_TAIL_LINES 10
-#define RUN_MAX_GROUPS 32
+#define RUN_TAIL_BYTES  4096 /* output kept for the error message of a failed step */
+#define RUN_TAIL_LINES  10
+#define RUN_MAX_GROUPS  32
+#define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
 
 struct run_out {
     struct build *b;
@@ -81,8 +84,9 @@ static int parse_flags(struct build *b, const struct df_instr *in, struct run_fl
         else if (!strcmp(n, "security") && !strcmp(v, "sandbox"))
             continue;
         else if (!strcmp(n, "security") && !strcmp(v, "insecure"))
-            return instr_err(b, in, err, KILN_EPOLICY,
-                             "--security=insecure is not allowed: kiln never runs privileged steps");
+            return instr_err(
+                b, in, err, KILN_EPOLICY,
+                "--security=insecure is not allowed: kiln never runs privileged steps");
         else if (!strcmp(n, "mount"))
             continue; /* mounts.c */
         else
@@ -174,9 +178,8 @@ static char **run_env(struct build_stage *st, char *const *args, size_t nargs, s
     *n = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(image_cfg(st->img), "Env"), i, e)
-        if (json_string_value(e))
-            strv_push(&v, n, xstrdup(json_string_value(e)));
+    json_array_foreach(json_object_get(image_cfg(st->img), "Env"), i, e) if (json_string_value(e))
+        strv_push(&v, n, xstrdup(json_string_value(e)));
     for (i = 0; i < nargs; i++)
         strv_push(&v, n, xstrdup(args[i]));
     if (!env_has(v, *n, "PATH"))
@@ -222,7 +225,8 @@ static size_t user_groups(struct view *v, const char *name, uint32_t gid, uint32
         return 0;
     }
     char *save = NULL;
-    for (char *l = strtok_r(data, "\n", &save); l && n < RUN_MAX_GROUPS; l = strtok_r(NULL, "\n", &save)) {
+    for (char *l = strtok_r(data, "\n", &save); l && n < RUN_MAX_GROUPS;
+         l = strtok_r(NULL, "\n", &save)) {
         char *f[4] = {l, NULL, NULL, NULL};
         for (int k = 1; k < 4 && f[k - 1]; k++)
             if ((f[k] = strchr(f[k - 1], ':')))
@@ -297,6 +301,7 @@ static bool env_overridden(const struct step_mounts *m, const char *entry)
 static void secret_env(struct run_step *s)
 {
     size_t n = 0;
+    free(s->envp);
     s->envp = xcalloc(s->nenv + s->mounts.nenv + 1, sizeof(char *));
     for (size_t i = 0; i < s->nenv; i++)
         if (!env_overridden(&s->mounts, s->env[i]))
@@ -357,7 +362,7 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
 {
     const char *wd = image_cfg_string(st->img, "WorkingDir");
     spec->argv = s->argv;
-    spec->envp = s->envp;
+    spec->envp = s->envp ? s->envp : s->env;
     spec->mounts = s->mounts.sbx;
     spec->nmounts = s->mounts.nsbx;
     spec->cwd = wd && *wd == '/' ? wd : "/";
@@ -414,9 +419,9 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
 }
 
 static int add_layer(struct build *b, struct build_stage *st, struct run_step *s,
-                     const struct layer_result *r, kiln_error_t **err)
+                     const struct step_record *r, kiln_error_t **err)
 {
-    if (r->nentries == 0) { /* nothing changed: BuildKit records an empty layer */
+    if (!strcmp(r->media_type, RUN_EMPTY_LAYER)) { /* nothing changed: BuildKit records no layer */
         image_add_history(st->img, s->history, true, b->epoch);
         return 0;
     }
@@ -424,30 +429,132 @@ static int add_layer(struct build *b, struct build_stage *st, struct run_step *s
     return stage_add_layer(b, st, r->digest, r->diff_id, r->size, r->media_type, err);
 }
 
-int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
-                 kiln_error_t **err)
+/* The step cache key: the chain of layers below and everything that can change the result
+ * (command, environment, user, working directory, network, hostname, mounts: secrets by their
+ * HMAC, bind sources by content); limits are left out. The environment is the one without the
+ * env= secrets, which only reach the key through their HMAC. */
+static int run_key(struct build *b, struct build_stage *st, const struct df_instr *in,
+                   struct run_step *s, char key[DIGEST_STR_LEN + 1], kiln_error_t **err)
+{
+    struct sandbox_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    fill_spec(b, st, s, &spec);
+    struct cache_key k;
+    cache_key_begin(&k, "RUN");
+    cache_key_add(&k, st->chain);
+    cache_key_addu(&k, s->nargv);
+    for (size_t i = 0; i < s->nargv; i++)
+        cache_key_add(&k, s->argv[i]);
+    cache_key_addu(&k, s->nenv);
+    for (size_t i = 0; i < s->nenv; i++)
+        cache_key_add(&k, s->env[i]);
+    cache_key_addu(&k, s->uid), cache_key_addu(&k, s->gid), cache_key_addu(&k, s->ngroups);
+    for (size_t i = 0; i < s->ngroups; i++)
+        cache_key_addu(&k, s->groups[i]);
+    cache_key_add(&k, spec.cwd);
+    cache_key_add(&k, spec.hostname);
+    cache_key_addu(&k, (uint64_t)spec.network);
+    if (mounts_key(b, &s->mounts, &k, err) < 0) {
+        sha256_release(&k.h);
+        return instr_wrap(b, in, err);
+    }
+    cache_key_end(&k, key);
+    return 0;
+}
+
+static void record(struct build *b, const char *key, const struct layer_result *lr,
+                   struct step_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    memcpy(r->digest, lr->digest, sizeof(r->digest));
+    memcpy(r->diff_id, lr->diff_id, sizeof(r->diff_id));
+    r->size = lr->size;
+    snprintf(r->media_type, sizeof(r->media_type), "%s",
+             lr->nentries ? lr->media_type : RUN_EMPTY_LAYER);
+    kiln_error_t *perr = NULL;
+    if (stepcache_put(b->store, key, r, &perr) < 0) {
+        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
+        kiln_error_free(perr);
+    }
+}
+
+/* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
+ * in a user namespace cannot use): later steps go straight to the copy snapshotter. */
+static bool overlay_broken;
+
+static enum snapshotter_kind step_snapshotter(void)
+{
+    enum snapshotter_kind k = snapshotter_default();
+    if (k == SNAPSHOTTER_OVERLAY && __atomic_load_n(&overlay_broken, __ATOMIC_RELAXED) &&
+        !getenv("KILN_SNAPSHOTTER"))
+        return SNAPSHOTTER_COPY;
+    return k;
+}
+
+/* Runs the step in a fresh rootfs and writes its layer (lr). */
+static int run_in(struct build *b, struct build_stage *st, const struct df_instr *in,
+                  struct run_step *s, enum snapshotter_kind kind, struct layer_result *lr,
+                  kiln_error_t **err)
+{
+    struct idmap map;
+    if (idmap_for_store(b->store->root, &map, err) < 0)
+        return -1;
+    if (!s->mounts.attached && mounts_attach(b, &s->mounts, &map, err) < 0)
+        return instr_wrap(b, in, err);
+    secret_env(s);
+    cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
+    if (step_rootfs_prepare(b->store, &map, kind, st->snapshots, st->img->nlayers, &rootfs, err) <
+        0)
+        return instr_wrap(b, in, err);
+    struct sandbox_result res;
+    int rc = execute(b, st, in, s, rootfs, &map, &res, err);
+    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
+        rc = instr_wrap(b, in, err);
+    sandbox_result_release(&res);
+    return rc;
+}
+
+static int run_fresh(struct build *b, struct build_stage *st, const struct df_instr *in,
+                     struct run_step *s, const char *key, struct step_record *r, kiln_error_t **err)
 {
     const char *why;
     if (!sandbox_available(&why))
         return instr_err(b, in, err, KILN_ESANDBOX, "cannot run steps: %s", why);
+    enum snapshotter_kind kind = step_snapshotter();
+    struct layer_result lr;
+    int rc = run_in(b, st, in, s, kind, &lr, err);
+    if (rc < 0 && kind == SNAPSHOTTER_OVERLAY && !getenv("KILN_SNAPSHOTTER") &&
+        (*err)->code == KILN_ESANDBOX && strstr((*err)->msg, "mount overlay rootfs")) {
+        build_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
+        __atomic_store_n(&overlay_broken, true, __ATOMIC_RELAXED);
+        kiln_error_free(*err);
+        *err = NULL;
+        rc = run_in(b, st, in, s, SNAPSHOTTER_COPY, &lr, err);
+    }
+    if (rc == 0)
+        record(b, key, &lr, r);
+    return rc;
+}
+
+int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
+                 kiln_error_t **err)
+{
     __attribute__((cleanup(run_step_release))) struct run_step s;
     memset(&s, 0, sizeof(s));
-    struct idmap map;
-    if (prepare_step(b, st, in, &s, err) < 0 || idmap_for_store(b->store->root, &map, err) < 0)
+    if (prepare_step(b, st, in, &s, err) < 0)
         return -1;
-    if (mounts_attach(b, &s.mounts, &map, err) < 0)
-        return instr_wrap(b, in, err);
-    secret_env(&s);
-    cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
-    if (step_rootfs_prepare(b->store, &map, snapshotter_default(), st->snapshots,
-                            st->img->nlayers, &rootfs, err) < 0)
-        return instr_wrap(b, in, err);
-    struct sandbox_result res;
-    int rc = execute(b, st, in, &s, rootfs, &map, &res, err);
-    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
-    struct layer_result lr;
-    if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, &lr, err) < 0)
-        rc = instr_wrap(b, in, err);
-    sandbox_result_release(&res);
-    return rc < 0 ? -1 : add_layer(b, st, &s, &lr, err);
+    char key[DIGEST_STR_LEN + 1];
+    if (run_key(b, st, in, &s, key, err) < 0)
+        return -1;
+    struct step_record r;
+    if (build_cache_enabled(b, st) && stepcache_lookup(b->store, key, &r)) {
+        build_mark_cached(b);
+    } else {
+        /* the rootfs is the snapshots of every layer below */
+        struct view *v;
+        if (stage_view(b, st, &v, err) < 0 || run_fresh(b, st, in, &s, key, &r, err) < 0)
+            return -1;
+    }
+    return add_layer(b, st, &s, &r, err);
 }

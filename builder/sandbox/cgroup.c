@@ -87,7 +87,7 @@ static char *parent_dir(enum ctrl c, bool *v2)
     cleanup_free char *mnt = v2_mount();
     cleanup_free char *p2 = mnt ? own_path("") : NULL;
     if (p2) {
-        cleanup_free char *dir = xasprintf("%s%s", mnt, p2);
+        cleanup_free char *dir = xasprintf("%s%s", mnt, strcmp(p2, "/") ? p2 : "");
         cleanup_free char *f = xasprintf("%s/cgroup.controllers", dir);
         cleanup_free char *ctrls = read_small(f);
         if (ctrls && word_in(ctrls, ctrl_names[c])) {
@@ -103,7 +103,7 @@ static char *parent_dir(enum ctrl c, bool *v2)
     if (!p1 || statfs(base, &sf) < 0 || sf.f_type == CGROUP2_MAGIC)
         return NULL;
     *v2 = false;
-    return xasprintf("%s%s", base, p1);
+    return xasprintf("%s%s", base, strcmp(p1, "/") ? p1 : "");
 }
 
 static int apply(struct cgroup *cg, enum ctrl c, const char *dir)
@@ -141,8 +141,9 @@ static void create_one(struct cgroup *cg, enum ctrl c, char ***w, size_t *nw)
     bool v2 = false;
     cleanup_free char *parent = parent_dir(c, &v2);
     if (!parent) {
-        strv_push(w, nw, xasprintf("%s limit not applied: no %s cgroup controller", ctrl_names[c],
-                                   ctrl_names[c]));
+        strv_push(w, nw,
+                  xasprintf("%s limit not applied: no %s cgroup controller", ctrl_names[c],
+                            ctrl_names[c]));
         return;
     }
     char name[] = "kiln-XXXXXXXXXXXX";
@@ -160,8 +161,9 @@ static void create_one(struct cgroup *cg, enum ctrl c, char ***w, size_t *nw)
         int e = errno;
         if (!made)
             rmdir(dir);
-        strv_push(w, nw, xasprintf("%s limit not applied: cgroup %s '%s': %s", ctrl_names[c],
-                                   v2 ? "v2" : "v1", parent, strerror(e)));
+        strv_push(w, nw,
+                  xasprintf("%s limit not applied: cgroup %s '%s': %s", ctrl_names[c],
+                            v2 ? "v2" : "v1", parent, strerror(e)));
         return;
     }
     cg->dirs[c] = steal_ptr(dir);

@@ -39,8 +39,7 @@ int chan_send(int fd, char kind, int32_t a, int32_t b, const void *data, size_t 
 int chan_send_error(int fd, const kiln_error_t *e)
 {
     const char *msg = e && e->msg ? e->msg : "unknown error";
-    return chan_send(fd, CHAN_ERROR, e ? (int32_t)e->code : KILN_EINTERNAL, 0, msg,
-                     strlen(msg));
+    return chan_send(fd, CHAN_ERROR, e ? (int32_t)e->code : KILN_EINTERNAL, 0, msg, strlen(msg));
 }
 
 void chan_fail(int fd, int code, int errnum, const char *fmt, ...)

@@ -22,8 +22,8 @@ enum chan_kind {
 
 struct chan_msg {
     char kind;
-    int32_t a, b;  /* ERROR: code, errno. EXIT: how, status */
-    size_t len;    /* bytes in data */
+    int32_t a, b; /* ERROR: code, errno. EXIT: how, status */
+    size_t len;   /* bytes in data */
     char data[CHAN_MAX];
 };
 

@@ -37,9 +37,9 @@ static const char *const dev_nodes[DEV_N] = {"null", "zero", "full", "random", "
 
 /* Docker's masked and read-only paths (moby oci/defaults.go). */
 static const char *const masked_paths[] = {
-    "proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys",
-    "proc/latency_stats", "proc/timer_list", "proc/timer_stats", "proc/sched_debug",
-    "proc/scsi", "sys/firmware", "sys/devices/virtual/powercap",
+    "proc/asound",      "proc/acpi",          "proc/interrupts", "proc/kcore",
+    "proc/keys",        "proc/latency_stats", "proc/timer_list", "proc/timer_stats",
+    "proc/sched_debug", "proc/scsi",          "sys/firmware",    "sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
     "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
@@ -87,8 +87,8 @@ static void open_host(struct sbx_child *c, struct host_fds *h)
     for (size_t i = 0; !r->dir && i < r->nlowers; i++) {
         if ((c->lower_fds[i] = open_path(r->lowers[i], O_DIRECTORY)) < 0)
             FAIL(c, "open layer '%s'", r->lowers[i]);
-        off += (size_t)snprintf(c->lowerdir_opt + off, sizeof(c->lowerdir_opt) - off, "%s/proc/self/fd/%d",
-                                i ? ":" : "", c->lower_fds[i]);
+        off += (size_t)snprintf(c->lowerdir_opt + off, sizeof(c->lowerdir_opt) - off,
+                                "%s/proc/self/fd/%d", i ? ":" : "", c->lower_fds[i]);
         if (off >= sizeof(c->lowerdir_opt) - 1)
             FAIL(c, "too many layers for one overlay mount");
     }
@@ -112,9 +112,9 @@ static void become_root(struct sbx_child *c)
     struct chan_msg m; /* on the stack: no allocation in the child (kiln may have threads) */
     if (chan_recv(c->sock, &m) <= 0 || m.kind != CHAN_GO)
         _exit(1); /* the parent gave up */
-    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+    if (sbx_setresgid(0) < 0 || sbx_setresuid(0) < 0)
         FAIL(c, "become root in the user namespace");
-    if (c->spec->idmap->mode != IDMAP_SINGLE && setgroups(0, NULL) < 0)
+    if (c->spec->idmap->mode != IDMAP_SINGLE && syscall(SYS_setgroups, 0, NULL) < 0)
         FAIL(c, "setgroups");
     /* credentials changed: the parent-death signal must be set again */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -159,8 +159,9 @@ static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
         char opts[4096 + 256];
         if (r->nlowers == 0)
             FAIL(c, "overlay rootfs without a lower layer");
-        snprintf(opts, sizeof(opts), "%s,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d,userxattr",
-                 c->lowerdir_opt, h->upper, h->work);
+        snprintf(opts, sizeof(opts),
+                 "%s,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d,userxattr", c->lowerdir_opt,
+                 h->upper, h->work);
         if (mount("overlay", target, "overlay", 0, opts) < 0)
             FAIL(c, "mount overlay rootfs");
     }
@@ -245,8 +246,8 @@ static int mount_at(int tfd, const char *src, const char *type, unsigned long fl
 static int bind_at(int srcfd, int tfd, uint64_t attrs, bool recursive)
 {
     unsigned rec = recursive ? AT_RECURSIVE : 0;
-    cleanup_close int t = open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                                   AT_EMPTY_PATH | rec);
+    cleanup_close int t =
+        open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
     if (t < 0)
         return -1;
     struct mount_attr a = {.attr_set = attrs};
@@ -297,7 +298,7 @@ static void mask_paths(struct sbx_child *c, struct host_fds *h)
 static void dev_links(struct sbx_child *c, int dfd)
 {
     static const char *const links[][2] = {
-        {"ptmx", "pts/ptmx"}, {"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+        {"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
         {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(links); i++)
@@ -308,7 +309,8 @@ static void dev_links(struct sbx_child *c, int dfd)
 static void mount_dev(struct sbx_child *c, struct host_fds *h)
 {
     cleanup_close int d = ensure(c, h, "dev", true);
-    if (d < 0 || mount_at(d, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
+    if (d < 0 ||
+        mount_at(d, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
         FAIL(c, "mount /dev");
     cleanup_close int dfd = in_root(h, "dev", O_RDONLY | O_DIRECTORY);
     if (dfd < 0)
@@ -318,11 +320,12 @@ static void mount_dev(struct sbx_child *c, struct host_fds *h)
         if (f >= 0)
             close(f);
         cleanup_close int t = openat(dfd, dev_nodes[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (f < 0 || t < 0 || bind_at(h->dev[i], t, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false) < 0)
+        if (f < 0 || t < 0 ||
+            bind_at(h->dev[i], t, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false) < 0)
             FAIL(c, "/dev/%s", dev_nodes[i]);
     }
     const char *pts_opts = c->spec->idmap->count > 5 ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
-                                                      : "newinstance,ptmxmode=0666,mode=0620";
+                                                     : "newinstance,ptmxmode=0666,mode=0620";
     if (mkdirat(dfd, "pts", 0755) < 0 || mkdirat(dfd, "shm", 01777) < 0)
         FAIL(c, "/dev/pts");
     cleanup_close int pts = openat(dfd, "pts", O_PATH | O_CLOEXEC);
@@ -402,7 +405,8 @@ static void extra_mounts(struct sbx_child *c, struct host_fds *h)
         const struct sandbox_mount *m = &s->mounts[i];
         struct stat st;
         bool dir = m->type == SANDBOX_MOUNT_TMPFS ||
-                   (m->type == SANDBOX_MOUNT_BIND && fstat(h->binds[i], &st) == 0 && S_ISDIR(st.st_mode));
+                   (m->type == SANDBOX_MOUNT_BIND && fstat(h->binds[i], &st) == 0 &&
+                    S_ISDIR(st.st_mode));
         cleanup_close int t = ensure(c, h, m->target + strspn(m->target, "/"), dir);
         if (t < 0)
             FAIL(c, "mount point '%s'", m->target);

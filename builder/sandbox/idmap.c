@@ -69,8 +69,7 @@ static int root_map(const char *root, struct idmap *m, kiln_error_t **err)
     m->mode = IDMAP_ROOT;
     if (read_file_limited(AT_FDCWD, path, 4096, &data, NULL, &e) == 0) {
         if (sscanf(data, "%llu %llu\n%llu %llu", &ub, &uc, &gb, &gc) != 4 || uc != IDMAP_COUNT ||
-            gc != IDMAP_COUNT || ub == 0 || gb == 0 || ub + uc > UINT32_MAX ||
-            gb + gc > UINT32_MAX)
+            gc != IDMAP_COUNT || ub == 0 || gb == 0 || ub + uc > UINT32_MAX || gb + gc > UINT32_MAX)
             return kiln_err(err, KILN_ECORRUPT, 0, "store '%s': bad idmap file", root);
         m->count = IDMAP_COUNT;
         set_ranges(m, (uint32_t)ub, (uint32_t)gb);
@@ -248,8 +247,8 @@ static void run_child(int sock, idmap_fn fn, void *arg, size_t result_size)
     _exit(0);
 }
 
-static int run_parent(const struct idmap *m, pid_t pid, int sock, void *result,
-                      size_t result_size, kiln_error_t **err)
+static int run_parent(const struct idmap *m, pid_t pid, int sock, void *result, size_t result_size,
+                      kiln_error_t **err)
 {
     cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
     int r = chan_recv(sock, msg);

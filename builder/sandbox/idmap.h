@@ -61,8 +61,7 @@ int idmap_write(const struct idmap *m, pid_t pid, kiln_error_t **err);
 /* A file operation in the mapped world: ids in files are host = container + shift. It may fill
  * result (result_size bytes) for the caller. It runs in a forked child when m->mode is not
  * IDMAP_ROOT, so it must not rely on changing the caller's memory other than result. */
-typedef int (*idmap_fn)(void *arg, const struct idshift *shift, void *result,
-                        kiln_error_t **err);
+typedef int (*idmap_fn)(void *arg, const struct idshift *shift, void *result, kiln_error_t **err);
 
 /* Runs fn as container root: in this process with a shift (IDMAP_ROOT), or in a forked child
  * that enters a user namespace with the map (no shift). Errors of fn come back unchanged. The

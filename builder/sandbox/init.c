@@ -76,11 +76,11 @@ static void set_ids(struct sbx_child *c)
     gid_t groups[SANDBOX_MAX_GROUPS];
     for (size_t i = 0; i < s->ngroups; i++)
         groups[i] = s->groups[i];
-    if (s->idmap->mode != IDMAP_SINGLE && setgroups(s->ngroups, groups) < 0)
+    if (s->idmap->mode != IDMAP_SINGLE && syscall(SYS_setgroups, s->ngroups, groups) < 0)
         FAIL(c, "setgroups");
-    if (setresgid(s->gid, s->gid, s->gid) < 0)
+    if (sbx_setresgid(s->gid) < 0)
         FAIL(c, "setgid %u", s->gid);
-    if (setresuid(s->uid, s->uid, s->uid) < 0)
+    if (sbx_setresuid(s->uid) < 0)
         FAIL(c, "setuid %u", s->uid);
     if (s->uid != 0)
         return; /* a non-root uid lost its permitted and effective capabilities with setuid */
@@ -158,7 +158,7 @@ static void close_others(int keep)
 
 void sbx_init_main(struct sbx_child *c)
 {
-    pid_t step = fork();
+    pid_t step = sbx_fork();
     if (step < 0)
         FAIL(c, "fork");
     if (step == 0)

@@ -24,7 +24,8 @@
 #define POLL_MS      100
 #define OUTPUT_CHUNK 65536
 
-static const char hosts_text[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+static const char hosts_text[] =
+    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
 bool sandbox_available(const char **why)
 {
@@ -80,8 +81,8 @@ static int check_spec(const struct sandbox_spec *s, kiln_error_t **err)
     }
     uint32_t n = s->idmap->count;
     if (s->uid >= n || s->gid >= n)
-        return kiln_err(err, KILN_EINPUT, 0, "user %u:%u is not mapped in the sandbox (%s)",
-                        s->uid, s->gid, s->idmap->warning[0] ? s->idmap->warning : "range too small");
+        return kiln_err(err, KILN_EINPUT, 0, "user %u:%u is not mapped in the sandbox (%s)", s->uid,
+                        s->gid, s->idmap->warning[0] ? s->idmap->warning : "range too small");
     return 0;
 }
 
@@ -125,7 +126,7 @@ struct run {
     struct cgroup *cg;
     pid_t pid;
     int sock, out_r;
-    bool exited;      /* init reported the exit status */
+    bool exited; /* init reported the exit status */
     bool killed;
     kiln_error_t *err; /* the first failure */
     size_t nstubs, nwarnings;

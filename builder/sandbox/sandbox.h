@@ -35,13 +35,13 @@
 #include "kiln/error.h"
 #include "sandbox/idmap.h"
 
-#define SANDBOX_MAX_LOWERS 128   /* overlay lower layers */
-#define SANDBOX_MAX_MOUNTS 64    /* extra mounts */
-#define SANDBOX_MAX_GROUPS 64    /* supplementary groups */
-#define SANDBOX_MAX_ARGS   65536 /* argv + envp entries */
-#define SANDBOX_MAX_STUBS  16
+#define SANDBOX_MAX_LOWERS   128   /* overlay lower layers */
+#define SANDBOX_MAX_MOUNTS   64    /* extra mounts */
+#define SANDBOX_MAX_GROUPS   64    /* supplementary groups */
+#define SANDBOX_MAX_ARGS     65536 /* argv + envp entries */
+#define SANDBOX_MAX_STUBS    16
 #define SANDBOX_HOSTNAME_MAX 63
-#define SANDBOX_MAX_DATA   (512u * 1024) /* bytes of one DATA mount */
+#define SANDBOX_MAX_DATA     (512u * 1024) /* bytes of one DATA mount */
 
 enum sandbox_network {
     SANDBOX_NET_NONE, /* a new network namespace with only loopback, brought up */
@@ -66,7 +66,10 @@ enum {
 
 /* An extra mount (secrets, caches, bind mounts). The target is resolved inside
  * the rootfs (symlinks stay inside it) and created when missing (a stub, removed from the diff);
- * bind mounts are never recursive. Every mount gets nosuid and nodev whatever flags says. */
+ * bind mounts are never recursive. Every mount gets nosuid and nodev whatever flags says.
+ * The source is opened by kiln's own credentials, but the step reads it with its own: a file
+ * owned by an id outside the step's map is "nobody" there, so give it a mode the step may read
+ * or the host id of the step's user (idmap_host_uid). */
 struct sandbox_mount {
     enum sandbox_mount_type type;
     const char *source; /* BIND: absolute host path, opened by the parent before the step starts */
@@ -83,9 +86,9 @@ struct sandbox_mount {
 struct sandbox_rootfs {
     const char *const *lowers; /* overlay lower directories, top first; may be empty */
     size_t nlowers;
-    const char *upper;         /* overlay upper and work dirs, same filesystem */
+    const char *upper; /* overlay upper and work dirs, same filesystem */
     const char *work;
-    const char *dir;           /* when not NULL: a plain directory (no overlay) */
+    const char *dir; /* when not NULL: a plain directory (no overlay) */
 };
 
 struct sandbox_limits {
@@ -100,15 +103,15 @@ typedef void (*sandbox_output_fn)(void *ctx, const char *data, size_t len);
 
 struct sandbox_spec {
     struct sandbox_rootfs rootfs;
-    const char *run_dir;       /* an empty private directory the sandbox may use while the step
-                                  runs (mount point, hosts files); the caller removes it after */
-    char *const *argv;         /* argv[0] is looked up in PATH from envp when it has no '/' */
-    char *const *envp;         /* NULL-terminated; exactly the step's environment */
-    const char *cwd;           /* absolute; created (as container root) when missing */
-    uint32_t uid, gid;         /* container ids */
-    const uint32_t *groups;    /* supplementary groups, container ids */
+    const char *run_dir;    /* an empty private directory the sandbox may use while the step
+                               runs (mount point, hosts files); the caller removes it after */
+    char *const *argv;      /* argv[0] is looked up in PATH from envp when it has no '/' */
+    char *const *envp;      /* NULL-terminated; exactly the step's environment */
+    const char *cwd;        /* absolute; created (as container root) when missing */
+    uint32_t uid, gid;      /* container ids */
+    const uint32_t *groups; /* supplementary groups, container ids */
     size_t ngroups;
-    const char *hostname;      /* NULL: "kiln" */
+    const char *hostname; /* NULL: "kiln" */
     enum sandbox_network network;
     const struct sandbox_mount *mounts;
     size_t nmounts;
@@ -126,10 +129,10 @@ enum sandbox_exit {
 struct sandbox_result {
     enum sandbox_exit how;
     int status;
-    char **stubs;     /* NULL-terminated, owned: mount points the sandbox created in the rootfs
-                         (relative paths, parents before children) */
-    char **warnings;  /* NULL-terminated, owned: limits or features that could not be applied */
-    double seconds;   /* wall-clock time of the step */
+    char **stubs;    /* NULL-terminated, owned: mount points the sandbox created in the rootfs
+                        (relative paths, parents before children) */
+    char **warnings; /* NULL-terminated, owned: limits or features that could not be applied */
+    double seconds;  /* wall-clock time of the step */
 };
 
 /* Runs the step and waits for it and every process it started.

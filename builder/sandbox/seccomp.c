@@ -19,28 +19,68 @@ extern const size_t seccomp_profile_json_len;
 #define SECCOMP_MAX_BPF (1u << 20)
 
 static const char *const cap_names[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 
 static const char *native_arch(void)
 {
     switch (seccomp_arch_native()) {
-    case SCMP_ARCH_X86_64: return "amd64";
-    case SCMP_ARCH_AARCH64: return "arm64";
-    case SCMP_ARCH_X86: return "x86";
-    case SCMP_ARCH_ARM: return "arm";
-    case SCMP_ARCH_PPC64LE: return "ppc64le";
-    case SCMP_ARCH_S390X: return "s390x";
-    case SCMP_ARCH_RISCV64: return "riscv64";
-    default: return "";
+    case SCMP_ARCH_X86_64:
+        return "amd64";
+    case SCMP_ARCH_AARCH64:
+        return "arm64";
+    case SCMP_ARCH_X86:
+        return "x86";
+    case SCMP_ARCH_ARM:
+        return "arm";
+    case SCMP_ARCH_PPC64LE:
+        return "ppc64le";
+    case SCMP_ARCH_S390X:
+        return "s390x";
+    case SCMP_ARCH_RISCV64:
+        return "riscv64";
+    default:
+        return "";
     }
 }
 
@@ -67,8 +107,8 @@ static bool list_has(json_t *arr, const char *s)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s))
-        return true;
+    json_array_foreach(arr, i,
+                       v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return true;
     return false;
 }
 
@@ -76,8 +116,8 @@ static bool any_cap(json_t *arr, uint64_t caps)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) if (json_is_string(v) && has_cap(caps, json_string_value(v)))
-        return true;
+    json_array_foreach(arr, i,
+                       v) if (json_is_string(v) && has_cap(caps, json_string_value(v))) return true;
     return false;
 }
 
@@ -89,8 +129,8 @@ static bool rule_applies(json_t *rule, uint64_t caps)
     if ((v = json_object_get(inc, "caps")) && json_array_size(v)) {
         size_t i;
         json_t *c;
-        json_array_foreach(v, i, c) if (!json_is_string(c) || !has_cap(caps, json_string_value(c)))
-            return false;
+        json_array_foreach(v, i, c) if (!json_is_string(c) ||
+                                        !has_cap(caps, json_string_value(c))) return false;
     }
     if ((v = json_object_get(inc, "arches")) && json_array_size(v) && !list_has(v, native_arch()))
         return false;
@@ -133,9 +173,12 @@ static int parse_op(const char *op, enum scmp_compare *out)
     static const struct {
         const char *name;
         enum scmp_compare op;
-    } ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-               {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-               {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    } ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+               {"SCMP_CMP_LT", SCMP_CMP_LT},
+               {"SCMP_CMP_LE", SCMP_CMP_LE},
+               {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+               {"SCMP_CMP_GE", SCMP_CMP_GE},
+               {"SCMP_CMP_GT", SCMP_CMP_GT},
                {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
     for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
         if (!strcmp(ops[i].name, op))
@@ -148,15 +191,17 @@ static int parse_args(json_t *args, struct scmp_arg_cmp *cmp, unsigned *n)
     size_t i;
     json_t *a;
     *n = 0;
-    json_array_foreach(args, i, a) {
+    json_array_foreach(args, i, a)
+    {
         enum scmp_compare op;
         json_t *idx = json_object_get(a, "index");
         if (i >= 6 || !json_is_integer(idx) || json_integer_value(idx) > 5 ||
             parse_op(json_string_value(json_object_get(a, "op")), &op) < 0)
             return -1;
-        cmp[i] = (struct scmp_arg_cmp){(unsigned)json_integer_value(idx), op,
-                                       (scmp_datum_t)json_integer_value(json_object_get(a, "value")),
-                                       (scmp_datum_t)json_integer_value(json_object_get(a, "valueTwo"))};
+        cmp[i] =
+            (struct scmp_arg_cmp){(unsigned)json_integer_value(idx), op,
+                                  (scmp_datum_t)json_integer_value(json_object_get(a, "value")),
+                                  (scmp_datum_t)json_integer_value(json_object_get(a, "valueTwo"))};
         (*n)++;
     }
     return 0;
@@ -172,7 +217,8 @@ static int add_rule(scmp_filter_ctx ctx, json_t *rule, int default_errno, kiln_e
         return kiln_err(err, KILN_EINTERNAL, 0, "seccomp profile: bad rule");
     size_t i;
     json_t *name;
-    json_array_foreach(json_object_get(rule, "names"), i, name) {
+    json_array_foreach(json_object_get(rule, "names"), i, name)
+    {
         int nr = seccomp_syscall_resolve_name(json_string_value(name));
         if (nr == __NR_SCMP_ERROR)
             continue; /* a syscall this libseccomp or arch does not know */
@@ -238,7 +284,8 @@ int sbx_seccomp_build(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err
     }
     size_t i;
     json_t *rule;
-    json_array_foreach(json_object_get(root, "syscalls"), i, rule) {
+    json_array_foreach(json_object_get(root, "syscalls"), i, rule)
+    {
         if (rule_applies(rule, caps) && add_rule(ctx, rule, default_errno, err) < 0)
             return -1;
     }

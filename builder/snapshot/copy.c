@@ -73,7 +73,8 @@ static int copy_file(int sfd, int dfd, const char *name, const struct stat *st)
         return set_meta(dfd, name, st, -1);
     }
     cleanup_close int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    cleanup_close int out = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    cleanup_close int out =
+        openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (in < 0 || out < 0)
         return -1;
     for (off_t left = st->st_size; left > 0;) {
@@ -109,7 +110,8 @@ static int apply_entry(int sfd, int dfd, const char *name, int depth, kiln_error
     if (is_whiteout(&st))
         return 0;
     if (!S_ISDIR(st.st_mode))
-        return copy_file(sfd, dfd, name, &st) < 0 ? kiln_err_errno(err, KILN_EIO, "copy '%s'", name) : 0;
+        return copy_file(sfd, dfd, name, &st) < 0 ? kiln_err_errno(err, KILN_EIO, "copy '%s'", name)
+                                                  : 0;
     cleanup_close int s = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (s < 0)
         return kiln_err_errno(err, KILN_EIO, "copy '%s'", name);

@@ -15,10 +15,10 @@
 #include "snapshot/view.h"
 #include "util.h"
 
-#define DIFF_MAX_DEPTH   1024
-#define DIFF_MAX_XATTRS  32
-#define DIFF_MAX_XATTR   (64 * 1024)
-#define NOBODY           65534u
+#define DIFF_MAX_DEPTH  1024
+#define DIFF_MAX_XATTRS 32
+#define DIFF_MAX_XATTR  (64 * 1024)
+#define NOBODY          65534u
 
 struct pending {
     char *path;
@@ -118,8 +118,7 @@ static void fill_common(struct differ *d, struct layer_entry *e, const char *pat
     e->fd = -1;
 }
 
-static int write_dir(struct differ *d, const char *path, const struct stat *st,
-                     kiln_error_t **err)
+static int write_dir(struct differ *d, const char *path, const struct stat *st, kiln_error_t **err)
 {
     cleanup_close int fd = openat(d->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)

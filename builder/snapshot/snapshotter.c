@@ -17,10 +17,10 @@ struct step_rootfs {
     struct store *s;
     const struct idmap *m;
     enum snapshotter_kind kind;
-    char *name;          /* snapshots/.step-XXXX, relative to the store root */
+    char *name; /* snapshots/.step-XXXX, relative to the store root */
     char *dir, *upper, *work, *rootfs, *run;
-    char **lowers;       /* top first, for the sandbox */
-    char **layers;       /* bottom first */
+    char **lowers; /* top first, for the sandbox */
+    char **layers; /* bottom first */
     size_t nlayers;
 };
 
@@ -85,8 +85,7 @@ static int prepare_fn(void *arg, const struct idshift *sh, void *result, kiln_er
 }
 
 int step_rootfs_prepare(struct store *s, const struct idmap *m, enum snapshotter_kind kind,
-                        char *const *layers, size_t n, struct step_rootfs **out,
-                        kiln_error_t **err)
+                        char *const *layers, size_t n, struct step_rootfs **out, kiln_error_t **err)
 {
     if (n > SANDBOX_MAX_LOWERS)
         return kiln_err(err, KILN_ELIMIT, 0, "more than %d layers", SANDBOX_MAX_LOWERS);
@@ -151,7 +150,8 @@ static void remove_stub(int root, const char *path)
     const char *name = slash ? slash + 1 : path;
     if (slash)
         *slash = '\0';
-    cleanup_close int pfd = (int)syscall(SYS_openat2, root, slash ? parent : ".", &how, sizeof(how));
+    cleanup_close int pfd =
+        (int)syscall(SYS_openat2, root, slash ? parent : ".", &how, sizeof(how));
     struct stat st;
     if (pfd < 0 || fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return;
@@ -223,4 +223,31 @@ void step_rootfs_free(struct step_rootfs *r)
     strv_free(r->layers);
     free(r->name), free(r->dir), free(r->upper), free(r->work), free(r->rootfs), free(r->run);
     free(r);
+}
+
+struct remove_args {
+    struct store *s;
+    const char *name;
+};
+
+static int remove_fn(void *arg, const struct idshift *sh, void *result, kiln_error_t **err)
+{
+    (void)sh, (void)result;
+    struct remove_args *a = arg;
+    cleanup_close int dfd = openat(a->s->rootfd, "snapshots", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOENT ? 0 : kiln_err_errno(err, KILN_EIO, "open snapshots");
+    return rm_rf_at(dfd, a->name, err);
+}
+
+int snapshot_remove(struct store *s, const char *name, kiln_error_t **err)
+{
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return kiln_err(err, KILN_EINTERNAL, 0, "snapshot_remove: bad name '%s'", name);
+    struct idmap m;
+    if (idmap_for_store(s->root, &m, err) < 0)
+        return -1;
+    struct remove_args a = {s, name};
+    char unused;
+    return idmap_run(&m, remove_fn, &a, &unused, 0, err);
 }

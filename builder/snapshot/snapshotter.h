@@ -68,6 +68,10 @@ static inline void cleanup_step_rootfsp(struct step_rootfs **r)
 }
 #define cleanup_step_rootfs __attribute__((cleanup(cleanup_step_rootfsp)))
 
+/* Removes ROOT/snapshots/<name> (a snapshot or a step's leftover directory) as container root,
+ * so that a rootless store can drop files owned by its subordinate ids. Missing is fine. */
+int snapshot_remove(struct store *s, const char *name, kiln_error_t **err);
+
 /* ---- diff.c: the differ, usable on its own (tests) ---- */
 
 /* Writes the changes of dirfd (an overlay upper when lowers is NULL... see below) to w.

@@ -84,3 +84,12 @@ ok "history created_by as BuildKit writes it"
 grep -q "^proc\|^sys\|^dev" /proc/self/mountinfo 2>/dev/null || true
 if grep -q "$ROOT" /proc/self/mountinfo; then fail "a mount of the build is left on the host"; fi
 ok "no mount left in the host's mount table"
+
+kbuild --progress plain -t run:1 --output "type=oci,dest=$T/out2,tar=false" "$T/ctx" >"$T/rebuild.log" 2>&1 ||
+  { cat "$T/rebuild.log"; fail "rebuild"; }
+[ "$(grep -c '^#[0-9]* CACHED' "$T/rebuild.log")" -ge 4 ] || { cat "$T/rebuild.log"; fail "RUN steps not cached"; }
+[ "$(tail -1 "$T/rebuild.log")" = "$(cat "$T/digest")" ] || fail "the cached rebuild has another digest"
+sed -i 's/^RUN pwd > where.txt/RUN pwd > where.txt \&\& true/' "$T/ctx/Dockerfile"
+kbuild --progress plain -t run:1 --output "type=oci,dest=$T/out3,tar=false" "$T/ctx" >"$T/rebuild.log" 2>&1
+grep -A1 'RUN pwd > where.txt && true' "$T/rebuild.log" | grep -q CACHED && fail "a changed RUN was taken from the cache"
+ok "an unchanged rebuild takes RUN steps from the step cache (same digest); a changed RUN runs again"

@@ -55,3 +55,30 @@ sub=$(grep "^$user:" /etc/subuid | cut -d: -f2)
 grep -Eq " 0 +$uid +1\$" "$T/user.log" || { cat "$T/user.log"; fail "container root is not the user"; }
 grep -Eq " 1 +$sub +65535\$" "$T/user.log" || { cat "$T/user.log"; fail "subordinate range not mapped"; }
 ok "rootless steps map container root to the user and the rest to its subordinate range"
+
+# limits a user cannot apply (no delegated cgroup) are warnings, not silent and not errors
+su -s /bin/sh "$user" -c "HOME=$T/rl '$KILN' build --root '$T/rl/store' --progress plain --no-cache \
+  --memory 64m --output type=oci,dest=$T/rl/out3,tar=false '$T/ctx'" >"$T/user.log" 2>&1 ||
+  { cat "$T/user.log"; fail "rootless build with --memory"; }
+if ! grep -q 'WARNING: .*memory limit not applied' "$T/user.log"; then
+  cat "$T/user.log"; fail "no word about the memory limit"
+fi
+ok "a limit the user cannot apply gives a warning"
+
+# the last fallback: a user without a subordinate range gets a single-id map, with a warning
+single=kiln-single
+id "$single" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$single"
+sed -i "/^$single:/d" /etc/subuid /etc/subgid
+{ busybox_dockerfile; printf 'FROM base\nRUN echo hi > /hi && cat /proc/self/uid_map\nUSER app\n'; } >"$T/ctx/Dockerfile"
+mkdir -p "$T/single" && chown "$single" "$T/single" && chown -R "$single" "$T/ctx"
+su -s /bin/sh "$single" -c "HOME=$T/single '$KILN' build --root '$T/single/store' --progress plain \
+  --output type=oci,dest=$T/single/out,tar=false '$T/ctx'" >"$T/single.log" 2>&1 ||
+  { cat "$T/single.log"; fail "single-id build"; }
+grep -q 'WARNING: .*single-id user namespace' "$T/single.log" || { cat "$T/single.log"; fail "no warning"; }
+grep -Eq "^#[0-9]+ +0 +$(id -u "$single") +1$" "$T/single.log" || { cat "$T/single.log"; fail "single-id map"; }
+ok "without a subordinate range: a single-id map and a warning"
+
+su -s /bin/sh "$user" -c "HOME=$T/rl '$KILN' prune --root '$T/rl/store' --all" >"$T/prune.log" 2>&1 ||
+  { cat "$T/prune.log"; fail "rootless prune"; }
+[ -z "$(ls -A "$T/rl/store/snapshots")" ] || fail "rootless prune left snapshots: $(ls "$T/rl/store/snapshots")"
+ok "rootless prune removes snapshots owned by subordinate ids"

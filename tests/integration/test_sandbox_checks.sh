@@ -35,3 +35,9 @@ g 'kcore: 0$' "/proc/kcore masked"
 if grep -Eq "^#[0-9]+ ESCAPED" "$T/log"; then fail "$(grep -E "^#[0-9]+ ESCAPED" "$T/log")"; fi
 g 'CapPrm:[[:space:]]+0000000000000000' "non-root USER has no capabilities"
 ok "RUN steps: no_new_privs, seccomp, bounding set, user and pid namespaces, hostname, masks; mount/sys/proc-sys/mknod fail"
+
+{ busybox_dockerfile; printf 'FROM base\nRUN echo "name=$(hostname)"\nUSER app\n'; } >"$T/ctx/Dockerfile"
+kbuild --progress plain --build-arg BUILDKIT_SANDBOX_HOSTNAME=builder-1 \
+  --output "type=oci,dest=$T/out2,tar=false" "$T/ctx" >"$T/log" 2>&1 || { cat "$T/log"; fail "build"; }
+g '^#[0-9]+ name=builder-1$' "BUILDKIT_SANDBOX_HOSTNAME"
+ok "the build arg BUILDKIT_SANDBOX_HOSTNAME names the step's host"

@@ -17,7 +17,7 @@
 #include "util.h"
 
 struct sbx_env {
-    char tmp[256];    /* a private temp dir: store/, rootfs/, run/ */
+    char tmp[256]; /* a private temp dir: store/, rootfs/, run/ */
     char rootfs[300];
     char run[300];
     struct idmap map;
@@ -46,13 +46,15 @@ static void sbx_env_init(struct sbx_env *e)
     kiln_error_t *err = NULL;
     cr_assert_eq(idmap_for_store(store, &e->map, &err), 0, "%s", err ? err->msg : "");
     /* busybox tree: /bin/busybox and one symlink per applet, /etc/passwd, /tmp */
-    cr_assert_eq(sh("set -e; r=%s; mkdir -p $r/bin $r/etc $r/tmp $r/root $r/home/app; "
-                    "cp /bin/busybox $r/bin/busybox; "
-                    "for a in $(/bin/busybox --list); do [ -e $r/bin/$a ] || ln -s busybox $r/bin/$a; done; "
-                    "printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\n' > $r/etc/passwd; "
-                    "printf 'root:x:0:\\napp:x:1000:\\n' > $r/etc/group; chmod 1777 $r/tmp",
-                    e->rootfs),
-                 0);
+    cr_assert_eq(
+        sh("set -e; r=%s; mkdir -p $r/bin $r/etc $r/tmp $r/root $r/home/app; "
+           "cp /bin/busybox $r/bin/busybox; "
+           "for a in $(/bin/busybox --list); do [ -e $r/bin/$a ] || ln -s busybox $r/bin/$a; done; "
+           "printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000::/home/app:/bin/sh\\n' > "
+           "$r/etc/passwd; "
+           "printf 'root:x:0:\\napp:x:1000:\\n' > $r/etc/group; chmod 1777 $r/tmp",
+           e->rootfs),
+        0);
     if (e->map.mode == IDMAP_ROOT)
         cr_assert_eq(sh("chown -R %u:%u %s && chown -R %u:%u %s/home/app", e->map.uids[0].outside,
                         e->map.gids[0].outside, e->rootfs, e->map.uids[0].outside + 1000,
@@ -79,8 +81,9 @@ static void sbx_collect(void *ctx, const char *data, size_t len)
 
 /* Runs "sh -c script" in the busybox rootfs (plain directory) and returns the exit status, or
  * -1 when sandbox_run failed (*errp set). */
-__attribute__((unused)) static int sbx_sh(struct sbx_env *e, struct sandbox_spec *base, const char *script,
-                  struct sbx_out *out, kiln_error_t **errp)
+__attribute__((unused)) static int sbx_sh(struct sbx_env *e, struct sandbox_spec *base,
+                                          const char *script, struct sbx_out *out,
+                                          kiln_error_t **errp)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
     char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", NULL};

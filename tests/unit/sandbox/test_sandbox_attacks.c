@@ -12,12 +12,13 @@ static void setup(void)
     sbx_env_init(&env);
     uint32_t u = env.map.mode == IDMAP_ROOT ? env.map.uids[0].outside : getuid();
     uint32_t g = env.map.mode == IDMAP_ROOT ? env.map.gids[0].outside : getgid();
-    cr_assert_eq(sh("set -e; cc -static -O2 -o %s/bin/attack %s/testdata/run/attack.c; "
-                    "cp %s/bin/attack %s/bin/attack-suid; chown %u:%u %s/bin/attack %s/bin/attack-suid; "
-                    "chmod 4755 %s/bin/attack-suid",
-                    env.rootfs, KILN_SOURCE_DIR, env.rootfs, env.rootfs, u, g, env.rootfs,
-                    env.rootfs, env.rootfs),
-                 0);
+    cr_assert_eq(
+        sh("set -e; cc -static -O2 -o %s/bin/attack %s/testdata/run/attack.c; "
+           "cp %s/bin/attack %s/bin/attack-suid; chown %u:%u %s/bin/attack %s/bin/attack-suid; "
+           "chmod 4755 %s/bin/attack-suid",
+           env.rootfs, KILN_SOURCE_DIR, env.rootfs, env.rootfs, u, g, env.rootfs, env.rootfs,
+           env.rootfs),
+        0);
 }
 
 static void teardown(void)
@@ -102,9 +103,10 @@ Test(sandbox_attacks, ptrace_of_a_process_outside_and_of_init)
 
 Test(sandbox_attacks, reading_proc_kcore_and_keys)
 {
-    struct outcome r = attempt(NULL, "for f in kcore keys timer_list sched_debug; do "
-                                     "echo $f=$(head -c 64 /proc/$f 2>/dev/null | wc -c); done; "
-                                     "find /proc/acpi /proc/scsi /sys/firmware -mindepth 1 2>/dev/null | wc -l");
+    struct outcome r =
+        attempt(NULL, "for f in kcore keys timer_list sched_debug; do "
+                      "echo $f=$(head -c 64 /proc/$f 2>/dev/null | wc -c); done; "
+                      "find /proc/acpi /proc/scsi /sys/firmware -mindepth 1 2>/dev/null | wc -l");
     cr_assert_null(r.err);
     cr_assert_str_eq(r.out, "kcore=0\nkeys=0\ntimer_list=0\nsched_debug=0\n0\n", "%s", r.out);
     free(r.out);
@@ -200,14 +202,17 @@ Test(sandbox_attacks, step_timeout)
 static bool process_with_arg(const char *arg)
 {
     char cmd[256];
-    snprintf(cmd, sizeof(cmd), "for p in /proc/[0-9]*; do { tr '\\0' ' ' < $p/cmdline; } 2>/dev/null; "
-                               "echo; done | grep -q -- '%s'", arg);
+    snprintf(cmd, sizeof(cmd),
+             "for p in /proc/[0-9]*; do { tr '\\0' ' ' < $p/cmdline; } 2>/dev/null; "
+             "echo; done | grep -q -- '%s'",
+             arg);
     return sh("%s", cmd) == 0;
 }
 
 Test(sandbox_attacks, background_process_is_gone_after_the_step)
 {
-    struct outcome r = attempt(NULL, "sleep 4242 & sleep 4243 </dev/null >/dev/null 2>&1 & echo started");
+    struct outcome r =
+        attempt(NULL, "sleep 4242 & sleep 4243 </dev/null >/dev/null 2>&1 & echo started");
     cr_assert_null(r.err);
     cr_assert_eq(r.status, 0);
     cr_assert_str_eq(r.out, "started\n");

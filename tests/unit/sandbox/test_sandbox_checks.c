@@ -44,8 +44,12 @@ Test(sandbox_checks, bounding_set_is_at_most_dockers_defaults)
     cleanup_free char *out = run_ok(NULL, "cat /proc/self/status");
     unsigned long long bnd = status_hex(out, "CapBnd:\t");
     unsigned long long eff = status_hex(out, "CapEff:\t");
-    static const int forbidden[] = {21 /* SYS_ADMIN */, 16 /* SYS_MODULE */, 19 /* SYS_PTRACE */,
-                                    17 /* SYS_RAWIO */, 12 /* NET_ADMIN */, 25 /* SYS_TIME */,
+    static const int forbidden[] = {21 /* SYS_ADMIN */,
+                                    16 /* SYS_MODULE */,
+                                    19 /* SYS_PTRACE */,
+                                    17 /* SYS_RAWIO */,
+                                    12 /* NET_ADMIN */,
+                                    25 /* SYS_TIME */,
                                     2 /* DAC_READ_SEARCH */};
     for (size_t i = 0; i < ARRAY_SIZE(forbidden); i++)
         cr_assert_eq(bnd & (1ull << forbidden[i]), 0, "cap %d in %llx", forbidden[i], bnd);
@@ -74,8 +78,8 @@ Test(sandbox_checks, uid_map_is_not_the_identity)
 
 Test(sandbox_checks, pid_namespace_holds_only_the_step)
 {
-    cleanup_free char *out =
-        run_ok(NULL, "echo self=$$; ls /proc | grep -c '^[0-9]'; cat /proc/1/cmdline | tr '\\0' ' '");
+    cleanup_free char *out = run_ok(
+        NULL, "echo self=$$; ls /proc | grep -c '^[0-9]'; cat /proc/1/cmdline | tr '\\0' ' '");
     int self = -1, n = -1;
     cr_assert_eq(sscanf(out, "self=%d\n%d", &self, &n), 2, "%s", out);
     cr_assert_eq(self, 2, "the step is pid 2 under kiln's init: %s", out);
@@ -96,15 +100,16 @@ Test(sandbox_checks, hostname_is_not_the_hosts)
 
 Test(sandbox_checks, etc_files_dev_and_network)
 {
-    cleanup_free char *out = run_ok(
-        NULL, "cat /etc/hosts; wc -c < /etc/resolv.conf; ls /dev | tr '\\n' ' '; echo; "
-              "ip -o link | cut -d: -f2 | tr -d ' \\n'; echo; "
-              "grep -c ' /proc/' /proc/self/mountinfo; echo x > /dev/null && head -c 4 /dev/zero | wc -c; "
-              "touch /etc/hosts 2>/dev/null && echo hosts-writable; true");
+    cleanup_free char *out =
+        run_ok(NULL, "cat /etc/hosts; wc -c < /etc/resolv.conf; ls /dev | tr '\\n' ' '; echo; "
+                     "ip -o link | cut -d: -f2 | tr -d ' \\n'; echo; "
+                     "grep -c ' /proc/' /proc/self/mountinfo; echo x > /dev/null && head -c 4 "
+                     "/dev/zero | wc -c; "
+                     "touch /etc/hosts 2>/dev/null && echo hosts-writable; true");
     cr_assert(strstr(out, "127.0.0.1\tlocalhost\n"), "%s", out);
     cr_assert(strstr(out, "\n0\n"), "empty resolv.conf without network: %s", out);
-    static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty",
-                                       "pts", "shm", "ptmx", "fd"};
+    static const char *const devs[] = {"null", "zero", "full", "random", "urandom",
+                                       "tty",  "pts",  "shm",  "ptmx",   "fd"};
     for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
         cr_assert(strstr(out, devs[i]), "/dev/%s missing: %s", devs[i], out);
     cr_assert(strstr(out, "\nlo\n"), "only loopback: %s", out);
@@ -135,8 +140,11 @@ Test(sandbox_checks, missing_command_is_an_error)
     char *argv[] = {"no-such-cmd", NULL};
     char *envp[] = {"PATH=/bin", NULL};
     sh("rm -rf %s; mkdir -p %s", env.run, env.run);
-    struct sandbox_spec spec = {.rootfs.dir = env.rootfs, .run_dir = env.run, .argv = argv,
-                                .envp = envp, .idmap = &env.map};
+    struct sandbox_spec spec = {.rootfs.dir = env.rootfs,
+                                .run_dir = env.run,
+                                .argv = argv,
+                                .envp = envp,
+                                .idmap = &env.map};
     struct sandbox_result res;
     kiln_error_t *err = NULL;
     cr_assert_eq(sandbox_run(&spec, &res, &err), -1);

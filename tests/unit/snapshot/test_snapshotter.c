@@ -22,8 +22,9 @@ static void make_base(void)
     snprintf(dir, sizeof(dir), "%s/base", env.tmp);
     cr_assert_eq(sh("set -e; cp -a %s %s; chown -R 0:0 %s; mkdir -p %s/root/sub %s/data; "
                     "echo old > %s/root/old; echo keep > %s/data/keep; echo x > %s/root/sub/y; "
-                    "chown 1000:1000 %s/data/keep; chown -R 1000:1000 %s/home/app",
-                    env.rootfs, dir, dir, dir, dir, dir, dir, dir, dir, dir),
+                    "chown 1000:1000 %s/data/keep; chown -R 1000:1000 %s/home/app; "
+                    "cc -static -O2 -o %s/bin/attack %s/testdata/run/attack.c",
+                    env.rootfs, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, KILN_SOURCE_DIR),
                  0);
     kiln_error_t *err = NULL;
     struct layer_writer *w = NULL;
@@ -113,7 +114,8 @@ static void check_step(enum snapshotter_kind kind, const char *expected)
     /* the next step sees the change */
     char *layers[2] = {base_snap, NULL};
     kiln_error_t *err = NULL;
-    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, &layers[1], &err), 0);
+    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, &layers[1], &err),
+                 0);
     struct layer_result res2 = run_step(kind, layers, 2,
                                         "set -e; test ! -e /bin/vi; test ! -e /root/old; "
                                         "test ! -e /root/sub; grep -q more /data/keep; "
@@ -136,4 +138,32 @@ Test(snapshotter, copy_layer)
                                  "0/0 new-link\n0/0 new.txt\n0/0 opt/\n1000/1000 opt/tool/\n"
                                  "1000/1000 opt/tool/t\n0/0 root/\n0/0 root/.wh.old\n"
                                  "0/0 root/.wh.sub\n0/0 root/fresh\n");
+}
+
+/* A file capability set in a step reaches the layer as the container sees it: a v2 xattr
+ * without the rootid of the host range. */
+static void check_caps(enum snapshotter_kind kind)
+{
+    struct layer_result res = run_step(
+        kind, &base_snap, 1, "set -e; cp /bin/attack /bin/capped; attack setcap /bin/capped");
+    cleanup_free char *blob = store_blob_path(store, res.digest);
+    char cmd[800];
+    snprintf(cmd, sizeof(cmd),
+             "python3 -c 'import tarfile,sys; t=tarfile.open(sys.argv[1]); "
+             "m=t.getmember(\"bin/capped\"); "
+             "v=m.pax_headers[\"SCHILY.xattr.security.capability\"].encode(\"latin-1\", "
+             "\"surrogateescape\"); "
+             "sys.exit(0 if v[:8]==bytes([1,0,0,2,0,4,0,0]) and len(v)==20 else 1)' %s",
+             blob);
+    cr_assert_eq(sh("%s", cmd), 0, "security.capability is not the container's v2 value");
+}
+
+Test(snapshotter, file_capabilities_overlay)
+{
+    check_caps(SNAPSHOTTER_OVERLAY);
+}
+
+Test(snapshotter, file_capabilities_copy)
+{
+    check_caps(SNAPSHOTTER_COPY);
 }

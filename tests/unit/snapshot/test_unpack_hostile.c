@@ -59,17 +59,50 @@ static void refused(const char *kind)
     cr_assert(access(p, F_OK) < 0, "%s wrote outside the snapshot", kind);
 }
 
-Test(unpack_hostile, dotdot) { refused("dotdot"); }
-Test(unpack_hostile, dotdot_inside_a_path) { refused("dotdot-inner"); }
-Test(unpack_hostile, absolute_path) { refused("absolute"); }
-Test(unpack_hostile, file_through_an_absolute_symlink) { refused("symlink-parent"); }
-Test(unpack_hostile, file_through_a_relative_symlink) { refused("symlink-relative-parent"); }
-Test(unpack_hostile, hard_link_outside) { refused("hardlink-outside"); }
-Test(unpack_hostile, hard_link_absolute) { refused("hardlink-absolute"); }
-Test(unpack_hostile, hard_link_through_a_symlink) { refused("hardlink-through-symlink"); }
-Test(unpack_hostile, block_device) { refused("block-device"); }
-Test(unpack_hostile, char_device) { refused("char-device"); }
-Test(unpack_hostile, whiteout_of_dotdot) { refused("whiteout-dotdot"); }
+Test(unpack_hostile, dotdot)
+{
+    refused("dotdot");
+}
+Test(unpack_hostile, dotdot_inside_a_path)
+{
+    refused("dotdot-inner");
+}
+Test(unpack_hostile, absolute_path)
+{
+    refused("absolute");
+}
+Test(unpack_hostile, file_through_an_absolute_symlink)
+{
+    refused("symlink-parent");
+}
+Test(unpack_hostile, file_through_a_relative_symlink)
+{
+    refused("symlink-relative-parent");
+}
+Test(unpack_hostile, hard_link_outside)
+{
+    refused("hardlink-outside");
+}
+Test(unpack_hostile, hard_link_absolute)
+{
+    refused("hardlink-absolute");
+}
+Test(unpack_hostile, hard_link_through_a_symlink)
+{
+    refused("hardlink-through-symlink");
+}
+Test(unpack_hostile, block_device)
+{
+    refused("block-device");
+}
+Test(unpack_hostile, char_device)
+{
+    refused("char-device");
+}
+Test(unpack_hostile, whiteout_of_dotdot)
+{
+    refused("whiteout-dotdot");
+}
 Test(unpack_hostile, directory_over_a_symlink_to_outside)
 {
     kiln_error_t *err = NULL;

@@ -10,6 +10,8 @@
  * users.c     user and group names through the image's /etc/passwd and /etc/group
  * export.c    the output (OCI layout directory or archive)
  * secrets.c   --secret values, held in memory only, and their keyed hashes
+ * mounts*.c   RUN --mount (secret, cache, bind, tmpfs)
+ * leakcheck.c the leak scan of the output before it is written
  */
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
@@ -181,6 +183,23 @@ int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t 
 #define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
 int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
+
+/* leakcheck.c: the leak scan the exporter runs before it writes anything (DESIGN.md, Secrets).
+ * Each fails with KILN_ELEAK, "secret 'ID' found in WHAT", when a secret of the build (its
+ * bytes, hex or base64) is in what it scans; with no secrets they return 0 at once. */
+/* A blob held in memory: an attestation (SBOM, provenance) or any other document the exporter
+ * writes. what names it in the message ("the SPDX SBOM"). */
+int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
+                    kiln_error_t **err);
+/* A stored layer blob (tar, any compression), entry by entry: "... found in layer INDEX (path
+ * P)", INDEX being its 1-based place in the image. */
+int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err);
+/* The final image before it is committed: every layer this build made (b->new_layers), the
+ * config and the manifest annotations (may be NULL). */
+int build_scan_image(struct build *b, struct build_stage *final, json_t *annotations,
+                     kiln_error_t **err);
+/* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
+void build_drop_layers(struct build *b);
 
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,

@@ -1,0 +1,97 @@
+/* The leak check before any output: every layer this build made, the config and the
+ * attestations are scanned for the secrets of the build (builder/scan/leakscan.h). A hit
+ * fails the build with KILN_ELEAK and drops the layers of the build from the store. */
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "snapshot/snapshotter.h"
+#include "util.h"
+
+static bool scanning(struct build *b)
+{
+    return b->secrets && !leakscan_empty(b->secrets->scan);
+}
+
+static const char *secret_id(struct build *b, int i)
+{
+    return i >= 0 && (size_t)i < b->secrets->n ? b->secrets->v[i].id : "?";
+}
+
+int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
+                    kiln_error_t **err)
+{
+    if (!scanning(b))
+        return 0;
+    int found = leakscan_buffer(b->secrets->scan, p, n);
+    if (found >= 0)
+        return kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in %s", secret_id(b, found), what);
+    return 0;
+}
+
+int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err)
+{
+    if (!scanning(b))
+        return 0;
+    cleanup_close int fd = store_open_blob(b->store, digest, err);
+    if (fd < 0)
+        return -1;
+    struct leakscan_hit *hit = xmalloc(sizeof(*hit));
+    int rc = leakscan_tar_fd(b->secrets->scan, fd, hit, err);
+    if (rc < 0)
+        kiln_err_wrap(err, "leak scan of layer %zu (%s)", index, digest);
+    else if (rc > 0)
+        rc = kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in layer %zu (path %s)",
+                      secret_id(b, hit->secret), index, hit->path);
+    free(hit);
+    return rc < 0 ? -1 : 0;
+}
+
+static bool made_here(struct build *b, const char *digest)
+{
+    for (size_t i = 0; i < b->nnew_layers; i++)
+        if (!strcmp(b->new_layers[i], digest))
+            return true;
+    return false;
+}
+
+int build_scan_image(struct build *b, struct build_stage *final, json_t *annotations,
+                     kiln_error_t **err)
+{
+    if (!scanning(b))
+        return 0;
+    const struct image *img = final->img;
+    for (size_t i = 0; i < img->nlayers; i++)
+        if (made_here(b, img->layers[i].digest) &&
+            build_scan_layer(b, i + 1, img->layers[i].digest, err) < 0)
+            return -1;
+    cleanup_free char *cfg = json_dump_stable(img->config);
+    if (build_scan_blob(b, "the image config", cfg, strlen(cfg), err) < 0)
+        return -1;
+    cleanup_free char *ann = annotations ? json_dump_stable(annotations) : NULL;
+    return ann ? build_scan_blob(b, "the manifest annotations", ann, strlen(ann), err) : 0;
+}
+
+/* The snapshot directories of the layers being dropped: their files hold what leaked. */
+static void drop_snapshots(struct build *b, const char *digest)
+{
+    for (size_t s = 0; s < b->nstages; s++) {
+        const struct image *img = b->stages[s].img;
+        for (size_t i = 0; img && i < img->nlayers; i++) {
+            if (strcmp(img->layers[i].digest, digest) != 0)
+                continue;
+            kiln_error_t *e = NULL;
+            if (snapshot_remove(b->store, digest_hex(img->layers[i].diff_id), &e) < 0)
+                kiln_error_free(e);
+            return;
+        }
+    }
+}
+
+void build_drop_layers(struct build *b)
+{
+    for (size_t i = 0; i < b->nnew_layers; i++) {
+        drop_snapshots(b, b->new_layers[i]);
+        store_remove_blob(b->store, b->new_layers[i]);
+    }
+}

@@ -56,6 +56,11 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
     if (b->o->allow_root_user)
         json_object_set_new(ann, POLICY_ANNOTATION, json_string("true"));
+    if (build_scan_image(b, final, ann, err) < 0) { /* before anything is written */
+        json_decref(ann);
+        build_drop_layers(b);
+        return -1;
+    }
     struct oci_desc manifest;
     int rc = image_commit(b->store, final->img, b->epoch, ann, &manifest, NULL, err);
     json_decref(ann);

@@ -97,7 +97,7 @@ static void add_secret(struct leakscan *ls, int secret, const unsigned char *p, 
 
 static bool ac_wants(enum ls_set set, const struct ls_pattern *p)
 {
-    return set == LS_ALL || (set == LS_ENC) == p->enc;
+    return (set == LS_ENC) == p->enc;
 }
 
 static void ac_insert(struct ls_ac *a, const struct ls_pattern *p, int32_t idx)
@@ -185,7 +185,6 @@ int leakscan_new(const struct leakscan_secret *secrets, size_t n, struct leaksca
         add_secret(ls, (int)i, secrets[i].value, secrets[i].len);
     ac_build(ls, &ls->raw, LS_RAW);
     ac_build(ls, &ls->enc, LS_ENC);
-    ac_build(ls, &ls->all, LS_ALL);
     *out = ls;
     return 0;
 }
@@ -201,7 +200,7 @@ void leakscan_free(struct leakscan *ls)
         }
     free(ls->pats);
     free(ls->skipped);
-    ac_release(&ls->raw), ac_release(&ls->enc), ac_release(&ls->all);
+    ac_release(&ls->raw), ac_release(&ls->enc);
     free(ls);
 }
 

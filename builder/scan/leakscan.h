@@ -96,9 +96,10 @@ int leakscan_tar_fd(const struct leakscan *ls, int fd, struct leakscan_hit *hit,
 
 /* ---- masking ---- */
 
-/* Rewrites a byte stream with every occurrence of a secret (raw, hex or base64 core, not
- * across line breaks) replaced by "****", holding back only the bytes that could still begin
- * one. emit receives the masked stream in order. */
+/* Rewrites a byte stream with every occurrence of a secret (raw, hex or base64 core; hex and
+ * base64 also when wrapped over lines, the line breaks going with it) replaced by "****",
+ * holding back only the bytes that could still begin one. emit receives the masked stream in
+ * order. */
 typedef void (*leakscan_emit_fn)(void *ctx, const char *data, size_t len);
 struct leakscan_masker;
 struct leakscan_masker *leakscan_masker_new(const struct leakscan *ls, leakscan_emit_fn emit,

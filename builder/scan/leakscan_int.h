@@ -21,7 +21,7 @@ struct ls_pattern {
     bool owned;
 };
 
-enum ls_set { LS_RAW, LS_ENC, LS_ALL };
+enum ls_set { LS_RAW, LS_ENC };
 
 /* A dense DFA over the fingerprints of a set of patterns; state 0 is the root. */
 struct ls_ac {
@@ -40,7 +40,7 @@ struct leakscan {
     size_t npats, pats_cap;
     bool *skipped;
     size_t nsecrets;
-    struct ls_ac raw, enc, all;
+    struct ls_ac raw, enc;
 };
 
 struct ls_verifier {
@@ -49,14 +49,17 @@ struct ls_verifier {
     uint64_t start; /* stream offset of the pattern's first byte */
 };
 
-/* A match: pattern index and [start, end) stream offsets. */
+/* A match: pattern index and [start, end) raw stream offsets (skipped bytes inside a match
+ * are part of it). */
 typedef void (*ls_match_fn)(void *ctx, uint32_t pat, uint64_t start, uint64_t end);
 
 struct ls_run {
     const struct leakscan *ls;
     const struct ls_ac *a;
     ls_state state;
-    uint64_t off; /* bytes consumed, skipped ones excluded */
+    uint64_t off; /* bytes matched, skipped ones (CR, LF) excluded */
+    uint64_t raw; /* bytes consumed, skipped ones included: match offsets count these */
+    uint64_t ring[LEAKSCAN_FINGERPRINT]; /* raw offsets of the last matched bytes */
     struct ls_verifier v[LEAKSCAN_MAX_VERIFIERS];
     size_t nv;
     ls_match_fn on_match;
@@ -66,5 +69,7 @@ struct ls_run {
 void ls_run_init(struct ls_run *r, const struct leakscan *ls, const struct ls_ac *a,
                  ls_match_fn on_match, void *ctx);
 void ls_run_feed(struct ls_run *r, const unsigned char *p, size_t n);
+/* The raw offset where a match still in progress could begin (r->raw when none). */
+uint64_t ls_run_pending(const struct ls_run *r);
 
 #endif

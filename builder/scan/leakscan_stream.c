@@ -10,13 +10,13 @@ void ls_run_init(struct ls_run *r, const struct leakscan *ls, const struct ls_ac
     r->ls = ls;
     r->a = a;
     r->state = 0;
-    r->off = 0;
+    r->off = r->raw = 0;
     r->nv = 0;
     r->on_match = on_match;
     r->ctx = ctx;
 }
 
-/* Advances the verifiers over byte c at offset off. */
+/* Advances the verifiers over byte c at raw offset off. */
 static void verify(struct ls_run *r, unsigned char c, uint64_t off)
 {
     size_t k = 0;
@@ -34,18 +34,34 @@ static void verify(struct ls_run *r, unsigned char c, uint64_t off)
     r->nv = k;
 }
 
-/* The fingerprints that end at state s (offset end): whole patterns match, longer ones start
- * a verifier. */
+/* The raw offset of the byte matched n bytes ago (1 <= n <= LEAKSCAN_FINGERPRINT). */
+static uint64_t matched_at(const struct ls_run *r, size_t n)
+{
+    return r->ring[(r->off - n) % LEAKSCAN_FINGERPRINT];
+}
+
+uint64_t ls_run_pending(const struct ls_run *r)
+{
+    ls_state d = r->a->depth[r->state];
+    uint64_t start = d ? matched_at(r, d) : r->raw;
+    for (size_t i = 0; i < r->nv; i++)
+        start = r->v[i].start < start ? r->v[i].start : start;
+    return start;
+}
+
+/* The fingerprints that end at state s (raw offset end): whole patterns match, longer ones
+ * start a verifier. */
 static void outputs(struct ls_run *r, ls_state s, uint64_t end)
 {
     const struct ls_ac *a = r->a;
     for (ls_state t = a->dict[s]; t; t = a->dnext[t]) {
         for (int32_t i = a->own[t]; i >= 0; i = a->next[i]) {
             const struct ls_pattern *p = &r->ls->pats[i];
+            uint64_t start = matched_at(r, p->fp);
             if (p->len == p->fp)
-                r->on_match(r->ctx, (uint32_t)i, end - p->len, end);
+                r->on_match(r->ctx, (uint32_t)i, start, end);
             else if (r->nv < LEAKSCAN_MAX_VERIFIERS)
-                r->v[r->nv++] = (struct ls_verifier){(uint32_t)i, (uint32_t)p->fp, end - p->fp};
+                r->v[r->nv++] = (struct ls_verifier){(uint32_t)i, (uint32_t)p->fp, start};
         }
     }
 }
@@ -58,16 +74,15 @@ void ls_run_feed(struct ls_run *r, const unsigned char *p, size_t n)
     ls_state s = r->state;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = p[i];
+        uint64_t pos = r->raw++;
         if (a->skip_newlines && (c == '\n' || c == '\r'))
             continue;
         if (r->nv)
-            verify(r, c, r->off);
+            verify(r, c, pos);
         s = delta[(size_t)s * 256 + c];
-        r->off++;
-        if (dict[s]) {
-            r->state = s;
-            outputs(r, s, r->off);
-        }
+        r->ring[r->off++ % LEAKSCAN_FINGERPRINT] = pos;
+        if (dict[s])
+            outputs(r, s, pos + 1);
     }
     r->state = s;
 }
@@ -133,7 +148,7 @@ struct ls_range {
 };
 
 struct leakscan_masker {
-    struct ls_run run;
+    struct ls_run run, enc; /* raw bytes; hex and base64 with CR/LF skipped */
     leakscan_emit_fn emit;
     void *ctx;
     unsigned char *buf; /* stream bytes from offset base on, not emitted yet */
@@ -155,7 +170,8 @@ struct leakscan_masker *leakscan_masker_new(const struct leakscan *ls, leakscan_
                                             void *ctx)
 {
     struct leakscan_masker *m = xcalloc(1, sizeof(*m));
-    ls_run_init(&m->run, ls, &ls->all, on_mask, m);
+    ls_run_init(&m->run, ls, &ls->raw, on_mask, m);
+    ls_run_init(&m->enc, ls, &ls->enc, on_mask, m);
     m->emit = emit;
     m->ctx = ctx;
     return m;
@@ -226,9 +242,9 @@ void leakscan_masker_feed(struct leakscan_masker *m, const void *p, size_t n)
     memcpy(m->buf + m->len, p, n);
     m->len += n;
     ls_run_feed(&m->run, p, n);
-    uint64_t safe = m->run.off - m->run.a->depth[m->run.state];
-    for (size_t i = 0; i < m->run.nv; i++)
-        safe = m->run.v[i].start < safe ? m->run.v[i].start : safe;
+    ls_run_feed(&m->enc, p, n);
+    uint64_t safe = ls_run_pending(&m->run), e = ls_run_pending(&m->enc);
+    safe = e < safe ? e : safe;
     emit_until(m, safe < m->base ? m->base : safe);
 }
 
@@ -236,7 +252,8 @@ void leakscan_masker_flush(struct leakscan_masker *m)
 {
     if (!m->run.ls->npats)
         return;
-    emit_until(m, m->run.off);
-    m->run.state = 0;
-    m->run.nv = 0;
+    emit_until(m, m->run.raw);
+    ls_run_init(&m->run, m->run.ls, m->run.a, on_mask, m);
+    ls_run_init(&m->enc, m->enc.ls, m->enc.a, on_mask, m);
+    m->base = 0;
 }

@@ -271,6 +271,32 @@ Test(leakscan, masker_replaces_every_occurrence_in_any_chunking)
     leakscan_free(ls);
 }
 
+Test(leakscan, masker_masks_wrapped_hex_and_base64)
+{
+    char sec[41];
+    fill_token(sec, 40);
+    struct leakscan *ls = one(sec, 40);
+    char *e = b64((unsigned char *)sec, 40, false, false);
+    char in[400];
+    /* base64 wrapped at 20 columns, hex wrapped at 30 */
+    size_t k = (size_t)snprintf(in, sizeof(in), "b64:\n");
+    for (size_t i = 0; e[i]; i++)
+        k += (size_t)snprintf(in + k, sizeof(in) - k, "%c%s", e[i], i % 20 == 19 ? "\n" : "");
+    k += (size_t)snprintf(in + k, sizeof(in) - k, "\nhex:\n");
+    for (size_t i = 0; i < 40; i++)
+        k += (size_t)snprintf(in + k, sizeof(in) - k, "%02x%s", (unsigned char)sec[i], i % 15 == 14 ? "\n" : "");
+    snprintf(in + k, sizeof(in) - k, "\nend\n");
+    for (size_t chunk = 1; chunk < 50; chunk += 7) {
+        struct sink s;
+        mask_in_chunks(ls, in, chunk, &s);
+        cr_expect(strstr(s.out, "b64:\n****"), "chunk %zu: %s", chunk, s.out);
+        cr_expect(strstr(s.out, "hex:\n****\nend\n"), "chunk %zu: %s", chunk, s.out);
+        cr_expect_eq(leakscan_buffer(ls, s.out, s.len), -1, "chunk %zu: %s", chunk, s.out);
+    }
+    free(e);
+    leakscan_free(ls);
+}
+
 Test(leakscan, masker_holds_back_only_a_possible_beginning)
 {
     const char *sec = "abcdefgh";

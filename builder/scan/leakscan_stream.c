@@ -204,7 +204,8 @@ static void emit_plain(struct leakscan_masker *m, uint64_t from, uint64_t to)
  * replaced whole even when it ends after it. */
 static void emit_until(struct leakscan_masker *m, uint64_t safe)
 {
-    qsort(m->r, m->nr, sizeof(*m->r), range_cmp);
+    if (m->nr > 1)
+        qsort(m->r, m->nr, sizeof(*m->r), range_cmp);
     uint64_t e = m->base;
     size_t k = 0;
     for (size_t i = 0; i < m->nr; i++) {
@@ -225,17 +226,20 @@ static void emit_until(struct leakscan_masker *m, uint64_t safe)
         e = safe;
     }
     size_t drop = (size_t)(e - m->base);
-    memmove(m->buf, m->buf + drop, m->len - drop);
-    explicit_bzero(m->buf + m->len - drop, drop);
+    if (drop) {
+        memmove(m->buf, m->buf + drop, m->len - drop);
+        explicit_bzero(m->buf + m->len - drop, drop);
+    }
     m->len -= drop;
     m->base = e;
 }
 
 void leakscan_masker_feed(struct leakscan_masker *m, const void *p, size_t n)
 {
+    if (!n)
+        return;
     if (!m->run.ls->npats) {
-        if (n)
-            m->emit(m->ctx, p, n);
+        m->emit(m->ctx, p, n);
         return;
     }
     xgrow(&m->buf, &m->cap, m->len + n, 1);

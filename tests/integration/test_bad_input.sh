@@ -30,7 +30,7 @@ expect_fail 2 "invalid value '=x' for --build-arg" "$KILN" build --build-arg =x 
 expect_fail 2 "invalid value 'soon' for --source-date-epoch" "$KILN" build --source-date-epoch soon "$ctx"
 expect_fail 2 "invalid value 'fancy' for --progress" "$KILN" build --progress fancy "$ctx"
 expect_fail 2 "invalid reference format" "$KILN" build --root "$ROOT" -t 'Bad:Name:x' "$ctx"
-expect_fail 1 "--secret is not supported yet" "$KILN" build --secret id=x "$ctx"
+expect_fail 2 "secret 'kiln-missing': open 'kiln-missing': No such file" "$KILN" build --secret id=kiln-missing "$ctx"
 expect_fail 2 "unknown command 'frob'" "$KILN" frob
 SOURCE_DATE_EPOCH=-5 expect_fail 2 "SOURCE_DATE_EPOCH" "$KILN" build --root "$ROOT" "$ctx"
 expect_fail 2 "failed to read Dockerfile" "$KILN" build --root "$ROOT" -f "$T/nope" "$ctx"

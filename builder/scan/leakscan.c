@@ -162,6 +162,12 @@ static void ac_build(struct leakscan *ls, struct ls_ac *a, enum ls_set set)
         if (ac_wants(set, &ls->pats[i]))
             ac_insert(a, &ls->pats[i], (int32_t)i);
     ac_link(a);
+    for (unsigned c = 0; c < 256; c++)
+        if (a->delta[c] && !(a->skip_newlines && (c == '\n' || c == '\r'))) {
+            a->leave[c] = true;
+            a->leave_byte = (unsigned char)c;
+            a->nleave++;
+        }
 }
 
 static void ac_release(struct ls_ac *a)

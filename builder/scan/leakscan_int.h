@@ -33,6 +33,9 @@ struct ls_ac {
     int32_t *next;    /* per pattern: the next one with the same fingerprint */
     size_t nstates;
     bool skip_newlines;
+    bool leave[256];           /* bytes that leave the root state */
+    unsigned nleave;
+    unsigned char leave_byte;  /* the one such byte when nleave == 1 */
 };
 
 struct leakscan {

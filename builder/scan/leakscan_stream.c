@@ -66,24 +66,45 @@ static void outputs(struct ls_run *r, ls_state s, uint64_t end)
     }
 }
 
+/* The first byte at or after p that leaves the root state (n when none): most input never
+ * starts a match, and this loop has no dependency from one byte to the next. */
+static size_t root_skip(const struct ls_ac *a, const unsigned char *p, size_t n)
+{
+    if (a->nleave == 1) {
+        const unsigned char *q = memchr(p, a->leave_byte, n);
+        return q ? (size_t)(q - p) : n;
+    }
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        if (a->leave[p[i]] | a->leave[p[i + 1]] | a->leave[p[i + 2]] | a->leave[p[i + 3]])
+            break;
+    while (i < n && !a->leave[p[i]])
+        i++;
+    return i;
+}
+
 void ls_run_feed(struct ls_run *r, const unsigned char *p, size_t n)
 {
     const struct ls_ac *a = r->a;
     const ls_state *delta = a->delta;
     const ls_state *dict = a->dict;
+    const bool skip = a->skip_newlines;
     ls_state s = r->state;
+    uint64_t raw = r->raw;
     for (size_t i = 0; i < n; i++) {
+        if (s == 0 && r->nv == 0 && (i += root_skip(a, p + i, n - i)) == n)
+            break;
         unsigned char c = p[i];
-        uint64_t pos = r->raw++;
-        if (a->skip_newlines && (c == '\n' || c == '\r'))
+        if (skip && (c == '\n' || c == '\r'))
             continue;
         if (r->nv)
-            verify(r, c, pos);
+            verify(r, c, raw + i);
         s = delta[(size_t)s * 256 + c];
-        r->ring[r->off++ % LEAKSCAN_FINGERPRINT] = pos;
+        r->ring[r->off++ % LEAKSCAN_FINGERPRINT] = raw + i;
         if (dict[s])
-            outputs(r, s, pos + 1);
+            outputs(r, s, raw + i + 1);
     }
+    r->raw = raw + n;
     r->state = s;
 }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Secret benchmark (issue 5): input "c" of ../shared/peers/run-bench.sh, a RUN with a secret
+# mount over a busybox base:
+#     RUN --mount=type=secret,id=tok sh -c 'sha256sum /run/secrets/tok > /hash'
+# timed cold (empty store), unchanged (everything cached) and with the secret's value changed
+# (the step re-runs: kiln's cache follows the secret, BuildKit's and buildah's do not), plus
+# the leak scan alone on a 64 MiB layer. Prints figures; asserts nothing.
+#   bench/secret-bench.sh [KILN_BINARY]      N=5 runs per figure (median)
+# Peers, when ../shared/peers/setup-peers.sh has set them up: BuildKit (dockerd) c cold 0.22 s.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+KILN=$(realpath "${1:-build/kiln}")
+N=${N:-5}
+PEERS_DIR=${PEERS_DIR:-$HOME/.cache/kiln-peers}
+W=$(mktemp -d /tmp/kiln-secret-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+source tests/integration/lib/busybox.sh
+
+# the base: the peers' busybox:1 layout when there is one, else one kiln builds (untimed)
+base="$PEERS_DIR/base-layout"
+if [ -f "$base/index.json" ]; then
+  ref="@$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$base/index.json")"
+else
+  busybox_context "$W/base"
+  printf 'FROM scratch\nCOPY rootfs/ /\nUSER 10001\n' >"$W/base/Dockerfile"
+  "$KILN" build --root "$W/base-store" --progress quiet -t busybox:1 \
+    --output "type=oci,dest=$W/base-layout,tar=false" "$W/base" >/dev/null 2>&1 || exit 1
+  base="$W/base-layout" ref=:1
+fi
+
+mkdir -p "$W/c"
+printf 'ARG BASE=busybox:1\nFROM ${BASE}\nRUN --mount=type=secret,id=tok sh -c '"'"'sha256sum /run/secrets/tok > /hash'"'"'\nUSER 10001\n' >"$W/c/Dockerfile"
+printf 'Dockerfile\ntok.txt\n' >"$W/c/.dockerignore"
+echo -n 's3cr3t-token-value' >"$W/c/tok.txt"
+
+median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+counter=0
+edit_secret() { counter=$((counter + 1)); echo -n "s3cr3t-token-value-$counter-$RANDOM" >"$W/c/tok.txt"; }
+
+run() { # label prep cmd
+  local label=$1 prep=$2 cmd=$3 walls=() rss=()
+  for _ in $(seq "$N"); do
+    eval "$prep" >/dev/null 2>&1
+    /usr/bin/time -f '%e %M' -o "$W/t" sh -c "$cmd" >/dev/null 2>"$W/err" ||
+      { echo "$label: FAILED"; tail -3 "$W/err"; return; }
+    read -r w m <"$W/t"
+    walls+=("$w") rss+=("$m")
+  done
+  printf '%-36s wall %6ss  peak RSS %5s MiB  (runs: %s)\n' "$label" \
+    "$(printf '%s\n' "${walls[@]}" | median)" \
+    "$(printf '%s\n' "${rss[@]}" | median | awk '{printf "%.0f", $1/1024}')" "${walls[*]}"
+}
+
+build="$KILN build --root $W/store --progress quiet --build-arg BASE=base \
+  --build-context base=oci-layout://$base$ref --secret id=tok,src=$W/c/tok.txt \
+  --output type=oci,dest=$W/out,tar=false $W/c"
+echo "input c: RUN --mount=type=secret over busybox; N=$N; snapshotter ${KILN_SNAPSHOTTER:-auto}"
+run "kiln c cold" "rm -rf $W/store $W/out" "$build"
+run "kiln c unchanged" "rm -rf $W/out" "$build"
+run "kiln c secret-changed" "edit_secret; rm -rf $W/out" "$build"
+
+# The leak scan alone: a step writes 64 MiB of random data (no secret in it); the unchanged
+# rebuild is all cache hits, so its time is the scan of that layer plus the export.
+mkdir -p "$W/s"
+printf 'FROM base\nRUN head -c 67108864 /dev/urandom > /blob\nUSER 10001\n' >"$W/s/Dockerfile"
+scan="$KILN build --root $W/store-s --progress quiet --build-context base=oci-layout://$base$ref \
+  --output type=oci,dest=$W/out-s,tar=false $W/s"
+run "kiln 64 MiB layer, rebuild, no secret" "rm -rf $W/out-s; $scan" "rm -rf $W/out-s; $scan"
+run "kiln 64 MiB layer, rebuild, 1 secret" "rm -rf $W/out-s" "rm -rf $W/out-s; $scan --secret id=tok,src=$W/c/tok.txt"

@@ -159,6 +159,25 @@ static void sweep(struct pruner *p)
     strset_release(&snaps);
 }
 
+static int rm_mounts_fn(void *arg, const struct idshift *sh, void *result, kiln_error_t **err)
+{
+    (void)sh, (void)result;
+    return rm_rf_at(*(int *)arg, "cache/mounts", err);
+}
+
+/* --all: the RUN cache mounts too (as container root: their files belong to the step's ids). */
+static void remove_cache_mounts(struct pruner *p)
+{
+    struct idmap m;
+    kiln_error_t *e = NULL;
+    uint64_t size = tree_size(p->s->rootfd, "cache/mounts", 0);
+    char unused;
+    if (size && idmap_for_store(p->s->root, &m, &e) == 0 &&
+        idmap_run(&m, rm_mounts_fn, &p->s->rootfd, &unused, 0, &e) == 0)
+        p->res->bytes_freed += size;
+    kiln_error_free(e);
+}
+
 int prune_store(const struct prune_opts *o, struct prune_result *res, kiln_error_t **err)
 {
     memset(res, 0, sizeof(*res));
@@ -175,8 +194,10 @@ int prune_store(const struct prune_opts *o, struct prune_result *res, kiln_error
     else if (o->keep_storage)
         apply_keep_storage(&p, o->keep_storage);
     sweep(&p);
-    if (o->all)
+    if (o->all) {
         unlinkat(p.s->rootfd, "cache/hashindex", 0);
+        remove_cache_mounts(&p);
+    }
     res->bytes_kept = tree_size(p.s->rootfd, "blobs", 0) + tree_size(p.s->rootfd, "snapshots", 0);
     free(p.rec);
     store_close(p.s);

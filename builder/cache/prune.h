@@ -4,7 +4,7 @@
  * that start meanwhile wait for it: nothing a build is using disappears under it. Without
  * --all it keeps every cache record and what the records use (their layer blobs and
  * snapshots); with keep_storage it then drops the least recently used records until the store
- * is under that size; with all it empties the store.
+ * is under that size; with all it empties the store (RUN cache mounts included).
  */
 #ifndef KILN_CACHE_PRUNE_H
 #define KILN_CACHE_PRUNE_H

@@ -106,3 +106,7 @@ expect_fail 2 'unsupported sharing value "bogus"' "$KILN" build --root "$ROOT" -
 { busybox_dockerfile; printf 'FROM base\nRUN --mount=type=cache true\n'; } >"$T/ctx/Dockerfile.bad"
 expect_fail 2 'requires a target' "$KILN" build --root "$ROOT" -f "$T/ctx/Dockerfile.bad" "$T/ctx"
 ok "bad cache mounts are refused"
+
+"$KILN" prune --root "$ROOT" --all >/dev/null 2>&1 || fail "prune --all"
+[ -z "$(ls -A "$ROOT/cache/mounts" 2>/dev/null)" ] || fail "prune --all left cache mounts: $(ls "$ROOT/cache/mounts")"
+ok "kiln prune --all removes the cache mounts"

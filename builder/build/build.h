@@ -191,6 +191,9 @@ int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t *
  * writes. what names it in the message ("the SPDX SBOM"). */
 int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
                     kiln_error_t **err);
+/* The same for a blob already in the store (read in chunks, never whole). */
+int build_scan_stored(struct build *b, const char *what, const char *digest,
+                      kiln_error_t **err);
 /* A stored layer blob (tar, any compression), entry by entry: "... found in layer INDEX (path
  * P)", INDEX being its 1-based place in the image. */
 int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err);

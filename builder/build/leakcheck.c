@@ -1,12 +1,15 @@
 /* The leak check before any output: every layer this build made, the config and the
  * attestations are scanned for the secrets of the build (builder/scan/leakscan.h). A hit
  * fails the build with KILN_ELEAK and drops the layers of the build from the store. */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "build.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
+
+#define LEAKCHECK_CHUNK (256u * 1024)
 
 static bool scanning(struct build *b)
 {
@@ -27,6 +30,28 @@ int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
     if (found >= 0)
         return kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in %s", secret_id(b, found), what);
     return 0;
+}
+
+int build_scan_stored(struct build *b, const char *what, const char *digest,
+                      kiln_error_t **err)
+{
+    if (!scanning(b))
+        return 0;
+    cleanup_close int fd = store_open_blob(b->store, digest, err);
+    if (fd < 0)
+        return -1;
+    struct leakscan_stream *s = leakscan_stream_new(b->secrets->scan);
+    char *buf = xmalloc(LEAKCHECK_CHUNK);
+    int found = -1;
+    ssize_t n;
+    while (found < 0 && ((n = read(fd, buf, LEAKCHECK_CHUNK)) > 0 || (n < 0 && errno == EINTR)))
+        found = n > 0 ? leakscan_feed(s, buf, (size_t)n) : -1;
+    int rc = n < 0 ? kiln_err_errno(err, KILN_EIO, "leak scan: read %s", digest) : 0;
+    free(buf);
+    leakscan_stream_free(s);
+    if (rc == 0 && found >= 0)
+        rc = kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in %s", secret_id(b, found), what);
+    return rc;
 }
 
 int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err)

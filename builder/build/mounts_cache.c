@@ -13,26 +13,34 @@
 
 struct owner_args {
     int rootfd;
-    const char *path;
+    const char *parent; /* the new cache root is parent/d */
+    const char *final;  /* where it goes, or NULL: it stays */
     uint32_t uid, gid;
     mode_t mode;
 };
 
-/* As container root: the cache root's owner and mode. */
-static int owner_fn(void *arg, const struct idshift *sh, void *result, kiln_error_t **err)
+/* As container root (rootless: the root's new owner may be an id kiln's user is not): the
+ * cache root's owner and mode, then its move into place (without replacing: two builds
+ * creating it at once agree on the first) and the removal of what is left. */
+static int finish_fn(void *arg, const struct idshift *sh, void *result, kiln_error_t **err)
 {
     (void)result;
     struct owner_args *a = arg;
-    if (fchownat(a->rootfd, a->path, a->uid + sh->uid, a->gid + sh->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-        fchmodat(a->rootfd, a->path, a->mode, 0) < 0)
-        return kiln_err_errno(err, KILN_EIO, "cache mount: owner of '%s'", a->path);
-    return 0;
+    cleanup_free char *d = xasprintf("%s/d", a->parent);
+    if (fchownat(a->rootfd, d, a->uid + sh->uid, a->gid + sh->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+        fchmodat(a->rootfd, d, a->mode, 0) < 0)
+        return kiln_err_errno(err, KILN_EIO, "cache mount: owner of '%s'", d);
+    if (!a->final)
+        return 0;
+    if (renameat2(a->rootfd, d, a->rootfd, a->final, RENAME_NOREPLACE) < 0 && errno != EEXIST)
+        return kiln_err_errno(err, KILN_EIO, "cache mount: create '%s'", a->final);
+    return rm_rf_at(a->rootfd, a->parent, err);
 }
 
-/* Makes rel (under the store, not existing) the new root of a cache: from='s content or an
- * empty directory, with the mount's mode and owner. */
+/* Makes parent/d (under the store) the new root of a cache: from='s content or an empty
+ * directory, with the mount's mode and owner; moved to final unless final is NULL. */
 static int cache_root(struct build *b, struct step_mount *sm, const struct idmap *map,
-                      const char *parent, kiln_error_t **err)
+                      const char *parent, const char *final, kiln_error_t **err)
 {
     int root = b->store->rootfd;
     cleanup_close int pfd = openat(root, parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -48,15 +56,13 @@ static int cache_root(struct build *b, struct step_mount *sm, const struct idmap
     } else if (mkdirat(pfd, "d", 0700) < 0) {
         return kiln_err_errno(err, KILN_EIO, "mkdir '%s/d'", parent);
     }
-    cleanup_free char *path = xasprintf("%s/d", parent);
-    struct owner_args a = {root, path, sm->m.has_uid ? sm->m.uid : 0, sm->m.has_gid ? sm->m.gid : 0,
-                           sm->m.has_mode ? sm->m.mode : 0755};
+    struct owner_args a = {root, parent, final, sm->m.has_uid ? sm->m.uid : 0,
+                           sm->m.has_gid ? sm->m.gid : 0, sm->m.has_mode ? sm->m.mode : 0755};
     char unused;
-    return idmap_run(map, owner_fn, &a, &unused, 0, err);
+    return idmap_run(map, finish_fn, &a, &unused, 0, err);
 }
 
-/* Creates the cache directory unless it exists; two builds creating it at once agree on the
- * first (rename without replacing). */
+/* Creates the cache directory unless it exists. */
 static int cache_ensure(struct build *b, struct step_mount *sm, const struct idmap *map,
                         kiln_error_t **err)
 {
@@ -66,16 +72,14 @@ static int cache_ensure(struct build *b, struct step_mount *sm, const struct idm
     char rnd[13] = "";
     random_name(rnd, 12);
     cleanup_free char *parent = xasprintf(MOUNTS_DIR "/.new-%s", rnd);
-    cleanup_free char *d = xasprintf("%s/d", parent);
     if (mkdirat(root, parent, 0700) < 0)
         return kiln_err_errno(err, KILN_EIO, "mkdir '%s'", parent);
-    int rc = cache_root(b, sm, map, parent, err);
-    if (rc == 0 && renameat2(root, d, root, sm->cache_name, RENAME_NOREPLACE) < 0 && errno != EEXIST)
-        rc = kiln_err_errno(err, KILN_EIO, "cache mount: create '%s'", sm->cache_name);
+    if (cache_root(b, sm, map, parent, sm->cache_name, err) == 0)
+        return 0;
     kiln_error_t *e = NULL;
     if (rm_rf_at(root, parent, &e) < 0)
         kiln_error_free(e);
-    return rc;
+    return -1;
 }
 
 /* Takes the cache's lock for the sharing mode; *busy when private found it in use. */
@@ -105,7 +109,7 @@ int mounts_cache_open(struct build *b, struct step_mount *sm, const struct idmap
     if (busy) { /* private and in use: a fresh cache of its own, discarded afterwards */
         close(sm->lockfd);
         sm->lockfd = -1;
-        if (mounts_make_tmp(b, sm, err) < 0 || cache_root(b, sm, map, sm->tmp, err) < 0)
+        if (mounts_make_tmp(b, sm, err) < 0 || cache_root(b, sm, map, sm->tmp, NULL, err) < 0)
             return kiln_err_wrap(err, "cache mount '%s'", sm->id);
         sm->host = xasprintf("%s/%s/d", b->store->root, sm->tmp);
         return 0;

@@ -209,7 +209,7 @@ int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
         rc = run_onbuild(b, st, err);
     for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
         if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
-            return kiln_err(err, KILN_EBUILD, 0, "stage %s cancelled: another stage failed",
+            return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
                             st->title);
         rc = run_instr(b, st, i, err);
     }

@@ -73,7 +73,7 @@ int registry_blob_fetch(struct registry_conn *conn, struct store *s, const struc
     cleanup_free char *what = xasprintf("GET blob %s", d->digest);
     struct blob_dl b = {.s = s, .d = d};
     struct registry_sink sink = {&b, dl_before, dl_start, dl_write};
-    struct registry_req req = {.method = "GET", .url = path, .what = what, .body_fd = -1,
+    struct registry_req req = {.method = "GET", .url = path, .what = what,
                                .sink = &sink, .follow = true};
     static const long ok[] = {200, 206, 0};
     req.ok = ok;
@@ -98,88 +98,20 @@ int registry_blob_fetch(struct registry_conn *conn, struct store *s, const struc
     return blob_writer_commit_expect(b.w, d->digest, got, NULL, err);
 }
 
-/* ---- the pool ---- */
-
-struct pool {
-    struct registry_client *c;
+struct fetch_job {
     struct store *s;
     const struct oci_desc *d;
-    size_t n, next;
-    int cancel;
-    pthread_mutex_t mu;
-    kiln_error_t *err;
 };
 
-static void pool_fail(struct pool *p, kiln_error_t *e)
+static int fetch_one(struct registry_conn *conn, void *ctx, size_t i, kiln_error_t **err)
 {
-    pthread_mutex_lock(&p->mu);
-    bool first = !p->err && !p->cancel;
-    if (first)
-        p->err = e;
-    __atomic_store_n(&p->cancel, 1, __ATOMIC_SEQ_CST);
-    pthread_mutex_unlock(&p->mu);
-    if (!first)
-        kiln_error_free(e);
-}
-
-static void *pool_worker(void *arg)
-{
-    struct pool *p = arg;
-    struct registry_conn conn;
-    kiln_error_t *e = NULL;
-    if (registry_conn_init(&conn, p->c, &e) < 0) {
-        pool_fail(p, e);
-        return NULL;
-    }
-    conn.cancel = &p->cancel;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t i = p->next++;
-        bool stop = i >= p->n || p->cancel;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
-            break;
-        if (registry_blob_fetch(&conn, p->s, &p->d[i], &e) < 0) {
-            pool_fail(p, steal_ptr(e));
-            break;
-        }
-    }
-    registry_conn_release(&conn);
-    return NULL;
+    struct fetch_job *j = ctx;
+    return registry_blob_fetch(conn, j->s, &j->d[i], err);
 }
 
 int registry_blob_fetch_all(struct registry_client *c, struct store *s,
                             const struct oci_desc *d, size_t n, kiln_error_t **err)
 {
-    unsigned par = c->o->parallel ? c->o->parallel : REGISTRY_DEFAULT_PARALLEL;
-    if (par > REGISTRY_MAX_PARALLEL)
-        par = REGISTRY_MAX_PARALLEL;
-    if (par > n)
-        par = (unsigned)n;
-    if (par <= 1) {
-        for (size_t i = 0; i < n; i++)
-            if (registry_blob_fetch(c->conn, s, &d[i], err) < 0)
-                return -1;
-        return 0;
-    }
-    struct pool p = {.c = c, .s = s, .d = d, .n = n};
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_t th[REGISTRY_MAX_PARALLEL];
-    unsigned started = 0;
-    for (; started < par; started++)
-        if (pthread_create(&th[started], NULL, pool_worker, &p) != 0)
-            break;
-    if (started == 0)
-        pool_worker(&p);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&p.mu);
-    if (!p.err)
-        return 0;
-    kiln_error_free(err ? *err : NULL);
-    if (err)
-        *err = p.err;
-    else
-        kiln_error_free(p.err);
-    return -1;
+    struct fetch_job j = {s, d};
+    return registry_pool_run(c, n, fetch_one, &j, err);
 }

@@ -255,7 +255,7 @@ static int ping(struct registry_client *c, struct registry_resp *resp, kiln_erro
         free(c->base);
         c->base = xasprintf("%s://%s", pass ? "http" : "https", c->host);
         struct registry_req req = {.method = "GET", .url = "/v2/", .what = "GET /v2/",
-                                   .body_fd = -1, .ok = ok, .anonymous = true, .timeout = 120};
+                                   .ok = ok, .anonymous = true, .timeout = 120};
         kiln_error_t *e = NULL;
         if (registry_client_do(c->conn, &req, resp, &e) == 0)
             return 0;

@@ -72,7 +72,8 @@ struct registry_req {
     const char *extra_header; /* one more "Name: value", or NULL */
     const char *body;         /* a body in memory ... */
     size_t body_len;
-    int body_fd;              /* ... or a file range (body_fd >= 0); 0 is not a valid fd here */
+    bool body_file;           /* ... or a file range: */
+    int body_fd;
     uint64_t body_off, body_size;
     bool has_body;            /* send a body (possibly empty) */
     struct buf *out;          /* 2xx body into this bounded buffer, or NULL */
@@ -175,6 +176,39 @@ int registry_blob_fetch(struct registry_conn *conn, struct store *s, const struc
 /* Fetches the blobs not already in the store with up to o->parallel connections. */
 int registry_blob_fetch_all(struct registry_client *c, struct store *s,
                             const struct oci_desc *d, size_t n, kiln_error_t **err);
+
+/* registry_upload.c: blobs and manifests into a repository. */
+enum registry_blob_outcome { REGISTRY_BLOB_PRESENT, REGISTRY_BLOB_MOUNTED, REGISTRY_BLOB_UPLOADED };
+/* Makes sure the repository has the store blob d: HEAD; else a cross-repository mount from
+ * the first of mount_from (repository paths on the same registry) that has it; else an upload,
+ * in o->chunk_size PATCH chunks or one PUT. A failed upload restarts, a bounded number of
+ * times. */
+int registry_upload_blob(struct registry_conn *conn, struct store *s, const struct oci_desc *d,
+                         char *const *mount_from, size_t nmount,
+                         enum registry_blob_outcome *outcome, kiln_error_t **err);
+/* PUTs a manifest under ref (a tag or its digest); verifies the digest the registry reports.
+ * *subject_ok: the registry answered with OCI-Subject (it indexes referrers itself). */
+int registry_upload_manifest(struct registry_conn *conn, const char *ref, const char *media_type,
+                             const char *data, size_t len, const char *digest,
+                             bool *subject_ok, kiln_error_t **err);
+
+/* registry_referrers.c: the referrers tag schema of OCI distribution 1.1, for registries
+ * without the referrers API. */
+/* The descriptor of a referrer manifest as the referrers index lists it (artifactType from
+ * the manifest, else its config's media type; its annotations). New reference. */
+json_t *registry_referrers_desc(const struct oci_desc *d, json_t *manifest);
+/* Adds the descriptors (a JSON array) to the index tagged "sha256-<hex of subject>", creating it
+ * when missing. *added: how many were new. */
+int registry_referrers_tag(struct registry_conn *conn, const char *subject, json_t *descs,
+                           size_t *added, kiln_error_t **err);
+
+/* registry_pool.c: n jobs on up to o->parallel threads, each with its own connection (the
+ * calling thread's when only one runs). The first failure cancels the other transfers and is
+ * the error returned. */
+typedef int (*registry_job_fn)(struct registry_conn *conn, void *ctx, size_t i,
+                               kiln_error_t **err);
+int registry_pool_run(struct registry_client *c, size_t n, registry_job_fn fn, void *ctx,
+                      kiln_error_t **err);
 
 /* The effective options: o, else the process default, else built-in defaults. */
 const struct registry_opts *registry_opts_pick(const struct registry_opts *o);

@@ -69,12 +69,11 @@ static int fetch_token(struct registry_conn *conn, const struct registry_challen
     cleanup_free char *url = registry_auth_token_url(ch->realm, ch->service, c->scopes,
                                                      c->nscopes);
     cleanup_secret char *basic = NULL, *form = NULL;
-    struct registry_req req = {.method = "GET", .url = url, .what = "GET token",
-                               .body_fd = -1, .anonymous = true, .timeout = 120};
+    struct registry_req req = {.method = "GET", .url = url, .what = "GET token", .anonymous = true, .timeout = 120};
     if (c->cred.identity_token) {
         form = refresh_form(c, ch);
         req = (struct registry_req){.method = "POST", .url = ch->realm, .what = "POST token",
-                                    .body_fd = -1, .anonymous = true, .timeout = 120,
+                                    .anonymous = true, .timeout = 120,
                                     .content_type = "application/x-www-form-urlencoded",
                                     .body = form, .body_len = strlen(form), .has_body = true};
     } else if (c->cred.username && c->cred.password) {

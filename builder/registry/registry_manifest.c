@@ -79,7 +79,7 @@ int registry_manifest_get(struct registry_conn *conn, struct store *s, const cha
     cleanup_free char *path = registry_client_path(conn->c, "manifests", ref);
     cleanup_buf struct buf body = BUF_INIT(REGISTRY_MAX_MANIFEST);
     struct registry_req req = {.method = "GET", .url = path, .what = "GET manifest",
-                               .accept = registry_manifest_accept, .body_fd = -1, .out = &body,
+                               .accept = registry_manifest_accept, .out = &body,
                                .timeout = 300};
     struct registry_resp resp = {0};
     int rc = registry_client_do(conn, &req, &resp, err);

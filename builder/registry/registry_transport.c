@@ -153,13 +153,13 @@ static size_t on_read(char *dst, size_t size, size_t nitems, void *ud)
     struct registry_conn *conn = ud;
     struct registry_req *req = conn->req;
     size_t want = size * nitems;
-    uint64_t total = req->body_fd >= 0 ? req->body_size : req->body_len;
+    uint64_t total = req->body_file ? req->body_size : req->body_len;
     uint64_t left = total - conn->body_pos;
     if (want > left)
         want = (size_t)left;
     if (want == 0)
         return 0;
-    if (req->body_fd < 0) {
+    if (!req->body_file) {
         memcpy(dst, req->body + conn->body_pos, want);
     } else {
         ssize_t r = pread(req->body_fd, dst, want, (off_t)(req->body_off + conn->body_pos));
@@ -224,7 +224,7 @@ static void set_body(struct registry_conn *conn, struct registry_req *req)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     if (!req->has_body)
         return;
-    uint64_t n = req->body_fd >= 0 ? req->body_size : req->body_len;
+    uint64_t n = req->body_file ? req->body_size : req->body_len;
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);

@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
     {"build", cmd_build, "Build an image from a Dockerfile"},
     {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
+    {"push", cmd_push, "Push an image from an OCI layout to a registry"},
     {"version", cmd_version, "Print kiln's version"},
 };
 

@@ -162,10 +162,10 @@ bool registry_manifest_is_index(const char *media_type);
 /* GETs the manifest ref (a tag or a digest), bounded to REGISTRY_MAX_MANIFEST, verifies it
  * (against expect's digest and size when given, against a digest reference, and against the
  * Docker-Content-Digest header) and stores it. *out describes it; *data (may be NULL) gets the
- * bytes. */
+ * bytes. missing NULL: a 404 is an error; else it sets *missing and returns 0. */
 int registry_manifest_get(struct registry_conn *conn, struct store *s, const char *ref,
                           const struct oci_desc *expect, struct oci_desc *out, char **data,
-                          size_t *len, kiln_error_t **err);
+                          size_t *len, bool *missing, kiln_error_t **err);
 /* Reads a manifest from the store (verified) with its media type. */
 int registry_manifest_load(struct store *s, const char *digest, struct oci_desc *out,
                            char **data, size_t *len, kiln_error_t **err);

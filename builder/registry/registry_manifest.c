@@ -74,15 +74,22 @@ static int verify(const struct registry_resp *resp, const char *ref, const struc
 
 int registry_manifest_get(struct registry_conn *conn, struct store *s, const char *ref,
                           const struct oci_desc *expect, struct oci_desc *out, char **data,
-                          size_t *len, kiln_error_t **err)
+                          size_t *len, bool *missing, kiln_error_t **err)
 {
+    static const long ok_or_missing[] = {200, 404, 0};
     cleanup_free char *path = registry_client_path(conn->c, "manifests", ref);
     cleanup_buf struct buf body = BUF_INIT(REGISTRY_MAX_MANIFEST);
     struct registry_req req = {.method = "GET", .url = path, .what = "GET manifest",
                                .accept = registry_manifest_accept, .out = &body,
-                               .timeout = 300};
+                               .ok = missing ? ok_or_missing : NULL, .timeout = 300};
     struct registry_resp resp = {0};
     int rc = registry_client_do(conn, &req, &resp, err);
+    if (missing)
+        *missing = rc == 0 && resp.status == 404;
+    if (missing && *missing) {
+        registry_resp_release(&resp);
+        return 0;
+    }
     char got[DIGEST_STR_LEN + 1];
     if (rc == 0) {
         sha256_buf(body.data ? body.data : "", body.len, got);

@@ -37,7 +37,7 @@ static int get_manifest(struct pull *p, const char *ref, const struct oci_desc *
     else
         rc = pull_client(p, err) < 0 ? -1
                                      : registry_manifest_get(p->c->conn, p->s, ref, expect, out,
-                                                             &data, &len, err);
+                                                             &data, &len, NULL, err);
     if (rc < 0)
         return -1;
     *doc = json_parse_doc(data, len, "manifest", err);

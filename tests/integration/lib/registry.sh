@@ -44,6 +44,7 @@ registry_stop_all() {
 
 registry_cleanup() {
   local rc=$?
+  set +e
   registry_stop_all
   (exit $rc)
   cleanup

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Bearer tokens (the Docker token protocol): a proxy in front of a loopback registry answers
+# with a Bearer challenge, issues tokens for Basic credentials per repository scope and checks
+# them; kiln gets tokens with the right scopes (pull, pull+push, pull on a mount source), fails
+# clearly with wrong credentials, and leaks no credential or token.
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/registry.sh"
+registry_require
+
+USER=tok-user
+PASS='T0ken-Pass-xyz'
+registry_start backend
+proxy_start bearer "$REG_PORT" --bearer "$USER:$PASS"
+R=127.0.0.1:$PROXY_PORT
+LOG=$T/proxy-bearer.log
+mkdir -p "$T/cfg" "$T/badcfg" "$T/nocfg" "$T/ctx"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$R" "$(printf '%s:%s' "$USER" "$PASS" | base64 -w0)" >"$T/cfg/config.json"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$R" "$(printf '%s:%s' "$USER" nope | base64 -w0)" >"$T/badcfg/config.json"
+echo '{}' >"$T/nocfg/config.json"
+unset REGISTRY_AUTH_FILE
+export DOCKER_CONFIG=$T/cfg
+
+echo base >"$T/ctx/base.txt"
+echo app >"$T/ctx/app.txt"
+printf 'FROM scratch\nCOPY base.txt /base.txt\n' >"$T/ctx/Dockerfile.base"
+base=$(kbuild -f "$T/ctx/Dockerfile.base" --output "type=registry,name=$R/team/base:1" "$T/ctx")
+grep -q "GET /token scopes=repository:team/base:pull,push -> 200" "$LOG" || { cat "$LOG"; fail "push token scope"; }
+remote=$(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:$REG_PORT/team/base:1" | sha256sum | cut -d' ' -f1)
+[ "sha256:$remote" = "$base" ] || fail "pushed digest"
+ok "push with a Bearer token scoped repository:team/base:pull,push"
+
+printf 'FROM %s/team/base:1\nCOPY app.txt /app.txt\n' "$R" >"$T/ctx/Dockerfile.app"
+: >"$LOG"
+"$KILN" build --root "$T/root2" --progress plain -f "$T/ctx/Dockerfile.app" \
+  --output "type=registry,name=$R/team/app:1" "$T/ctx" >"$T/app.digest" 2>"$T/app.log" ||
+  { cat "$T/app.log"; fail "pull then push through bearer auth"; }
+grep -q "GET /token scopes=repository:team/base:pull -> 200" "$LOG" || { cat "$LOG"; fail "pull scope"; }
+grep -q "GET /token scopes=repository:team/app:pull,push,repository:team/base:pull -> 200" "$LOG" ||
+  { cat "$LOG"; fail "push scope with the mount source"; }
+grep -q "POST /v2/team/app/blobs/uploads/?mount -> 201" "$LOG" || { cat "$LOG"; fail "no mount"; }
+grep -q "1 mounted" "$T/app.log" || { cat "$T/app.log"; fail "mount count"; }
+ok "FROM through a pull token; the push token also covers the mount source; the layer is mounted"
+
+DOCKER_CONFIG=$T/badcfg expect_fail 1 "pull $R/team/base:1: registry 127.0.0.1:$PROXY_PORT: GET token: 401 Unauthorized" \
+  "$KILN" build --root "$T/root3" --progress quiet -f "$T/ctx/Dockerfile.app" "$T/ctx"
+cp "$T/out.log" "$T/bad.log"
+kbuild -f "$T/ctx/Dockerfile.base" --output "type=oci,dest=$T/layout,tar=false" "$T/ctx" >/dev/null
+DOCKER_CONFIG=$T/nocfg expect_fail 1 "push $R/team/x:1: registry 127.0.0.1:$PROXY_PORT: GET token: 401 Unauthorized \(no credentials for $R\)" \
+  "$KILN" push --root "$ROOT" "$T/layout" "$R/team/x:1"
+cp "$T/out.log" "$T/none.log"
+[ -z "$(find "$T/root3/blobs" -type f 2>/dev/null)" ] || fail "something was stored"
+ok "wrong or missing credentials: the token endpoint's 401, clearly"
+
+for secret in "$PASS" "$(printf '%s:%s' "$USER" "$PASS" | base64 -w0)" "tok-"; do
+  if grep -rqaF -- "$secret" "$T/app.log" "$T/bad.log" "$T/none.log" "$T/app.digest" "$ROOT" "$T/root2" "$T/root3"; then
+    fail "a credential or token leaked: $secret"
+  fi
+done
+ok "no credential or token in output or the stores"

@@ -11,6 +11,8 @@
 #     --flip-blobs         flip one byte of every blob it serves
 #     --cut-blobs          cut the first download of each blob halfway (Range resumes it)
 #     --fail N             answer 503 to the first N manifest requests
+#     --oci-subject        answer manifest PUTs that have a subject with OCI-Subject (as an
+#                          OCI 1.1 registry with the referrers API does)
 #   blob_path DIGEST                                a blob's data file in the registry's storage
 REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
 REG_PIDS=()
@@ -141,6 +143,7 @@ ap.add_argument("--bearer")
 ap.add_argument("--flip-blobs", action="store_true")
 ap.add_argument("--cut-blobs", action="store_true")
 ap.add_argument("--fail", type=int, default=0)
+ap.add_argument("--oci-subject", action="store_true")
 args = ap.parse_args()
 lock = threading.Lock()
 tokens = {}      # token -> {repo: set(actions)}
@@ -276,6 +279,13 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if args.oci_subject and self.command == "PUT" and "/manifests/" in plain_path and r.status == 201:
+            try:
+                subject = json.loads(body).get("subject", {}).get("digest")
+            except ValueError:
+                subject = None
+            if subject:
+                headers.append(("OCI-Subject", subject))
         self.send(r.status, data, headers)
 
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any

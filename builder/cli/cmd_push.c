@@ -119,14 +119,16 @@ static int parse_args(struct push_cli *c, int argc, char **argv, kiln_error_t **
         if (ch == 'h')
             return 1;
         if (ch < 1000 || ch >= 1000 + (int)ARRAY_SIZE(push_opts))
-            return kiln_err(err, KILN_EUSAGE, 0, optopt ? "flag needs an argument: %s"
-                                                        : "unknown flag: %s", argv[optind - 1]);
+            return kiln_err(err, KILN_EUSAGE, 0,
+                            optopt ? "flag needs an argument: %s" : "unknown flag: %s",
+                            argv[optind - 1]);
         if (push_opts[ch - 1000].apply(c, optarg, err) < 0)
             return -1;
     }
     if (optind != argc - 2)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "\"kiln push\" requires exactly 2 arguments (the layout and the reference)");
+        return kiln_err(
+            err, KILN_EUSAGE, 0,
+            "\"kiln push\" requires exactly 2 arguments (the layout and the reference)");
     return 0;
 }
 

@@ -73,8 +73,8 @@ static bool domain_ok(const char *d)
     const char *end = d + strlen(d);
     if (*d == '[') {
         const char *close = strchr(d, ']');
-        if (!close || close == d + 1 || strspn(d + 1, "0123456789abcdefABCDEF:.") !=
-                                            (size_t)(close - d - 1))
+        if (!close || close == d + 1 ||
+            strspn(d + 1, "0123456789abcdefABCDEF:.") != (size_t)(close - d - 1))
             return false;
         return close[1] == '\0' || (close[1] == ':' && port_ok(close + 2));
     }

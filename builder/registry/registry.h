@@ -30,24 +30,24 @@
 #include "oci/image.h"
 #include "store/store.h"
 
-#define REGISTRY_MAX_MANIFEST   (4u * 1024 * 1024) /* a manifest or index */
-#define REGISTRY_MAX_ERROR_BODY 4096               /* kept of an error response */
-#define REGISTRY_MAX_INSECURE   64                 /* --insecure-registry flags */
-#define REGISTRY_DEFAULT_PARALLEL 4                /* concurrent blob transfers */
-#define REGISTRY_MAX_PARALLEL   16
-#define REGISTRY_MAX_BLOBS      4096               /* descriptors in one push or fetch */
+#define REGISTRY_MAX_MANIFEST     (4u * 1024 * 1024) /* a manifest or index */
+#define REGISTRY_MAX_ERROR_BODY   4096               /* kept of an error response */
+#define REGISTRY_MAX_INSECURE     64                 /* --insecure-registry flags */
+#define REGISTRY_DEFAULT_PARALLEL 4                  /* concurrent blob transfers */
+#define REGISTRY_MAX_PARALLEL     16
+#define REGISTRY_MAX_BLOBS        4096 /* descriptors in one push or fetch */
 
 struct registry_opts {
-    const char *ca_file;     /* extra CA bundle (PEM) for TLS; NULL: the system store only */
+    const char *ca_file;         /* extra CA bundle (PEM) for TLS; NULL: the system store only */
     const char *const *insecure; /* HOST[:PORT] that may use plain HTTP or unverified TLS */
     size_t ninsecure;
-    const char *auth_file;   /* NULL: $REGISTRY_AUTH_FILE, else the Docker config */
-    unsigned parallel;       /* concurrent blob transfers; 0: REGISTRY_DEFAULT_PARALLEL */
-    uint64_t chunk_size;     /* push: upload in PATCH chunks of this size; 0: one PUT */
-    unsigned max_attempts;   /* per request; 0: REGISTRY_RETRY_ATTEMPTS */
-    unsigned base_delay_ms;  /* the first retry's backoff; 0: REGISTRY_RETRY_BASE_MS */
-    long connect_timeout;    /* seconds; 0: 30 */
-    long low_speed_time;     /* seconds under 1 KiB/s before a transfer is abandoned; 0: 60 */
+    const char *auth_file;  /* NULL: $REGISTRY_AUTH_FILE, else the Docker config */
+    unsigned parallel;      /* concurrent blob transfers; 0: REGISTRY_DEFAULT_PARALLEL */
+    uint64_t chunk_size;    /* push: upload in PATCH chunks of this size; 0: one PUT */
+    unsigned max_attempts;  /* per request; 0: REGISTRY_RETRY_ATTEMPTS */
+    unsigned base_delay_ms; /* the first retry's backoff; 0: REGISTRY_RETRY_BASE_MS */
+    long connect_timeout;   /* seconds; 0: 30 */
+    long low_speed_time;    /* seconds under 1 KiB/s before a transfer is abandoned; 0: 60 */
     /* Progress lines ("pulling 3 blobs", never a secret); may be NULL. Called from the thread
      * that called into the registry module only. */
     void (*log)(void *ctx, const char *msg);
@@ -110,8 +110,8 @@ int registry_push(struct store *s, const struct registry_opts *o,
  * org.opencontainers.image.ref.name, a "sha256:..." digest, or NULL when index.json lists one
  * image) into the store with everything below it, verifying every blob; *top describes it. For
  * "kiln push LAYOUT REF". */
-int registry_layout_import(struct store *s, const char *dir, const char *ref,
-                           struct oci_desc *top, kiln_error_t **err);
+int registry_layout_import(struct store *s, const char *dir, const char *ref, struct oci_desc *top,
+                           kiln_error_t **err);
 
 /* ---- artifacts (the remote build cache's transport) ---- */
 
@@ -124,7 +124,7 @@ struct registry_artifact {
     size_t config_len;
     const struct oci_desc *layers; /* blobs already in the store, in order */
     size_t nlayers;
-    json_t *annotations;           /* on the manifest; may be NULL */
+    json_t *annotations; /* on the manifest; may be NULL */
 };
 
 /* Writes the artifact's config and OCI 1.1 image manifest into the store, then pushes it to ref

@@ -26,8 +26,8 @@ static int store_config(struct store *s, const struct registry_artifact *a, stru
     return store_put_blob(s, data, len, d->digest, err);
 }
 
-static int build_manifest(struct store *s, const struct registry_artifact *a,
-                          struct oci_desc *out, kiln_error_t **err)
+static int build_manifest(struct store *s, const struct registry_artifact *a, struct oci_desc *out,
+                          kiln_error_t **err)
 {
     struct oci_desc cfg;
     if (!a->artifact_type || !*a->artifact_type)
@@ -37,9 +37,9 @@ static int build_manifest(struct store *s, const struct registry_artifact *a,
     json_t *layers = json_array();
     for (size_t i = 0; i < a->nlayers; i++)
         json_array_append_new(layers, desc_json(&a->layers[i]));
-    json_t *m = json_pack("{s:i,s:s,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType",
-                          MEDIA_TYPE_OCI_MANIFEST, "artifactType", a->artifact_type, "config",
-                          desc_json(&cfg), "layers", layers);
+    json_t *m =
+        json_pack("{s:i,s:s,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_MANIFEST,
+                  "artifactType", a->artifact_type, "config", desc_json(&cfg), "layers", layers);
     if (a->annotations && json_object_size(a->annotations))
         json_object_set(m, "annotations", a->annotations);
     cleanup_free char *data = json_dump_stable(m);
@@ -67,8 +67,8 @@ int registry_artifact_push(struct store *s, const struct registry_opts *o, const
 }
 
 /* The config and (with_layers) the layers of the artifact manifest doc. */
-static int fetch_parts(struct registry_client *c, struct store *s, json_t *doc,
-                       bool with_layers, kiln_error_t **err)
+static int fetch_parts(struct registry_client *c, struct store *s, json_t *doc, bool with_layers,
+                       kiln_error_t **err)
 {
     json_t *layers = json_object_get(doc, "layers");
     if (!json_is_array(layers) || json_array_size(layers) > REGISTRY_MAX_BLOBS)
@@ -87,9 +87,9 @@ static int fetch_parts(struct registry_client *c, struct store *s, json_t *doc,
     return registry_blob_fetch_all(c, s, d, n, err);
 }
 
-static int artifact_pull(struct store *s, const struct registry_opts *o,
-                         const struct reference *r, bool with_layers, struct oci_desc *manifest,
-                         bool *missing, kiln_error_t **err)
+static int artifact_pull(struct store *s, const struct registry_opts *o, const struct reference *r,
+                         bool with_layers, struct oci_desc *manifest, bool *missing,
+                         kiln_error_t **err)
 {
     cleanup_registry_client struct registry_client *c = NULL;
     if (registry_client_open(o, r, REGISTRY_PULL, NULL, 0, &c, err) < 0)

@@ -38,8 +38,10 @@ static int dl_start(void *ctx, const struct registry_resp *resp, kiln_error_t **
     if (resp->status == 206) {
         uint64_t start;
         if (range_start(resp->content_range, &start) < 0 || start != b->received)
-            return kiln_err(err, KILN_ENETWORK, 0, "GET blob %s: the registry resumed at the "
-                            "wrong offset", b->d->digest);
+            return kiln_err(err, KILN_ENETWORK, 0,
+                            "GET blob %s: the registry resumed at the "
+                            "wrong offset",
+                            b->d->digest);
         return 0;
     }
     if (b->w && b->received == 0)
@@ -73,8 +75,8 @@ int registry_blob_fetch(struct registry_conn *conn, struct store *s, const struc
     cleanup_free char *what = xasprintf("GET blob %s", d->digest);
     struct blob_dl b = {.s = s, .d = d};
     struct registry_sink sink = {&b, dl_before, dl_start, dl_write};
-    struct registry_req req = {.method = "GET", .url = path, .what = what,
-                               .sink = &sink, .follow = true};
+    struct registry_req req = {
+        .method = "GET", .url = path, .what = what, .sink = &sink, .follow = true};
     static const long ok[] = {200, 206, 0};
     req.ok = ok;
     int rc = 0;
@@ -109,8 +111,8 @@ static int fetch_one(struct registry_conn *conn, void *ctx, size_t i, kiln_error
     return registry_blob_fetch(conn, j->s, &j->d[i], err);
 }
 
-int registry_blob_fetch_all(struct registry_client *c, struct store *s,
-                            const struct oci_desc *d, size_t n, kiln_error_t **err)
+int registry_blob_fetch_all(struct registry_client *c, struct store *s, const struct oci_desc *d,
+                            size_t n, kiln_error_t **err)
 {
     struct fetch_job j = {s, d};
     return registry_pool_run(c, n, fetch_one, &j, err);

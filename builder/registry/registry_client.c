@@ -109,14 +109,11 @@ static const char *reason(long status)
         long code;
         const char *text;
     } reasons[] = {
-        {400, "Bad Request"},       {401, "Unauthorized"},
-        {403, "Forbidden"},         {404, "Not Found"},
-        {405, "Method Not Allowed"}, {408, "Request Timeout"},
-        {409, "Conflict"},          {413, "Payload Too Large"},
-        {416, "Range Not Satisfiable"}, {429, "Too Many Requests"},
-        {500, "Internal Server Error"}, {501, "Not Implemented"},
-        {502, "Bad Gateway"},       {503, "Service Unavailable"},
-        {504, "Gateway Timeout"},
+        {400, "Bad Request"},       {401, "Unauthorized"},          {403, "Forbidden"},
+        {404, "Not Found"},         {405, "Method Not Allowed"},    {408, "Request Timeout"},
+        {409, "Conflict"},          {413, "Payload Too Large"},     {416, "Range Not Satisfiable"},
+        {429, "Too Many Requests"}, {500, "Internal Server Error"}, {501, "Not Implemented"},
+        {502, "Bad Gateway"},       {503, "Service Unavailable"},   {504, "Gateway Timeout"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(reasons); i++)
         if (reasons[i].code == status)
@@ -133,8 +130,8 @@ static char *error_detail(const struct buf *body)
     json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
     const char *code = json_string_value(json_object_get(e0, "code"));
     const char *msg = json_string_value(json_object_get(e0, "message"));
-    char *d = xasprintf("%s%.40s%s%.160s", code ? ": " : "", code ? code : "",
-                        msg ? ": " : "", msg ? msg : "");
+    char *d = xasprintf("%s%.40s%s%.160s", code ? ": " : "", code ? code : "", msg ? ": " : "",
+                        msg ? msg : "");
     json_decref(j);
     for (char *p = d; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
@@ -147,9 +144,9 @@ static char *auth_hint(struct registry_client *c, long status)
     if (status != 401)
         return xstrdup("");
     pthread_mutex_lock(&c->lock);
-    char *h = c->cred_source ? xasprintf(" (authenticated with credentials from %s)",
-                                         c->cred_source)
-                             : xasprintf(" (no credentials for %s)", c->domain);
+    char *h = c->cred_source
+                  ? xasprintf(" (authenticated with credentials from %s)", c->cred_source)
+                  : xasprintf(" (no credentials for %s)", c->domain);
     pthread_mutex_unlock(&c->lock);
     return h;
 }
@@ -254,8 +251,12 @@ static int ping(struct registry_client *c, struct registry_resp *resp, kiln_erro
     for (int pass = 0; pass < 2; pass++) {
         free(c->base);
         c->base = xasprintf("%s://%s", pass ? "http" : "https", c->host);
-        struct registry_req req = {.method = "GET", .url = "/v2/", .what = "GET /v2/",
-                                   .ok = ok, .anonymous = true, .timeout = 120};
+        struct registry_req req = {.method = "GET",
+                                   .url = "/v2/",
+                                   .what = "GET /v2/",
+                                   .ok = ok,
+                                   .anonymous = true,
+                                   .timeout = 120};
         kiln_error_t *e = NULL;
         if (registry_client_do(c->conn, &req, resp, &e) == 0)
             return 0;
@@ -301,8 +302,9 @@ static struct registry_client *client_new(const struct registry_opts *o,
 static void add_scopes(struct registry_client *c, enum registry_action action,
                        const char *const *extra, size_t nextra)
 {
-    strv_push(&c->scopes, &c->nscopes,
-              xasprintf("repository:%s:%s", c->repo, action == REGISTRY_PUSH ? "pull,push" : "pull"));
+    strv_push(
+        &c->scopes, &c->nscopes,
+        xasprintf("repository:%s:%s", c->repo, action == REGISTRY_PUSH ? "pull,push" : "pull"));
     for (size_t i = 0; i < nextra; i++)
         if (strcmp(extra[i], c->repo) != 0)
             strv_push(&c->scopes, &c->nscopes, xasprintf("repository:%s:pull", extra[i]));

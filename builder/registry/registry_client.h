@@ -36,8 +36,8 @@ struct registry_client {
     bool cred_loaded;
     struct registry_cred cred;
     char *cred_source;
-    char *authz;       /* "Authorization: ..." or NULL: anonymous */
-    unsigned auth_gen; /* bumped each time authz changes */
+    char *authz;                /* "Authorization: ..." or NULL: anonymous */
+    unsigned auth_gen;          /* bumped each time authz changes */
     struct registry_conn *conn; /* the connection of the thread that opened the client */
 };
 
@@ -64,40 +64,40 @@ struct registry_sink {
 };
 
 struct registry_req {
-    const char *method;       /* GET, HEAD, PUT, POST, PATCH */
-    const char *url;          /* "/v2/..." below the base, or an absolute URL */
-    const char *what;         /* for messages: "GET manifest" */
+    const char *method; /* GET, HEAD, PUT, POST, PATCH */
+    const char *url;    /* "/v2/..." below the base, or an absolute URL */
+    const char *what;   /* for messages: "GET manifest" */
     const char *accept;
     const char *content_type;
     const char *extra_header; /* one more "Name: value", or NULL */
     const char *body;         /* a body in memory ... */
     size_t body_len;
-    bool body_file;           /* ... or a file range: */
+    bool body_file; /* ... or a file range: */
     int body_fd;
     uint64_t body_off, body_size;
-    bool has_body;            /* send a body (possibly empty) */
-    struct buf *out;          /* 2xx body into this bounded buffer, or NULL */
+    bool has_body;              /* send a body (possibly empty) */
+    struct buf *out;            /* 2xx body into this bounded buffer, or NULL */
     struct registry_sink *sink; /* or streamed into this */
-    const long *ok;           /* accepted statuses, 0-terminated; NULL: 200-299 */
-    bool follow;              /* follow redirects (blob downloads) */
-    bool no_retry;            /* not idempotent: one attempt, the caller restarts */
-    bool anonymous;           /* send no registry Authorization (token requests) */
-    const char *authz;        /* an Authorization header to send instead, or NULL */
-    long timeout;             /* seconds for the whole request; 0: none */
-    char range[48];           /* "N-" for a Range request, or "" */
+    const long *ok;             /* accepted statuses, 0-terminated; NULL: 200-299 */
+    bool follow;                /* follow redirects (blob downloads) */
+    bool no_retry;              /* not idempotent: one attempt, the caller restarts */
+    bool anonymous;             /* send no registry Authorization (token requests) */
+    const char *authz;          /* an Authorization header to send instead, or NULL */
+    long timeout;               /* seconds for the whole request; 0: none */
+    char range[48];             /* "N-" for a Range request, or "" */
 };
 
 /* A connection: one curl handle, used by one thread at a time. */
 struct registry_conn {
     struct registry_client *c;
     CURL *h;
-    const int *cancel;        /* nonzero: abort transfers (another worker failed); may be NULL */
+    const int *cancel; /* nonzero: abort transfers (another worker failed); may be NULL */
     char errbuf[CURL_ERROR_SIZE];
     struct registry_req *req; /* the request in flight, for the callbacks */
     struct registry_resp *resp;
-    bool started;             /* the sink's start ran for this response */
-    kiln_error_t *cb_err;     /* an error raised inside a callback */
-    uint64_t body_pos;        /* upload position */
+    bool started;         /* the sink's start ran for this response */
+    kiln_error_t *cb_err; /* an error raised inside a callback */
+    uint64_t body_pos;    /* upload position */
 };
 
 /* Opens a client for ref's registry and repository: pings /v2/ (choosing HTTPS, or plain HTTP
@@ -130,8 +130,8 @@ int registry_login(struct registry_conn *conn, const struct registry_challenge *
 /* After a 401 to a request sent with authorization generation gen: authenticates again
  * (another scope, an expired token). Fails when that cannot help (no or rejected
  * credentials). */
-int registry_login_retry(struct registry_conn *conn, const struct registry_resp *resp,
-                         unsigned gen, kiln_error_t **err);
+int registry_login_retry(struct registry_conn *conn, const struct registry_resp *resp, unsigned gen,
+                         kiln_error_t **err);
 
 /* Sends req with authentication and retries; fails unless the final status is accepted. resp
  * is reset first and must be released by the caller either way. */
@@ -156,8 +156,8 @@ extern const char registry_manifest_accept[];
 /* The media type of a manifest: the Content-Type when it names one kiln knows, else the
  * document's mediaType, else guessed from its shape ("manifests" or "layers"). Schema 1 and
  * unknown types are a KILN_EUNSUPPORTED error. */
-int registry_manifest_type(const char *content_type, const char *data, size_t len,
-                           char out[128], kiln_error_t **err);
+int registry_manifest_type(const char *content_type, const char *data, size_t len, char out[128],
+                           kiln_error_t **err);
 bool registry_manifest_is_index(const char *media_type);
 /* GETs the manifest ref (a tag or a digest), bounded to REGISTRY_MAX_MANIFEST, verifies it
  * (against expect's digest and size when given, against a digest reference, and against the
@@ -167,15 +167,15 @@ int registry_manifest_get(struct registry_conn *conn, struct store *s, const cha
                           const struct oci_desc *expect, struct oci_desc *out, char **data,
                           size_t *len, bool *missing, kiln_error_t **err);
 /* Reads a manifest from the store (verified) with its media type. */
-int registry_manifest_load(struct store *s, const char *digest, struct oci_desc *out,
-                           char **data, size_t *len, kiln_error_t **err);
+int registry_manifest_load(struct store *s, const char *digest, struct oci_desc *out, char **data,
+                           size_t *len, kiln_error_t **err);
 
 /* registry_blob.c: blob downloads, verified and resumable, in parallel. */
 int registry_blob_fetch(struct registry_conn *conn, struct store *s, const struct oci_desc *d,
                         kiln_error_t **err);
 /* Fetches the blobs not already in the store with up to o->parallel connections. */
-int registry_blob_fetch_all(struct registry_client *c, struct store *s,
-                            const struct oci_desc *d, size_t n, kiln_error_t **err);
+int registry_blob_fetch_all(struct registry_client *c, struct store *s, const struct oci_desc *d,
+                            size_t n, kiln_error_t **err);
 
 /* registry_upload.c: blobs and manifests into a repository. */
 enum registry_blob_outcome { REGISTRY_BLOB_PRESENT, REGISTRY_BLOB_MOUNTED, REGISTRY_BLOB_UPLOADED };
@@ -189,8 +189,8 @@ int registry_upload_blob(struct registry_conn *conn, struct store *s, const stru
 /* PUTs a manifest under ref (a tag or its digest); verifies the digest the registry reports.
  * *subject_ok: the registry answered with OCI-Subject (it indexes referrers itself). */
 int registry_upload_manifest(struct registry_conn *conn, const char *ref, const char *media_type,
-                             const char *data, size_t len, const char *digest,
-                             bool *subject_ok, kiln_error_t **err);
+                             const char *data, size_t len, const char *digest, bool *subject_ok,
+                             kiln_error_t **err);
 
 /* registry_referrers.c: the referrers tag schema of OCI distribution 1.1, for registries
  * without the referrers API. */
@@ -205,8 +205,7 @@ int registry_referrers_tag(struct registry_conn *conn, const char *subject, json
 /* registry_pool.c: n jobs on up to o->parallel threads, each with its own connection (the
  * calling thread's when only one runs). The first failure cancels the other transfers and is
  * the error returned. */
-typedef int (*registry_job_fn)(struct registry_conn *conn, void *ctx, size_t i,
-                               kiln_error_t **err);
+typedef int (*registry_job_fn)(struct registry_conn *conn, void *ctx, size_t i, kiln_error_t **err);
 int registry_pool_run(struct registry_client *c, size_t n, registry_job_fn fn, void *ctx,
                       kiln_error_t **err);
 

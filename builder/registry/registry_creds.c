@@ -108,8 +108,10 @@ static int parse_entry(json_t *e, const char *what, const char *host, struct reg
 {
     const char *auth = json_string_value(json_object_get(e, "auth"));
     if (auth && *auth && decode_auth(auth, out) < 0)
-        return kiln_err(err, KILN_EINPUT, 0, "%s: the auth entry for '%s' is not base64 of "
-                        "user:password", what, host);
+        return kiln_err(err, KILN_EINPUT, 0,
+                        "%s: the auth entry for '%s' is not base64 of "
+                        "user:password",
+                        what, host);
     take_string(e, "username", &out->username);
     take_string(e, "password", &out->password);
     take_string(e, "identitytoken", &out->identity_token);
@@ -144,8 +146,7 @@ int registry_creds_parse(const char *json, size_t len, const char *what, const c
     int rc = 0;
     const char *helper = pick_helper(root, host);
     if (helper && !registry_creds_helper_name_ok(helper))
-        rc = kiln_err(err, KILN_EINPUT, 0, "%s: invalid credential helper name '%s'", what,
-                      helper);
+        rc = kiln_err(err, KILN_EINPUT, 0, "%s: invalid credential helper name '%s'", what, helper);
     else if (helper)
         out->helper = xstrdup(helper);
     const char *k;
@@ -171,7 +172,8 @@ int registry_creds_parse_helper(const char *json, size_t len, struct registry_cr
     const char *secret = json_string_value(json_object_get(root, "Secret"));
     int rc = 0;
     if (!user || !secret || !*secret)
-        rc = kiln_err(err, KILN_EINPUT, 0, "credential helper output is not "
+        rc = kiln_err(err, KILN_EINPUT, 0,
+                      "credential helper output is not "
                       "{\"Username\":...,\"Secret\":...}");
     else if (!strcmp(user, "<token>"))
         out->identity_token = xstrdup(secret);
@@ -257,8 +259,8 @@ static void write_nosigpipe(int fd, const char *s)
 }
 
 /* Runs "docker-credential-<helper> get"; *found false when it has nothing for host. */
-static int run_helper(const char *helper, const char *host, struct registry_cred *out,
-                      bool *found, kiln_error_t **err)
+static int run_helper(const char *helper, const char *host, struct registry_cred *out, bool *found,
+                      kiln_error_t **err)
 {
     cleanup_free char *prog = xasprintf("docker-credential-%s", helper);
     int inp[2], outp[2];
@@ -288,8 +290,8 @@ static int run_helper(const char *helper, const char *host, struct registry_cred
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (rr < 0)
-        return kiln_err(err, KILN_EINPUT, 0, "credential helper '%s' for '%s': no answer",
-                        prog, host);
+        return kiln_err(err, KILN_EINPUT, 0, "credential helper '%s' for '%s': no answer", prog,
+                        host);
     *found = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!*found)
         return 0; /* "credentials not found in native keychain" and the like */

@@ -19,8 +19,8 @@
 
 #include "kiln/error.h"
 
-#define REGISTRY_MAX_CONFIG  (1024u * 1024) /* a config.json or auth.json */
-#define REGISTRY_MAX_HELPER  (64u * 1024)   /* a credential helper's output */
+#define REGISTRY_MAX_CONFIG        (1024u * 1024) /* a config.json or auth.json */
+#define REGISTRY_MAX_HELPER        (64u * 1024)   /* a credential helper's output */
 #define REGISTRY_HELPER_TIMEOUT_MS 30000
 
 struct registry_cred {

@@ -102,8 +102,10 @@ static int pick_top(json_t *index, const char *dir, const char *ref, struct oci_
         if (desc_parse(d, "index.json", &cand, err) < 0)
             return kiln_err_wrap(err, "layout '%s'", dir);
         if (found && strcmp(cand.digest, out->digest) != 0 && !ref)
-            return kiln_err(err, KILN_EINPUT, 0, "layout '%s' holds several images: name one "
-                            "with :TAG or @sha256:...", dir);
+            return kiln_err(err, KILN_EINPUT, 0,
+                            "layout '%s' holds several images: name one "
+                            "with :TAG or @sha256:...",
+                            dir);
         *out = cand;
         found++;
     }
@@ -113,8 +115,8 @@ static int pick_top(json_t *index, const char *dir, const char *ref, struct oci_
     return 0;
 }
 
-int registry_layout_import(struct store *s, const char *dir, const char *ref,
-                           struct oci_desc *top, kiln_error_t **err)
+int registry_layout_import(struct store *s, const char *dir, const char *ref, struct oci_desc *top,
+                           kiln_error_t **err)
 {
     cleanup_close int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)

@@ -40,7 +40,8 @@ static int realm_check(struct registry_client *c, const char *realm, kiln_error_
         return 0;
     return kiln_err(err, KILN_ENETWORK, 0,
                     "registry %s: token realm '%.200s' is not HTTPS; refusing to send "
-                    "credentials to it", c->host, realm);
+                    "credentials to it",
+                    c->host, realm);
 }
 
 /* The form body of an OAuth2 refresh-token grant. */
@@ -66,16 +67,21 @@ static int fetch_token(struct registry_conn *conn, const struct registry_challen
     struct registry_client *c = conn->c;
     if (realm_check(c, ch->realm, err) < 0)
         return -1;
-    cleanup_free char *url = registry_auth_token_url(ch->realm, ch->service, c->scopes,
-                                                     c->nscopes);
+    cleanup_free char *url = registry_auth_token_url(ch->realm, ch->service, c->scopes, c->nscopes);
     cleanup_secret char *basic = NULL, *form = NULL;
-    struct registry_req req = {.method = "GET", .url = url, .what = "GET token", .anonymous = true, .timeout = 120};
+    struct registry_req req = {
+        .method = "GET", .url = url, .what = "GET token", .anonymous = true, .timeout = 120};
     if (c->cred.identity_token) {
         form = refresh_form(c, ch);
-        req = (struct registry_req){.method = "POST", .url = ch->realm, .what = "POST token",
-                                    .anonymous = true, .timeout = 120,
+        req = (struct registry_req){.method = "POST",
+                                    .url = ch->realm,
+                                    .what = "POST token",
+                                    .anonymous = true,
+                                    .timeout = 120,
                                     .content_type = "application/x-www-form-urlencoded",
-                                    .body = form, .body_len = strlen(form), .has_body = true};
+                                    .body = form,
+                                    .body_len = strlen(form),
+                                    .has_body = true};
     } else if (c->cred.username && c->cred.password) {
         char *b = registry_auth_basic(c->cred.username, c->cred.password);
         basic = xasprintf("Authorization: %s", b);
@@ -136,8 +142,8 @@ static bool has_scope(struct registry_client *c, const char *scope)
 }
 
 /* 0: authenticated again, retry; 1: nothing more to try. */
-static int retry_locked(struct registry_conn *conn, const struct registry_resp *resp,
-                        unsigned gen, kiln_error_t **err)
+static int retry_locked(struct registry_conn *conn, const struct registry_resp *resp, unsigned gen,
+                        kiln_error_t **err)
 {
     struct registry_client *c = conn->c;
     if (c->auth_gen != gen)
@@ -169,8 +175,8 @@ static int retry_locked(struct registry_conn *conn, const struct registry_resp *
     return rc;
 }
 
-int registry_login_retry(struct registry_conn *conn, const struct registry_resp *resp,
-                         unsigned gen, kiln_error_t **err)
+int registry_login_retry(struct registry_conn *conn, const struct registry_resp *resp, unsigned gen,
+                         kiln_error_t **err)
 {
     pthread_mutex_lock(&conn->c->lock);
     int rc = retry_locked(conn, resp, gen, err);

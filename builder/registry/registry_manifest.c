@@ -4,9 +4,8 @@
 #include "registry_client.h"
 #include "util.h"
 
-const char registry_manifest_accept[] =
-    MEDIA_TYPE_OCI_INDEX ", " MEDIA_TYPE_OCI_MANIFEST ", " MEDIA_TYPE_DOCKER_LIST
-    ", " MEDIA_TYPE_DOCKER_MANIFEST;
+const char registry_manifest_accept[] = MEDIA_TYPE_OCI_INDEX
+    ", " MEDIA_TYPE_OCI_MANIFEST ", " MEDIA_TYPE_DOCKER_LIST ", " MEDIA_TYPE_DOCKER_MANIFEST;
 
 static bool known_type(const char *t)
 {
@@ -25,11 +24,11 @@ static int set_type(char out[128], const char *t)
     return 0;
 }
 
-int registry_manifest_type(const char *content_type, const char *data, size_t len,
-                           char out[128], kiln_error_t **err)
+int registry_manifest_type(const char *content_type, const char *data, size_t len, char out[128],
+                           kiln_error_t **err)
 {
-    cleanup_free char *ct = content_type ? xstrndup(content_type, strcspn(content_type, "; "))
-                                         : NULL;
+    cleanup_free char *ct =
+        content_type ? xstrndup(content_type, strcspn(content_type, "; ")) : NULL;
     json_t *j = json_parse_doc(data, len, "manifest", err);
     if (!j)
         return -1;
@@ -48,10 +47,14 @@ int registry_manifest_type(const char *content_type, const char *data, size_t le
         rc = set_type(out, idx ? MEDIA_TYPE_OCI_INDEX : MEDIA_TYPE_OCI_MANIFEST);
     else
         rc = kiln_err(err, KILN_EUNSUPPORTED, 0, "manifest media type '%.100s' is not supported",
-                      mt ? mt : ct ? ct : "");
+                      mt   ? mt
+                      : ct ? ct
+                           : "");
     if (rc == 0 && mt && strcmp(mt, out) != 0)
-        rc = kiln_err(err, KILN_ECORRUPT, 0, "manifest says it is '%.100s' but was served as "
-                      "'%.100s'", mt, out);
+        rc = kiln_err(err, KILN_ECORRUPT, 0,
+                      "manifest says it is '%.100s' but was served as "
+                      "'%.100s'",
+                      mt, out);
     json_decref(j);
     return rc;
 }
@@ -67,8 +70,8 @@ static int verify(const struct registry_resp *resp, const char *ref, const struc
     if (str_has_prefix(ref, "sha256:") && strcmp(ref, got) != 0)
         return kiln_err(err, KILN_ECORRUPT, 0, "manifest %s has digest %s", ref, got);
     if (resp->digest && digest_valid(resp->digest) && strcmp(resp->digest, got) != 0)
-        return kiln_err(err, KILN_ECORRUPT, 0,
-                        "manifest has digest %s but the registry says %.80s", got, resp->digest);
+        return kiln_err(err, KILN_ECORRUPT, 0, "manifest has digest %s but the registry says %.80s",
+                        got, resp->digest);
     return 0;
 }
 
@@ -79,9 +82,13 @@ int registry_manifest_get(struct registry_conn *conn, struct store *s, const cha
     static const long ok_or_missing[] = {200, 404, 0};
     cleanup_free char *path = registry_client_path(conn->c, "manifests", ref);
     cleanup_buf struct buf body = BUF_INIT(REGISTRY_MAX_MANIFEST);
-    struct registry_req req = {.method = "GET", .url = path, .what = "GET manifest",
-                               .accept = registry_manifest_accept, .out = &body,
-                               .ok = missing ? ok_or_missing : NULL, .timeout = 300};
+    struct registry_req req = {.method = "GET",
+                               .url = path,
+                               .what = "GET manifest",
+                               .accept = registry_manifest_accept,
+                               .out = &body,
+                               .ok = missing ? ok_or_missing : NULL,
+                               .timeout = 300};
     struct registry_resp resp = {0};
     int rc = registry_client_do(conn, &req, &resp, err);
     if (missing)
@@ -111,8 +118,8 @@ int registry_manifest_get(struct registry_conn *conn, struct store *s, const cha
     return 0;
 }
 
-int registry_manifest_load(struct store *s, const char *digest, struct oci_desc *out,
-                           char **data, size_t *len, kiln_error_t **err)
+int registry_manifest_load(struct store *s, const char *digest, struct oci_desc *out, char **data,
+                           size_t *len, kiln_error_t **err)
 {
     cleanup_free char *d = NULL;
     size_t n;

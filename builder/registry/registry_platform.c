@@ -9,9 +9,8 @@ const char *registry_platform_arch(const char *arch)
     static const struct {
         const char *alias, *name;
     } names[] = {
-        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"},
-        {"i386", "386"},     {"i686", "386"},     {"armhf", "arm"},
-        {"armel", "arm"},
+        {"x86_64", "amd64"}, {"x86-64", "amd64"}, {"aarch64", "arm64"}, {"i386", "386"},
+        {"i686", "386"},     {"armhf", "arm"},    {"armel", "arm"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         if (!strcmp(arch, names[i].alias))
@@ -33,8 +32,8 @@ static int variant_level(const char *arch, const char *v)
     return (int)n;
 }
 
-bool registry_platform_match(const struct registry_platform *want, const char *os,
-                             const char *arch, const char *variant, int *score)
+bool registry_platform_match(const struct registry_platform *want, const char *os, const char *arch,
+                             const char *variant, int *score)
 {
     if (!os || !arch || strcmp(os, want->os) != 0)
         return false;
@@ -95,7 +94,7 @@ int registry_platform_pick(json_t *index, const struct registry_platform *want,
     if (best >= 0)
         return 0;
     const char *v = want->variant && *want->variant ? want->variant : NULL;
-    return kiln_err(err, KILN_EINPUT, 0, "no image for platform %s/%s%s%s in the index (it has: %s)",
-                    want->os, want->arch, v ? "/" : "", v ? v : "",
-                    seen.len ? buf_str(&seen) : "none");
+    return kiln_err(err, KILN_EINPUT, 0,
+                    "no image for platform %s/%s%s%s in the index (it has: %s)", want->os,
+                    want->arch, v ? "/" : "", v ? v : "", seen.len ? buf_str(&seen) : "none");
 }

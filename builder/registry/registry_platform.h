@@ -20,8 +20,8 @@ const char *registry_platform_arch(const char *arch);
 /* True when an image for (os, arch, variant) runs on want; *score ranks the matches (higher is
  * a closer fit): a "vN" variant runs on a platform of variant >= N (amd64 v1 is the empty
  * variant, arm64 v8 is too, arm's default is v7). */
-bool registry_platform_match(const struct registry_platform *want, const char *os,
-                             const char *arch, const char *variant, int *score);
+bool registry_platform_match(const struct registry_platform *want, const char *os, const char *arch,
+                             const char *variant, int *score);
 /* Picks from the index's "manifests" the descriptor that best matches want, skipping
  * attestation manifests (vnd.docker.reference.type) and entries without a platform. No
  * match is a KILN_EINPUT error that lists the platforms the index has. */

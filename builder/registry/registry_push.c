@@ -43,8 +43,7 @@ static bool is_manifest_type(const char *t)
            registry_manifest_is_index(t);
 }
 
-static int plan_add(struct push_plan *p, const struct oci_desc *d, int depth,
-                    kiln_error_t **err);
+static int plan_add(struct push_plan *p, const struct oci_desc *d, int depth, kiln_error_t **err);
 
 static int plan_array(struct push_plan *p, json_t *arr, const char *what, int depth,
                       kiln_error_t **err)
@@ -66,8 +65,9 @@ static int plan_children(struct push_plan *p, json_t *m, const char *type, int d
     if (registry_manifest_is_index(type))
         return plan_array(p, json_object_get(m, "manifests"), "index", depth, err);
     json_t *cfg = json_pack("[O]", json_object_get(m, "config"));
-    int rc = json_object_get(m, "config") ? plan_array(p, cfg, "manifest config", depth, err)
-                                          : kiln_err(err, KILN_ECORRUPT, 0, "manifest has no config");
+    int rc = json_object_get(m, "config")
+                 ? plan_array(p, cfg, "manifest config", depth, err)
+                 : kiln_err(err, KILN_ECORRUPT, 0, "manifest has no config");
     json_decref(cfg);
     return rc < 0 ? -1 : plan_array(p, json_object_get(m, "layers"), "manifest layer", depth, err);
 }
@@ -126,8 +126,8 @@ static int push_blob(struct registry_conn *conn, void *ctx, size_t i, kiln_error
 {
     struct blob_job *j = ctx;
     enum registry_blob_outcome o;
-    if (registry_upload_blob(conn, j->plan->s, &j->plan->blobs[i], j->mount, j->nmount, &o,
-                             err) < 0)
+    if (registry_upload_blob(conn, j->plan->s, &j->plan->blobs[i], j->mount, j->nmount, &o, err) <
+        0)
         return -1;
     __atomic_fetch_add(&j->counts[o], 1, __ATOMIC_SEQ_CST);
     return 0;
@@ -233,8 +233,8 @@ int registry_push(struct store *s, const struct registry_opts *o,
         return kiln_err(err, KILN_EINPUT, 0, "push %s: '%s' is not a manifest or an index", name,
                         req->top->media_type);
     if (dest.digest && strcmp(dest.digest, req->top->digest) != 0)
-        return kiln_err(err, KILN_EINPUT, 0, "push %s: the image is %s, not the digest named",
-                        name, req->top->digest);
+        return kiln_err(err, KILN_EINPUT, 0, "push %s: the image is %s, not the digest named", name,
+                        req->top->digest);
     if (push_run(s, registry_opts_pick(o), &dest, req, res, err) < 0)
         return kiln_err_wrap(err, "push %s", name);
     memcpy(res->digest, req->top->digest, sizeof(res->digest));

@@ -29,8 +29,12 @@ static int fetch_index(struct registry_conn *conn, const char *tag, json_t **out
     cleanup_free char *path = registry_client_path(conn->c, "manifests", tag);
     cleanup_free char *what = xasprintf("GET referrers index %s", tag);
     cleanup_buf struct buf body = BUF_INIT(REGISTRY_MAX_MANIFEST);
-    struct registry_req req = {.method = "GET", .url = path, .what = what,
-                               .accept = MEDIA_TYPE_OCI_INDEX, .out = &body, .ok = ok,
+    struct registry_req req = {.method = "GET",
+                               .url = path,
+                               .what = what,
+                               .accept = MEDIA_TYPE_OCI_INDEX,
+                               .out = &body,
+                               .ok = ok,
                                .timeout = 300};
     struct registry_resp resp = {0};
     int rc = registry_client_do(conn, &req, &resp, err);
@@ -88,8 +92,8 @@ int registry_referrers_tag(struct registry_conn *conn, const char *subject, json
         cleanup_free char *data = json_dump_stable(idx);
         char digest[DIGEST_STR_LEN + 1];
         sha256_buf(data, strlen(data), digest);
-        rc = registry_upload_manifest(conn, tag, MEDIA_TYPE_OCI_INDEX, data, strlen(data),
-                                      digest, NULL, err);
+        rc = registry_upload_manifest(conn, tag, MEDIA_TYPE_OCI_INDEX, data, strlen(data), digest,
+                                      NULL, err);
     }
     json_decref(idx);
     return rc;

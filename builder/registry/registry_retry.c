@@ -45,8 +45,8 @@ unsigned registry_retry_delay_ms(const struct registry_retry_policy *p, unsigned
         jitter = 0;
     d = d / 2 + (unsigned long long)((double)(d - d / 2) * jitter);
     if (retry_after_s > 0) {
-        long s = retry_after_s > REGISTRY_RETRY_AFTER_MAX ? REGISTRY_RETRY_AFTER_MAX
-                                                          : retry_after_s;
+        long s =
+            retry_after_s > REGISTRY_RETRY_AFTER_MAX ? REGISTRY_RETRY_AFTER_MAX : retry_after_s;
         if ((unsigned long long)s * 1000 > d)
             d = (unsigned long long)s * 1000;
     }

@@ -5,10 +5,10 @@
 
 #include <stdbool.h>
 
-#define REGISTRY_RETRY_ATTEMPTS   5     /* attempts per request, the first included */
-#define REGISTRY_RETRY_BASE_MS    250   /* the wait before the first retry */
-#define REGISTRY_RETRY_MAX_MS     8000  /* the longest computed wait */
-#define REGISTRY_RETRY_AFTER_MAX  60    /* the longest Retry-After honoured, seconds */
+#define REGISTRY_RETRY_ATTEMPTS  5    /* attempts per request, the first included */
+#define REGISTRY_RETRY_BASE_MS   250  /* the wait before the first retry */
+#define REGISTRY_RETRY_MAX_MS    8000 /* the longest computed wait */
+#define REGISTRY_RETRY_AFTER_MAX 60   /* the longest Retry-After honoured, seconds */
 
 struct registry_retry_policy {
     unsigned max_attempts; /* >= 1 */

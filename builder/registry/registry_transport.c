@@ -28,7 +28,7 @@ void registry_conn_release(struct registry_conn *conn)
 
 void registry_resp_reset(struct registry_resp *r)
 {
-    char **hs[] = {&r->location, &r->digest,     &r->content_type, &r->range,
+    char **hs[] = {&r->location,      &r->digest,      &r->content_type, &r->range,
                    &r->content_range, &r->oci_subject, &r->www_auth};
     for (size_t i = 0; i < ARRAY_SIZE(hs); i++) {
         free(*hs[i]);
@@ -119,15 +119,14 @@ static size_t body_2xx(struct registry_conn *conn, const char *p, size_t n)
     if (req->sink) {
         if (!conn->started) {
             conn->started = true;
-            if (req->sink->start &&
-                req->sink->start(req->sink->ctx, conn->resp, &conn->cb_err) < 0)
+            if (req->sink->start && req->sink->start(req->sink->ctx, conn->resp, &conn->cb_err) < 0)
                 return 0;
         }
         return req->sink->write(req->sink->ctx, p, n, &conn->cb_err) < 0 ? 0 : n;
     }
     if (req->out && buf_add(req->out, p, n, NULL) < 0) {
-        kiln_err(&conn->cb_err, KILN_ELIMIT, 0, "%s: response is larger than %zu bytes",
-                 req->what, req->out->limit);
+        kiln_err(&conn->cb_err, KILN_ELIMIT, 0, "%s: response is larger than %zu bytes", req->what,
+                 req->out->limit);
         return 0;
     }
     return n;
@@ -268,8 +267,8 @@ int registry_transport_send(struct registry_conn *conn, struct registry_req *req
                             struct registry_resp *resp, kiln_error_t **err)
 {
     struct registry_client *c = conn->c;
-    cleanup_free char *url = str_has_prefix(req->url, "/") ? xasprintf("%s%s", c->base, req->url)
-                                                           : xstrdup(req->url);
+    cleanup_free char *url =
+        str_has_prefix(req->url, "/") ? xasprintf("%s%s", c->base, req->url) : xstrdup(req->url);
     registry_resp_reset(resp);
     if (req->out)
         buf_reset(req->out);

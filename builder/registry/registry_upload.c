@@ -31,8 +31,8 @@ static int blob_exists(struct registry_conn *conn, const char *repo, const char 
     static const long ok[] = {200, 404, 0};
     cleanup_free char *path = xasprintf("/v2/%s/blobs/%s", repo, digest);
     cleanup_free char *what = xasprintf("HEAD blob %s", digest);
-    struct registry_req req = {.method = "HEAD", .url = path, .what = what,
-                               .ok = ok, .timeout = 120};
+    struct registry_req req = {
+        .method = "HEAD", .url = path, .what = what, .ok = ok, .timeout = 120};
     struct registry_resp resp = {0};
     int rc = registry_client_do(conn, &req, &resp, err);
     *exists = resp.status == 200;
@@ -41,13 +41,17 @@ static int blob_exists(struct registry_conn *conn, const char *repo, const char 
 }
 
 /* POST an upload (query: a mount, or NULL). *location: where to upload, NULL when mounted. */
-static int upload_start(struct upload *u, const char *query, char **location,
-                        kiln_error_t **err)
+static int upload_start(struct upload *u, const char *query, char **location, kiln_error_t **err)
 {
     static const long ok[] = {201, 202, 0};
     struct registry_client *c = u->conn->c;
     cleanup_free char *path = xasprintf("/v2/%s/blobs/uploads/%s", c->repo, query ? query : "");
-    struct registry_req req = {.method = "POST", .url = path, .what = "POST blob upload", .has_body = true, .ok = ok, .timeout = 120};
+    struct registry_req req = {.method = "POST",
+                               .url = path,
+                               .what = "POST blob upload",
+                               .has_body = true,
+                               .ok = ok,
+                               .timeout = 120};
     struct registry_resp resp = {0};
     int rc = send_step(u, &req, &resp, err);
     *location = NULL;
@@ -68,15 +72,21 @@ static char *with_digest(const char *location, const char *digest)
 }
 
 /* PUT ?digest= with the bytes from off to the end (none for a chunked upload's last step). */
-static int upload_finish(struct upload *u, const char *location, uint64_t off,
-                         kiln_error_t **err)
+static int upload_finish(struct upload *u, const char *location, uint64_t off, kiln_error_t **err)
 {
     static const long ok[] = {201, 0};
     cleanup_free char *url = with_digest(location, u->d->digest);
     cleanup_free char *what = xasprintf("PUT blob %s", u->d->digest);
-    struct registry_req req = {.method = "PUT", .url = url, .what = what, .has_body = true,
-                               .content_type = "application/octet-stream", .body_file = true, .body_fd = u->fd,
-                               .body_off = off, .body_size = u->d->size - off, .ok = ok};
+    struct registry_req req = {.method = "PUT",
+                               .url = url,
+                               .what = what,
+                               .has_body = true,
+                               .content_type = "application/octet-stream",
+                               .body_file = true,
+                               .body_fd = u->fd,
+                               .body_off = off,
+                               .body_size = u->d->size - off,
+                               .ok = ok};
     struct registry_resp resp = {0};
     int rc = send_step(u, &req, &resp, err);
     if (rc == 0 && resp.digest && strcmp(resp.digest, u->d->digest) != 0)
@@ -100,17 +110,25 @@ static int upload_chunk(struct upload *u, char **location, uint64_t off, uint64_
     static const long ok[] = {202, 0};
     cleanup_free char *cr = xasprintf("Content-Range: %" PRIu64 "-%" PRIu64, off, off + n - 1);
     cleanup_free char *what = xasprintf("PATCH blob %s", u->d->digest);
-    struct registry_req req = {.method = "PATCH", .url = *location, .what = what,
-                               .has_body = true, .content_type = "application/octet-stream",
-                               .extra_header = cr, .body_file = true, .body_fd = u->fd, .body_off = off,
-                               .body_size = n, .ok = ok};
+    struct registry_req req = {.method = "PATCH",
+                               .url = *location,
+                               .what = what,
+                               .has_body = true,
+                               .content_type = "application/octet-stream",
+                               .extra_header = cr,
+                               .body_file = true,
+                               .body_fd = u->fd,
+                               .body_off = off,
+                               .body_size = n,
+                               .ok = ok};
     struct registry_resp resp = {0};
     int rc = send_step(u, &req, &resp, err);
     if (rc == 0 && !range_is(resp.range, off + n - 1))
-        rc = kiln_err(err, KILN_ENETWORK, 0, "%s: the registry has range '%.60s' after %" PRIu64
-                      " bytes", what, resp.range ? resp.range : "", off + n);
-    char *next = rc == 0 && resp.location ? registry_client_resolve(u->conn->c, resp.location, err)
-                                          : NULL;
+        rc = kiln_err(err, KILN_ENETWORK, 0,
+                      "%s: the registry has range '%.60s' after %" PRIu64 " bytes", what,
+                      resp.range ? resp.range : "", off + n);
+    char *next =
+        rc == 0 && resp.location ? registry_client_resolve(u->conn->c, resp.location, err) : NULL;
     if (rc == 0 && !next)
         rc = resp.location ? -1 : kiln_err(err, KILN_ENETWORK, 0, "%s: no Location", what);
     registry_resp_release(&resp);
@@ -191,22 +209,30 @@ int registry_upload_blob(struct registry_conn *conn, struct store *s, const stru
     if (fd < 0 || fstat(fd, &st) < 0)
         return fd < 0 ? -1 : kiln_err_errno(err, KILN_EIO, "blob %s", d->digest);
     if ((uint64_t)st.st_size != d->size)
-        return kiln_err(err, KILN_ECORRUPT, 0, "blob %s has %lld bytes, its descriptor says %" PRIu64,
-                        d->digest, (long long)st.st_size, d->size);
+        return kiln_err(err, KILN_ECORRUPT, 0,
+                        "blob %s has %lld bytes, its descriptor says %" PRIu64, d->digest,
+                        (long long)st.st_size, d->size);
     u.fd = fd;
     *outcome = REGISTRY_BLOB_UPLOADED;
     return upload_with_retries(&u, err);
 }
 
 int registry_upload_manifest(struct registry_conn *conn, const char *ref, const char *media_type,
-                             const char *data, size_t len, const char *digest,
-                             bool *subject_ok, kiln_error_t **err)
+                             const char *data, size_t len, const char *digest, bool *subject_ok,
+                             kiln_error_t **err)
 {
     static const long ok[] = {201, 0};
     cleanup_free char *path = registry_client_path(conn->c, "manifests", ref);
     cleanup_free char *what = xasprintf("PUT manifest %s", ref);
-    struct registry_req req = {.method = "PUT", .url = path, .what = what, .has_body = true,
-                               .content_type = media_type, .body = data, .body_len = len, .ok = ok, .timeout = 300};
+    struct registry_req req = {.method = "PUT",
+                               .url = path,
+                               .what = what,
+                               .has_body = true,
+                               .content_type = media_type,
+                               .body = data,
+                               .body_len = len,
+                               .ok = ok,
+                               .timeout = 300};
     struct registry_resp resp = {0};
     int rc = registry_client_do(conn, &req, &resp, err);
     if (rc == 0 && resp.digest && strcmp(resp.digest, digest) != 0)

@@ -35,7 +35,8 @@ static int free_port(void)
 static bool ping(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
     close(fd);
@@ -109,8 +110,11 @@ Test(artifact, push_then_pull_manifest_config_and_layers)
     json_t *ann = json_pack("{s:s}", "org.example.kind", "cache");
     struct registry_artifact a = {.artifact_type = "application/vnd.kiln.cache.v1",
                                   .config_media_type = "application/vnd.kiln.cache.config.v1+json",
-                                  .config = cfg, .config_len = strlen(cfg), .layers = layers,
-                                  .nlayers = 2, .annotations = ann};
+                                  .config = cfg,
+                                  .config_len = strlen(cfg),
+                                  .layers = layers,
+                                  .nlayers = 2,
+                                  .annotations = ann};
     char *ref = xasprintf("127.0.0.1:%d/cache/app:buildcache", port);
     struct oci_desc pushed, pulled;
     kiln_error_t *err = NULL;
@@ -143,8 +147,8 @@ Test(artifact, empty_config_and_a_missing_reference)
 {
     struct oci_desc l;
     put_layer(st, "only layer", &l);
-    struct registry_artifact a = {.artifact_type = "application/vnd.kiln.cache.v1", .layers = &l,
-                                  .nlayers = 1};
+    struct registry_artifact a = {
+        .artifact_type = "application/vnd.kiln.cache.v1", .layers = &l, .nlayers = 1};
     char *ref = xasprintf("127.0.0.1:%d/c:1", port);
     struct oci_desc pushed, pulled;
     kiln_error_t *err = NULL;

@@ -9,16 +9,15 @@ static struct registry_challenge parse_ok(const char *h)
 {
     struct registry_challenge c;
     kiln_error_t *err = NULL;
-    cr_assert_eq(registry_auth_parse_challenge(h, &c, &err), 0, "%s: %s", h,
-                 err ? err->msg : "");
+    cr_assert_eq(registry_auth_parse_challenge(h, &c, &err), 0, "%s: %s", h, err ? err->msg : "");
     return c;
 }
 
 Test(auth, docker_hub_bearer_challenge)
 {
-    struct registry_challenge c = parse_ok(
-        "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-        "scope=\"repository:library/python:pull\"");
+    struct registry_challenge c =
+        parse_ok("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                 "scope=\"repository:library/python:pull\"");
     cr_expect_eq(c.scheme, REGISTRY_AUTH_BEARER);
     cr_expect_str_eq(c.realm, "https://auth.docker.io/token");
     cr_expect_str_eq(c.service, "registry.docker.io");
@@ -57,9 +56,9 @@ Test(auth, bearer_is_preferred_when_several_challenges_are_offered)
 
 Test(auth, quoted_strings_with_escapes_commas_and_errors)
 {
-    struct registry_challenge c = parse_ok(
-        "Bearer realm=\"https://t/tok?a=1,b=2\" , error=\"insufficient_scope\",scope=\"repository:a:pull "
-        "repository:b:pull,push\",x=\"q\\\"uote\"");
+    struct registry_challenge c = parse_ok("Bearer realm=\"https://t/tok?a=1,b=2\" , "
+                                           "error=\"insufficient_scope\",scope=\"repository:a:pull "
+                                           "repository:b:pull,push\",x=\"q\\\"uote\"");
     cr_expect_str_eq(c.realm, "https://t/tok?a=1,b=2");
     cr_expect_str_eq(c.error, "insufficient_scope");
     cr_expect_str_eq(c.scope, "repository:a:pull repository:b:pull,push");
@@ -91,8 +90,8 @@ Test(auth, malformed_and_oversized_headers_are_errors)
 Test(auth, token_url_escapes_service_and_scopes)
 {
     char *scopes[] = {"repository:library/python:pull", "repository:a b:pull,push"};
-    char *u = registry_auth_token_url("https://auth.docker.io/token", "registry.docker.io",
-                                      scopes, 2);
+    char *u =
+        registry_auth_token_url("https://auth.docker.io/token", "registry.docker.io", scopes, 2);
     cr_expect_str_eq(u, "https://auth.docker.io/token?service=registry.docker.io"
                         "&scope=repository%3Alibrary%2Fpython%3Apull"
                         "&scope=repository%3Aa%20b%3Apull%2Cpush");
@@ -117,8 +116,7 @@ Test(auth, token_responses)
                          "{\"token\":\"\"}"};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         kiln_error_t *err = NULL;
-        cr_expect_eq(registry_auth_parse_token(bad[i], strlen(bad[i]), &t, &err), -1, "%s",
-                     bad[i]);
+        cr_expect_eq(registry_auth_parse_token(bad[i], strlen(bad[i]), &t, &err), -1, "%s", bad[i]);
         cr_expect(err && !strstr(err->msg, "a b"), "the response is never echoed");
         kiln_error_free(err);
     }

@@ -12,8 +12,8 @@ static struct registry_cred_config parse(const char *json, const char *host)
 {
     struct registry_cred_config c;
     kiln_error_t *err = NULL;
-    cr_assert_eq(registry_creds_parse(json, strlen(json), "config.json", host, &c, &err), 0,
-                 "%s", err ? err->msg : "");
+    cr_assert_eq(registry_creds_parse(json, strlen(json), "config.json", host, &c, &err), 0, "%s",
+                 err ? err->msg : "");
     return c;
 }
 
@@ -36,10 +36,10 @@ Test(creds, key_matching)
 Test(creds, auths_entry_base64_and_username_password)
 {
     /* dXNlcjpwYTpzcw== is user:pa:ss */
-    struct registry_cred_config c = parse(
-        "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dXNlcjpwYTpzcw==\"},"
-        "\"r:5000\":{\"username\":\"u2\",\"password\":\"p2\"}}}",
-        "docker.io");
+    struct registry_cred_config c =
+        parse("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dXNlcjpwYTpzcw==\"},"
+              "\"r:5000\":{\"username\":\"u2\",\"password\":\"p2\"}}}",
+              "docker.io");
     cr_expect_null(c.helper);
     cr_expect_str_eq(c.cred.username, "user");
     cr_expect_str_eq(c.cred.password, "pa:ss");
@@ -75,10 +75,10 @@ Test(creds, helpers_per_host_then_store)
 Test(creds, bad_files_are_errors_that_hold_no_secret)
 {
     const char *bad[] = {
-        "{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0LXZhbHVl\"}}}",         /* no colon */
-        "{\"auths\":{\"r\":{\"auth\":\"!!!!\"}}}",                     /* not base64 */
-        "{\"credsStore\":\"../../bin/sh\"}",                           /* not a helper name */
-        "{\"auths\":{\"r\":{\"auth\":\"secret-value\" \"x\"}}}",       /* not JSON */
+        "{\"auths\":{\"r\":{\"auth\":\"c2VjcmV0LXZhbHVl\"}}}",   /* no colon */
+        "{\"auths\":{\"r\":{\"auth\":\"!!!!\"}}}",               /* not base64 */
+        "{\"credsStore\":\"../../bin/sh\"}",                     /* not a helper name */
+        "{\"auths\":{\"r\":{\"auth\":\"secret-value\" \"x\"}}}", /* not JSON */
         "[]",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -138,8 +138,7 @@ Test(creds, lookup_runs_the_helper_and_falls_back_to_auths)
     struct registry_cred c;
     char *src = NULL;
     kiln_error_t *err = NULL;
-    cr_assert_eq(registry_creds_lookup(NULL, "h:1", &c, &src, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(registry_creds_lookup(NULL, "h:1", &c, &src, &err), 0, "%s", err ? err->msg : "");
     cr_expect_str_eq(c.username, "hu");
     cr_expect_str_eq(src, "docker-credential-fake");
     registry_cred_release(&c);

@@ -12,8 +12,8 @@
 
 static json_t *entry(const char *digest, const char *os, const char *arch, const char *variant)
 {
-    json_t *d = json_pack("{s:s,s:s,s:i}", "mediaType", MEDIA_TYPE_OCI_MANIFEST, "digest",
-                          digest, "size", 100);
+    json_t *d = json_pack("{s:s,s:s,s:i}", "mediaType", MEDIA_TYPE_OCI_MANIFEST, "digest", digest,
+                          "size", 100);
     if (os) {
         json_t *p = json_pack("{s:s,s:s}", "os", os, "architecture", arch);
         if (variant)
@@ -52,19 +52,19 @@ static const char *pick(json_t *idx, const struct registry_platform *p)
 
 Test(platform, picks_linux_amd64_from_a_multi_arch_index)
 {
-    cr_expect_str_eq(pick(index_of(entry(DA, "linux", "arm64", "v8"),
-                                   entry(DB, "linux", "amd64", NULL),
-                                   entry(DC, "windows", "amd64", NULL), NULL),
-                          &amd64),
-                     DB);
+    cr_expect_str_eq(
+        pick(index_of(entry(DA, "linux", "arm64", "v8"), entry(DB, "linux", "amd64", NULL),
+                      entry(DC, "windows", "amd64", NULL), NULL),
+             &amd64),
+        DB);
 }
 
 Test(platform, skips_attestations_and_entries_without_a_platform)
 {
     json_t *att = entry(DA, "unknown", "unknown", NULL);
     json_object_set_new(att, "annotations",
-                        json_pack("{s:s,s:s}", "vnd.docker.reference.type",
-                                  "attestation-manifest", "vnd.docker.reference.digest", DB));
+                        json_pack("{s:s,s:s}", "vnd.docker.reference.type", "attestation-manifest",
+                                  "vnd.docker.reference.digest", DB));
     json_t *fake_att = entry(DC, "linux", "amd64", NULL);
     json_object_set_new(fake_att, "annotations",
                         json_pack("{s:s}", "vnd.docker.reference.type", "attestation-manifest"));
@@ -84,11 +84,11 @@ Test(platform, amd64_microarchitecture_levels)
     const char *msg = pick(index_of(entry(DA, "linux", "amd64", "v3"), NULL, NULL, NULL), &amd64);
     cr_expect(strstr(msg, "no image for platform linux/amd64") != NULL, "%s", msg);
     struct registry_platform v3 = {"linux", "amd64", "v3"};
-    cr_expect_str_eq(pick(index_of(entry(DA, "linux", "amd64", "v2"),
-                                   entry(DB, "linux", "amd64", "v3"),
-                                   entry(DC, "linux", "amd64", NULL), NULL),
-                          &v3),
-                     DB, "the closest level wins");
+    cr_expect_str_eq(
+        pick(index_of(entry(DA, "linux", "amd64", "v2"), entry(DB, "linux", "amd64", "v3"),
+                      entry(DC, "linux", "amd64", NULL), NULL),
+             &v3),
+        DB, "the closest level wins");
 }
 
 Test(platform, arm_variants_and_arch_aliases)
@@ -99,8 +99,7 @@ Test(platform, arm_variants_and_arch_aliases)
                           &arm64),
                      DB);
     struct registry_platform armv7 = {"linux", "arm", "v7"};
-    cr_expect_str_eq(pick(index_of(entry(DA, "linux", "arm", "v6"),
-                                   entry(DB, "linux", "arm", "v5"),
+    cr_expect_str_eq(pick(index_of(entry(DA, "linux", "arm", "v6"), entry(DB, "linux", "arm", "v5"),
                                    entry(DC, "linux", "arm64", NULL), NULL),
                           &armv7),
                      DA);
@@ -112,9 +111,9 @@ Test(platform, arm_variants_and_arch_aliases)
 
 Test(platform, no_match_lists_what_the_index_has)
 {
-    const char *msg = pick(index_of(entry(DA, "linux", "arm64", "v8"),
-                                    entry(DB, "linux", "arm", "v7"), NULL, NULL),
-                           &amd64);
+    const char *msg = pick(
+        index_of(entry(DA, "linux", "arm64", "v8"), entry(DB, "linux", "arm", "v7"), NULL, NULL),
+        &amd64);
     cr_expect(strstr(msg, "it has: linux/arm64/v8, linux/arm/v7") != NULL, "%s", msg);
     json_t *bad = json_pack("{s:i}", "schemaVersion", 2);
     msg = pick(bad, &amd64);

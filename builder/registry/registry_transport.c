@@ -186,7 +186,16 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return conn->cancel && __atomic_load_n(conn->cancel, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
-static struct curl_slist *build_headers(struct registry_conn *conn, struct registry_req *req)
+/* The registry's Authorization goes to the registry only: an upload Location on another host
+ * (a blob store) gets none. */
+static bool same_origin(const char *url, const char *base)
+{
+    size_t n = strlen(base);
+    return !strncmp(url, base, n) && (url[n] == '/' || url[n] == '?' || url[n] == '\0');
+}
+
+static struct curl_slist *build_headers(struct registry_conn *conn, struct registry_req *req,
+                                        const char *url)
 {
     struct registry_client *c = conn->c;
     struct curl_slist *h = curl_slist_append(NULL, "Expect:");
@@ -202,7 +211,7 @@ static struct curl_slist *build_headers(struct registry_conn *conn, struct regis
         h = curl_slist_append(h, req->extra_header);
     if (req->authz) {
         h = curl_slist_append(h, req->authz);
-    } else if (!req->anonymous) {
+    } else if (!req->anonymous && same_origin(url, c->base)) {
         pthread_mutex_lock(&c->lock);
         if (c->authz)
             h = curl_slist_append(h, c->authz);
@@ -232,6 +241,18 @@ static void set_body(struct registry_conn *conn, struct registry_req *req)
     curl_easy_setopt(h, CURLOPT_SEEKDATA, conn);
 }
 
+/* Loopback registries are never reached through a proxy from the environment. */
+static char *no_proxy_list(void)
+{
+    const char *env = getenv("NO_PROXY");
+    if (!env || !*env)
+        env = getenv("no_proxy");
+    if (env && !strcmp(env, "*"))
+        return xstrdup("*");
+    return xasprintf("%s%slocalhost,127.0.0.1,::1", env && *env ? env : "",
+                     env && *env ? "," : "");
+}
+
 static void set_transport(struct registry_conn *conn, struct registry_req *req)
 {
     struct registry_client *c = conn->c;
@@ -245,6 +266,8 @@ static void set_transport(struct registry_conn *conn, struct registry_req *req)
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_time ? o->low_speed_time : 60L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, req->timeout);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, conn->errbuf);
+    cleanup_free char *noproxy = no_proxy_list();
+    curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy); /* curl copies it */
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->tls_noverify ? 0L : 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->tls_noverify ? 0L : 2L);
     if (o->ca_file)
@@ -278,7 +301,7 @@ int registry_transport_send(struct registry_conn *conn, struct registry_req *req
     curl_easy_setopt(h, CURLOPT_URL, url);
     set_transport(conn, req);
     set_body(conn, req);
-    struct curl_slist *hdrs = build_headers(conn, req);
+    struct curl_slist *hdrs = build_headers(conn, req, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, conn);

@@ -51,6 +51,17 @@ cp "$T/out.log" "$T/none.log"
 [ -z "$(find "$T/root3/blobs" -type f 2>/dev/null)" ] || fail "something was stored"
 ok "wrong or missing credentials: the token endpoint's 401, clearly"
 
+# anonymous tokens (as Docker Hub gives for public images): pull works, push is refused
+proxy_start anon "$REG_PORT" --bearer "$USER:$PASS" --anonymous
+A=127.0.0.1:$PROXY_PORT
+printf 'FROM %s/team/base:1\nCOPY app.txt /app.txt\n' "$A" >"$T/ctx/Dockerfile.anon"
+DOCKER_CONFIG=$T/nocfg "$KILN" build --root "$T/root4" --progress quiet -f "$T/ctx/Dockerfile.anon" "$T/ctx" \
+  >/dev/null 2>"$T/anon.log" || { cat "$T/anon.log"; fail "anonymous pull"; }
+grep -q "GET /token anonymous" "$T/proxy-anon.log" || fail "no anonymous token"
+DOCKER_CONFIG=$T/nocfg expect_fail 1 "push $A/team/y:1: POST blob upload: 401 Unauthorized: UNAUTHORIZED: authentication required \(no credentials for $A\)" \
+  "$KILN" push --root "$ROOT" "$T/layout" "$A/team/y:1"
+ok "anonymous Bearer tokens: pull works, push is a clear 401"
+
 for secret in "$PASS" "$(printf '%s:%s' "$USER" "$PASS" | base64 -w0)" "tok-"; do
   if grep -rqaF -- "$secret" "$T/app.log" "$T/bad.log" "$T/none.log" "$T/app.digest" "$ROOT" "$T/root2" "$T/root3"; then
     fail "a credential or token leaked: $secret"

@@ -8,6 +8,7 @@
 #   proxy_start NAME UPSTREAM_PORT [OPTIONS]        a python3 proxy in front of a registry; sets
 #                                                  PROXY_PORT; logs requests to $T/proxy-NAME.log.
 #     --bearer USER:PASS   Docker token auth (realm on the proxy) in front of an open registry
+#     --anonymous          with --bearer: tokens without credentials, for pull only (Docker Hub)
 #     --flip-blobs         flip one byte of every blob it serves
 #     --cut-blobs          cut the first download of each blob halfway (Range resumes it)
 #     --fail N             answer 503 to the first N manifest requests
@@ -140,6 +141,7 @@ ap.add_argument("--port", type=int, required=True)
 ap.add_argument("--upstream", type=int, required=True)
 ap.add_argument("--log", required=True)
 ap.add_argument("--bearer")
+ap.add_argument("--anonymous", action="store_true")
 ap.add_argument("--flip-blobs", action="store_true")
 ap.add_argument("--cut-blobs", action="store_true")
 ap.add_argument("--fail", type=int, default=0)
@@ -194,12 +196,16 @@ class H(http.server.BaseHTTPRequestHandler):
         ok = False
         if auth.startswith("Basic "):
             ok = base64.b64decode(auth[6:]).decode() == "%s:%s" % (user, pw)
-        if not ok:
+        if not ok and (auth or not args.anonymous):
             log("GET /token -> 401 (%s)" % ("bad credentials" if auth else "no credentials"))
             return self.send(401, b'{"details":"incorrect username or password"}')
         t = "tok-" + secrets.token_hex(16)
+        granted = parse_scopes(q.get("scope", []))
+        if not ok:  # anonymous: pull only
+            granted = {r: a & {"pull"} for r, a in granted.items()}
+            log("GET /token anonymous")
         with lock:
-            tokens[t] = parse_scopes(q.get("scope", []))
+            tokens[t] = granted
         log("GET /token scopes=%s -> 200" % ",".join(sorted(q.get("scope", []))))
         self.send(200, json.dumps({"token": t, "expires_in": 300}).encode(),
                   [("Content-Type", "application/json")])

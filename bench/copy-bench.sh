@@ -35,7 +35,7 @@ run() { # label prep cmd
 }
 
 for c in a b; do
-  run "kiln $c cold" "rm -rf $W/root $W/out" "$KILN build --root $W/root --progress quiet --output type=oci,dest=$W/out,tar=false $W/$c"
+  run "kiln $c cold" "rm -rf $W/root $W/out" "$KILN build --root $W/root --progress quiet --allow-root-user --output type=oci,dest=$W/out,tar=false $W/$c"
 done
 if command -v buildah >/dev/null; then
   for c in a b; do

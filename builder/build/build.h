@@ -13,10 +13,13 @@
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "dockerfile.h"
+#include "cache/hashindex.h"
 #include "dockerignore.h"
 #include "kiln/kiln.h"
 #include "oci/image.h"
@@ -25,11 +28,12 @@
 
 #define BUILD_MAX_CONTEXT_ENTRIES 1000000u /* files one COPY may select */
 
-enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE };
+enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE, STAGE_FAILED };
 
 struct build_stage {
     struct df_stage *df;
-    enum stage_state state;
+    enum stage_state state; /* guarded by build.lock */
+    pthread_t owner;        /* the thread building it */
     struct image *img;
     struct kiln_kv *args; /* ARGs declared in this stage; value NULL: declared, unset */
     size_t nargs;
@@ -40,6 +44,7 @@ struct build_stage {
     char base_digest[DIGEST_STR_LEN + 1]; /* the resolved base manifest, "" for scratch */
     char *base_ref;       /* the base as resolved (for provenance), NULL for scratch */
     char *title;          /* stage name for progress: the AS name or "stage-N" */
+    char chain[DIGEST_STR_LEN + 1]; /* cache key chain: the base, then each layer */
     bool cmd_set;         /* CMD set in this stage (ENTRYPOINT resets an inherited CMD) */
 };
 
@@ -71,16 +76,34 @@ struct build {
     int64_t epoch;
     const char *os, *arch, *variant;
     int step;             /* progress step counter */
+    struct hashindex *hashes; /* content digests of context files, across builds */
+    pthread_mutex_t lock; /* progress callbacks, step numbers, new_layers, arg_used */
+    pthread_cond_t stage_cv; /* a stage changed state */
+    sem_t slots;          /* stages running their steps at once (the number of cores) */
+    bool failed;          /* some stage failed: the others stop at their next step */
     char **new_layers;    /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
 };
 
-/* stage.c */
+/* schedule.c: stages in dependency order, independent ones in parallel threads */
+/* Builds st (and first what it depends on) unless it is built or being built by another thread,
+ * in which case it waits for that. */
 int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err);
+/* Fails on a dependency cycle among the stages the target needs. */
+int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **err);
+/* The stages st needs before its steps (FROM <stage>, COPY --from, RUN --mount from=). */
+size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_stage **deps,
+                          size_t max);
+
+/* stage.c */
+/* The steps of one stage, once its dependencies are built. */
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
 struct build_stage *stage_find(struct build *b, const char *name_or_index);
 /* The view of a stage's current rootfs (unpacking snapshots as needed). */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
-/* Adds a new layer to the stage's image and invalidates its view. */
+/* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */
+bool build_cache_enabled(struct build *b, struct build_stage *st);
+/* Adds a new layer to the stage's image, extends the cache chain, invalidates the view. */
 int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
                     const char *diff_id, uint64_t size, const char *media_type,
                     kiln_error_t **err);
@@ -89,9 +112,21 @@ int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
               enum kiln_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Wraps *err with "Dockerfile:LINE: INSTR". */
 int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err);
+
+/* steps.c */
 void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Output of the current step (RUN). */
 void build_output(struct build *b, const char *data, size_t len);
+/* The current step of this thread was a cache hit. */
+void build_mark_cached(struct build *b);
+int build_current_step(void);
+void build_set_current_step(int id);
+int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text);
+void step_end(struct build *b, int id, double start, const kiln_error_t *err);
+/* Records a layer blob this build created. */
+void build_note_layer(struct build *b, const char *digest);
+double now_seconds(void);
 
 /* dispatch.c: one function per instruction, looked up by df_cmd. */
 typedef int (*dispatch_fn)(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -138,6 +173,11 @@ int context_import_layout(struct build *b, struct build_context *c,
  * is a KILN_EINPUT error. */
 int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
                   uint32_t *gid, kiln_error_t **err);
+
+/* policy.c */
+#define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
+/* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
+int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
 
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,

@@ -1,55 +1,12 @@
 /* Building one stage: its FROM, the base image's ONBUILD triggers, then every instruction
  * through the dispatch table, with progress around each step. */
-#include <stdarg.h>
 #include <string.h>
-#include <time.h>
 
 #include "build.h"
+#include "cache/stepcache.h"
 #include "registry/registry.h"
 #include "snapshot/unpack.h"
 #include "util.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
-{
-    if (!b->o->progress.log)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) >= 0) {
-        b->o->progress.log(b->o->progress.ctx, level, msg);
-        free(msg);
-    }
-    va_end(ap);
-}
-
-void build_output(struct build *b, const char *data, size_t len)
-{
-    if (b->o->progress.step_output)
-        b->o->progress.step_output(b->o->progress.ctx, b->step, data, len);
-}
-
-int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err)
-{
-    return kiln_err_wrap(err, "%s:%d: %s", b->dfname, in->line, df_cmd_name(in->cmd));
-}
-
-int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
-              enum kiln_code code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kiln_verr(err, code, 0, fmt, ap);
-    va_end(ap);
-    return instr_wrap(b, in, err);
-}
 
 struct build_stage *stage_find(struct build *b, const char *name)
 {
@@ -91,26 +48,39 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
 {
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
-    strv_push(&b->new_layers, &b->nnew_layers, xstrdup(digest));
+    build_note_layer(b, digest);
+    struct cache_key k;
+    cache_key_begin(&k, "chain");
+    cache_key_add(&k, st->chain);
+    cache_key_add(&k, diff_id);
+    cache_key_end(&k, st->chain);
     view_free(st->view);
     st->view = NULL;
     return 0;
 }
 
-static void step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
+bool build_cache_enabled(struct build *b, struct build_stage *st)
 {
-    b->step++;
-    if (!b->o->progress.step_start)
-        return;
-    cleanup_free char *title = xasprintf("[%s %zu/%zu] %s", st->title, i + 1,
-                                         st->df->ninstrs + 1, text);
-    b->o->progress.step_start(b->o->progress.ctx, b->step, title);
+    if (b->o->no_cache)
+        return false;
+    for (size_t i = 0; i < b->o->nno_cache_filter; i++)
+        if (st->df->name && !strcasecmp(b->o->no_cache_filter[i], st->df->name))
+            return false;
+    return true;
 }
 
-static void step_end(struct build *b, double start, const kiln_error_t *err)
+/* The first link of a stage's cache chain: what the stage starts from, and everything that
+ * shapes every layer (the epoch in file times, the compression). */
+static void chain_start(struct build *b, struct build_stage *st)
 {
-    if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, b->step, false, now_seconds() - start, err);
+    struct cache_key k;
+    cache_key_begin(&k, "base");
+    cache_key_add(&k, *st->base_digest ? st->base_digest : "scratch");
+    cache_key_addu(&k, (uint64_t)b->epoch);
+    cache_key_addu(&k, (uint64_t)(int64_t)b->o->output.compression_level);
+    for (size_t i = 0; i < st->img->nlayers; i++)
+        cache_key_add(&k, st->img->layers[i].diff_id);
+    cache_key_end(&k, st->chain);
 }
 
 static int from_context(struct build *b, struct build_stage *st, struct build_context *c,
@@ -130,13 +100,11 @@ static int from_context(struct build *b, struct build_stage *st, struct build_co
 static int from_stage(struct build *b, struct build_stage *st, struct build_stage *dep,
                       kiln_error_t **err)
 {
-    if (dep->state == STAGE_BUILDING)
-        return kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s",
-                        dep->title);
-    if (dep->state == STAGE_PENDING && stage_build(b, dep, err) < 0)
+    if (stage_build(b, dep, err) < 0)
         return -1;
     st->img = image_clone(dep->img);
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
+    memcpy(st->chain, dep->chain, sizeof(st->chain));
     st->base_ref = dep->base_ref ? xstrdup(dep->base_ref) : NULL;
     /* the snapshots of the parent stage are valid for this one too */
     st->snapshots = xcalloc(dep->nsnapshots + 1, sizeof(char *));
@@ -226,31 +194,34 @@ static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **e
 static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
 {
     const struct df_instr *in = st->df->instrs[i];
-    step_begin(b, st, i + 1, in->original);
+    int id = step_begin(b, st, i + 1, in->original);
     double t0 = now_seconds();
     dispatch_fn fn = dispatch_lookup(in->cmd);
     int rc = fn ? fn(b, st, in, err)
                 : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
-    step_end(b, t0, rc < 0 ? *err : NULL);
+    step_end(b, id, t0, rc < 0 ? *err : NULL);
     return rc;
 }
 
-int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
-    st->state = STAGE_BUILDING;
-    step_begin(b, st, 0, st->df->from->original);
+    int id = step_begin(b, st, 0, st->df->from->original);
     double t0 = now_seconds();
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
-    step_end(b, t0, rc < 0 ? *err : NULL);
+    else if (!*st->chain)
+        chain_start(b, st);
+    step_end(b, id, t0, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
     if (rc == 0)
         rc = run_onbuild(b, st, err);
-    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++)
+    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
+        if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
+            return kiln_err(err, KILN_EBUILD, 0, "stage %s cancelled: another stage failed",
+                            st->title);
         rc = run_instr(b, st, i, err);
-    if (rc == 0)
-        st->state = STAGE_DONE;
+    }
     return rc;
 }
 

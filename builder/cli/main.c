@@ -13,7 +13,9 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"build", cmd_build, "Build an image from a Dockerfile"},
+    {"inspect", cmd_inspect, "Summarise an image in an OCI layout"},
     {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
+    {"prune", cmd_prune, "Remove unused data from the store"},
     {"push", cmd_push, "Push an image from an OCI layout to a registry"},
     {"version", cmd_version, "Print kiln's version"},
 };

@@ -18,7 +18,7 @@ BADB64=$(printf '%s:%s' "$USER" 'wrong-Pa55' | base64 -w0)
 
 mkdir -p "$T/ctx" "$T/empty-cfg" "$T/good-cfg" "$T/bad-cfg" "$T/helper-cfg" "$T/bin"
 echo hello >"$T/ctx/hello.txt"
-printf 'FROM scratch\nCOPY hello.txt /hello.txt\n' >"$T/ctx/Dockerfile"
+printf 'FROM scratch\nCOPY hello.txt /hello.txt\nUSER 10001\n' >"$T/ctx/Dockerfile"
 kbuild -t app:1 --output "type=oci,dest=$T/layout,tar=false" "$T/ctx" >/dev/null
 digest=$(manifest_digest "$T/layout")
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$R" "$B64" >"$T/good-cfg/config.json"

@@ -22,7 +22,7 @@ export DOCKER_CONFIG=$T/cfg
 
 echo base >"$T/ctx/base.txt"
 echo app >"$T/ctx/app.txt"
-printf 'FROM scratch\nCOPY base.txt /base.txt\n' >"$T/ctx/Dockerfile.base"
+printf 'FROM scratch\nCOPY base.txt /base.txt\nUSER 10001\n' >"$T/ctx/Dockerfile.base"
 base=$(kbuild -f "$T/ctx/Dockerfile.base" --output "type=registry,name=$R/team/base:1" "$T/ctx")
 grep -q "GET /token scopes=repository:team/base:pull,push -> 200" "$LOG" || { cat "$LOG"; fail "push token scope"; }
 remote=$(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:$REG_PORT/team/base:1" | sha256sum | cut -d' ' -f1)

@@ -12,7 +12,7 @@ R=127.0.0.1:$REG_PORT
 mkdir -p "$T/ctx"
 head -c 200000 /dev/urandom >"$T/ctx/big.bin"
 echo app >"$T/ctx/app.txt"
-printf 'FROM scratch\nCOPY big.bin /big.bin\n' >"$T/ctx/Dockerfile.base"
+printf 'FROM scratch\nCOPY big.bin /big.bin\nUSER 10001\n' >"$T/ctx/Dockerfile.base"
 kbuild -f "$T/ctx/Dockerfile.base" --output "type=registry,name=$R/base:1" "$T/ctx" >/dev/null
 layer=$(skopeo inspect --tls-verify=false "docker://$R/base:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Layers"][0])')
 printf 'FROM %s/base:1\nCOPY app.txt /app.txt\n' "$R" >"$T/ctx/Dockerfile"

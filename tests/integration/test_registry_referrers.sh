@@ -11,7 +11,7 @@ registry_start refs
 R=127.0.0.1:$REG_PORT
 mkdir -p "$T/ctx"
 echo hi >"$T/ctx/hi.txt"
-printf 'FROM scratch\nCOPY hi.txt /hi.txt\n' >"$T/ctx/Dockerfile"
+printf 'FROM scratch\nCOPY hi.txt /hi.txt\nUSER 10001\n' >"$T/ctx/Dockerfile"
 kbuild -t app:1 --output "type=oci,dest=$T/layout,tar=false" "$T/ctx" >/dev/null
 image=$(manifest_digest "$T/layout")
 

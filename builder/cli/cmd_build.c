@@ -425,14 +425,6 @@ static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
     return 0;
 }
 
-/* Registry progress lines ("pulling ...") go to the build's progress log. */
-static void registry_log(void *ctx, const char *msg)
-{
-    const struct kiln_progress *p = ctx;
-    if (p->log)
-        p->log(p->ctx, KILN_LOG_INFO, msg);
-}
-
 int cmd_build(int argc, char **argv)
 {
     struct build_cli c = {.progress = KILN_PROGRESS_AUTO};
@@ -456,8 +448,6 @@ int cmd_build(int argc, char **argv)
     }
     progress_init(&c.o.progress, c.progress);
     c.registry.insecure = c.insecure;
-    c.registry.log = registry_log;
-    c.registry.log_ctx = &c.o.progress;
     registry_opts_set_default(&c.registry);
     struct kiln_build_result res;
     r = kiln_build(&c.o, &res, &err);

@@ -114,11 +114,18 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
     return 0;
 }
 
+static void pull_log(void *ctx, const char *msg)
+{
+    build_log(ctx, KILN_LOG_INFO, "%s", msg);
+}
+
 static int from_registry(struct build *b, struct build_stage *st, const char *ref,
                          kiln_error_t **err)
 {
+    struct registry_opts ro = *registry_opts_get_default();
+    ro.log = pull_log, ro.log_ctx = b;
     struct registry_pulled p;
-    if (registry_pull_image(b->store, NULL, ref, b->os, b->arch, b->variant, &p, err) < 0)
+    if (registry_pull_image(b->store, &ro, ref, b->os, b->arch, b->variant, &p, err) < 0)
         return -1;
     memcpy(st->base_digest, p.manifest, sizeof(st->base_digest));
     st->base_ref = steal_ptr(p.canonical);

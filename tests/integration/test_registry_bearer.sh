@@ -62,8 +62,29 @@ DOCKER_CONFIG=$T/nocfg expect_fail 1 "push $A/team/y:1: POST blob upload: 401 Un
   "$KILN" push --root "$ROOT" "$T/layout" "$A/team/y:1"
 ok "anonymous Bearer tokens: pull works, push is a clear 401"
 
-for secret in "$PASS" "$(printf '%s:%s' "$USER" "$PASS" | base64 -w0)" "tok-"; do
-  if grep -rqaF -- "$secret" "$T/app.log" "$T/bad.log" "$T/none.log" "$T/app.digest" "$ROOT" "$T/root2" "$T/root3"; then
+# an identity token (docker login with a token): the OAuth2 refresh-token grant
+RT='refresh-Tok-3141'
+proxy_start oauth "$REG_PORT" --bearer "$USER:$PASS" --refresh-token "$RT"
+O=127.0.0.1:$PROXY_PORT
+mkdir -p "$T/rtcfg"
+printf '{"auths":{"%s":{"identitytoken":"%s"}}}\n' "$O" "$RT" >"$T/rtcfg/config.json"
+got=$(DOCKER_CONFIG=$T/rtcfg "$KILN" push --root "$ROOT" "$T/layout" "$O/team/rt:1" 2>"$T/rt.log") ||
+  { cat "$T/rt.log" "$T/proxy-oauth.log"; fail "push with an identity token"; }
+grep -q "POST /token scope=repository:team/rt:pull,push -> 200" "$T/proxy-oauth.log" || { cat "$T/proxy-oauth.log"; fail "refresh grant"; }
+ok "identity tokens: the refresh-token grant"
+
+# tokens that expire in the middle of a push: kiln gets a new one and goes on
+proxy_start expiring "$REG_PORT" --bearer "$USER:$PASS" --expire 3
+X=127.0.0.1:$PROXY_PORT
+mkdir -p "$T/xcfg"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$X" "$(printf '%s:%s' "$USER" "$PASS" | base64 -w0)" >"$T/xcfg/config.json"
+got=$(DOCKER_CONFIG=$T/xcfg "$KILN" push --root "$ROOT" "$T/layout" "$X/team/exp:1" 2>"$T/exp.log") ||
+  { cat "$T/exp.log" "$T/proxy-expiring.log"; fail "push with expiring tokens"; }
+[ "$(grep -c "GET /token scopes" "$T/proxy-expiring.log")" -ge 2 ] || { cat "$T/proxy-expiring.log"; fail "no new token"; }
+ok "an expired token (invalid_token) is replaced"
+
+for secret in "$RT" "$PASS" "$(printf '%s:%s' "$USER" "$PASS" | base64 -w0)" "tok-"; do
+  if grep -rqaF -- "$secret" "$T/app.log" "$T/bad.log" "$T/none.log" "$T/rt.log" "$T/exp.log" "$T/app.digest" "$ROOT" "$T/root2" "$T/root3"; then
     fail "a credential or token leaked: $secret"
   fi
 done

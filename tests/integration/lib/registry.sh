@@ -8,6 +8,8 @@
 #   proxy_start NAME UPSTREAM_PORT [OPTIONS]        a python3 proxy in front of a registry; sets
 #                                                  PROXY_PORT; logs requests to $T/proxy-NAME.log.
 #     --bearer USER:PASS   Docker token auth (realm on the proxy) in front of an open registry
+#     --refresh-token T    with --bearer: also accept the OAuth2 refresh token T (POST /token)
+#     --expire N           with --bearer: a token stops working after N requests (invalid_token)
 #     --anonymous          with --bearer: tokens without credentials, for pull only (Docker Hub)
 #     --flip-blobs         flip one byte of every blob it serves
 #     --cut-blobs          cut the first download of each blob halfway (Range resumes it)
@@ -142,6 +144,8 @@ ap.add_argument("--upstream", type=int, required=True)
 ap.add_argument("--log", required=True)
 ap.add_argument("--bearer")
 ap.add_argument("--anonymous", action="store_true")
+ap.add_argument("--refresh-token")
+ap.add_argument("--expire", type=int, default=0)
 ap.add_argument("--flip-blobs", action="store_true")
 ap.add_argument("--cut-blobs", action="store_true")
 ap.add_argument("--fail", type=int, default=0)
@@ -149,6 +153,7 @@ ap.add_argument("--oci-subject", action="store_true")
 args = ap.parse_args()
 lock = threading.Lock()
 tokens = {}      # token -> {repo: set(actions)}
+uses = {}        # token -> requests made with it
 cut_done = set()
 fail_left = [args.fail]
 
@@ -210,12 +215,31 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send(200, json.dumps({"token": t, "expires_in": 300}).encode(),
                   [("Content-Type", "application/json")])
 
+    def refresh(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        if form.get("grant_type") != ["refresh_token"] or form.get("refresh_token") != [args.refresh_token]:
+            log("POST /token -> 401")
+            return self.send(401, b'{"error":"invalid_grant"}')
+        t = "tok-" + secrets.token_hex(16)
+        with lock:
+            tokens[t] = parse_scopes(form.get("scope", []))
+        log("POST /token scope=%s -> 200" % ",".join(form.get("scope", [])))
+        self.send(200, json.dumps({"access_token": t, "expires_in": 300}).encode(),
+                  [("Content-Type", "application/json")])
+
     def authorized(self, path):
         """None when the request may go on, else (scope, error) for the 401."""
         auth = self.headers.get("Authorization", "")
         granted = tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
         if granted is None:
             return ("", None)
+        if args.expire:
+            with lock:
+                uses[auth] = uses.get(auth, 0) + 1
+                expired = uses[auth] > args.expire
+            if expired:
+                return ("", "invalid_token")
         parts = path.split("/")
         if path.rstrip("/") == "/v2":
             return None
@@ -235,7 +259,7 @@ class H(http.server.BaseHTTPRequestHandler):
         if u.path == "/healthz":
             return self.send(200, b"ok")
         if args.bearer and u.path == "/token":
-            return self.token()
+            return self.refresh() if self.command == "POST" and args.refresh_token else self.token()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = self.path

@@ -179,14 +179,14 @@ static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
         return bad(err, "--output", v, "type= is required");
     if (out->type == KILN_OUTPUT_OCI && (!out->dest || !*out->dest))
         return bad(err, "--output", v, "type=oci needs dest=PATH");
-    if (out->type == KILN_OUTPUT_REGISTRY && (!out->name || !*out->name))
-        return bad(err, "--output", v, "type=registry needs name=REGISTRY/REPOSITORY[:TAG]");
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name && !*out->name)
+        return bad(err, "--output", v, "empty name=");
     struct reference r;
-    if (out->type == KILN_OUTPUT_REGISTRY && reference_parse(out->name, &r, err) < 0) {
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name && reference_parse(out->name, &r, err) < 0) {
         (*err)->code = KILN_EUSAGE;
         return kiln_err_wrap(err, "--output name");
     }
-    if (out->type == KILN_OUTPUT_REGISTRY)
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name)
         reference_release(&r);
     return 0;
 }
@@ -300,7 +300,8 @@ static const struct opt_def {
      "Named context: NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
     {"output", 'o', true, opt_output, "SPEC",
-     "type=oci,dest=PATH[,tar=true|false] or type=registry,name=REG/REPO[:TAG]"},
+     "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
+     "the -t names)"},
     {"registry-ca", 0, true, opt_registry_ca, "FILE",
      "Also trust this CA bundle (PEM) for registry TLS"},
     {"insecure-registry", 0, true, opt_insecure_registry, "HOST[:PORT]",
@@ -410,6 +411,9 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
         return kiln_err(err, KILN_EUSAGE, 0, "context '-' reads the Dockerfile from stdin: do not also pass -f");
     if (!c->o.context)
         c->o.dockerfile = "-";
+    if (c->o.output.type == KILN_OUTPUT_REGISTRY && !c->o.output.name && !c->o.ntags)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "--output type=registry needs name=REGISTRY/REPOSITORY[:TAG] or a -t tag");
     return 0;
 }
 

@@ -82,6 +82,17 @@ remote=$(skopeo inspect --tls-verify=false --raw "docker://$R/app:1" | sha256sum
 [ "sha256:$remote" = "$(cat "$T/app.digest")" ] || fail "app digest differs"
 ok "push mounts the base layers from the base repository"
 
+# without name=, the -t names are the destinations; the second one mounts from the first
+"$KILN" build --root "$T/root2" --progress plain -t "$R/tagged/a:1" -t "$R/tagged/b:2" \
+  --output type=registry "$T/app" >/dev/null 2>"$T/tags.log"
+grep -q "pushed $R/tagged/b:2 (0 blobs uploaded, 5 mounted, 0 present)" "$T/tags.log" || { cat "$T/tags.log"; fail "-t names"; }
+for ref in tagged/a:1 tagged/b:2; do
+  remote=$(skopeo inspect --tls-verify=false --raw "docker://$R/$ref" | sha256sum | cut -d' ' -f1)
+  [ "sha256:$remote" = "$(cat "$T/app.digest")" ] || fail "$ref"
+done
+expect_fail 2 "type=registry needs name=" "$KILN" build --root "$T/root2" --output type=registry "$T/app"
+ok "--output type=registry pushes to every -t name"
+
 # kiln push from a layout: one PUT, then chunked (through the logging proxy, which sees the
 # PATCHes); a second push uploads nothing
 kbuild -t multi:1 --output "type=oci,dest=$T/base-layout,tar=false" "$T/base" >/dev/null

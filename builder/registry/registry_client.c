@@ -202,7 +202,7 @@ int registry_client_do(struct registry_conn *conn, struct registry_req *req,
                        struct registry_resp *resp, kiln_error_t **err)
 {
     struct registry_client *c = conn->c;
-    bool auth_retried = false;
+    unsigned auth_tries = 0; /* a new token may be used up by parallel requests: a few tries */
     for (unsigned attempt = 1;; attempt++) {
         if (req->sink && req->sink->before)
             req->sink->before(req->sink->ctx, req);
@@ -217,8 +217,8 @@ int registry_client_do(struct registry_conn *conn, struct registry_req *req,
             }
             return transport_error(conn, req, resp, err);
         }
-        if (resp->status == 401 && !auth_retried && !req->anonymous && !req->authz) {
-            auth_retried = true;
+        if (resp->status == 401 && auth_tries < 3 && !req->anonymous && !req->authz) {
+            auth_tries++;
             int r = registry_login_retry(conn, resp, gen, err);
             if (r < 0)
                 return -1;

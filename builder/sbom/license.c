@@ -1,0 +1,280 @@
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "license.h"
+#include "oci/digest.h"
+#include "util.h"
+
+#define LICENSE_MAX_EXPR (16u * 1024)
+
+/* Debian copyright-format short names and common spellings that are not SPDX ids. */
+static const struct {
+    const char *alias;
+    const char *spdx;
+} license_aliases[] = {
+    {"AGPL-3", "AGPL-3.0-only"},
+    {"AGPL-3+", "AGPL-3.0-or-later"},
+    {"Apache 2.0", "Apache-2.0"},
+    {"Apache License 2.0", "Apache-2.0"},
+    {"Apache License, Version 2.0", "Apache-2.0"},
+    {"Apache-2", "Apache-2.0"},
+    {"Apache2", "Apache-2.0"},
+    {"Artistic", "Artistic-1.0-Perl"},
+    {"BSD-2", "BSD-2-Clause"},
+    {"BSD-3", "BSD-3-Clause"},
+    {"CC0", "CC0-1.0"},
+    {"Expat", "MIT"},
+    {"GFDL-1.2", "GFDL-1.2-only"},
+    {"GFDL-1.2+", "GFDL-1.2-or-later"},
+    {"GFDL-1.3", "GFDL-1.3-only"},
+    {"GFDL-1.3+", "GFDL-1.3-or-later"},
+    {"GPL-1", "GPL-1.0-only"},
+    {"GPL-1+", "GPL-1.0-or-later"},
+    {"GPL-2", "GPL-2.0-only"},
+    {"GPL-2+", "GPL-2.0-or-later"},
+    {"GPL-3", "GPL-3.0-only"},
+    {"GPL-3+", "GPL-3.0-or-later"},
+    {"GPLv2", "GPL-2.0-only"},
+    {"GPLv2+", "GPL-2.0-or-later"},
+    {"GPLv3", "GPL-3.0-only"},
+    {"GPLv3+", "GPL-3.0-or-later"},
+    {"LGPL-2", "LGPL-2.0-only"},
+    {"LGPL-2+", "LGPL-2.0-or-later"},
+    {"LGPL-2.1", "LGPL-2.1-only"},
+    {"LGPL-2.1+", "LGPL-2.1-or-later"},
+    {"LGPL-3", "LGPL-3.0-only"},
+    {"LGPL-3+", "LGPL-3.0-or-later"},
+    {"MIT License", "MIT"},
+    {"MPL-2", "MPL-2.0"},
+    {"PSF", "PSF-2.0"},
+    {"PSF-2", "PSF-2.0"},
+    {"Python", "Python-2.0"},
+    {"The MIT License", "MIT"},
+    {"ZPL-2.1", "ZPL-2.1"},
+};
+
+static int id_cmp(const void *key, const void *elem)
+{
+    const char *k = key, *e = *(const char *const *)elem;
+    return strcasecmp(k, e);
+}
+
+const char *license_id_lookup(const char *s, size_t n)
+{
+    if (n == 0 || n > 128)
+        return NULL;
+    char key[129];
+    memcpy(key, s, n);
+    key[n] = '\0';
+    const char *const *hit =
+        bsearch(key, license_ids, license_ids_count, sizeof(*license_ids), id_cmp);
+    return hit ? *hit : NULL;
+}
+
+static const char *license_alias(const char *s, size_t n)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(license_aliases); i++)
+        if (strlen(license_aliases[i].alias) == n && !strncasecmp(license_aliases[i].alias, s, n))
+            return license_aliases[i].spdx;
+    return license_id_lookup(s, n);
+}
+
+static bool idstring_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
+}
+
+/* A LicenseRef- id for text: the text itself when it is a valid idstring, else a sanitized
+ * prefix and a hash so two texts never share an id. */
+static char *license_ref_id(const char *text, size_t n)
+{
+    bool clean = n <= 64;
+    for (size_t i = 0; i < n && clean; i++)
+        clean = idstring_char(text[i]);
+    if (clean && n > 11 && !strncmp(text, "LicenseRef-", 11))
+        return xstrndup(text, n);
+    if (clean)
+        return xasprintf("LicenseRef-%.*s", (int)n, text);
+    char san[49];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < sizeof(san) - 1; i++) {
+        char c = idstring_char(text[i]) ? text[i] : '-';
+        if (c != '-' || (o && san[o - 1] != '-'))
+            san[o++] = c;
+    }
+    san[o] = '\0';
+    char d[DIGEST_STR_LEN + 1];
+    sha256_buf(text, n, d);
+    return xasprintf("LicenseRef-%s%s%.8s", san, o ? "-" : "", digest_hex(d));
+}
+
+enum tok_kind { TOK_ID, TOK_AND, TOK_OR, TOK_WITH, TOK_LP, TOK_RP };
+
+struct tok {
+    enum tok_kind k;
+    const char *s;
+    size_t n;
+};
+
+/* Splits raw into tokens; returns the count, or 0 when empty or over LICENSE_MAX_TOKENS. */
+static size_t license_tokenize(const char *raw, struct tok *t)
+{
+    size_t n = 0;
+    for (const char *p = raw; *p;) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            p++;
+            continue;
+        }
+        if (n == LICENSE_MAX_TOKENS)
+            return 0;
+        size_t len = (*p == '(' || *p == ')') ? 1 : strcspn(p, " \t\n\r()");
+        struct tok k = {TOK_ID, p, len};
+        if (*p == '(' || *p == ')')
+            k.k = *p == '(' ? TOK_LP : TOK_RP;
+        else if ((len == 3 && !strncasecmp(p, "and", 3)) || (len == 1 && *p == '&'))
+            k.k = TOK_AND;
+        else if ((len == 2 && !strncasecmp(p, "or", 2)) || (len == 1 && *p == '|'))
+            k.k = TOK_OR;
+        else if (len == 4 && !strncasecmp(p, "with", 4))
+            k.k = TOK_WITH;
+        t[n++] = k;
+        p += len;
+    }
+    return n;
+}
+
+/* Recursive descent over expr := term ((AND|OR) term)*, term := '(' expr ')' | ID [WITH ID].
+ * Returns the index after the expression, or SIZE_MAX on a syntax error. */
+static size_t license_check_expr(const struct tok *t, size_t n, size_t i, unsigned depth);
+
+static size_t license_check_term(const struct tok *t, size_t n, size_t i, unsigned depth)
+{
+    if (i >= n)
+        return SIZE_MAX;
+    if (t[i].k == TOK_LP) {
+        i = license_check_expr(t, n, i + 1, depth + 1);
+        return i < n && t[i].k == TOK_RP ? i + 1 : SIZE_MAX;
+    }
+    if (t[i].k != TOK_ID)
+        return SIZE_MAX;
+    i++;
+    if (i < n && t[i].k == TOK_WITH)
+        return i + 1 < n && t[i + 1].k == TOK_ID ? i + 2 : SIZE_MAX;
+    return i;
+}
+
+static size_t license_check_expr(const struct tok *t, size_t n, size_t i, unsigned depth)
+{
+    if (depth > 16)
+        return SIZE_MAX;
+    i = license_check_term(t, n, i, depth);
+    while (i < n && (t[i].k == TOK_AND || t[i].k == TOK_OR))
+        i = license_check_term(t, n, i + 1, depth);
+    return i;
+}
+
+static const char *license_add_ref(struct license *l, const char *text, size_t n)
+{
+    char *id = license_ref_id(text, n);
+    for (size_t i = 0; i < l->nrefs; i++) {
+        if (!strcmp(l->refs[i].id, id)) {
+            free(id);
+            return l->refs[i].id;
+        }
+    }
+    l->refs[l->nrefs].id = id;
+    l->refs[l->nrefs].text = xstrndup(text, n);
+    return l->refs[l->nrefs++].id;
+}
+
+/* One license identifier of an expression, normalized. */
+static void license_word(struct license *l, struct buf *b, const struct tok *w, bool *known)
+{
+    const char *id = license_alias(w->s, w->n);
+    *known = id != NULL;
+    if (id) {
+        buf_addstr(b, id, NULL);
+        return;
+    }
+    if (w->n > 1 && w->s[w->n - 1] == '+' && (id = license_id_lookup(w->s, w->n - 1))) {
+        *known = true;
+        buf_addf(b, NULL, "%s+", id);
+        return;
+    }
+    buf_addstr(b, license_add_ref(l, w->s, w->n), NULL);
+}
+
+/* Writes the normalized expression; false when an exception after WITH is unknown. */
+static bool license_emit(struct license *l, struct buf *b, const struct tok *t, size_t n,
+                         size_t *known_ids)
+{
+    static const char *const ops[] = {[TOK_AND] = " AND ",
+                                      [TOK_OR] = " OR ",
+                                      [TOK_WITH] = " WITH ",
+                                      [TOK_LP] = "(",
+                                      [TOK_RP] = ")"};
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].k != TOK_ID) {
+            buf_addstr(b, ops[t[i].k], NULL);
+        } else if (i > 0 && t[i - 1].k == TOK_WITH) {
+            const char *exc = license_id_lookup(t[i].s, t[i].n);
+            if (!exc)
+                return false;
+            buf_addstr(b, exc, NULL);
+        } else {
+            bool known;
+            license_word(l, b, &t[i], &known);
+            *known_ids += known;
+        }
+    }
+    return true;
+}
+
+static void license_free_text(struct license *l, const char *raw)
+{
+    license_release(l);
+    l->expr = xstrdup(license_add_ref(l, raw, strlen(raw)));
+    l->free_text = true;
+}
+
+bool license_parse(const char *raw, struct license *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!raw || !*raw)
+        return false;
+    const char *whole = license_alias(raw, strlen(raw));
+    if (whole) {
+        out->expr = xstrdup(whole);
+        out->single_id = xstrdup(whole);
+        return true;
+    }
+    struct tok t[LICENSE_MAX_TOKENS];
+    size_t n = license_tokenize(raw, t), known = 0;
+    if (n == 0 || license_check_expr(t, n, 0, 0) != n) {
+        license_free_text(out, raw);
+        return true;
+    }
+    struct buf b = BUF_INIT(LICENSE_MAX_EXPR);
+    if (!license_emit(out, &b, t, n, &known) || (n == 1 && !known)) {
+        buf_release(&b);
+        license_free_text(out, raw);
+        return true;
+    }
+    out->expr = buf_detach(&b);
+    if (n == 1 && license_id_lookup(out->expr, strlen(out->expr)))
+        out->single_id = xstrdup(out->expr);
+    return true;
+}
+
+void license_release(struct license *l)
+{
+    free(l->expr);
+    free(l->single_id);
+    for (size_t i = 0; i < l->nrefs; i++) {
+        free(l->refs[i].id);
+        free(l->refs[i].text);
+    }
+    memset(l, 0, sizeof(*l));
+}

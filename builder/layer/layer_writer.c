@@ -123,7 +123,7 @@ static int stream_content(struct layer_writer *w, const struct layer_entry *e, k
     uint64_t left = e->size;
     while (left) {
         size_t want = left < CHUNK ? (size_t)left : CHUNK;
-        ssize_t n = read(e->fd, w->iobuf, want);
+        ssize_t n = e->fd >= 0 ? read(e->fd, w->iobuf, want) : e->read(e->read_ctx, w->iobuf, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -176,8 +176,10 @@ void layer_writer_free(struct layer_writer *w)
 {
     if (!w)
         return;
-    if (w->a)
+    if (w->a) {
+        archive_write_fail(w->a); /* no trailer into a blob that is being discarded */
         archive_write_free(w->a);
+    }
     if (w->z_ready)
         deflateEnd(&w->z);
     sha256_release(&w->tar_hash);

@@ -1,0 +1,262 @@
+/* Building one stage: its FROM, the base image's ONBUILD triggers, then every instruction
+ * through the dispatch table, with progress around each step. */
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "build.h"
+#include "snapshot/unpack.h"
+#include "util.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
+{
+    if (!b->o->progress.log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) >= 0) {
+        b->o->progress.log(b->o->progress.ctx, level, msg);
+        free(msg);
+    }
+    va_end(ap);
+}
+
+void build_output(struct build *b, const char *data, size_t len)
+{
+    if (b->o->progress.step_output)
+        b->o->progress.step_output(b->o->progress.ctx, b->step, data, len);
+}
+
+int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err)
+{
+    return kiln_err_wrap(err, "%s:%d: %s", b->dfname, in->line, df_cmd_name(in->cmd));
+}
+
+int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
+              enum kiln_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kiln_verr(err, code, 0, fmt, ap);
+    va_end(ap);
+    return instr_wrap(b, in, err);
+}
+
+struct build_stage *stage_find(struct build *b, const char *name)
+{
+    uint64_t idx;
+    if (parse_u64(name, b->nstages - 1, &idx) == 0)
+        return &b->stages[idx];
+    cleanup_free char *lower = xstrdup(name);
+    str_lower(lower);
+    for (size_t i = 0; i < b->nstages; i++)
+        if (b->stages[i].df->name && !strcmp(b->stages[i].df->name, lower))
+            return &b->stages[i];
+    return NULL;
+}
+
+int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err)
+{
+    if (st->view) {
+        *out = st->view;
+        return 0;
+    }
+    const struct image *img = st->img;
+    st->snapshots = xrealloc(st->snapshots, (img->nlayers + 1) * sizeof(char *));
+    for (size_t i = st->nsnapshots; i < img->nlayers; i++) {
+        const struct image_layer *l = &img->layers[i];
+        if (snapshot_ensure(b->store, l->digest, l->media_type, l->diff_id, &st->snapshots[i],
+                            err) < 0)
+            return -1;
+        st->nsnapshots = i + 1;
+    }
+    if (view_new((const char *const *)st->snapshots, img->nlayers, &st->view, err) < 0)
+        return -1;
+    *out = st->view;
+    return 0;
+}
+
+int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
+                    const char *diff_id, uint64_t size, const char *media_type,
+                    kiln_error_t **err)
+{
+    if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
+        return -1;
+    strv_push(&b->new_layers, &b->nnew_layers, xstrdup(digest));
+    view_free(st->view);
+    st->view = NULL;
+    return 0;
+}
+
+static void step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
+{
+    b->step++;
+    if (!b->o->progress.step_start)
+        return;
+    cleanup_free char *title = xasprintf("[%s %zu/%zu] %s", st->title, i + 1,
+                                         st->df->ninstrs + 1, text);
+    b->o->progress.step_start(b->o->progress.ctx, b->step, title);
+}
+
+static void step_end(struct build *b, double start, const kiln_error_t *err)
+{
+    if (b->o->progress.step_done)
+        b->o->progress.step_done(b->o->progress.ctx, b->step, false, now_seconds() - start, err);
+}
+
+static int from_context(struct build *b, struct build_stage *st, struct build_context *c,
+                        kiln_error_t **err)
+{
+    if (c->type == KILN_CONTEXT_DIR)
+        return kiln_err(err, KILN_EINPUT, 0,
+                        "named context '%s' is a directory: use it with COPY --from, not FROM",
+                        c->name);
+    if (context_import_layout(b, c, st->base_digest, err) < 0 ||
+        image_load(b->store, st->base_digest, &st->img, err) < 0)
+        return -1;
+    st->base_ref = xasprintf("oci-layout://%s%s%s", c->path, c->ref ? (str_has_prefix(c->ref, "sha256:") ? "@" : ":") : "", c->ref ? c->ref : "");
+    return 0;
+}
+
+static int from_stage(struct build *b, struct build_stage *st, struct build_stage *dep,
+                      kiln_error_t **err)
+{
+    if (dep->state == STAGE_BUILDING)
+        return kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s",
+                        dep->title);
+    if (dep->state == STAGE_PENDING && stage_build(b, dep, err) < 0)
+        return -1;
+    st->img = image_clone(dep->img);
+    memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
+    st->base_ref = dep->base_ref ? xstrdup(dep->base_ref) : NULL;
+    /* the snapshots of the parent stage are valid for this one too */
+    st->snapshots = xcalloc(dep->nsnapshots + 1, sizeof(char *));
+    for (size_t i = 0; i < dep->nsnapshots; i++)
+        st->snapshots[i] = xstrdup(dep->snapshots[i]);
+    st->nsnapshots = dep->nsnapshots;
+    return 0;
+}
+
+static int check_platform(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    if (!st->df->platform)
+        return 0;
+    cleanup_free char *p = NULL;
+    if (vars_expand(b, NULL, st->df->platform, &p, err) < 0)
+        return -1;
+    cleanup_free char *want = xasprintf("%s/%s", b->os, b->arch);
+    if (strcmp(p, want) != 0 && !str_has_prefix(p, want))
+        return kiln_err(err, KILN_EUNSUPPORTED, 0,
+                        "platform '%s' is not supported: kiln builds for %s only", p, want);
+    return 0;
+}
+
+static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    cleanup_free char *base = NULL;
+    if (vars_expand(b, NULL, st->df->base, &base, err) < 0 || check_platform(b, st, err) < 0)
+        return -1;
+    if (!*base)
+        return kiln_err(err, KILN_EINPUT, 0, "base name (%s) should not be blank",
+                        st->df->base);
+    if (!strcmp(base, "scratch")) {
+        st->img = image_new_scratch(b->os, b->arch, b->variant);
+        return 0;
+    }
+    struct build_stage *dep = stage_find(b, base);
+    if (dep && dep != st && dep->df->index < st->df->index && dep->df->name)
+        return from_stage(b, st, dep, err);
+    struct build_context *c = context_find(b, base);
+    if (c)
+        return from_context(b, st, c, err);
+    return kiln_err(err, KILN_EUNSUPPORTED, 0,
+                    "pulling '%s' from a registry is not supported yet: pass it with "
+                    "--build-context %s=oci-layout://DIR",
+                    base, base);
+}
+
+/* The base image's ONBUILD triggers run right after FROM, then are dropped. */
+static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    json_t *cfg = image_cfg(st->img);
+    json_t *triggers = json_incref(json_object_get(cfg, "OnBuild"));
+    json_object_del(cfg, "OnBuild");
+    size_t i;
+    json_t *t;
+    int rc = 0;
+    json_array_foreach(triggers, i, t)
+    {
+        const char *s = json_string_value(t);
+        if (!s)
+            continue;
+        cleanup_free char *doc = xasprintf("FROM scratch\n%s\n", s);
+        cleanup_df_file struct df_file *f = NULL;
+        rc = df_parse("ONBUILD", doc, strlen(doc), &f, err);
+        if (rc == 0 && f->stages[0].ninstrs == 1) {
+            const struct df_instr *in = f->stages[0].instrs[0];
+            dispatch_fn fn = dispatch_lookup(in->cmd);
+            rc = fn ? fn(b, st, in, err) : kiln_err(err, KILN_EINPUT, 0, "bad trigger");
+        }
+        if (rc < 0)
+            break;
+    }
+    json_decref(triggers);
+    return rc < 0 ? kiln_err_wrap(err, "%s:%d: ONBUILD trigger of the base image", b->dfname,
+                                  st->df->from->line)
+                  : 0;
+}
+
+static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
+{
+    const struct df_instr *in = st->df->instrs[i];
+    step_begin(b, st, i + 1, in->original);
+    double t0 = now_seconds();
+    dispatch_fn fn = dispatch_lookup(in->cmd);
+    int rc = fn ? fn(b, st, in, err)
+                : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
+    step_end(b, t0, rc < 0 ? *err : NULL);
+    return rc;
+}
+
+int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    st->state = STAGE_BUILDING;
+    step_begin(b, st, 0, st->df->from->original);
+    double t0 = now_seconds();
+    int rc = resolve_from(b, st, err);
+    if (rc < 0)
+        instr_wrap(b, st->df->from, err);
+    step_end(b, t0, rc < 0 ? *err : NULL);
+    st->user_line = st->df->from->line;
+    if (rc == 0)
+        rc = run_onbuild(b, st, err);
+    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++)
+        rc = run_instr(b, st, i, err);
+    if (rc == 0)
+        st->state = STAGE_DONE;
+    return rc;
+}
+
+void build_stage_release(struct build_stage *st)
+{
+    image_free(st->img);
+    for (size_t i = 0; i < st->nargs; i++) {
+        free(st->args[i].key);
+        free(st->args[i].value);
+    }
+    free(st->args);
+    for (size_t i = 0; i < st->nsnapshots; i++)
+        free(st->snapshots[i]);
+    free(st->snapshots);
+    view_free(st->view);
+    free(st->base_ref);
+    free(st->title);
+}

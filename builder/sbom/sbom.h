@@ -15,7 +15,8 @@
  *
  * Limits (each a named constant in builder/sbom/catalog.h): a per-file size limit for each kind
  * of database, a bounded walk of the tree (CATALOG_MAX_ENTRIES entries, CATALOG_MAX_DEPTH
- * levels, symlinks not followed, /proc /sys /dev skipped), a limit on packages and warnings. A
+ * levels, symlinks not followed, /proc /sys /dev and documentation trees such as
+ * /usr/share/doc skipped: see walk_skip in catalog.c), a limit on packages and warnings. A
  * database that is unreadable, malformed or over its limit is a warning in the result, never a
  * failed build.
  *

@@ -293,9 +293,10 @@ static void jar_from_manifest(struct jar *j)
         p->name = steal_ptr(title);
     }
     free(title);
-    p->version = mf_first(&st, "Implementation-Version", "Bundle-Version");
+    /* the file name's version is Maven's; Bundle-Version is OSGi's ("32.1.2.jre") */
+    p->version = mf_first(&st, "Implementation-Version", NULL);
     if (!p->version)
-        p->version = steal_ptr(fversion);
+        p->version = fversion ? steal_ptr(fversion) : mf_first(&st, "Bundle-Version", NULL);
     free(fversion);
     p->group = p->name ? mf_group(&st, p->name) : NULL;
     cleanup_free char *vendor = mf_first(&st, "Implementation-Vendor", "Bundle-Vendor");

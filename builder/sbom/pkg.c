@@ -90,10 +90,10 @@ void pkg_list_release(struct pkg_list *l)
 
 static bool looks_like_org(const char *name, const char *email)
 {
-    static const char *const words[] = {"team",       "maintainers", "group",     "project",
-                                        "developers", "packagers",   "community", "foundation",
-                                        "debian",     "ubuntu",      "alpine",    "contributors",
-                                        "authors",    "inc.",        "ltd",       "llc"};
+    static const char *const words[] = {
+        "team",       "maintainers", "group",  "project", "developers",   "packagers", "community",
+        "foundation", "debian",      "ubuntu", "alpine",  "contributors", "authors",   "inc.",
+        "ltd",        "llc",         "corp",   "gmbh",    "software",     "org"};
     static const char *const mail[] = {"lists.",        "@lists",  "team+", "pkg-",
                                        "-maintainers@", "-devel@", "-team@"};
     cleanup_free char *low = xstrdup(name);

@@ -92,10 +92,14 @@ static size_t elf_read_vaddr(const struct elf *e, uint64_t addr, void *buf, size
         const struct elf_seg *s = &e->segs[i];
         if (s->filesz == 0 || addr < s->vaddr || addr - s->vaddr >= s->filesz)
             continue;
-        uint64_t n = s->filesz - (addr - s->vaddr);
+        uint64_t n = s->filesz - (addr - s->vaddr), off = s->offset + (addr - s->vaddr);
         if (n > max)
             n = max;
-        return elf_pread(e, buf, n, s->offset + (addr - s->vaddr)) ? n : 0;
+        if (off >= e->size)
+            return 0;
+        if (n > e->size - off) /* a truncated file: read what is there */
+            n = e->size - off;
+        return elf_pread(e, buf, n, off) ? n : 0;
     }
     return 0;
 }

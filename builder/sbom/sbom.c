@@ -110,9 +110,7 @@ static char *sbom_spdxid(const char *kind, const char *label, const char *hash)
     return xasprintf("SPDXRef-%s-%s%s%s", kind, clean, o ? "-" : "", hash);
 }
 
-/* Splits "host/path/name:tag@digest" into the repository ("host/path/name"), the purl name
- * (last path segment, lowercase) and the tag. */
-static void sbom_image_ref(const char *ref, char **repo, char **name, char **tag)
+void sbom_image_ref(const char *ref, char **repo, char **name, char **tag)
 {
     size_t n = strcspn(ref, "@");
     const char *slash = memrchr(ref, '/', n);

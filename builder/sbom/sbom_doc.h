@@ -45,6 +45,9 @@ void sbom_uuid(const char *ns, const char *name, char out[37]);
 int sbom_json_dump(json_t *doc, char **out, size_t *len, kiln_error_t **err);
 /* Sets key to a string when s is not NULL. */
 void sbom_json_set(json_t *obj, const char *key, const char *s);
+/* Splits "host/path/name:tag@digest" into the repository ("host/path/name"), the last path
+ * segment in lowercase and the tag (NULL when none). All newly allocated. */
+void sbom_image_ref(const char *ref, char **repo, char **name, char **tag);
 /* "deb" etc. for properties; "dpkg status file" etc. for SPDX sourceInfo. */
 const char *sbom_source_kind(enum sbom_pkg_type t);
 

@@ -34,19 +34,27 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int write_path(const char *path, const char *data, size_t len, kiln_error_t **err)
+{
+    cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, data, len) < 0)
+        return kiln_err_errno(err, KILN_EIO, "write '%s'", path);
+    return 0;
+}
+
 static int write_doc(const char *dir, const char *name, const char *ptype, const char *doc,
                      size_t len, kiln_error_t **err)
 {
     cleanup_free char *plain = xasprintf("%s/%s.json", dir, name);
     cleanup_free char *wrapped = xasprintf("%s/%s.intoto.json", dir, name);
-    if (write_file_atomic(AT_FDCWD, plain, doc, len, 0644, err) < 0)
+    if (write_path(plain, doc, len, err) < 0)
         return -1;
     struct intoto_subject s = {"sbom-bench", BENCH_DIGEST};
     cleanup_free char *st = NULL;
     size_t stlen = 0;
     if (intoto_statement(ptype, &s, 1, doc, len, &st, &stlen, err) < 0)
         return -1;
-    return write_file_atomic(AT_FDCWD, wrapped, st, stlen, 0644, err);
+    return write_path(wrapped, st, stlen, err);
 }
 
 static void report(const char *root, const struct sbom_result *r, double *t, int runs)

@@ -61,7 +61,16 @@ char *text_clean(const char *s, size_t n)
         else
             memcpy(out + o, u + i, l), o += l, i += l;
     }
+    while (o && out[o - 1] == ' ') /* control characters at the end became spaces */
+        o--;
     out[o] = '\0';
+    size_t lead = strspn(out, " ");
+    if (lead)
+        memmove(out, out + lead, o - lead + 1);
+    if (!*out) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 

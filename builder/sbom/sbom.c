@@ -240,7 +240,8 @@ int sbom_generate(struct view *rootfs, const struct sbom_image_info *info, struc
                   kiln_error_t **err)
 {
     memset(out, 0, sizeof(*out));
-    if (!info || !info->name || !*info->name)
+    cleanup_free char *name = info ? text_clean_str(info->name) : NULL;
+    if (!name)
         return kiln_err(err, KILN_EINPUT, 0, "sbom: the image has no name");
     if (!digest_valid(info->manifest_digest))
         return kiln_err(err, KILN_EINPUT, 0, "sbom: bad image manifest digest '%s'",

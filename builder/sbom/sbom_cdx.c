@@ -2,6 +2,7 @@
  * components are the operating system (type operating-system) and every package (type library,
  * with its purl), and the dependency graph says the image holds the OS and the language
  * packages and the OS holds the deb/apk packages. */
+#include <ctype.h>
 #include <string.h>
 
 #include "oci/digest.h"
@@ -29,6 +30,43 @@ static json_t *cdx_licenses(const struct sbom_entry *e)
     return json_pack("[{s:s}]", "expression", e->lic.expr);
 }
 
+static bool cdx_label_ok(const char *l, size_t n)
+{
+    if (n == 0 || n > 63 || l[0] == '-' || l[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)l[i]) && l[i] != '-')
+            return false;
+    return true;
+}
+
+/* A conservative check of the schema's idn-email format (RFC 5321 mailbox): dot-atom local
+ * part, a domain of at least two labels with an alphabetic top-level label. Anything else is
+ * left out of the BOM rather than making it invalid. */
+static bool cdx_email_ok(const char *e)
+{
+    static const char atext[] = "!#$%&'*+/=?^_`{|}~-.";
+    const char *at = strrchr(e, '@');
+    if (!at || at == e || e[0] == '.' || at[-1] == '.' || strstr(e, "..") || at - e > 64)
+        return false;
+    for (const char *p = e; p < at; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(atext, *p))
+            return false;
+    const char *label = at + 1, *dot;
+    size_t labels = 0;
+    while ((dot = strchr(label, '.'))) {
+        if (!cdx_label_ok(label, (size_t)(dot - label)))
+            return false;
+        labels++;
+        label = dot + 1;
+    }
+    size_t n = strlen(label);
+    for (size_t i = 0; i < n; i++)
+        if (!isalpha((unsigned char)label[i]))
+            return false;
+    return labels >= 1 && n >= 2 && n <= 63;
+}
+
 /* "Person: Name (email)" -> {name: "Name", contact: [{email}]}. */
 static json_t *cdx_supplier(const char *supplier)
 {
@@ -40,7 +78,8 @@ static json_t *cdx_supplier(const char *supplier)
     json_t *o = json_pack("{s:s}", "name", nm);
     if (paren && paren > name) {
         cleanup_free char *email = xstrndup(paren + 1, strcspn(paren + 1, ")"));
-        json_object_set_new(o, "contact", json_pack("[{s:s}]", "email", email));
+        if (cdx_email_ok(email))
+            json_object_set_new(o, "contact", json_pack("[{s:s}]", "email", email));
     }
     return o;
 }

@@ -122,6 +122,12 @@ static void build_release(struct build *b)
     free(b->meta);
     free(b->arg_used);
     strv_free(b->new_layers);
+    if (b->hashes) {
+        kiln_error_t *e = NULL;
+        hashindex_save(b->hashes, &e); /* losing it costs a re-read next time, nothing else */
+        kiln_error_free(e);
+        hashindex_free(b->hashes);
+    }
     dockerignore_free(b->ignore);
     view_free(b->ctx_view);
     df_file_free(b->df);
@@ -137,6 +143,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     if (check_tags(o, err) < 0 || read_dockerfile(b, err) < 0 ||
         store_open(root, &b->store, err) < 0 || context_open(b, err) < 0)
         return -1;
+    b->hashes = hashindex_open(b->store);
     init_stages(b);
     if (vars_init_meta(b, err) < 0)
         return -1;
@@ -144,6 +151,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     if (!target || stage_build(b, target, err) < 0)
         return -1;
     warn_unused_args(b);
+    if (policy_check_user(b, target, err) < 0)
+        return -1;
     return export_image(b, target, res, err);
 }
 

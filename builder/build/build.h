@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "dockerfile.h"
+#include "cache/hashindex.h"
 #include "dockerignore.h"
 #include "kiln/kiln.h"
 #include "oci/image.h"
@@ -40,6 +41,7 @@ struct build_stage {
     char base_digest[DIGEST_STR_LEN + 1]; /* the resolved base manifest, "" for scratch */
     char *base_ref;       /* the base as resolved (for provenance), NULL for scratch */
     char *title;          /* stage name for progress: the AS name or "stage-N" */
+    char chain[DIGEST_STR_LEN + 1]; /* cache key chain: the base, then each layer */
     bool cmd_set;         /* CMD set in this stage (ENTRYPOINT resets an inherited CMD) */
 };
 
@@ -71,6 +73,8 @@ struct build {
     int64_t epoch;
     const char *os, *arch, *variant;
     int step;             /* progress step counter */
+    struct hashindex *hashes; /* content digests of context files, across builds */
+    bool step_cached;     /* set by a dispatcher whose step was a cache hit */
     char **new_layers;    /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
 };
@@ -80,7 +84,9 @@ int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err);
 struct build_stage *stage_find(struct build *b, const char *name_or_index);
 /* The view of a stage's current rootfs (unpacking snapshots as needed). */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
-/* Adds a new layer to the stage's image and invalidates its view. */
+/* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */
+bool build_cache_enabled(struct build *b, struct build_stage *st);
+/* Adds a new layer to the stage's image, extends the cache chain, invalidates the view. */
 int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
                     const char *diff_id, uint64_t size, const char *media_type,
                     kiln_error_t **err);
@@ -101,6 +107,9 @@ dispatch_fn dispatch_lookup(enum df_cmd cmd);
 /* copy.c */
 int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr *in,
                   kiln_error_t **err);
+/* Resolves a destination path in the image: symlinks of the existing part resolve inside the
+ * root, missing components are kept as they are (they will be created). -1 with errno. */
+int dest_resolve(struct view *v, const char *path, char **out);
 /* run.c */
 int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
                  kiln_error_t **err);
@@ -135,6 +144,11 @@ int context_import_layout(struct build *b, struct build_context *c,
  * is a KILN_EINPUT error. */
 int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
                   uint32_t *gid, kiln_error_t **err);
+
+/* policy.c */
+#define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
+/* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
+int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
 
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,

@@ -178,6 +178,23 @@ static char *dest_path(struct copy_job *j, const char *raw, bool *dir)
     return path_clean(joined);
 }
 
+int dest_resolve(struct view *v, const char *path, char **out)
+{
+    if (view_realpath(v, path, out) == 0)
+        return 0;
+    if (errno != ENOENT || !strcmp(path, "/"))
+        return -1;
+    cleanup_free char *parent = xstrdup(path);
+    char *slash = strrchr(parent, '/');
+    const char *base = path + (slash - parent) + 1;
+    *slash = '\0';
+    cleanup_free char *rp = NULL;
+    if (dest_resolve(v, *parent ? parent : "/", &rp) < 0)
+        return -1;
+    *out = path_join(rp, base);
+    return 0;
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -196,11 +213,8 @@ static int copy_one(struct copy_job *j, const char *match, const char *dest, boo
             return kiln_err_errno(err, KILN_EINPUT, "\"%s\"", match);
         return copy_tree(j, canon, &st, dest, err);
     }
-    if (j->is_add && S_ISREG(st.st_mode)) {
-        int r = copy_extract_archive(j, match, dest, err);
-        if (r != 0)
-            return r < 0 ? -1 : 0;
-    }
+    if (j->is_add && S_ISREG(st.st_mode) && copy_is_archive(j, match))
+        return copy_plan_archive(j, match, dest, err);
     cleanup_free char *target = dest_dir ? path_join(dest, base_name(match)) : xstrdup(dest);
     return copy_tree(j, match, &st, target, err);
 }
@@ -239,13 +253,48 @@ static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **e
                          j->is_add ? "ADD" : "COPY");
     struct stat st;
     cleanup_free char *real = NULL;
-    if (view_realpath(j->dest, dest, &real) < 0)
+    if (dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
     if (m.n > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;
     for (size_t i = 0; i < m.n; i++)
         if (copy_one(j, m.paths[i], real, dest_dir, err) < 0)
             return instr_wrap(j->b, j->in, err);
+    return 0;
+}
+
+/* Looks the plan up in the step cache; on a miss writes it as a layer and records it. */
+static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **err)
+{
+    struct build *b = j->b;
+    struct cache_key k;
+    cache_key_begin(&k, j->is_add ? "ADD" : "COPY");
+    cache_key_add(&k, j->st->chain);
+    if (copy_plan_key(j, &k, err) < 0) {
+        sha256_release(&k.h);
+        return -1;
+    }
+    char key[DIGEST_STR_LEN + 1];
+    cache_key_end(&k, key);
+    if (build_cache_enabled(b, j->st) && stepcache_lookup(b->store, key, r)) {
+        b->step_cached = true;
+        return 0;
+    }
+    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
+                         err) < 0)
+        return -1;
+    struct layer_result lr;
+    if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
+        return -1;
+    memcpy(r->digest, lr.digest, sizeof(r->digest));
+    memcpy(r->diff_id, lr.diff_id, sizeof(r->diff_id));
+    r->size = lr.size;
+    snprintf(r->media_type, sizeof(r->media_type), "%s", lr.media_type);
+    kiln_error_t *perr = NULL;
+    if (stepcache_put(b->store, key, r, &perr) < 0) {
+        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
+        kiln_error_free(perr);
+    }
     return 0;
 }
 
@@ -269,15 +318,13 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
             return instr_wrap(b, in, err);
         strv_push(&words, &n, w);
     }
-    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j.w,
-                         err) < 0)
-        return -1;
+    struct step_record r;
     int rc = copy_run(&j, words, n, err);
-    struct layer_result r;
     if (rc == 0)
-        rc = layer_writer_finish(steal_ptr(j.w), &r, err) < 0 ? instr_wrap(b, in, err) : 0;
+        rc = copy_layer(&j, &r, err) < 0 ? instr_wrap(b, in, err) : 0;
     layer_writer_free(j.w);
     strset_release(&j.emitted);
+    copy_plan_release(&j);
     if (rc < 0)
         return -1;
     cleanup_free char *text = history_text(&j, words, n);

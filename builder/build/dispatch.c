@@ -490,7 +490,7 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (user && *user && users_resolve(v, user, false, &uid, &gid, err) < 0)
         return instr_wrap(b, in, err);
     cleanup_free char *real = NULL;
-    if (view_realpath(v, wd, &real) < 0)
+    if (dest_resolve(v, wd, &real) < 0)
         return instr_err(b, in, err, KILN_EINPUT, "cannot resolve '%s': %s", wd, strerror(errno));
     cleanup_layer_writer struct layer_writer *w = NULL;
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w,

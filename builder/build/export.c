@@ -54,6 +54,8 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
 {
     apply_labels(b, final->img);
     json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
+    if (b->o->allow_root_user)
+        json_object_set_new(ann, POLICY_ANNOTATION, json_string("true"));
     struct oci_desc manifest;
     int rc = image_commit(b->store, final->img, b->epoch, ann, &manifest, NULL, err);
     json_decref(ann);
@@ -69,7 +71,7 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     json_t *names = NULL;
     if (name_annotations(b, &names, err) < 0)
         return -1;
-    rc = layout_write(b->store, out->dest, out->tar, &manifest, names, b->epoch, err);
+    rc = layout_write(b->store, out->dest, out->tar, &manifest, names, b->epoch, b->hashes, err);
     json_decref(names);
     return rc;
 }

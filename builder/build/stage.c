@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "build.h"
+#include "cache/stepcache.h"
 #include "snapshot/unpack.h"
 #include "util.h"
 
@@ -91,25 +92,59 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
     strv_push(&b->new_layers, &b->nnew_layers, xstrdup(digest));
+    struct cache_key k;
+    cache_key_begin(&k, "chain");
+    cache_key_add(&k, st->chain);
+    cache_key_add(&k, diff_id);
+    cache_key_end(&k, st->chain);
     view_free(st->view);
     st->view = NULL;
     return 0;
 }
 
-static void step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
+static int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
 {
     b->step++;
+    b->step_cached = false;
     if (!b->o->progress.step_start)
-        return;
+        return b->step;
     cleanup_free char *title = xasprintf("[%s %zu/%zu] %s", st->title, i + 1,
                                          st->df->ninstrs + 1, text);
     b->o->progress.step_start(b->o->progress.ctx, b->step, title);
+    return b->step;
 }
 
-static void step_end(struct build *b, double start, const kiln_error_t *err)
+/* id is the step's own: a dependency stage built meanwhile has taken later ids. */
+static void step_end(struct build *b, int id, double start, const kiln_error_t *err)
 {
     if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, b->step, false, now_seconds() - start, err);
+        b->o->progress.step_done(b->o->progress.ctx, id, b->step_cached && !err,
+                                 now_seconds() - start, err);
+    b->step_cached = false;
+}
+
+bool build_cache_enabled(struct build *b, struct build_stage *st)
+{
+    if (b->o->no_cache)
+        return false;
+    for (size_t i = 0; i < b->o->nno_cache_filter; i++)
+        if (st->df->name && !strcasecmp(b->o->no_cache_filter[i], st->df->name))
+            return false;
+    return true;
+}
+
+/* The first link of a stage's cache chain: what the stage starts from, and everything that
+ * shapes every layer (the epoch in file times, the compression). */
+static void chain_start(struct build *b, struct build_stage *st)
+{
+    struct cache_key k;
+    cache_key_begin(&k, "base");
+    cache_key_add(&k, *st->base_digest ? st->base_digest : "scratch");
+    cache_key_addu(&k, (uint64_t)b->epoch);
+    cache_key_addu(&k, (uint64_t)(int64_t)b->o->output.compression_level);
+    for (size_t i = 0; i < st->img->nlayers; i++)
+        cache_key_add(&k, st->img->layers[i].diff_id);
+    cache_key_end(&k, st->chain);
 }
 
 static int from_context(struct build *b, struct build_stage *st, struct build_context *c,
@@ -136,6 +171,7 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
         return -1;
     st->img = image_clone(dep->img);
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
+    memcpy(st->chain, dep->chain, sizeof(st->chain));
     st->base_ref = dep->base_ref ? xstrdup(dep->base_ref) : NULL;
     /* the snapshots of the parent stage are valid for this one too */
     st->snapshots = xcalloc(dep->nsnapshots + 1, sizeof(char *));
@@ -217,24 +253,60 @@ static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **e
 static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
 {
     const struct df_instr *in = st->df->instrs[i];
-    step_begin(b, st, i + 1, in->original);
+    int id = step_begin(b, st, i + 1, in->original);
     double t0 = now_seconds();
     dispatch_fn fn = dispatch_lookup(in->cmd);
     int rc = fn ? fn(b, st, in, err)
                 : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
-    step_end(b, t0, rc < 0 ? *err : NULL);
+    step_end(b, id, t0, rc < 0 ? *err : NULL);
     return rc;
+}
+
+/* A stage named by "from" in a flag value ("COPY --from=x", "RUN --mount=...,from=x"). */
+static struct build_stage *flag_stage(struct build *b, const struct df_flag *f)
+{
+    if (!f->value)
+        return NULL;
+    if (!strcmp(f->name, "from"))
+        return stage_find(b, f->value);
+    if (strcmp(f->name, "mount") != 0)
+        return NULL;
+    cleanup_free char *v = xstrdup(f->value);
+    char *save = NULL;
+    for (char *kv = strtok_r(v, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+        if (str_has_prefix(kv, "from="))
+            return stage_find(b, kv + 5);
+    return NULL;
+}
+
+/* Builds the stages this one copies or mounts from before its own steps, so that progress
+ * reads in order (a dependency named through a variable is still built when it is met). */
+static int build_dependencies(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    for (size_t i = 0; i < st->df->ninstrs; i++) {
+        const struct df_instr *in = st->df->instrs[i];
+        for (size_t k = 0; k < in->nflags; k++) {
+            struct build_stage *dep = flag_stage(b, &in->flags[k]);
+            if (dep && dep != st && dep->state == STAGE_PENDING && stage_build(b, dep, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
     st->state = STAGE_BUILDING;
-    step_begin(b, st, 0, st->df->from->original);
+    if (build_dependencies(b, st, err) < 0)
+        return -1;
+    int id = step_begin(b, st, 0, st->df->from->original);
     double t0 = now_seconds();
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
-    step_end(b, t0, rc < 0 ? *err : NULL);
+    else if (!*st->chain)
+        chain_start(b, st);
+    step_end(b, id, t0, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
     if (rc == 0)
         rc = run_onbuild(b, st, err);

@@ -226,6 +226,25 @@ static int opt_no_cache(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.allow_root_user = true;
+    return 0;
+}
+
+static int opt_no_cache_filter(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--no-cache-filter", v, "expected a stage name");
+    cleanup_free char *s = xstrdup(v);
+    char *save = NULL;
+    for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        strv_push(&c->o.no_cache_filter, &c->o.nno_cache_filter, xstrdup(t));
+    return 0;
+}
+
 /* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
 static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
 {
@@ -263,7 +282,7 @@ static const struct opt_def {
     {"pids-limit", 0, true, opt_unsupported, "N", "Process limit for RUN steps"},
     {"cpus", 0, true, opt_unsupported, "N", "CPU limit for RUN steps"},
     {"step-timeout", 0, true, opt_unsupported, "SECONDS", "Time limit for each RUN step"},
-    {"no-cache-filter", 0, true, opt_unsupported, "STAGE", "Do not use the cache for a stage"},
+    {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_unsupported, "SPEC", "Import a build cache"},
     {"cache-to", 0, true, opt_unsupported, "SPEC", "Export the build cache"},
     {"sbom", 0, false, opt_unsupported, NULL, "Attach SPDX and CycloneDX SBOMs"},
@@ -272,7 +291,7 @@ static const struct opt_def {
     {"provenance", 0, false, opt_unsupported, NULL, "Attach SLSA provenance"},
     {"no-provenance", 0, false, opt_unsupported, NULL, "Do not attach provenance"},
     {"strict", 0, false, opt_unsupported, NULL, "Lint warnings become errors"},
-    {"allow-root-user", 0, false, opt_unsupported, NULL,
+    {"allow-root-user", 0, false, opt_allow_root, NULL,
      "Operator override: allow a final USER that is root"},
 };
 
@@ -296,6 +315,7 @@ static void release(struct build_cli *c)
 {
     struct kiln_build_opts *o = &c->o;
     strv_free(o->tags);
+    strv_free(o->no_cache_filter);
     struct kiln_kv *kvs[] = {o->build_args, o->labels, o->annotations};
     size_t ns[] = {o->nbuild_args, o->nlabels, o->nannotations};
     for (size_t k = 0; k < ARRAY_SIZE(kvs); k++) {

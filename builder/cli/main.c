@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
     {"build", cmd_build, "Build an image from a Dockerfile"},
     {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
+    {"prune", cmd_prune, "Remove unused data from the store"},
     {"version", cmd_version, "Print kiln's version"},
 };
 

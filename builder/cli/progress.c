@@ -6,12 +6,21 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util.h"
 
+#define TTY_TAIL 6 /* output lines of the running step shown in tty mode */
+
 struct progress_state {
     enum kiln_progress_mode mode;
+    /* tty mode: the live region at the bottom (running step + its last output lines) */
+    char running[512];
+    int running_id;
+    char tail[TTY_TAIL][160];
+    int ntail, live_lines, done, total;
     char partial[4096]; /* an output line not yet ended */
     size_t npartial;
     int partial_id;
@@ -36,9 +45,85 @@ static void flush_partial(void)
     state.npartial = 0;
 }
 
+/* ---- tty: finished steps scroll up, the running step is redrawn in place ---- */
+
+static void tty_clear_live(void)
+{
+    if (state.live_lines)
+        fprintf(stderr, "\033[%dF\033[J", state.live_lines);
+    state.live_lines = 0;
+}
+
+/* Live lines are cut to the terminal's width: a wrapped line would break the redraw. */
+static int tty_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+        return ws.ws_col - 1;
+    return 79;
+}
+
+static void tty_draw_live(void)
+{
+    if (!state.running_id)
+        return;
+    int w = tty_width();
+    fprintf(stderr, "\033[1m => %.*s\033[0m\n", w - 4, state.running);
+    state.live_lines = 1;
+    for (int i = 0; i < state.ntail; i++, state.live_lines++)
+        fprintf(stderr, "\033[2m => => # %.*s\033[0m\n", w - 9, state.tail[i]);
+    fflush(stderr);
+}
+
+static void tty_output(const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n' || state.npartial == 150) {
+            if (state.ntail == TTY_TAIL) {
+                memmove(state.tail[0], state.tail[1], sizeof(state.tail[0]) * (TTY_TAIL - 1));
+                state.ntail--;
+            }
+            snprintf(state.tail[state.ntail++], sizeof(state.tail[0]), "%.*s",
+                     (int)state.npartial, state.partial);
+            state.npartial = 0;
+            if (data[i] == '\n')
+                continue;
+        }
+        if (data[i] != '\r')
+            state.partial[state.npartial++] = data[i];
+    }
+    tty_clear_live();
+    tty_draw_live();
+}
+
+static void tty_done(bool cached, double seconds, const kiln_error_t *err)
+{
+    tty_clear_live();
+    state.done++;
+    if (err)
+        fprintf(stderr, " => \033[31mERROR %s\033[0m\n", state.running);
+    else
+        fprintf(stderr, " => %s%s %*.1fs\n", cached ? "CACHED " : "", state.running,
+                cached ? 0 : 1, seconds);
+    if (err)
+        for (int i = 0; i < state.ntail; i++)
+            fprintf(stderr, " => => # %s\n", state.tail[i]);
+    state.running_id = 0;
+    state.ntail = 0;
+    state.npartial = 0;
+}
+
 static void on_start(void *ctx, int id, const char *title)
 {
     (void)ctx;
+    if (state.mode == KILN_PROGRESS_TTY) {
+        tty_clear_live();
+        snprintf(state.running, sizeof(state.running), "%s", title);
+        state.running_id = id;
+        state.ntail = 0;
+        tty_draw_live();
+        return;
+    }
     if (state.mode == KILN_PROGRESS_JSON)
         return json_event(json_pack("{s:s,s:i,s:s}", "event", "step", "id", id, "name", title));
     flush_partial();
@@ -51,6 +136,8 @@ static void on_output(void *ctx, int id, const char *data, size_t len)
     if (state.mode == KILN_PROGRESS_JSON)
         return json_event(json_pack("{s:s,s:i,s:s%}", "event", "output", "id", id, "data", data,
                                     len));
+    if (state.mode == KILN_PROGRESS_TTY)
+        return tty_output(data, len);
     if (state.npartial && state.partial_id != id)
         flush_partial();
     state.partial_id = id;
@@ -72,6 +159,8 @@ static void on_done(void *ctx, int id, bool cached, double seconds, const kiln_e
         return json_event(json_pack("{s:s,s:i,s:b,s:f,s:s?}", "event", "done", "id", id,
                                     "cached", cached, "seconds", seconds, "error",
                                     err ? err->msg : NULL));
+    if (state.mode == KILN_PROGRESS_TTY)
+        return tty_done(cached, seconds, err);
     flush_partial();
     if (err)
         fprintf(stderr, "#%d ERROR: %s\n", id, err->msg);
@@ -89,13 +178,22 @@ static void on_log(void *ctx, enum kiln_log_level level, const char *msg)
                                     level == KILN_LOG_WARN ? "warning" : "info", "message", msg));
     if (level == KILN_LOG_INFO && state.mode == KILN_PROGRESS_QUIET)
         return;
-    flush_partial();
+    if (state.mode == KILN_PROGRESS_TTY)
+        tty_clear_live();
+    else
+        flush_partial();
     fprintf(stderr, "%s%s\n", level == KILN_LOG_WARN ? "WARNING: " : "", msg);
+    if (state.mode == KILN_PROGRESS_TTY)
+        tty_draw_live();
 }
 
 void progress_init(struct kiln_progress *p, enum kiln_progress_mode mode)
 {
     memset(&state, 0, sizeof(state));
+    if (mode == KILN_PROGRESS_AUTO)
+        mode = isatty(STDERR_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb")
+                   ? KILN_PROGRESS_TTY
+                   : KILN_PROGRESS_PLAIN;
     state.mode = mode;
     memset(p, 0, sizeof(*p));
     p->log = on_log;
@@ -109,5 +207,8 @@ void progress_init(struct kiln_progress *p, enum kiln_progress_mode mode)
 void progress_finish(struct kiln_progress *p)
 {
     (void)p;
-    flush_partial();
+    if (state.mode == KILN_PROGRESS_TTY)
+        tty_clear_live();
+    else
+        flush_partial();
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/hashindex.h"
 #include "fsutil.h"
 #include "layout.h"
 #include "util.h"
@@ -323,17 +324,36 @@ static int copy_blob(struct store *s, const char *digest, int dirfd, const char 
     return 0;
 }
 
+/* A blob of the output being replaced that kiln itself wrote and nobody changed since (its
+ * identity is in the hash index) moves into the new output instead of being copied again. */
+static bool reuse_blob(struct hashindex *h, int oldfd, int bfd, const char *digest)
+{
+    struct stat st;
+    const char *hex = digest_hex(digest);
+    if (!h || oldfd < 0 || fstatat(oldfd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode) || st.st_nlink != 1 || !hashindex_matches(h, &st, digest))
+        return false;
+    return renameat(oldfd, hex, bfd, hex) == 0;
+}
+
 static int write_dir(struct store *s, int dirfd, const struct blob_list *l, const char *index,
-                     kiln_error_t **err)
+                     struct hashindex *h, const char *dest, kiln_error_t **err)
 {
     if (mkdir_p_at(dirfd, "blobs/sha256", 0755, err) < 0)
         return -1;
     cleanup_close int bfd = openat(dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (bfd < 0)
         return kiln_err_errno(err, KILN_EIO, "open blobs");
-    for (size_t i = 0; i < l->n; i++)
-        if (copy_blob(s, l->d[i].digest, bfd, digest_hex(l->d[i].digest), err) < 0)
+    cleanup_free char *old = xasprintf("%s/blobs/sha256", dest);
+    cleanup_close int oldfd = open(old, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    for (size_t i = 0; i < l->n; i++) {
+        const char *d = l->d[i].digest;
+        if (!reuse_blob(h, oldfd, bfd, d) && copy_blob(s, d, bfd, digest_hex(d), err) < 0)
             return -1;
+        struct stat st;
+        if (h && fstatat(bfd, digest_hex(d), &st, AT_SYMLINK_NOFOLLOW) == 0)
+            hashindex_note(h, &st, d);
+    }
     if (write_file_atomic(dirfd, "oci-layout", layout_file, strlen(layout_file), 0644, err) < 0 ||
         write_file_atomic(dirfd, "index.json", index, strlen(index), 0644, err) < 0)
         return -1;
@@ -449,7 +469,7 @@ static int swap_into_place(const char *tmp, const char *dest, kiln_error_t **err
 }
 
 int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, kiln_error_t **err)
+                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err)
 {
     if (check_replaceable(dest, tar, err) < 0)
         return -1;
@@ -469,7 +489,7 @@ int layout_write(struct store *s, const char *dest, bool tar, const struct oci_d
             rc = kiln_err_errno(err, KILN_EINPUT, "output '%s'", dest);
         } else {
             cleanup_close int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            rc = write_dir(s, dfd, &l, index, err);
+            rc = write_dir(s, dfd, &l, index, h, dest, err);
             if (rc == 0)
                 rc = swap_into_place(tmp, dest, err);
         }

@@ -25,8 +25,10 @@ int layout_import(struct store *s, const char *dir, const char *ref, const char 
  * from the store) to dest, atomically: nothing appears at dest unless the whole layout was
  * written. A directory dest is replaced only when it is empty or already an OCI layout.
  * names (a JSON array of annotation objects, may be NULL or empty) gives one index.json
- * descriptor of top per element, e.g. one per tag. */
+ * descriptor of top per element, e.g. one per tag. With a hash index (may be NULL), blobs of
+ * a previous output at dest that kiln wrote and nobody changed are moved, not copied again. */
+struct hashindex;
 int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, kiln_error_t **err);
+                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err);
 
 #endif

@@ -1,6 +1,10 @@
 /* dpkg: the status database var/lib/dpkg/status, and var/lib/dpkg/status.d/ where distroless
  * images keep one stanza file per package. */
+#include <ctype.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
 
 #include "catalog.h"
 #include "stanza.h"
@@ -45,6 +49,66 @@ static void dpkg_source(struct pkg *p, const char *src)
     }
 }
 
+/* The License: fields of a machine-readable debian/copyright (DEP-5), each once, in order,
+ * '\n'-separated as license.h expects; for a free-form file, the common-licenses it points
+ * to. The file is informational: only its first CATALOG_MAX_DPKG_COPYRIGHT bytes are read. */
+static void dpkg_license_add(struct buf *b, const char *v, size_t n)
+{
+    cleanup_free char *clean = text_clean(v, n);
+    if (!clean)
+        return;
+    for (const char *p = buf_str(b); *p;) {
+        size_t l = strcspn(p, "\n");
+        if (l == strlen(clean) && !memcmp(p, clean, l))
+            return;
+        p += l + (p[l] ? 1 : 0);
+    }
+    buf_addf(b, NULL, "%s%s", b->len ? "\n" : "", clean);
+}
+
+static char *dpkg_licenses(const char *text, size_t len)
+{
+    struct buf b = BUF_INIT(CATALOG_MAX_DPKG_COPYRIGHT);
+    static const char common[] = "/usr/share/common-licenses/";
+    for (size_t i = 0; i < len;) {
+        const char *line = text + i, *nl = memchr(line, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - line) : len - i;
+        i += n + 1;
+        if (n > 8 && !strncasecmp(line, "License:", 8)) {
+            dpkg_license_add(&b, line + 8, n - 8);
+            continue;
+        }
+        const char *c = memmem(line, n, common, sizeof(common) - 1);
+        if (c && !memmem(text, len, "\nLicense:", 9)) {
+            const char *name = c + sizeof(common) - 1, *end = line + n;
+            size_t l = 0;
+            while (name + l < end && (isalnum((unsigned char)name[l]) || strchr(".-+", name[l])))
+                l++;
+            while (l && name[l - 1] == '.') /* the end of a sentence */
+                l--;
+            dpkg_license_add(&b, name, l);
+        }
+    }
+    char *s = b.len ? buf_detach(&b) : NULL;
+    buf_release(&b);
+    return s;
+}
+
+static char *dpkg_copyright(struct catalog_ctx *c, const char *pkg)
+{
+    cleanup_free char *path = xasprintf("/usr/share/doc/%s/copyright", pkg);
+    cleanup_close int fd = view_open(c->v, path);
+    if (fd < 0)
+        return NULL;
+    cleanup_free char *data = xmalloc(CATALOG_MAX_DPKG_COPYRIGHT);
+    size_t len = 0;
+    ssize_t r;
+    while (len < CATALOG_MAX_DPKG_COPYRIGHT &&
+           (r = read(fd, data + len, CATALOG_MAX_DPKG_COPYRIGHT - len)) > 0)
+        len += (size_t)r;
+    return dpkg_licenses(data, len);
+}
+
 static void dpkg_stanza(struct catalog_ctx *c, const struct stanza *st, const char *path)
 {
     if (!dpkg_installed(stanza_get(st, "Status")))
@@ -62,6 +126,8 @@ static void dpkg_stanza(struct catalog_ctx *c, const struct stanza *st, const ch
         return;
     }
     dpkg_source(p, stanza_get(st, "Source"));
+    if (!strchr(p->name, '/'))
+        p->license = dpkg_copyright(c, p->name);
     catalog_add(c, p);
 }
 

@@ -6,7 +6,8 @@
 #include "oci/digest.h"
 #include "util.h"
 
-#define LICENSE_MAX_EXPR (16u * 1024)
+#define LICENSE_MAX_EXPR  (64u * 1024)
+#define LICENSE_MAX_VALUE 1024 /* a longer declaration is license text: one LicenseRef */
 
 /* Debian copyright-format short names and common spellings that are not SPDX ids. */
 static const struct {
@@ -104,6 +105,8 @@ static char *license_ref_id(const char *text, size_t n)
         if (c != '-' || (o && san[o - 1] != '-'))
             san[o++] = c;
     }
+    while (o && san[o - 1] == '-')
+        o--;
     san[o] = '\0';
     char d[DIGEST_STR_LEN + 1];
     sha256_buf(text, n, d);
@@ -116,7 +119,39 @@ struct tok {
     enum tok_kind k;
     const char *s;
     size_t n;
+    bool spelled; /* "WITH Bison exception": the word "exception" was folded into this one */
 };
+
+/* Folds Debian's "WITH NAME exception" into one exception token. */
+static size_t license_fold_exceptions(struct tok *t, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (t[i].k != TOK_WITH || t[i + 1].k != TOK_ID || t[i + 2].k != TOK_ID || t[i + 2].n != 9 ||
+            strncasecmp(t[i + 2].s, "exception", 9) != 0)
+            continue;
+        t[i + 1].spelled = true;
+        memmove(&t[i + 2], &t[i + 3], (n - i - 3) * sizeof(*t));
+        n--;
+    }
+    return n;
+}
+
+/* The SPDX id of an exception named loosely, as Debian does ("Bison exception" for
+ * Bison-exception-2.2): the exact id, else the last list id that starts with "NAME-exception"
+ * (the list is sorted, so the latest version, which is what current software carries). */
+static const char *license_exception(const char *s, size_t n, bool spelled_out)
+{
+    const char *exact = license_id_lookup(s, n);
+    if (exact || !spelled_out || n > 64)
+        return exact;
+    char prefix[80];
+    snprintf(prefix, sizeof(prefix), "%.*s-exception", (int)n, s);
+    const char *found = NULL;
+    for (size_t i = 0; i < license_ids_count; i++)
+        if (!strncasecmp(license_ids[i], prefix, strlen(prefix)))
+            found = license_ids[i];
+    return found;
+}
 
 /* Splits raw into tokens; returns the count, or 0 when empty or over LICENSE_MAX_TOKENS. */
 static size_t license_tokenize(const char *raw, struct tok *t)
@@ -130,7 +165,7 @@ static size_t license_tokenize(const char *raw, struct tok *t)
         if (n == LICENSE_MAX_TOKENS)
             return 0;
         size_t len = (*p == '(' || *p == ')') ? 1 : strcspn(p, " \t\n\r()");
-        struct tok k = {TOK_ID, p, len};
+        struct tok k = {TOK_ID, p, len, false};
         if (*p == '(' || *p == ')')
             k.k = *p == '(' ? TOK_LP : TOK_RP;
         else if ((len == 3 && !strncasecmp(p, "and", 3)) || (len == 1 && *p == '&'))
@@ -142,7 +177,7 @@ static size_t license_tokenize(const char *raw, struct tok *t)
         t[n++] = k;
         p += len;
     }
-    return n;
+    return license_fold_exceptions(t, n);
 }
 
 /* Recursive descent over expr := term ((AND|OR) term)*, term := '(' expr ')' | ID [WITH ID].
@@ -189,6 +224,16 @@ static const char *license_add_ref(struct license *l, const char *text, size_t n
     return l->refs[l->nrefs++].id;
 }
 
+static const char *license_add_ref_text(struct license *l, const char *id, const char *text)
+{
+    for (size_t i = 0; i < l->nrefs; i++)
+        if (!strcmp(l->refs[i].id, id))
+            return l->refs[i].id;
+    l->refs[l->nrefs].id = xstrdup(id);
+    l->refs[l->nrefs].text = xstrdup(text);
+    return l->refs[l->nrefs++].id;
+}
+
 /* One license identifier of an expression, normalized. */
 static void license_word(struct license *l, struct buf *b, const struct tok *w, bool *known)
 {
@@ -219,7 +264,7 @@ static bool license_emit(struct license *l, struct buf *b, const struct tok *t, 
         if (t[i].k != TOK_ID) {
             buf_addstr(b, ops[t[i].k], NULL);
         } else if (i > 0 && t[i - 1].k == TOK_WITH) {
-            const char *exc = license_id_lookup(t[i].s, t[i].n);
+            const char *exc = license_exception(t[i].s, t[i].n, t[i].spelled);
             if (!exc)
                 return false;
             buf_addstr(b, exc, NULL);
@@ -239,7 +284,8 @@ static void license_free_text(struct license *l, const char *raw)
     l->free_text = true;
 }
 
-bool license_parse(const char *raw, struct license *out)
+/* One declaration (no '\n'). */
+static bool license_parse_one(const char *raw, struct license *out)
 {
     memset(out, 0, sizeof(*out));
     if (!raw || !*raw)
@@ -251,7 +297,7 @@ bool license_parse(const char *raw, struct license *out)
         return true;
     }
     struct tok t[LICENSE_MAX_TOKENS];
-    size_t n = license_tokenize(raw, t), known = 0;
+    size_t n = strlen(raw) > LICENSE_MAX_VALUE ? 0 : license_tokenize(raw, t), known = 0;
     if (n == 0 || license_check_expr(t, n, 0, 0) != n) {
         license_free_text(out, raw);
         return true;
@@ -266,6 +312,70 @@ bool license_parse(const char *raw, struct license *out)
     if (n == 1 && license_id_lookup(out->expr, strlen(out->expr)))
         out->single_id = xstrdup(out->expr);
     return true;
+}
+
+/* Adds one parsed declaration to the conjunction in out; false when its references do not fit
+ * (it is left out whole, so the expression and the references stay consistent). */
+static bool license_and(struct license *out, struct buf *b, struct license *one)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < one->nrefs; i++) {
+        bool dup = false;
+        for (size_t k = 0; k < out->nrefs && !dup; k++)
+            dup = !strcmp(out->refs[k].id, one->refs[i].id);
+        fresh += !dup;
+    }
+    if (out->nrefs + fresh > LICENSE_MAX_TOKENS)
+        return false;
+    bool compound = strchr(one->expr, ' ') != NULL;
+    buf_addf(b, NULL, "%s%s%s%s", b->len ? " AND " : "", compound ? "(" : "", one->expr,
+             compound ? ")" : "");
+    for (size_t i = 0; i < one->nrefs; i++) {
+        const char *id = license_add_ref_text(out, one->refs[i].id, one->refs[i].text);
+        (void)id;
+    }
+    return true;
+}
+
+bool license_parse(const char *raw, struct license *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!raw || !strchr(raw, '\n'))
+        return license_parse_one(raw, out);
+    struct buf b = BUF_INIT(LICENSE_MAX_EXPR);
+    struct license first = {0};
+    size_t values = 0;
+    cleanup_strv char **seen = NULL; /* expressions already in the conjunction */
+    size_t nseen = 0;
+    for (const char *p = raw; *p && values < LICENSE_MAX_VALUES;) {
+        size_t n = strcspn(p, "\n");
+        cleanup_free char *v = xstrndup(p, n);
+        p += n + (p[n] ? 1 : 0);
+        struct license one;
+        if (!license_parse_one(v, &one))
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < nseen && !dup; i++)
+            dup = !strcmp(seen[i], one.expr);
+        if (!dup && license_and(out, &b, &one)) {
+            strv_push(&seen, &nseen, xstrdup(one.expr));
+            if (values++ == 0) {
+                first = one;
+                continue;
+            }
+        }
+        license_release(&one);
+    }
+    if (values == 1) { /* a single declaration keeps its own form */
+        buf_release(&b);
+        license_release(out);
+        *out = first;
+        return true;
+    }
+    license_release(&first);
+    out->expr = values ? buf_detach(&b) : NULL;
+    buf_release(&b);
+    return values > 0;
 }
 
 void license_release(struct license *l)

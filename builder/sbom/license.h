@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #define LICENSE_MAX_TOKENS 64 /* a longer declaration is kept as one LicenseRef */
+#define LICENSE_MAX_VALUES 32 /* declarations ANDed together (dpkg copyright files) */
 
 struct license_ref {
     char *id;   /* "LicenseRef-..." */
@@ -23,7 +24,9 @@ struct license {
     size_t nrefs;
 };
 
-/* Parses raw (NULL or empty: returns false and leaves *out empty). */
+/* Parses raw (NULL or empty: returns false and leaves *out empty). Several declarations
+ * separated by '\n' (the License: fields of a Debian copyright file) are parsed one by one and
+ * ANDed; at most LICENSE_MAX_VALUES of them, and those whose references still fit. */
 bool license_parse(const char *raw, struct license *out);
 void license_release(struct license *l);
 

@@ -4,7 +4,8 @@
  * The catalogers read the rootfs only through a struct view (builder/snapshot/view.h): nothing
  * on the host is read and nothing from the image is executed. They cover
  *   - the operating system: /etc/os-release (else /usr/lib/os-release), /etc/debian_version
- *   - dpkg: var/lib/dpkg/status and var/lib/dpkg/status.d/ (distroless)
+ *   - dpkg: var/lib/dpkg/status and var/lib/dpkg/status.d/ (distroless); the declared licenses
+ *     from the License: fields of /usr/share/doc/PACKAGE/copyright
  *   - apk: lib/apk/db/installed
  *   - Python: *.dist-info/METADATA, *.egg-info/PKG-INFO (or a *.egg-info file) directly under a
  *     site-packages or dist-packages directory

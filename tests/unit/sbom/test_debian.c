@@ -146,6 +146,15 @@ Test(debian, os_package_and_purls)
         cr_expect(str_has_prefix(sup, "Organization: GNU Libc Maintainers"), "%s", sup);
     }
     cr_expect(libc6, "libc6 not in the SBOM");
+    json_t *zlib = NULL;
+    json_array_foreach(pkgs, i, p)
+    {
+        if (!strcmp(json_string_value(json_object_get(p, "name")), "zlib1g"))
+            zlib = p;
+    }
+    cr_assert_not_null(zlib);
+    cr_expect_str_eq(json_string_value(json_object_get(zlib, "licenseDeclared")), "Zlib",
+                     "the license of /usr/share/doc/zlib1g/copyright");
     json_decref(pkgs);
     sbom_result_release(&r);
 }

@@ -68,21 +68,33 @@ Test(license, normalizes_to_spdx_expressions)
     expect_license("LGPL-2.1+ | MPL-2.0", "LGPL-2.1-or-later OR MPL-2.0", NULL, false);
     expect_license("MIT AND public-domain", "MIT AND LicenseRef-public-domain", NULL, false);
     expect_license("public-domain", "LicenseRef-public-domain", NULL, true);
+    expect_license("GPL-3+ with Bison exception", "GPL-3.0-or-later WITH Bison-exception-2.2", NULL,
+                   false);
+    expect_license("GPL-2+\nMIT or Apache-2.0", "GPL-2.0-or-later AND (MIT OR Apache-2.0)", NULL,
+                   false);
+    expect_license("\nZlib\n", "Zlib", "Zlib", false);
     expect_license("LicenseRef-Acme", "LicenseRef-Acme", NULL, true);
 }
 
 Test(license, free_text_gets_a_stable_ref)
 {
     struct license a, b;
-    cr_assert(license_parse("GPL-2+ with OpenSSL exception", &a));
-    cr_assert(license_parse("GPL-2+ with OpenSSL exception", &b));
+    cr_assert(license_parse("GPL-2+ with Acme exception", &a));
+    cr_assert(license_parse("GPL-2+ with Acme exception", &b));
     cr_expect(a.free_text);
-    cr_expect(str_has_prefix(a.expr, "LicenseRef-GPL-2-with-OpenSSL-exception-"), "%s", a.expr);
+    cr_expect(str_has_prefix(a.expr, "LicenseRef-GPL-2-with-Acme-exception-"), "%s", a.expr);
     cr_expect_str_eq(a.expr, b.expr);
     cr_expect_eq(a.nrefs, 1);
-    cr_expect_str_eq(a.refs[0].text, "GPL-2+ with OpenSSL exception");
+    cr_expect_str_eq(a.refs[0].text, "GPL-2+ with Acme exception");
     license_release(&a);
     license_release(&b);
+    cr_assert(license_parse("GPL-2+\nfoo, bar\nfoo, bar", &a));
+    cr_expect(str_has_prefix(a.expr, "GPL-2.0-or-later AND LicenseRef-foo-bar-"), "%s", a.expr);
+    cr_expect_eq(strlen(a.expr), strlen("GPL-2.0-or-later AND LicenseRef-foo-bar-") + 8, "%s",
+                 a.expr);
+    cr_expect_eq(a.nrefs, 1);
+    cr_expect_str_eq(a.refs[0].text, "foo, bar");
+    license_release(&a);
     cr_expect_not(license_parse("", &a));
     cr_expect_not(license_parse(NULL, &a));
     cr_expect_not_null(license_id_lookup("apache-2.0", 10));

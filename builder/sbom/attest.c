@@ -3,6 +3,7 @@
 
 #include "attest.h"
 #include "intoto.h"
+#include "jsonutil.h"
 #include "util.h"
 
 int attest_put_statement(struct store *s, const char *json, size_t len, const char *predicate_type,
@@ -47,12 +48,11 @@ int attest_manifest_json(const struct attest_desc *subject, const struct attest_
             return kiln_err(err, KILN_EINTERNAL, 0, "attestation: bad layer %zu", i);
     json_t *config = attest_descriptor(ATTEST_EMPTY_TYPE, ATTEST_EMPTY_DIGEST, 2);
     json_object_set_new(config, "data", json_string("e30="));
-    json_t *m = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}", "schemaVersion", 2, "mediaType",
-                          ATTEST_MANIFEST_TYPE, "artifactType", ATTEST_ARTIFACT_TYPE, "config",
-                          config, "layers", attest_layers(layers, n), "subject",
-                          attest_descriptor(subject->media_type, subject->digest, subject->size));
+    cleanup_json json_t *m = json_pack(
+        "{s:i, s:s, s:s, s:o, s:o, s:o}", "schemaVersion", 2, "mediaType", ATTEST_MANIFEST_TYPE,
+        "artifactType", ATTEST_ARTIFACT_TYPE, "config", config, "layers", attest_layers(layers, n),
+        "subject", attest_descriptor(subject->media_type, subject->digest, subject->size));
     char *s = m ? json_dumps(m, JSON_COMPACT) : NULL;
-    json_decref(m);
     if (!s)
         return kiln_err(err, KILN_EINTERNAL, 0, "attestation: cannot serialise the manifest");
     *out = s;
@@ -80,13 +80,11 @@ int attest_put_manifest(struct store *s, const struct attest_desc *subject,
 
 char *attest_index_entry(const struct attest_desc *m, const char *subject_digest)
 {
-    json_t *d = attest_descriptor(m->media_type, m->digest, m->size);
+    cleanup_json json_t *d = attest_descriptor(m->media_type, m->digest, m->size);
     json_object_set_new(d, "annotations",
                         json_pack("{s:s, s:s}", "vnd.docker.reference.digest", subject_digest,
                                   "vnd.docker.reference.type", "attestation-manifest"));
     json_object_set_new(d, "platform",
                         json_pack("{s:s, s:s}", "architecture", "unknown", "os", "unknown"));
-    char *s = json_dumps(d, JSON_COMPACT);
-    json_decref(d);
-    return s;
+    return json_dumps(d, JSON_COMPACT);
 }

@@ -13,7 +13,7 @@ static const char *const apk_keys[] = {"P", "V", "A", "o", "m", "L", "U", NULL};
 
 static void apk_stanza(struct catalog_ctx *c, const struct stanza *st)
 {
-    struct pkg *p = pkg_new(SBOM_PKG_APK);
+    cleanup_pkg struct pkg *p = pkg_new(SBOM_PKG_APK);
     p->name = text_clean_str(stanza_get(st, "P"));
     p->version = text_clean_str(stanza_get(st, "V"));
     p->arch = text_clean_str(stanza_get(st, "A"));
@@ -24,14 +24,13 @@ static void apk_stanza(struct catalog_ctx *c, const struct stanza *st)
     p->location = xstrdup(APK_INSTALLED);
     if (!p->name || !p->version) {
         catalog_warn(c, "apk: '%s': a package without P: or V: skipped", APK_INSTALLED);
-        pkg_free(p);
         return;
     }
     if (p->src_name && !strcmp(p->src_name, p->name)) {
         free(p->src_name);
         p->src_name = NULL;
     }
-    catalog_add(c, p);
+    catalog_add(c, steal_ptr(p));
 }
 
 static void apk_scan(struct catalog_ctx *c)

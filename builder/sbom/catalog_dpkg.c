@@ -68,7 +68,7 @@ static void dpkg_license_add(struct buf *b, const char *v, size_t n)
 
 static char *dpkg_licenses(const char *text, size_t len)
 {
-    struct buf b = BUF_INIT(CATALOG_MAX_DPKG_COPYRIGHT);
+    cleanup_buf struct buf b = BUF_INIT(CATALOG_MAX_DPKG_COPYRIGHT);
     static const char common[] = "/usr/share/common-licenses/";
     for (size_t i = 0; i < len;) {
         const char *line = text + i, *nl = memchr(line, '\n', len - i);
@@ -89,9 +89,7 @@ static char *dpkg_licenses(const char *text, size_t len)
             dpkg_license_add(&b, name, l);
         }
     }
-    char *s = b.len ? buf_detach(&b) : NULL;
-    buf_release(&b);
-    return s;
+    return b.len ? buf_detach(&b) : NULL;
 }
 
 static char *dpkg_copyright(struct catalog_ctx *c, const char *pkg)
@@ -113,7 +111,7 @@ static void dpkg_stanza(struct catalog_ctx *c, const struct stanza *st, const ch
 {
     if (!dpkg_installed(stanza_get(st, "Status")))
         return;
-    struct pkg *p = pkg_new(SBOM_PKG_DEB);
+    cleanup_pkg struct pkg *p = pkg_new(SBOM_PKG_DEB);
     p->name = text_clean_str(stanza_get(st, "Package"));
     p->version = text_clean_str(stanza_get(st, "Version"));
     p->arch = text_clean_str(stanza_get(st, "Architecture"));
@@ -122,13 +120,12 @@ static void dpkg_stanza(struct catalog_ctx *c, const struct stanza *st, const ch
     p->location = xstrdup(path);
     if (!p->name || !p->version) {
         catalog_warn(c, "dpkg: '%s': a stanza without Package or Version: skipped", path);
-        pkg_free(p);
         return;
     }
     dpkg_source(p, stanza_get(st, "Source"));
     if (!strchr(p->name, '/'))
         p->license = dpkg_copyright(c, p->name);
-    catalog_add(c, p);
+    catalog_add(c, steal_ptr(p));
 }
 
 static void dpkg_parse_file(struct catalog_ctx *c, const char *path, size_t max)

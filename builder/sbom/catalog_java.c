@@ -16,6 +16,18 @@
 
 #define JAR_MAX_DEPTH 1 /* nested archives are read this many levels deep */
 
+static inline void cleanup_mdp(EVP_MD_CTX **m)
+{
+    EVP_MD_CTX_free(*m);
+}
+static inline void cleanup_archivep(struct archive **a)
+{
+    if (*a)
+        archive_read_free(*a);
+}
+#define cleanup_md      __attribute__((cleanup(cleanup_mdp)))
+#define cleanup_archive __attribute__((cleanup(cleanup_archivep)))
+
 struct jar {
     struct catalog_ctx *c;
     const char *location; /* where it is, for the packages: "/app/x.jar" or "/a.war!/lib/y.jar" */
@@ -58,11 +70,9 @@ static void sha1_hex(EVP_MD_CTX *md, char out[41])
 /* sha1 of a whole file or buffer: what Maven Central indexes a jar by. */
 static bool jar_sha1(int fd, const void *mem, size_t len, char out[41])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1) {
-        EVP_MD_CTX_free(md);
+    cleanup_md EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1)
         return false;
-    }
     bool ok = true;
     if (mem) {
         EVP_DigestUpdate(md, mem, len);
@@ -77,7 +87,6 @@ static bool jar_sha1(int fd, const void *mem, size_t len, char out[41])
         ok = n == 0;
     }
     sha1_hex(md, out);
-    EVP_MD_CTX_free(md);
     return ok;
 }
 
@@ -85,20 +94,18 @@ static bool jar_sha1(int fd, const void *mem, size_t len, char out[41])
 static int jar_entry_data(struct archive *a, size_t max, char **out, size_t *len)
 {
     size_t cap = 0, n = 0;
-    char *buf = NULL;
+    cleanup_free char *buf = NULL;
     for (;;) {
         xgrow(&buf, &cap, n + 65536 + 1, 1);
         la_ssize_t r = archive_read_data(a, buf + n, cap - n - 1);
-        if (r < 0 || (size_t)r > max - n) {
-            free(buf);
+        if (r < 0 || (size_t)r > max - n)
             return -1;
-        }
         if (r == 0)
             break;
         n += (size_t)r;
     }
     buf[n] = '\0';
-    *out = buf;
+    *out = steal_ptr(buf);
     *len = n;
     return 0;
 }
@@ -133,7 +140,7 @@ static char *props_get(const char *text, size_t len, const char *key)
 
 static void jar_pom(struct jar *j, const char *data, size_t len, const char *entry)
 {
-    struct pkg *p = pkg_new(SBOM_PKG_MAVEN);
+    cleanup_pkg struct pkg *p = pkg_new(SBOM_PKG_MAVEN);
     p->group = props_get(data, len, "groupId");
     p->name = props_get(data, len, "artifactId");
     p->version = props_get(data, len, "version");
@@ -141,10 +148,9 @@ static void jar_pom(struct jar *j, const char *data, size_t len, const char *ent
     if (!p->group || !p->name || !p->version) {
         catalog_warn(j->c, "java: '%s': '%s' lacks groupId, artifactId or version: skipped",
                      j->location, entry);
-        pkg_free(p);
         return;
     }
-    jar_add_pom(j, p);
+    jar_add_pom(j, steal_ptr(p));
 }
 
 static bool jar_is_pom(const char *name)
@@ -174,14 +180,12 @@ static void jar_nested(struct jar *j, struct archive *outer, const char *entry)
                       .entries = j->entries};
     if (!jar_sha1(-1, data, len, sub.sha1))
         sub.sha1[0] = '\0';
-    struct archive *a = archive_read_new();
+    cleanup_archive struct archive *a = archive_read_new();
     archive_read_support_format_zip(a);
-    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
         catalog_warn(j->c, "java: '%s': %s: skipped", loc, archive_error_string(a));
-    } else if (jar_scan(&sub, a)) {
+    else if (jar_scan(&sub, a))
         jar_finish(&sub);
-    }
-    archive_read_free(a);
 }
 
 static void jar_entry(struct jar *j, struct archive *a, const char *name)
@@ -284,20 +288,18 @@ static void jar_from_manifest(struct jar *j)
     size_t pos = 0;
     if (j->manifest)
         stanza_next(&st, j->manifest, j->manifest_len, &pos);
-    struct pkg *p = pkg_new(SBOM_PKG_MAVEN);
-    char *fversion = NULL;
+    cleanup_pkg struct pkg *p = pkg_new(SBOM_PKG_MAVEN);
+    cleanup_free char *fversion = NULL;
     jar_file_name(j->file, &p->name, &fversion);
-    char *title = mf_first(&st, "Implementation-Title", NULL);
+    cleanup_free char *title = mf_first(&st, "Implementation-Title", NULL);
     if (!fversion && title && !strchr(title, ' ')) {
         free(p->name);
         p->name = steal_ptr(title);
     }
-    free(title);
     /* the file name's version is Maven's; Bundle-Version is OSGi's ("32.1.2.jre") */
     p->version = mf_first(&st, "Implementation-Version", NULL);
     if (!p->version)
         p->version = fversion ? steal_ptr(fversion) : mf_first(&st, "Bundle-Version", NULL);
-    free(fversion);
     p->group = p->name ? mf_group(&st, p->name) : NULL;
     cleanup_free char *vendor = mf_first(&st, "Implementation-Vendor", "Bundle-Vendor");
     p->supplier = pkg_supplier(vendor, true);
@@ -307,7 +309,7 @@ static void jar_from_manifest(struct jar *j)
     p->location = xstrdup(j->location);
     if (j->sha1[0])
         p->sha1 = xstrdup(j->sha1);
-    catalog_add(j->c, p);
+    catalog_add(j->c, steal_ptr(p));
 }
 
 /* Hands the packages found to the catalog; the archive's own sha1 goes to its main package:
@@ -351,14 +353,12 @@ static void java_parse(struct catalog_ctx *c, const char *path, const struct sta
         .c = c, .location = path, .file = slash ? slash + 1 : path, .entries = &entries};
     if (!jar_sha1(fd, NULL, 0, j.sha1))
         j.sha1[0] = '\0';
-    struct archive *a = archive_read_new();
+    cleanup_archive struct archive *a = archive_read_new();
     archive_read_support_format_zip(a);
-    if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+    if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
         catalog_warn(c, "java: '%s': %s: skipped", path, archive_error_string(a));
-    } else if (jar_scan(&j, a)) {
+    else if (jar_scan(&j, a))
         jar_finish(&j);
-    }
-    archive_read_free(a);
 }
 
 const struct cataloger catalog_java = {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "jsonutil.h"
 #include "text.h"
 #include "util.h"
 
@@ -89,27 +90,24 @@ static void npm_parse(struct catalog_ctx *c, const char *path, const struct stat
     if (catalog_read(c, path, CATALOG_MAX_NPM_JSON, "npm", false, &data, &len) < 0)
         return;
     json_error_t jerr;
-    json_t *root = json_loadb(data, len, 0, &jerr);
+    cleanup_json json_t *root = json_loadb(data, len, 0, &jerr);
     if (!json_is_object(root)) {
         catalog_warn(c, "npm: '%s': not a JSON object (line %d: %s): skipped", path, jerr.line,
                      root ? "not an object" : jerr.text);
-        json_decref(root);
         return;
     }
-    struct pkg *p = pkg_new(SBOM_PKG_NPM);
+    cleanup_pkg struct pkg *p = pkg_new(SBOM_PKG_NPM);
     p->name = npm_str(root, "name");
     p->version = npm_str(root, "version");
     p->license = npm_license(root);
     p->supplier = npm_supplier(root);
     p->homepage = npm_str(root, "homepage");
     p->location = xstrdup(path);
-    json_decref(root);
     if (!p->name || !p->version) {
         catalog_warn(c, "npm: '%s': no name or version: skipped", path);
-        pkg_free(p);
         return;
     }
-    catalog_add(c, p);
+    catalog_add(c, steal_ptr(p));
 }
 
 const struct cataloger catalog_npm = {

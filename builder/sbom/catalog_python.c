@@ -117,7 +117,7 @@ static void py_parse(struct catalog_ctx *c, const char *path, const struct stat 
         catalog_warn(c, "python: '%s': no metadata headers: skipped", path);
         return;
     }
-    struct pkg *p = pkg_new(SBOM_PKG_PYTHON);
+    cleanup_pkg struct pkg *p = pkg_new(SBOM_PKG_PYTHON);
     p->name = text_clean_str(stanza_get(&st, "Name"));
     p->version = text_clean_str(stanza_get(&st, "Version"));
     p->license = py_license(&st);
@@ -126,10 +126,9 @@ static void py_parse(struct catalog_ctx *c, const char *path, const struct stat 
     p->location = xstrdup(path);
     if (!p->name || !p->version) {
         catalog_warn(c, "python: '%s': no Name or Version: skipped", path);
-        pkg_free(p);
         return;
     }
-    catalog_add(c, p);
+    catalog_add(c, steal_ptr(p));
 }
 
 const struct cataloger catalog_python = {

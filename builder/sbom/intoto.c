@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "intoto.h"
+#include "jsonutil.h"
 #include "oci/digest.h"
 #include "util.h"
 
@@ -43,21 +44,18 @@ int intoto_statement(const char *predicate_type, const struct intoto_subject *su
         return kiln_err(err, KILN_ELIMIT, 0, "in-toto: predicate is over %u bytes",
                         INTOTO_MAX_PREDICATE);
     json_error_t jerr;
-    json_t *pred = json_loadb(predicate_json, predicate_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(pred)) {
-        json_decref(pred);
+    cleanup_json json_t *pred =
+        json_loadb(predicate_json, predicate_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(pred))
         return kiln_err(err, KILN_EINPUT, 0, "in-toto: predicate is not a JSON object: %s",
                         pred ? "another JSON value" : jerr.text);
-    }
     json_t *subj = intoto_subjects(subjects, n, err);
-    if (!subj) {
-        json_decref(pred);
+    if (!subj)
         return -1;
-    }
-    json_t *st = json_pack("{s:s, s:o, s:s, s:o}", "_type", INTOTO_STATEMENT_TYPE, "subject", subj,
-                           "predicateType", predicate_type, "predicate", pred);
+    cleanup_json json_t *st =
+        json_pack("{s:s, s:o, s:s, s:O}", "_type", INTOTO_STATEMENT_TYPE, "subject", subj,
+                  "predicateType", predicate_type, "predicate", pred);
     char *s = st ? json_dumps(st, JSON_COMPACT) : NULL;
-    json_decref(st);
     if (!s)
         return kiln_err(err, KILN_EINTERNAL, 0, "in-toto: cannot serialise the statement");
     *out = s;

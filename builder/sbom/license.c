@@ -302,9 +302,8 @@ static bool license_parse_one(const char *raw, struct license *out)
         license_free_text(out, raw);
         return true;
     }
-    struct buf b = BUF_INIT(LICENSE_MAX_EXPR);
+    cleanup_buf struct buf b = BUF_INIT(LICENSE_MAX_EXPR);
     if (!license_emit(out, &b, t, n, &known) || (n == 1 && !known)) {
-        buf_release(&b);
         license_free_text(out, raw);
         return true;
     }
@@ -342,7 +341,7 @@ bool license_parse(const char *raw, struct license *out)
     memset(out, 0, sizeof(*out));
     if (!raw || !strchr(raw, '\n'))
         return license_parse_one(raw, out);
-    struct buf b = BUF_INIT(LICENSE_MAX_EXPR);
+    cleanup_buf struct buf b = BUF_INIT(LICENSE_MAX_EXPR);
     struct license first = {0};
     size_t values = 0;
     cleanup_strv char **seen = NULL; /* expressions already in the conjunction */
@@ -367,14 +366,12 @@ bool license_parse(const char *raw, struct license *out)
         license_release(&one);
     }
     if (values == 1) { /* a single declaration keeps its own form */
-        buf_release(&b);
         license_release(out);
         *out = first;
         return true;
     }
     license_release(&first);
     out->expr = values ? buf_detach(&b) : NULL;
-    buf_release(&b);
     return values > 0;
 }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "intoto.h"
+#include "jsonutil.h"
 #include "oci/digest.h"
 #include "provenance.h"
 #include "purl.h"
@@ -188,15 +189,13 @@ int provenance_predicate(const struct provenance_info *pi, char **out, size_t *l
 {
     if (prov_check(pi, err) < 0)
         return -1;
-    json_t *bd = json_pack("{s:s}", "buildType", PROVENANCE_BUILD_TYPE);
+    cleanup_json json_t *bd = json_pack("{s:s}", "buildType", PROVENANCE_BUILD_TYPE);
     if (prov_external(bd, pi, err) < 0 || prov_internal(bd, pi, err) < 0 ||
-        prov_materials(bd, pi, err) < 0) {
-        json_decref(bd);
+        prov_materials(bd, pi, err) < 0)
         return -1;
-    }
-    json_t *pred = json_pack("{s:o, s:o}", "buildDefinition", bd, "runDetails", prov_run(pi, bd));
+    cleanup_json json_t *pred =
+        json_pack("{s:O, s:o}", "buildDefinition", bd, "runDetails", prov_run(pi, bd));
     char *s = pred ? json_dumps(pred, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(pred);
     if (!s)
         return kiln_err(err, KILN_EINTERNAL, 0, "provenance: cannot serialise the predicate");
     if (strlen(s) > PROVENANCE_MAX_PREDICATE) {

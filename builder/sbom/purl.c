@@ -42,7 +42,7 @@ static int qual_cmp(const void *a, const void *b)
 char *purl_build(const char *type, const char *ns, const char *name, const char *version,
                  const struct purl_qualifier *q, size_t nq)
 {
-    struct buf b = BUF_INIT(PURL_MAX_LEN);
+    cleanup_buf struct buf b = BUF_INIT(PURL_MAX_LEN);
     buf_addf(&b, NULL, "pkg:%s/", type);
     if (ns)
         purl_namespace(&b, ns);

@@ -148,7 +148,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     if (vars_init_meta(b, err) < 0)
         return -1;
     struct build_stage *target = pick_target(b, err);
-    if (!target || stage_build(b, target, err) < 0)
+    if (!target || schedule_check(b, target, err) < 0 || stage_build(b, target, err) < 0)
         return -1;
     warn_unused_args(b);
     if (policy_check_user(b, target, err) < 0)
@@ -160,10 +160,17 @@ int kiln_build(const struct kiln_build_opts *o, struct kiln_build_result *res,
                kiln_error_t **err)
 {
     struct build b = {.o = o, .epoch = o->source_date_epoch, .os = "linux", .variant = ""};
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.stage_cv, NULL);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    sem_init(&b.slots, 0, cores > 0 ? (unsigned)cores : 1);
     b.arch = host_arch();
     b.arg_used = xcalloc(o->nbuild_args + 1, sizeof(bool));
     memset(res, 0, sizeof(*res));
     int rc = build_run(&b, res, err);
     build_release(&b);
+    sem_destroy(&b.slots);
+    pthread_cond_destroy(&b.stage_cv);
+    pthread_mutex_destroy(&b.lock);
     return rc;
 }

@@ -13,6 +13,8 @@
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,11 +28,12 @@
 
 #define BUILD_MAX_CONTEXT_ENTRIES 1000000u /* files one COPY may select */
 
-enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE };
+enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE, STAGE_FAILED };
 
 struct build_stage {
     struct df_stage *df;
-    enum stage_state state;
+    enum stage_state state; /* guarded by build.lock */
+    pthread_t owner;        /* the thread building it */
     struct image *img;
     struct kiln_kv *args; /* ARGs declared in this stage; value NULL: declared, unset */
     size_t nargs;
@@ -74,13 +77,27 @@ struct build {
     const char *os, *arch, *variant;
     int step;             /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
-    bool step_cached;     /* set by a dispatcher whose step was a cache hit */
+    pthread_mutex_t lock; /* progress callbacks, step numbers, new_layers, arg_used */
+    pthread_cond_t stage_cv; /* a stage changed state */
+    sem_t slots;          /* stages running their steps at once (the number of cores) */
+    bool failed;          /* some stage failed: the others stop at their next step */
     char **new_layers;    /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
 };
 
-/* stage.c */
+/* schedule.c: stages in dependency order, independent ones in parallel threads */
+/* Builds st (and first what it depends on) unless it is built or being built by another thread,
+ * in which case it waits for that. */
 int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err);
+/* Fails on a dependency cycle among the stages the target needs. */
+int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **err);
+/* The stages st needs before its steps (FROM <stage>, COPY --from, RUN --mount from=). */
+size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_stage **deps,
+                          size_t max);
+
+/* stage.c */
+/* The steps of one stage, once its dependencies are built. */
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
 struct build_stage *stage_find(struct build *b, const char *name_or_index);
 /* The view of a stage's current rootfs (unpacking snapshots as needed). */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
@@ -95,9 +112,21 @@ int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
               enum kiln_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Wraps *err with "Dockerfile:LINE: INSTR". */
 int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err);
+
+/* steps.c */
 void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Output of the current step (RUN). */
 void build_output(struct build *b, const char *data, size_t len);
+/* The current step of this thread was a cache hit. */
+void build_mark_cached(struct build *b);
+int build_current_step(void);
+void build_set_current_step(int id);
+int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text);
+void step_end(struct build *b, int id, double start, const kiln_error_t *err);
+/* Records a layer blob this build created. */
+void build_note_layer(struct build *b, const char *digest);
+double now_seconds(void);
 
 /* dispatch.c: one function per instruction, looked up by df_cmd. */
 typedef int (*dispatch_fn)(struct build *b, struct build_stage *st, const struct df_instr *in,

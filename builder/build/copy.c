@@ -69,10 +69,10 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
     if (vars_expand(j->b, j->st, from, &name, err) < 0)
         return instr_wrap(j->b, j->in, err);
     struct build_stage *dep = stage_find(j->b, name);
-    if (dep == j->st || (dep && dep->state == STAGE_BUILDING))
+    if (dep == j->st)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s", name);
     if (dep) {
-        if (dep->state == STAGE_PENDING && stage_build(j->b, dep, err) < 0)
+        if (stage_build(j->b, dep, err) < 0)
             return -1;
         return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
     }
@@ -277,7 +277,7 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     char key[DIGEST_STR_LEN + 1];
     cache_key_end(&k, key);
     if (build_cache_enabled(b, j->st) && stepcache_lookup(b->store, key, r)) {
-        b->step_cached = true;
+        build_mark_cached(b);
         return 0;
     }
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,

@@ -1,55 +1,11 @@
 /* Building one stage: its FROM, the base image's ONBUILD triggers, then every instruction
  * through the dispatch table, with progress around each step. */
-#include <stdarg.h>
 #include <string.h>
-#include <time.h>
 
 #include "build.h"
 #include "cache/stepcache.h"
 #include "snapshot/unpack.h"
 #include "util.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
-{
-    if (!b->o->progress.log)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) >= 0) {
-        b->o->progress.log(b->o->progress.ctx, level, msg);
-        free(msg);
-    }
-    va_end(ap);
-}
-
-void build_output(struct build *b, const char *data, size_t len)
-{
-    if (b->o->progress.step_output)
-        b->o->progress.step_output(b->o->progress.ctx, b->step, data, len);
-}
-
-int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err)
-{
-    return kiln_err_wrap(err, "%s:%d: %s", b->dfname, in->line, df_cmd_name(in->cmd));
-}
-
-int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
-              enum kiln_code code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kiln_verr(err, code, 0, fmt, ap);
-    va_end(ap);
-    return instr_wrap(b, in, err);
-}
 
 struct build_stage *stage_find(struct build *b, const char *name)
 {
@@ -91,7 +47,7 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
 {
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
-    strv_push(&b->new_layers, &b->nnew_layers, xstrdup(digest));
+    build_note_layer(b, digest);
     struct cache_key k;
     cache_key_begin(&k, "chain");
     cache_key_add(&k, st->chain);
@@ -100,27 +56,6 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
     view_free(st->view);
     st->view = NULL;
     return 0;
-}
-
-static int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
-{
-    b->step++;
-    b->step_cached = false;
-    if (!b->o->progress.step_start)
-        return b->step;
-    cleanup_free char *title = xasprintf("[%s %zu/%zu] %s", st->title, i + 1,
-                                         st->df->ninstrs + 1, text);
-    b->o->progress.step_start(b->o->progress.ctx, b->step, title);
-    return b->step;
-}
-
-/* id is the step's own: a dependency stage built meanwhile has taken later ids. */
-static void step_end(struct build *b, int id, double start, const kiln_error_t *err)
-{
-    if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, id, b->step_cached && !err,
-                                 now_seconds() - start, err);
-    b->step_cached = false;
 }
 
 bool build_cache_enabled(struct build *b, struct build_stage *st)
@@ -164,10 +99,7 @@ static int from_context(struct build *b, struct build_stage *st, struct build_co
 static int from_stage(struct build *b, struct build_stage *st, struct build_stage *dep,
                       kiln_error_t **err)
 {
-    if (dep->state == STAGE_BUILDING)
-        return kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s",
-                        dep->title);
-    if (dep->state == STAGE_PENDING && stage_build(b, dep, err) < 0)
+    if (stage_build(b, dep, err) < 0)
         return -1;
     st->img = image_clone(dep->img);
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
@@ -262,43 +194,8 @@ static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_err
     return rc;
 }
 
-/* A stage named by "from" in a flag value ("COPY --from=x", "RUN --mount=...,from=x"). */
-static struct build_stage *flag_stage(struct build *b, const struct df_flag *f)
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
-    if (!f->value)
-        return NULL;
-    if (!strcmp(f->name, "from"))
-        return stage_find(b, f->value);
-    if (strcmp(f->name, "mount") != 0)
-        return NULL;
-    cleanup_free char *v = xstrdup(f->value);
-    char *save = NULL;
-    for (char *kv = strtok_r(v, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
-        if (str_has_prefix(kv, "from="))
-            return stage_find(b, kv + 5);
-    return NULL;
-}
-
-/* Builds the stages this one copies or mounts from before its own steps, so that progress
- * reads in order (a dependency named through a variable is still built when it is met). */
-static int build_dependencies(struct build *b, struct build_stage *st, kiln_error_t **err)
-{
-    for (size_t i = 0; i < st->df->ninstrs; i++) {
-        const struct df_instr *in = st->df->instrs[i];
-        for (size_t k = 0; k < in->nflags; k++) {
-            struct build_stage *dep = flag_stage(b, &in->flags[k]);
-            if (dep && dep != st && dep->state == STAGE_PENDING && stage_build(b, dep, err) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
-{
-    st->state = STAGE_BUILDING;
-    if (build_dependencies(b, st, err) < 0)
-        return -1;
     int id = step_begin(b, st, 0, st->df->from->original);
     double t0 = now_seconds();
     int rc = resolve_from(b, st, err);
@@ -310,10 +207,12 @@ int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
     st->user_line = st->df->from->line;
     if (rc == 0)
         rc = run_onbuild(b, st, err);
-    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++)
+    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
+        if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
+            return kiln_err(err, KILN_EBUILD, 0, "stage %s cancelled: another stage failed",
+                            st->title);
         rc = run_instr(b, st, i, err);
-    if (rc == 0)
-        st->state = STAGE_DONE;
+    }
     return rc;
 }
 

@@ -67,7 +67,9 @@ const char *vars_build_arg(struct build *b, const char *name, bool *given)
         const struct kiln_kv *kv = &b->o->build_args[i];
         if (strcmp(kv->key, name) != 0)
             continue;
+        pthread_mutex_lock(&b->lock);
         b->arg_used[i] = true;
+        pthread_mutex_unlock(&b->lock);
         const char *v = kv->value ? kv->value : getenv(name);
         *given = v != NULL;
         return v;

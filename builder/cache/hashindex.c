@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ struct hi_entry {
 };
 
 struct hashindex {
+    pthread_mutex_t lock; /* stages hash files in parallel threads */
     struct store *s;
     struct hi_entry *e; /* open addressing, capacity a power of two */
     size_t cap, n;
@@ -77,6 +79,7 @@ static void hi_parse_line(struct hashindex *h, char *line)
 struct hashindex *hashindex_open(struct store *s)
 {
     struct hashindex *h = xcalloc(1, sizeof(*h));
+    pthread_mutex_init(&h->lock, NULL);
     h->s = s;
     cleanup_free char *data = NULL;
     kiln_error_t *err = NULL;
@@ -94,6 +97,7 @@ void hashindex_free(struct hashindex *h)
 {
     if (!h)
         return;
+    pthread_mutex_destroy(&h->lock);
     free(h->e);
     free(h);
 }
@@ -111,10 +115,15 @@ static bool identity_matches(const struct hi_entry *e, const struct stat *st)
 
 bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest)
 {
-    if (!h->cap)
-        return false;
-    const struct hi_entry *e = hi_slot(h->e, h->cap, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
-    return identity_matches(e, st) && !strcmp(e->digest, digest);
+    pthread_mutex_lock(&h->lock);
+    bool r = false;
+    if (h->cap) {
+        const struct hi_entry *e =
+            hi_slot(h->e, h->cap, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+        r = identity_matches(e, st) && !strcmp(e->digest, digest);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return r;
 }
 
 void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
@@ -123,10 +132,12 @@ void hashindex_note(struct hashindex *h, const struct stat *st, const char *dige
                          .size = (uint64_t)st->st_size, .mtime = ns(&st->st_mtim),
                          .ctime = ns(&st->st_ctim)};
     memcpy(e.digest, digest, sizeof(e.digest));
+    pthread_mutex_lock(&h->lock);
     if (h->n < HASHINDEX_MAX_ENTRIES) {
         hi_put(h, &e);
         h->dirty = true;
     }
+    pthread_mutex_unlock(&h->lock);
 }
 
 int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
@@ -135,13 +146,16 @@ int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
     struct stat st;
     if (fstat(fd, &st) < 0)
         return kiln_err_errno(err, KILN_EIO, "stat");
+    bool hit = false;
+    pthread_mutex_lock(&h->lock);
     if (h->cap) {
         const struct hi_entry *e = hi_slot(h->e, h->cap, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
-        if (identity_matches(e, &st)) {
+        if ((hit = identity_matches(e, &st)))
             memcpy(digest, e->digest, DIGEST_STR_LEN + 1);
-            return 0;
-        }
     }
+    pthread_mutex_unlock(&h->lock);
+    if (hit)
+        return 0;
     struct sha256 s;
     sha256_init(&s);
     static __thread char buf[1 << 17];

@@ -5,13 +5,14 @@
 #
 #   tests/integration/lib/make-debian-rootfs.sh [DEST]
 #
-# DEST defaults to $KILN_DEBIAN_ROOTFS, else $KILN_TEST_CACHE/debian-rootfs. When DEST is not the
-# cache path, the cached tree is copied there (cp -a) so several checkouts share one download.
+# DEST defaults to $KILN_DEBIAN_ROOTFS, else /var/tmp/kiln-debian-rootfs (where the SBOM tests
+# look). The tree itself is built once in $KILN_TEST_CACHE/debian-rootfs; a DEST elsewhere becomes
+# a symlink to it (KILN_DEBIAN_COPY=1: a copy), so several checkouts share one download.
 set -euo pipefail
 
 cache=${KILN_TEST_CACHE:-/var/tmp/kiln-test-cache}
 cached=$cache/debian-rootfs
-dest=${1:-${KILN_DEBIAN_ROOTFS:-$cached}}
+dest=${1:-${KILN_DEBIAN_ROOTFS:-/var/tmp/kiln-debian-rootfs}}
 suite=${KILN_DEBIAN_SUITE:-bookworm}
 
 mirror() {
@@ -55,6 +56,10 @@ fi
 if [ "$dest" != "$cached" ] && ! complete "$dest"; then
   rm -rf "$dest"
   mkdir -p "$(dirname "$dest")"
-  cp -a "$cached" "$dest"
+  if [ "${KILN_DEBIAN_COPY:-0}" = 1 ]; then
+    cp -a "$cached" "$dest"
+  else
+    ln -s "$cached" "$dest"
+  fi
 fi
 echo "$dest"

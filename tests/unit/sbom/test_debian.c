@@ -1,14 +1,24 @@
 /* The SBOM of a Debian 12 minbase tree lists exactly the packages dpkg-query lists.
  * The tree: tests/integration/lib/make-debian-rootfs.sh; its path: $KILN_DEBIAN_ROOTFS
- * (default /var/tmp/kiln-debian-rootfs). Skipped when it is missing. */
+ * (default /var/tmp/kiln-debian-rootfs, else $KILN_TEST_CACHE/debian-rootfs). Skipped when it
+ * is missing. */
 #include <time.h>
 
 #include "helpers.h"
 
+/* $KILN_DEBIAN_ROOTFS, else /var/tmp/kiln-debian-rootfs, else the script's cache. */
 static const char *rootfs(void)
 {
+    static char cached[4096];
     const char *r = getenv("KILN_DEBIAN_ROOTFS");
-    return r && *r ? r : "/var/tmp/kiln-debian-rootfs";
+    if (r && *r)
+        return r;
+    if (access("/var/tmp/kiln-debian-rootfs/var/lib/dpkg/status", R_OK) == 0)
+        return "/var/tmp/kiln-debian-rootfs";
+    const char *cache = getenv("KILN_TEST_CACHE");
+    snprintf(cached, sizeof(cached), "%s/debian-rootfs",
+             cache && *cache ? cache : "/var/tmp/kiln-test-cache");
+    return cached;
 }
 
 static void need_rootfs(void)

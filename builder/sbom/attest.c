@@ -4,6 +4,8 @@
 #include "attest.h"
 #include "intoto.h"
 #include "jsonutil.h"
+#include "provenance.h"
+#include "sbom.h"
 #include "util.h"
 
 int attest_put_statement(struct store *s, const char *json, size_t len, const char *predicate_type,
@@ -87,4 +89,40 @@ char *attest_index_entry(const struct attest_desc *m, const char *subject_digest
     json_object_set_new(d, "platform",
                         json_pack("{s:s, s:s}", "architecture", "unknown", "os", "unknown"));
     return json_dumps(d, JSON_COMPACT);
+}
+
+static int attest_wrap(struct store *s, const struct attest_desc *image, const char *name,
+                       const char *ptype, const char *doc, size_t len, struct attest_layer *out,
+                       kiln_error_t **err)
+{
+    struct intoto_subject subj = {name, image->digest};
+    cleanup_free char *st = NULL;
+    size_t stlen = 0;
+    if (intoto_statement(ptype, &subj, 1, doc, len, &st, &stlen, err) < 0)
+        return -1;
+    return attest_put_statement(s, st, stlen, ptype, out, err);
+}
+
+int attest_build(struct store *s, const struct attest_desc *image, const char *subject_name,
+                 const struct sbom_result *sbom, const struct provenance_info *pi,
+                 struct attest_desc *out, kiln_error_t **err)
+{
+    struct attest_layer layers[3];
+    size_t n = 0;
+    if (sbom && (attest_wrap(s, image, subject_name, SBOM_SPDX_PREDICATE_TYPE, sbom->spdx_json,
+                             sbom->spdx_len, &layers[n++], err) < 0 ||
+                 attest_wrap(s, image, subject_name, SBOM_CDX_PREDICATE_TYPE, sbom->cdx_json,
+                             sbom->cdx_len, &layers[n++], err) < 0))
+        return kiln_err_wrap(err, "sbom attestation");
+    if (pi) {
+        cleanup_free char *pred = NULL;
+        size_t plen = 0;
+        if (provenance_predicate(pi, &pred, &plen, err) < 0 ||
+            attest_wrap(s, image, subject_name, PROVENANCE_PREDICATE_TYPE, pred, plen, &layers[n++],
+                        err) < 0)
+            return kiln_err_wrap(err, "provenance attestation");
+    }
+    if (n == 0)
+        return kiln_err(err, KILN_EINPUT, 0, "attestation: nothing to attest");
+    return attest_put_manifest(s, image, layers, n, out, err);
 }

@@ -57,6 +57,16 @@ int attest_put_manifest(struct store *s, const struct attest_desc *subject,
                         const struct attest_layer *layers, size_t n, struct attest_desc *out,
                         kiln_error_t **err);
 
+/* All in one for the exporter: wraps the SPDX and CycloneDX documents of sbom (NULL: none)
+ * and the provenance of pi (NULL: none) in in-toto statements about image (subject name
+ * subject_name), stores them and the attestation manifest, and describes it in *out. Fails
+ * with KILN_EINPUT when there is nothing to attest. */
+struct sbom_result;
+struct provenance_info;
+int attest_build(struct store *s, const struct attest_desc *image, const char *subject_name,
+                 const struct sbom_result *sbom, const struct provenance_info *pi,
+                 struct attest_desc *out, kiln_error_t **err);
+
 /* The index.json "manifests" entry for the attestation manifest m about subject_digest, as a
  * JSON object text. Newly allocated. */
 char *attest_index_entry(const struct attest_desc *m, const char *subject_digest);

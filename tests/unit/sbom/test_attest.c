@@ -112,6 +112,34 @@ Test(attest, layout_with_sbom_and_provenance_passes_the_checker)
         test_rm_rf(root);
 }
 
+Test(attest, build_all_in_one)
+{
+    cleanup_free char *root = test_tmpdir();
+    struct store *s = NULL;
+    kiln_error_t *e = NULL;
+    cr_assert_eq(store_open(root, &s, &e), 0);
+    struct attest_desc img, att, att2;
+    make_image(s, &img);
+    struct sbom_result r;
+    test_generate(KILN_SOURCE_DIR "/testdata/sbom/npm/rootfs", &r);
+    struct provenance_info pi = {.dockerfile_path = "Dockerfile", .image_digest = img.digest};
+    cr_assert_eq(attest_build(s, &img, "app", &r, &pi, &att, &e), 0, "%s", e ? e->msg : "");
+    cr_assert_eq(attest_build(s, &img, "app", &r, &pi, &att2, &e), 0);
+    cr_expect_str_eq(att.digest, att2.digest, "the same inputs give the same manifest");
+    cr_expect_eq(attest_build(s, &img, "app", NULL, NULL, &att2, &e), -1);
+    kiln_error_free(e);
+    store_close(s);
+    write_index(root, &img, &att);
+    sbom_result_release(&r);
+    if (test_have_node()) {
+        cleanup_free char *cmd =
+            xasprintf("node '%s' '%s' --ref app >/dev/null 2>&1", CHECKER, root);
+        int st = system(cmd);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "check-oci-layout failed on %s", root);
+    }
+    test_rm_rf(root);
+}
+
 Test(attest, refuses_bad_descriptors)
 {
     struct attest_desc subj = {.media_type = ATTEST_MANIFEST_TYPE, .digest = "sha256:x"};

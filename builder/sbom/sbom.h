@@ -25,6 +25,16 @@
  * Packages are deduplicated (same ecosystem, group, name, version and architecture) and sorted;
  * times come from info->epoch; the SPDX documentNamespace and the CycloneDX serialNumber are
  * derived from the image digest.
+ *
+ * Document shape (what Trivy and Grype read): SPDX DOCUMENT DESCRIBES a CONTAINER package for
+ * the image (purl pkg:oci/NAME@sha256%3A...), which CONTAINS an OPERATING_SYSTEM package (name
+ * = os-release ID, version = VERSION_ID), which CONTAINS the deb/apk packages; the image
+ * CONTAINS the language packages. CycloneDX: metadata.component is the image, components are
+ * the OS and the packages, dependencies mirror the CONTAINS edges.
+ *
+ * The rest of the module, for the exporter: intoto.h (in-toto Statement v1 around a document),
+ * provenance.h (SLSA v1 provenance, struct provenance_info), attest.h (the BuildKit-style
+ * attestation manifest; attest_build() does statements + manifest in one call).
  */
 #ifndef KILN_SBOM_H
 #define KILN_SBOM_H

@@ -31,8 +31,7 @@
 #define CATALOG_MAX_APK_DB         (256u * 1024 * 1024)    /* lib/apk/db/installed */
 #define CATALOG_MAX_PY_METADATA    (8u * 1024 * 1024)      /* METADATA / PKG-INFO */
 #define CATALOG_MAX_NPM_JSON       (8u * 1024 * 1024)      /* package.json */
-#define CATALOG_MAX_GO_HEADERS     (4u * 1024 * 1024)      /* ELF program/section headers */
-#define CATALOG_MAX_GO_MODINFO     (8u * 1024 * 1024)      /* the module info string */
+/* Go executables: GOBUILD_SEARCH, GOBUILD_MAX_HEADERS, GOBUILD_MAX_STRING in gobuild.h */
 #define CATALOG_MAX_JAR            (1024ull * 1024 * 1024) /* a .jar/.war/.ear */
 #define CATALOG_MAX_JAR_ENTRIES    200000u              /* zip entries looked at, nested included */
 #define CATALOG_MAX_JAR_META       (1u * 1024 * 1024)   /* MANIFEST.MF, pom.properties */

@@ -13,7 +13,7 @@ fi
 out=$build/sbom-bench
 san=()
 if grep -q '^KILN_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
-  san=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+  san=("-fsanitize=address,undefined" -fno-omit-frame-pointer)
 fi
 if [ ! -x "$out" ] || [ -n "$(find "$src/bench/sbom-bench.c" "$build/libkiln_builder.a" \
     "$build/libkiln_common.a" -newer "$out" 2>/dev/null)" ]; then

@@ -23,19 +23,19 @@
 #define CATALOG_MAX_WARNINGS 100u    /* warnings kept; more are counted in a last one */
 
 /* Per-file size limits: a larger file is skipped with a warning. */
-#define CATALOG_MAX_OS_RELEASE     (64u * 1024)            /* os-release, debian_version */
-#define CATALOG_MAX_DPKG_STATUS    (128u * 1024 * 1024)    /* var/lib/dpkg/status */
-#define CATALOG_MAX_DPKG_STATUSD   (4u * 1024 * 1024)      /* one file of var/lib/dpkg/status.d */
-#define CATALOG_MAX_DPKG_FILES     4096u                   /* files in var/lib/dpkg/status.d */
-#define CATALOG_MAX_DPKG_COPYRIGHT (256u * 1024)           /* bytes of a copyright file read */
-#define CATALOG_MAX_APK_DB         (256u * 1024 * 1024)    /* lib/apk/db/installed */
-#define CATALOG_MAX_PY_METADATA    (8u * 1024 * 1024)      /* METADATA / PKG-INFO */
-#define CATALOG_MAX_NPM_JSON       (8u * 1024 * 1024)      /* package.json */
+#define CATALOG_MAX_OS_RELEASE     (64u * 1024)         /* os-release, debian_version */
+#define CATALOG_MAX_DPKG_STATUS    (128u * 1024 * 1024) /* var/lib/dpkg/status */
+#define CATALOG_MAX_DPKG_STATUSD   (4u * 1024 * 1024)   /* one file of var/lib/dpkg/status.d */
+#define CATALOG_MAX_DPKG_FILES     4096u                /* files in var/lib/dpkg/status.d */
+#define CATALOG_MAX_DPKG_COPYRIGHT (256u * 1024)        /* bytes of a copyright file read */
+#define CATALOG_MAX_APK_DB         (256u * 1024 * 1024) /* lib/apk/db/installed */
+#define CATALOG_MAX_PY_METADATA    (8u * 1024 * 1024)   /* METADATA / PKG-INFO */
+#define CATALOG_MAX_NPM_JSON       (8u * 1024 * 1024)   /* package.json */
 /* Go executables: GOBUILD_SEARCH, GOBUILD_MAX_HEADERS, GOBUILD_MAX_STRING in gobuild.h */
-#define CATALOG_MAX_JAR            (1024ull * 1024 * 1024) /* a .jar/.war/.ear */
-#define CATALOG_MAX_JAR_ENTRIES    200000u              /* zip entries looked at, nested included */
-#define CATALOG_MAX_JAR_META       (1u * 1024 * 1024)   /* MANIFEST.MF, pom.properties */
-#define CATALOG_MAX_NESTED_JAR     (128u * 1024 * 1024) /* a jar inside a jar (read into memory) */
+#define CATALOG_MAX_JAR         (1024ull * 1024 * 1024) /* a .jar/.war/.ear */
+#define CATALOG_MAX_JAR_ENTRIES 200000u                 /* zip entries looked at, nested included */
+#define CATALOG_MAX_JAR_META    (1u * 1024 * 1024)      /* MANIFEST.MF, pom.properties */
+#define CATALOG_MAX_NESTED_JAR  (128u * 1024 * 1024)    /* a jar inside a jar (read into memory) */
 
 /* What /etc/os-release says (cleaned strings, NULL when absent). */
 struct catalog_os {

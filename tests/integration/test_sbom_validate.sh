@@ -60,7 +60,8 @@ else
 fi
 
 # The check must notice a broken document: drop documentNamespace, break a purl.
-first=$(ls -d "$tmp"/*/ | head -1)
+dirs=("$tmp"/*/)
+first=${dirs[0]}
 sed 's/"documentNamespace"/"documentNamespaceX"/' "$first/sbom.spdx.json" >"$tmp/broken.spdx.json"
 sed 's/"purl": "pkg:/"purl": "PKG:/' "$first/sbom.cdx.json" >"$tmp/broken.cdx.json"
 if validate spdx-strict "$tmp/broken.spdx.json" >/dev/null; then

@@ -17,7 +17,8 @@ static char **sbom_purls(const struct sbom_result *r, size_t *n)
     *n = 0;
     size_t i;
     json_t *p;
-    json_array_foreach(pkgs, i, p) {
+    json_array_foreach(pkgs, i, p)
+    {
         const char *purpose = json_string_value(json_object_get(p, "primaryPackagePurpose"));
         const char *purl = test_purl_of(p);
         if (!strcmp(purpose, "CONTAINER") || !strcmp(purpose, "OPERATING_SYSTEM"))
@@ -122,8 +123,9 @@ Test(fixtures, distroless_dpkg_status_d)
                                        "distro=debian-12&upstream=openssl%403.0.11-1~deb12u2");
     cr_assert_not_null(ssl);
     cr_expect_str_eq(field(ssl, "sourceInfo"), "built package from: openssl 3.0.11-1~deb12u2");
-    cr_expect_str_eq(field(ssl, "supplier"),
-                     "Organization: Debian OpenSSL Team (pkg-openssl-devel@alioth-lists.debian.net)");
+    cr_expect_str_eq(
+        field(ssl, "supplier"),
+        "Organization: Debian OpenSSL Team (pkg-openssl-devel@alioth-lists.debian.net)");
     json_decref(pkgs);
     sbom_result_release(&r);
 }

@@ -46,13 +46,14 @@ static struct pkg *go_module(const char *line, size_t n, const char *path)
     return p;
 }
 
-/* "=> PATH VERSION SUM" replaces the module of the line before it; a replacement by a local
- * directory (no version) keeps the original. */
+/* "=> PATH VERSION SUM" replaces the module of the line before it. A replacement by a local
+ * directory ("../fork", "./vendor/x", "/src/x": no version, or "(devel)") says nothing about
+ * the code's origin, so the original module stays. */
 static void go_replace(struct pkg *p, const char *line, size_t n)
 {
     cleanup_free char *path = go_field(line, n, 1);
     cleanup_free char *version = go_field(line, n, 2);
-    if (!p || !path || !version)
+    if (!p || !path || !version || path[0] == '.' || path[0] == '/' || !strcmp(version, "(devel)"))
         return;
     free(p->name);
     free(p->version);

@@ -42,7 +42,7 @@ static bool py_match(const char *path, const char *base, const struct stat *st)
     return false;
 }
 
-/* Trove classifiers that name one SPDX license. */
+/* Trove classifiers that name one license (an SPDX id, or text that becomes a LicenseRef). */
 static const struct {
     const char *classifier;
     const char *spdx;
@@ -57,7 +57,7 @@ static const struct {
     {"License :: OSI Approved :: GNU General Public License v3 (GPLv3)", "GPL-3.0-only"},
     {"License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)", "LGPL-3.0-only"},
     {"License :: OSI Approved :: The Unlicense (Unlicense)", "Unlicense"},
-    {"License :: Public Domain", "LicenseRef-Public-Domain"},
+    {"License :: Public Domain", "Public Domain"},
 };
 
 static char *py_license_from_classifiers(const char *classifiers)

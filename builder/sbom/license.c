@@ -14,14 +14,21 @@ static const struct {
     const char *alias;
     const char *spdx;
 } license_aliases[] = {
+    {"2-Clause BSD License", "BSD-2-Clause"},
+    {"3-Clause BSD License", "BSD-3-Clause"},
     {"AGPL-3", "AGPL-3.0-only"},
     {"AGPL-3+", "AGPL-3.0-or-later"},
     {"Apache 2.0", "Apache-2.0"},
+    {"Apache License", "Apache-2.0"},
     {"Apache License 2.0", "Apache-2.0"},
+    {"Apache License Version 2.0", "Apache-2.0"},
     {"Apache License, Version 2.0", "Apache-2.0"},
+    {"Apache Software License", "Apache-2.0"},
     {"Apache-2", "Apache-2.0"},
     {"Apache2", "Apache-2.0"},
     {"Artistic", "Artistic-1.0-Perl"},
+    {"BSD 2-Clause", "BSD-2-Clause"},
+    {"BSD 3-Clause", "BSD-3-Clause"},
     {"BSD-2", "BSD-2-Clause"},
     {"BSD-3", "BSD-3-Clause"},
     {"CC0", "CC0-1.0"},
@@ -40,6 +47,8 @@ static const struct {
     {"GPLv2+", "GPL-2.0-or-later"},
     {"GPLv3", "GPL-3.0-only"},
     {"GPLv3+", "GPL-3.0-or-later"},
+    {"ISC License", "ISC"},
+    {"ISC License (ISCL)", "ISC"},
     {"LGPL-2", "LGPL-2.0-only"},
     {"LGPL-2+", "LGPL-2.0-or-later"},
     {"LGPL-2.1", "LGPL-2.1-only"},
@@ -47,11 +56,16 @@ static const struct {
     {"LGPL-3", "LGPL-3.0-only"},
     {"LGPL-3+", "LGPL-3.0-or-later"},
     {"MIT License", "MIT"},
+    {"MIT-0", "MIT-0"},
+    {"Mozilla Public License 2.0 (MPL 2.0)", "MPL-2.0"},
     {"MPL-2", "MPL-2.0"},
     {"PSF", "PSF-2.0"},
+    {"PSF License", "PSF-2.0"},
     {"PSF-2", "PSF-2.0"},
     {"Python", "Python-2.0"},
+    {"Python Software Foundation License", "PSF-2.0"},
     {"The MIT License", "MIT"},
+    {"The Unlicense", "Unlicense"},
     {"ZPL-2.1", "ZPL-2.1"},
 };
 
@@ -291,7 +305,7 @@ static bool license_parse_one(const char *raw, struct license *out)
     if (!raw || !*raw)
         return false;
     const char *whole = license_alias(raw, strlen(raw));
-    if (whole) {
+    if (whole) { /* every alias maps to an id of the list */
         out->expr = xstrdup(whole);
         out->single_id = xstrdup(whole);
         return true;

@@ -143,6 +143,8 @@ static const char hello_mod[] = "path\texample.com/hello\n"
                                 "=>\tgolang.org/x/sys\tv0.18.0\th1:def=\n"
                                 "dep\texample.com/local\tv0.0.0\t\n"
                                 "=>\t../local\t\t\n"
+                                "dep\tgithub.com/pkg/errors\tv0.9.1\th1:z=\n"
+                                "=>\t./third_party/errors\t(devel)\t\n"
                                 "build\t-compiler=gc\n"
                                 "build\tGOOS=linux\n";
 static const char old_mod[] = "path\texample.com/old\n"
@@ -237,6 +239,7 @@ Test(gobuild, cataloged_modules_with_replacements)
         "pkg:golang/golang.org/x/sys@v0.18.0",
         "pkg:golang/example.com/local@v0.0.0",
         "pkg:golang/stdlib@1.22.1",
+        "pkg:golang/github.com/pkg/errors@v0.9.1",
         "pkg:golang/example.com/old@v1.2.3",
         "pkg:golang/gopkg.in/yaml.v3@v3.0.1",
         "pkg:golang/stdlib@1.16.5",

@@ -74,6 +74,7 @@ Test(license, normalizes_to_spdx_expressions)
                    false);
     expect_license("\nZlib\n", "Zlib", "Zlib", false);
     expect_license("LicenseRef-Acme", "LicenseRef-Acme", NULL, true);
+    expect_license("Apache Software License", "Apache-2.0", "Apache-2.0", false);
 }
 
 Test(license, free_text_gets_a_stable_ref)
@@ -98,6 +99,17 @@ Test(license, free_text_gets_a_stable_ref)
     cr_expect_not(license_parse("", &a));
     cr_expect_not(license_parse(NULL, &a));
     cr_expect_not_null(license_id_lookup("apache-2.0", 10));
+    /* every alias maps to an id of the list (CycloneDX validates license.id against it) */
+    static const char *const aliases[] = {"GPL-2+", "Expat",   "Artistic",  "PSF", "Python",
+                                          "MIT-0",  "ZPL-2.1", "GFDL-1.3+", "CC0", "AGPL-3+"};
+    for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
+        cr_assert(license_parse(aliases[i], &a));
+        cr_expect_not_null(a.single_id, "%s", aliases[i]);
+        if (a.single_id)
+            cr_expect_not_null(license_id_lookup(a.single_id, strlen(a.single_id)), "%s",
+                               aliases[i]);
+        license_release(&a);
+    }
     cr_expect_null(license_id_lookup("Apache-2", 8));
 }
 

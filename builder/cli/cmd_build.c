@@ -226,6 +226,69 @@ static int opt_no_cache(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+static int opt_network(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (strcmp(v, "none") != 0 && strcmp(v, "host") != 0 && strcmp(v, "default") != 0)
+        return bad(err, "--network", v, "expected none or host");
+    c->o.network_host = !strcmp(v, "host");
+    return 0;
+}
+
+static int opt_allow(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (strcmp(v, "network.host") != 0)
+        return bad(err, "--allow", v, "expected network.host (security.insecure is never allowed)");
+    c->o.allow_network_host = true;
+    return 0;
+}
+
+static int opt_memory(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_size(v, &n) < 0 || n < (4u << 20))
+        return bad(err, "--memory", v, "expected a size of at least 4m, e.g. 512m or 2g");
+    c->o.memory = n;
+    return 0;
+}
+
+static int opt_pids(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_u64(v, 4194304, &n) < 0 || n < 8)
+        return bad(err, "--pids-limit", v, "expected a number of processes, at least 8");
+    c->o.pids_limit = n;
+    return 0;
+}
+
+/* "1.5" → 1500 milli-CPUs */
+static int opt_cpus(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    cleanup_free char *s = xstrdup(v);
+    char *dot = strchr(s, '.');
+    uint64_t whole = 0, frac = 0;
+    if (dot)
+        *dot = '\0';
+    size_t nf = dot ? strlen(dot + 1) : 0;
+    if ((*s && parse_u64(s, 1024, &whole) < 0) || (!*s && !dot) || nf > 3 ||
+        (dot && (nf == 0 || parse_u64(dot + 1, 999, &frac) < 0)))
+        return bad(err, "--cpus", v, "expected a number of CPUs, e.g. 1 or 0.5");
+    for (size_t i = nf; i < 3; i++)
+        frac *= 10;
+    if (whole * 1000 + frac < 10)
+        return bad(err, "--cpus", v, "expected at least 0.01");
+    c->o.cpus_milli = whole * 1000 + frac;
+    return 0;
+}
+
+static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_u64(v, 31536000, &n) < 0 || n == 0)
+        return bad(err, "--step-timeout", v, "expected seconds, at least 1");
+    c->o.step_timeout = n;
+    return 0;
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -276,12 +339,12 @@ static const struct opt_def {
     {"platform", 0, true, opt_platform, "P", "Target platform (linux/amd64 only)"},
     {"no-cache", 0, false, opt_no_cache, NULL, "Do not use the step cache"},
     {"secret", 0, true, opt_unsupported, "id=ID,...", "Secret for RUN --mount=type=secret"},
-    {"network", 0, true, opt_unsupported, "MODE", "Network for RUN steps (none or host)"},
-    {"allow", 0, true, opt_unsupported, "ENT", "Allow an entitlement (network.host)"},
-    {"memory", 0, true, opt_unsupported, "BYTES", "Memory limit for RUN steps"},
-    {"pids-limit", 0, true, opt_unsupported, "N", "Process limit for RUN steps"},
-    {"cpus", 0, true, opt_unsupported, "N", "CPU limit for RUN steps"},
-    {"step-timeout", 0, true, opt_unsupported, "SECONDS", "Time limit for each RUN step"},
+    {"network", 0, true, opt_network, "MODE", "Network for RUN steps (none or host)"},
+    {"allow", 0, true, opt_allow, "ENT", "Allow an entitlement (network.host)"},
+    {"memory", 0, true, opt_memory, "BYTES", "Memory limit for RUN steps"},
+    {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
+    {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
+    {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_unsupported, "SPEC", "Import a build cache"},
     {"cache-to", 0, true, opt_unsupported, "SPEC", "Export the build cache"},

@@ -5,6 +5,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "oci/reference.h"
+#include "registry/registry.h"
 #include "util.h"
 
 #define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
@@ -14,6 +16,8 @@ struct build_cli {
     enum kiln_progress_mode progress;
     bool epoch_set;
     const char *unsupported; /* the long name of the flag being applied, for opt_unsupported */
+    struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
+    const char *insecure[REGISTRY_MAX_INSECURE];
 };
 
 typedef int (*opt_fn)(struct build_cli *c, const char *v, kiln_error_t **err);
@@ -121,10 +125,12 @@ static int output_field(struct kiln_output *out, const char *k, const char *v, k
     if (!strcmp(k, "type")) {
         if (!strcmp(v, "oci"))
             out->type = KILN_OUTPUT_OCI;
-        else if (!strcmp(v, "registry") || !strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") || !strcmp(v, "tar"))
+        else if (!strcmp(v, "registry"))
+            out->type = KILN_OUTPUT_REGISTRY;
+        else if (!strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") || !strcmp(v, "tar"))
             return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output type=%s is not supported yet", v);
         else
-            return bad(err, "--output type", v, "expected oci");
+            return bad(err, "--output type", v, "expected oci or registry");
     } else if (!strcmp(k, "dest")) {
         free(out->dest);
         out->dest = xstrdup(v);
@@ -173,6 +179,33 @@ static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
         return bad(err, "--output", v, "type= is required");
     if (out->type == KILN_OUTPUT_OCI && (!out->dest || !*out->dest))
         return bad(err, "--output", v, "type=oci needs dest=PATH");
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name && !*out->name)
+        return bad(err, "--output", v, "empty name=");
+    struct reference r;
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name && reference_parse(out->name, &r, err) < 0) {
+        (*err)->code = KILN_EUSAGE;
+        return kiln_err_wrap(err, "--output name");
+    }
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name)
+        reference_release(&r);
+    return 0;
+}
+
+static int opt_registry_ca(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--registry-ca", v, "expected a PEM file");
+    c->registry.ca_file = v;
+    return 0;
+}
+
+static int opt_insecure_registry(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v || strchr(v, '/'))
+        return bad(err, "--insecure-registry", v, "expected HOST[:PORT]");
+    if (c->registry.ninsecure >= REGISTRY_MAX_INSECURE)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --insecure-registry flags");
+    c->insecure[c->registry.ninsecure++] = v;
     return 0;
 }
 
@@ -383,7 +416,13 @@ static const struct opt_def {
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
      "Named context: NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
-    {"output", 'o', true, opt_output, "SPEC", "type=oci,dest=PATH[,tar=true|false]"},
+    {"output", 'o', true, opt_output, "SPEC",
+     "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
+     "the -t names)"},
+    {"registry-ca", 0, true, opt_registry_ca, "FILE",
+     "Also trust this CA bundle (PEM) for registry TLS"},
+    {"insecure-registry", 0, true, opt_insecure_registry, "HOST[:PORT]",
+     "Allow plain HTTP and unverified TLS for this registry (repeatable)"},
     {"root", 0, true, opt_root, "DIR", "State: content store and caches"},
     {"progress", 0, true, opt_progress, "MODE", "auto, plain, tty, quiet or json"},
     {"source-date-epoch", 0, true, opt_epoch, "N",
@@ -493,6 +532,9 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
         return kiln_err(err, KILN_EUSAGE, 0, "context '-' reads the Dockerfile from stdin: do not also pass -f");
     if (!c->o.context)
         c->o.dockerfile = "-";
+    if (c->o.output.type == KILN_OUTPUT_REGISTRY && !c->o.output.name && !c->o.ntags)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "--output type=registry needs name=REGISTRY/REPOSITORY[:TAG] or a -t tag");
     return 0;
 }
 
@@ -530,8 +572,11 @@ int cmd_build(int argc, char **argv)
         return cli_fail(err);
     }
     progress_init(&c.o.progress, c.progress);
+    c.registry.insecure = c.insecure;
+    registry_opts_set_default(&c.registry);
     struct kiln_build_result res;
     r = kiln_build(&c.o, &res, &err);
+    registry_opts_set_default(NULL);
     progress_finish(&c.o.progress);
     release(&c);
     if (r < 0)

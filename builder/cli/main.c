@@ -16,6 +16,7 @@ static const struct command {
     {"inspect", cmd_inspect, "Summarise an image in an OCI layout"},
     {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
     {"prune", cmd_prune, "Remove unused data from the store"},
+    {"push", cmd_push, "Push an image from an OCI layout to a registry"},
     {"version", cmd_version, "Print kiln's version"},
 };
 

@@ -41,6 +41,8 @@ static char *abs_target(struct build_stage *st, const char *t, bool secret)
 static int resolve_secret(struct build *b, struct step_mount *sm, kiln_error_t **err)
 {
     struct run_mount *m = &sm->m;
+    if (m->env && (!*m->env || strchr(m->env, '=')))
+        return kiln_err(err, KILN_EINPUT, 0, "invalid secret env name \"%s\"", m->env);
     sm->id = xstrdup(m->source ? m->source : m->id ? m->id : base_name(m->target));
     sm->secret = secrets_find(b->secrets, sm->id);
     if (!sm->secret && m->required)

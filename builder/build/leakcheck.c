@@ -21,8 +21,7 @@ static const char *secret_id(struct build *b, int i)
     return i >= 0 && (size_t)i < b->secrets->n ? b->secrets->v[i].id : "?";
 }
 
-int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
-                    kiln_error_t **err)
+int build_scan_blob(struct build *b, const char *what, const void *p, size_t n, kiln_error_t **err)
 {
     if (!scanning(b))
         return 0;
@@ -32,8 +31,7 @@ int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
     return 0;
 }
 
-int build_scan_stored(struct build *b, const char *what, const char *digest,
-                      kiln_error_t **err)
+int build_scan_stored(struct build *b, const char *what, const char *digest, kiln_error_t **err)
 {
     if (!scanning(b))
         return 0;

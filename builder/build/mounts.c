@@ -61,7 +61,8 @@ static int resolve_from(struct build *b, struct build_stage *st, struct step_mou
     const char *from = sm->m.from;
     if (!from || !*from) {
         if (!b->ctx_view)
-            return kiln_err(err, KILN_EINPUT, 0, "no build context: the Dockerfile was read from stdin");
+            return kiln_err(err, KILN_EINPUT, 0,
+                            "no build context: the Dockerfile was read from stdin");
         sm->view = b->ctx_view;
         sm->context = true;
         return 0;
@@ -76,16 +77,18 @@ static int resolve_from(struct build *b, struct build_stage *st, struct step_mou
         return sm->view = c->view, 0;
     return kiln_err(err, KILN_EUNSUPPORTED, 0,
                     "from=%s: images from registries or layouts are not supported yet; name a "
-                    "stage or a directory --build-context", from);
+                    "stage or a directory --build-context",
+                    from);
 }
 
 static int resolve_source(struct build *b, struct step_mount *sm, kiln_error_t **err)
 {
     cleanup_free char *rel = path_join("/", sm->m.source ? sm->m.source : "/");
     struct stat st;
-    bool excluded = sm->context && b->ignore && strcmp(rel, "/") &&
-                    dockerignore_excluded(b->ignore, rel + 1);
-    if (excluded || view_realpath(sm->view, rel, &sm->src) < 0 || view_lstat(sm->view, sm->src, &st) < 0)
+    bool excluded =
+        sm->context && b->ignore && strcmp(rel, "/") && dockerignore_excluded(b->ignore, rel + 1);
+    if (excluded || view_realpath(sm->view, rel, &sm->src) < 0 ||
+        view_lstat(sm->view, sm->src, &st) < 0)
         return kiln_err(err, KILN_EINPUT, 0, "mount source \"%s\": not found%s", rel,
                         excluded ? " (excluded by .dockerignore)" : "");
     return 0;
@@ -108,7 +111,9 @@ static int resolve_one(struct build *b, struct build_stage *st, struct step_moun
         return resolve_secret(b, sm, err);
     if (!m->target || !*m->target)
         return kiln_err(err, KILN_EINPUT, 0, "mount type %s requires a target",
-                        m->type == RUN_MOUNT_BIND ? "bind" : m->type == RUN_MOUNT_CACHE ? "cache" : "tmpfs");
+                        m->type == RUN_MOUNT_BIND    ? "bind"
+                        : m->type == RUN_MOUNT_CACHE ? "cache"
+                                                     : "tmpfs");
     sm->target = abs_target(st, m->target, false);
     if (!strcmp(sm->target, "/"))
         return kiln_err(err, KILN_EINPUT, 0, "invalid mount target \"%s\"", sm->target);
@@ -148,7 +153,8 @@ int mounts_prepare(struct build *b, struct build_stage *st, const struct df_inst
         struct step_mount *sm = &m->v[m->n];
         memset(sm, 0, sizeof(*sm));
         sm->lockfd = -1;
-        if (mount_parse(in->flags[i].value ? in->flags[i].value : "", expand_cb, &x, &sm->m, err) < 0)
+        if (mount_parse(in->flags[i].value ? in->flags[i].value : "", expand_cb, &x, &sm->m, err) <
+            0)
             return instr_wrap(b, in, err);
         m->n++;
         if (resolve_one(b, st, sm, err) < 0)
@@ -166,8 +172,7 @@ static void key_owner(struct cache_key *k, const struct run_mount *m)
     cache_key_addu(k, m->has_gid ? m->gid : UINT64_MAX);
 }
 
-static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k,
-                   kiln_error_t **err)
+static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, kiln_error_t **err)
 {
     const struct run_mount *m = &sm->m;
     cache_key_addu(k, m->type);
@@ -284,8 +289,9 @@ static int attach_one(struct build *b, struct step_mounts *m, struct step_mount 
     case RUN_MOUNT_TMPFS: {
         struct sandbox_mount *s = add_sbx(m, SANDBOX_MOUNT_TMPFS, sm->target);
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-        s->size = sm->m.size > 0 ? (uint64_t)sm->m.size
-                                 : (pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : 0);
+        s->size = sm->m.size > 0
+                      ? (uint64_t)sm->m.size
+                      : (pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : 0);
         return 0;
     }
     case RUN_MOUNT_BIND:

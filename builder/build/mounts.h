@@ -35,10 +35,19 @@
 
 /* One --mount value, as BuildKit's instructions.Mount (the same fields as the frontend's struct
  * df_mount, so that this parser can be replaced by instr->mounts). */
-enum run_mount_type { RUN_MOUNT_BIND, RUN_MOUNT_CACHE, RUN_MOUNT_TMPFS, RUN_MOUNT_SECRET,
-                      RUN_MOUNT_SSH };
-enum run_mount_sharing { RUN_SHARING_UNSET, RUN_SHARING_SHARED, RUN_SHARING_PRIVATE,
-                         RUN_SHARING_LOCKED };
+enum run_mount_type {
+    RUN_MOUNT_BIND,
+    RUN_MOUNT_CACHE,
+    RUN_MOUNT_TMPFS,
+    RUN_MOUNT_SECRET,
+    RUN_MOUNT_SSH
+};
+enum run_mount_sharing {
+    RUN_SHARING_UNSET,
+    RUN_SHARING_SHARED,
+    RUN_SHARING_PRIVATE,
+    RUN_SHARING_LOCKED
+};
 
 struct run_mount {
     enum run_mount_type type;
@@ -63,12 +72,12 @@ struct step_mount;
 struct step_mounts {
     struct build *b;
     bool attached;
-    struct idmap map;          /* set by mounts_attach */
+    struct idmap map; /* set by mounts_attach */
     struct step_mount *v;
     size_t n;
     struct sandbox_mount *sbx; /* filled by mounts_attach */
     size_t nsbx;
-    char **env;                /* "NAME=value" of env= secrets (wiped on release) */
+    char **env; /* "NAME=value" of env= secrets (wiped on release) */
     size_t nenv;
 };
 

@@ -49,15 +49,20 @@ static int cache_root(struct build *b, struct step_mount *sm, const struct idmap
     if (sm->view) {
         struct stat st;
         if (view_stat(sm->view, sm->src, &st) < 0 || !S_ISDIR(st.st_mode))
-            return kiln_err(err, KILN_EINPUT, 0, "cache mount from=%s: source '%s' is not a directory",
-                            sm->m.from, sm->src);
+            return kiln_err(err, KILN_EINPUT, 0,
+                            "cache mount from=%s: source '%s' is not a directory", sm->m.from,
+                            sm->src);
         if (mounts_tree_copy(b, sm->view, sm->src, sm->context, map, pfd, "d", err) < 0)
             return -1;
     } else if (mkdirat(pfd, "d", 0700) < 0) {
         return kiln_err_errno(err, KILN_EIO, "mkdir '%s/d'", parent);
     }
-    struct owner_args a = {root, parent, final, sm->m.has_uid ? sm->m.uid : 0,
-                           sm->m.has_gid ? sm->m.gid : 0, sm->m.has_mode ? sm->m.mode : 0755};
+    struct owner_args a = {root,
+                           parent,
+                           final,
+                           sm->m.has_uid ? sm->m.uid : 0,
+                           sm->m.has_gid ? sm->m.gid : 0,
+                           sm->m.has_mode ? sm->m.mode : 0755};
     char unused;
     return idmap_run(map, finish_fn, &a, &unused, 0, err);
 }
@@ -90,7 +95,9 @@ static int cache_lock(struct build *b, struct step_mount *sm, bool *busy, kiln_e
     if (sm->lockfd < 0)
         return kiln_err_errno(err, KILN_EIO, "cache mount: lock '%s'", name);
     enum run_mount_sharing s = sm->m.sharing;
-    int op = s == RUN_SHARING_LOCKED ? LOCK_EX : s == RUN_SHARING_PRIVATE ? LOCK_EX | LOCK_NB : LOCK_SH;
+    int op = s == RUN_SHARING_LOCKED    ? LOCK_EX
+             : s == RUN_SHARING_PRIVATE ? LOCK_EX | LOCK_NB
+                                        : LOCK_SH;
     int r;
     while ((r = flock(sm->lockfd, op)) < 0 && errno == EINTR)
         ;
@@ -104,7 +111,8 @@ int mounts_cache_open(struct build *b, struct step_mount *sm, const struct idmap
                       kiln_error_t **err)
 {
     bool busy = false;
-    if (mkdir_p_at(b->store->rootfd, MOUNTS_DIR, 0700, err) < 0 || cache_lock(b, sm, &busy, err) < 0)
+    if (mkdir_p_at(b->store->rootfd, MOUNTS_DIR, 0700, err) < 0 ||
+        cache_lock(b, sm, &busy, err) < 0)
         return kiln_err_wrap(err, "cache mount '%s'", sm->id);
     if (busy) { /* private and in use: a fresh cache of its own, discarded afterwards */
         close(sm->lockfd);

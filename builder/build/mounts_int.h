@@ -6,16 +6,16 @@
 
 struct step_mount {
     struct run_mount m;
-    char *target;                 /* absolute and clean; NULL: an env-only secret */
-    char *id;                     /* secret and cache id */
-    const struct secret *secret;  /* NULL: an optional secret that was not given */
-    struct view *view;            /* bind source, cache from=: borrowed; NULL: none */
-    char *src;                    /* clean absolute path in view */
-    bool context;                 /* view is the main context */
-    char *cache_name;             /* cache/mounts/<hex>, relative to the store */
-    int lockfd;                   /* the cache's lock, held while the step runs */
-    char *tmp;                    /* a private directory under ROOT/tmp, removed afterwards */
-    char *host;                   /* the host path the sandbox binds */
+    char *target;                /* absolute and clean; NULL: an env-only secret */
+    char *id;                    /* secret and cache id */
+    const struct secret *secret; /* NULL: an optional secret that was not given */
+    struct view *view;           /* bind source, cache from=: borrowed; NULL: none */
+    char *src;                   /* clean absolute path in view */
+    bool context;                /* view is the main context */
+    char *cache_name;            /* cache/mounts/<hex>, relative to the store */
+    int lockfd;                  /* the cache's lock, held while the step runs */
+    char *tmp;                   /* a private directory under ROOT/tmp, removed afterwards */
+    char *host;                  /* the host path the sandbox binds */
 };
 
 /* mounts_cache.c: locks the cache of sm (sharing), creates it when missing (mode, owner,

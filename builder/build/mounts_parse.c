@@ -84,8 +84,7 @@ static const char *type_name(enum run_mount_type t)
     return names[t];
 }
 
-static int parse_id32(const char *key, const char *v, int base, uint32_t *out,
-                      kiln_error_t **err)
+static int parse_id32(const char *key, const char *v, int base, uint32_t *out, kiln_error_t **err)
 {
     char *end = NULL;
     errno = 0;
@@ -177,7 +176,8 @@ static int value_field(struct run_mount *m, const char *key, const char *v, bool
     }
     if (!strcmp(key, "required"))
         return only_for(m, key, m->type == RUN_MOUNT_SECRET || m->type == RUN_MOUNT_SSH, err) < 0
-                   ? -1 : bool_field(key, v, &m->required, err);
+                   ? -1
+                   : bool_field(key, v, &m->required, err);
     if (!strcmp(key, "size")) {
         uint64_t sz;
         if (only_for(m, key, m->type == RUN_MOUNT_TMPFS, err) < 0)
@@ -213,10 +213,14 @@ static int one_field(struct run_mount *m, const char *field, mount_expand_fn exp
 
 static int check_mount(struct run_mount *m, bool ro_auto, kiln_error_t **err)
 {
-    bool info = m->type == RUN_MOUNT_SECRET || m->type == RUN_MOUNT_SSH || m->type == RUN_MOUNT_CACHE;
+    bool info =
+        m->type == RUN_MOUNT_SECRET || m->type == RUN_MOUNT_SSH || m->type == RUN_MOUNT_CACHE;
     if (!info && (m->has_mode || m->has_uid || m->has_gid))
         return kiln_err(err, KILN_EINPUT, 0, "%s not allowed for \"%s\" type mounts",
-                        m->has_mode ? "mode" : m->has_uid ? "uid" : "gid", type_name(m->type));
+                        m->has_mode  ? "mode"
+                        : m->has_uid ? "uid"
+                                     : "gid",
+                        type_name(m->type));
     if (m->has_mode && m->mode > 07777)
         return kiln_err(err, KILN_EINPUT, 0, "invalid value %o for mode", m->mode);
     if (ro_auto)

@@ -17,8 +17,8 @@ struct tree_walk {
     struct view *v;
     bool context;
     size_t count;
-    struct cache_key k;         /* digest */
-    const struct idmap *map;    /* copy */
+    struct cache_key k;      /* digest */
+    const struct idmap *map; /* copy */
 };
 
 /* Whether a walk of the main context skips path (and everything below it). */
@@ -117,7 +117,8 @@ static int copy_file(struct tree_walk *w, const char *path, int dirfd, const cha
     cleanup_close int in = view_open(w->v, path);
     if (in < 0)
         return kiln_err_errno(err, KILN_EINPUT, "open '%s'", path);
-    cleanup_close int out = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    cleanup_close int out =
+        openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return kiln_err_errno(err, KILN_EIO, "create '%s'", name);
     if (copy_fd(in, out, err) < 0 || set_owner(w, dirfd, name, st, err) < 0)
@@ -127,8 +128,8 @@ static int copy_file(struct tree_walk *w, const char *path, int dirfd, const cha
     return 0;
 }
 
-static int copy_node(struct tree_walk *w, const char *path, int dirfd, const char *name,
-                     int depth, kiln_error_t **err);
+static int copy_node(struct tree_walk *w, const char *path, int dirfd, const char *name, int depth,
+                     kiln_error_t **err);
 
 static int copy_dir(struct tree_walk *w, const char *path, int dirfd, const char *name,
                     const struct stat *st, int depth, kiln_error_t **err)
@@ -157,8 +158,8 @@ static int copy_dir(struct tree_walk *w, const char *path, int dirfd, const char
     return 0;
 }
 
-static int copy_node(struct tree_walk *w, const char *path, int dirfd, const char *name,
-                     int depth, kiln_error_t **err)
+static int copy_node(struct tree_walk *w, const char *path, int dirfd, const char *name, int depth,
+                     kiln_error_t **err)
 {
     struct stat st;
     if (depth > TREE_MAX_DEPTH)

@@ -67,8 +67,8 @@ static int read_value_env(struct secret *s, const char *var, kiln_error_t **err)
 {
     const char *v = getenv(var);
     if (!v)
-        return kiln_err(err, KILN_EINPUT, 0,
-                        "secret '%s': environment variable '%s' is not set", s->id, var);
+        return kiln_err(err, KILN_EINPUT, 0, "secret '%s': environment variable '%s' is not set",
+                        s->id, var);
     size_t n = strlen(v);
     if (n > SECRET_MAX_SIZE)
         return kiln_err(err, KILN_ELIMIT, 0, "secret '%s' is larger than %u KiB", s->id,

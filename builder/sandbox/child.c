@@ -375,7 +375,8 @@ static void data_tmpfs(struct sbx_child *c, struct host_fds *h)
         fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         FAIL(c, "secret tmpfs");
-    h->data_mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    h->data_mnt =
+        fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (h->data_mnt < 0 || move_mount(h->data_mnt, "", h->data, "",
                                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         FAIL(c, "mount the secret tmpfs");
@@ -389,7 +390,8 @@ static void mount_data(struct sbx_child *c, struct host_fds *h, size_t i, int t)
         data_tmpfs(c, h);
     char name[24];
     snprintf(name, sizeof(name), "%zu", i);
-    cleanup_close int fd = openat(h->data_mnt, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    cleanup_close int fd =
+        openat(h->data_mnt, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 || (m->len && write_all(fd, m->data, m->len) < 0) ||
         fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode ? m->mode : 0400) < 0)
         FAIL(c, "write '%s'", m->target);
@@ -404,9 +406,9 @@ static void extra_mounts(struct sbx_child *c, struct host_fds *h)
     for (size_t i = 0; i < s->nmounts; i++) {
         const struct sandbox_mount *m = &s->mounts[i];
         struct stat st;
-        bool dir = m->type == SANDBOX_MOUNT_TMPFS ||
-                   (m->type == SANDBOX_MOUNT_BIND && fstat(h->binds[i], &st) == 0 &&
-                    S_ISDIR(st.st_mode));
+        bool dir =
+            m->type == SANDBOX_MOUNT_TMPFS ||
+            (m->type == SANDBOX_MOUNT_BIND && fstat(h->binds[i], &st) == 0 && S_ISDIR(st.st_mode));
         cleanup_close int t = ensure(c, h, m->target + strspn(m->target, "/"), dir);
         if (t < 0)
             FAIL(c, "mount point '%s'", m->target);

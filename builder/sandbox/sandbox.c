@@ -75,8 +75,10 @@ static int check_spec(const struct sandbox_spec *s, kiln_error_t **err)
                             SANDBOX_MAX_DATA);
         if ((m->type != SANDBOX_MOUNT_BIND) &&
             (m->uid >= s->idmap->count || m->gid >= s->idmap->count))
-            return kiln_err(err, KILN_EINPUT, 0, "mount '%s': owner %u:%u is not mapped in the "
-                            "sandbox (%s)", m->target, m->uid, m->gid,
+            return kiln_err(err, KILN_EINPUT, 0,
+                            "mount '%s': owner %u:%u is not mapped in the "
+                            "sandbox (%s)",
+                            m->target, m->uid, m->gid,
                             s->idmap->warning[0] ? s->idmap->warning : "range too small");
     }
     uint32_t n = s->idmap->count;

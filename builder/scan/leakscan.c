@@ -35,9 +35,8 @@ static void add_pattern(struct leakscan *ls, int secret, const unsigned char *by
         }
     }
     xgrow(&ls->pats, &ls->pats_cap, ls->npats + 1, sizeof(*ls->pats));
-    ls->pats[ls->npats++] = (struct ls_pattern){secret, bytes, len,
-                                                len < LEAKSCAN_FINGERPRINT ? len : LEAKSCAN_FINGERPRINT,
-                                                enc, owned};
+    ls->pats[ls->npats++] = (struct ls_pattern){
+        secret, bytes, len, len < LEAKSCAN_FINGERPRINT ? len : LEAKSCAN_FINGERPRINT, enc, owned};
 }
 
 static unsigned char *hex(const unsigned char *p, size_t n, bool upper)

@@ -83,8 +83,8 @@ int leakscan_buffer(const struct leakscan *ls, const void *p, size_t n);
 /* ---- layers ---- */
 
 struct leakscan_hit {
-    int secret;                    /* index into the secrets given to leakscan_new */
-    char path[LEAKSCAN_MAX_PATH];  /* the tar entry (its name, link target, xattr or data) */
+    int secret;                   /* index into the secrets given to leakscan_new */
+    char path[LEAKSCAN_MAX_PATH]; /* the tar entry (its name, link target, xattr or data) */
 };
 
 /* Scans a layer blob read from fd: a tar, plain, gzip or zstd. Every entry's name, link

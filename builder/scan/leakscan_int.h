@@ -9,15 +9,15 @@
 #define LS_PATTERNS_PER_SECRET 9 /* raw, hex x2, base64 and base64url x3 alignments */
 
 typedef uint16_t ls_state;
-_Static_assert(LEAKSCAN_MAX_SECRETS * LS_PATTERNS_PER_SECRET * LEAKSCAN_FINGERPRINT + 1 < 65536,
+_Static_assert(LEAKSCAN_MAX_SECRETS *LS_PATTERNS_PER_SECRET *LEAKSCAN_FINGERPRINT + 1 < 65536,
                "automaton states must fit ls_state");
 
 struct ls_pattern {
     int secret;
     const unsigned char *bytes; /* raw: the caller's value; encodings: owned, wiped on free */
     size_t len;
-    size_t fp;  /* the first fp bytes are in the automaton; the rest is verified */
-    bool enc;   /* hex or base64: matched with CR and LF skipped */
+    size_t fp; /* the first fp bytes are in the automaton; the rest is verified */
+    bool enc;  /* hex or base64: matched with CR and LF skipped */
     bool owned;
 };
 
@@ -25,17 +25,17 @@ enum ls_set { LS_RAW, LS_ENC };
 
 /* A dense DFA over the fingerprints of a set of patterns; state 0 is the root. */
 struct ls_ac {
-    ls_state *delta;  /* nstates * 256 */
-    ls_state *depth;  /* length of the string a state stands for */
-    ls_state *dict;   /* the state itself or its nearest failure ancestor with outputs; 0: none */
-    ls_state *dnext;  /* the next state with outputs along the failure chain; 0: none */
-    int32_t *own;     /* first pattern whose fingerprint ends exactly here, -1: none */
-    int32_t *next;    /* per pattern: the next one with the same fingerprint */
+    ls_state *delta; /* nstates * 256 */
+    ls_state *depth; /* length of the string a state stands for */
+    ls_state *dict;  /* the state itself or its nearest failure ancestor with outputs; 0: none */
+    ls_state *dnext; /* the next state with outputs along the failure chain; 0: none */
+    int32_t *own;    /* first pattern whose fingerprint ends exactly here, -1: none */
+    int32_t *next;   /* per pattern: the next one with the same fingerprint */
     size_t nstates;
     bool skip_newlines;
-    bool leave[256];           /* bytes that leave the root state */
+    bool leave[256]; /* bytes that leave the root state */
     unsigned nleave;
-    unsigned char leave_byte;  /* the one such byte when nleave == 1 */
+    unsigned char leave_byte; /* the one such byte when nleave == 1 */
 };
 
 struct leakscan {

@@ -36,8 +36,8 @@ static int scan_names(struct tar_scan *t, struct archive_entry *ae)
     const char *name = archive_entry_pathname(ae);
     const char *hard = archive_entry_hardlink(ae);
     const char *sym = archive_entry_symlink(ae);
-    if (field(t, ae, name, name ? strlen(name) : 0) || field(t, ae, hard, hard ? strlen(hard) : 0) ||
-        field(t, ae, sym, sym ? strlen(sym) : 0))
+    if (field(t, ae, name, name ? strlen(name) : 0) ||
+        field(t, ae, hard, hard ? strlen(hard) : 0) || field(t, ae, sym, sym ? strlen(sym) : 0))
         return 1;
     const char *xname;
     const void *value;
@@ -92,8 +92,7 @@ static int scan_entries(struct tar_scan *t, kiln_error_t **err)
     return 0;
 }
 
-int leakscan_tar_fd(const struct leakscan *ls, int fd, struct leakscan_hit *hit,
-                    kiln_error_t **err)
+int leakscan_tar_fd(const struct leakscan *ls, int fd, struct leakscan_hit *hit, kiln_error_t **err)
 {
     if (leakscan_empty(ls))
         return 0;

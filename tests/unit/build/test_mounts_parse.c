@@ -25,7 +25,8 @@ static void parse_fails(const char *spec, const char *want)
 
 Test(mounts_parse, secret_fields_and_defaults)
 {
-    struct run_mount m = parse_ok("type=secret,id=tok,dst=/t,mode=0440,uid=1,gid=2,required,env=TOK");
+    struct run_mount m =
+        parse_ok("type=secret,id=tok,dst=/t,mode=0440,uid=1,gid=2,required,env=TOK");
     cr_expect_eq(m.type, RUN_MOUNT_SECRET);
     cr_expect_str_eq(m.id, "tok");
     cr_expect_str_eq(m.target, "/t");
@@ -80,14 +81,17 @@ Test(mounts_parse, buildkit_errors)
     parse_fails("type=bind,target=/x,bogus=1", "unexpected key 'bogus' in 'bogus=1'");
     parse_fails("type=bind,target=/x,required", "unexpected key 'required' for mount type 'bind'");
     parse_fails("type=bind,target=/x,size=1m", "unexpected key 'size' for mount type 'bind'");
-    parse_fails("type=tmpfs,target=/x,sharing=shared", "unexpected key 'sharing' for mount type 'tmpfs'");
-    parse_fails("type=cache,target=/x,sharing=sometimes", "unsupported sharing value \"sometimes\"");
+    parse_fails("type=tmpfs,target=/x,sharing=shared",
+                "unexpected key 'sharing' for mount type 'tmpfs'");
+    parse_fails("type=cache,target=/x,sharing=sometimes",
+                "unsupported sharing value \"sometimes\"");
     parse_fails("type=bind,target=/x,mode=0700", "mode not allowed for \"bind\" type mounts");
     parse_fails("type=tmpfs,target=/x,uid=1", "uid not allowed for \"tmpfs\" type mounts");
     parse_fails("type=cache,target=/x,mode=9", "invalid value 9 for mode");
     parse_fails("type=cache,target=/x,uid=-1", "invalid value -1 for uid");
     parse_fails("type=bind,target=/x,ro=maybe", "invalid value for ro: maybe");
-    parse_fails("type=bind,target=/x,nonsense", "invalid field 'nonsense' must be a key=value pair");
+    parse_fails("type=bind,target=/x,nonsense",
+                "invalid field 'nonsense' must be a key=value pair");
     parse_fails("type=secret", "one of source, target required");
     parse_fails("type=secret,source=a,id=b", "both source and id can't be set");
     parse_fails("type=secret,id=a,from=st", "secret mount should not have a from");

@@ -46,11 +46,13 @@ Test(secrets, file_env_and_bare_id)
     char *path = file_with("a", "from-file\n", 10);
     setenv("KILN_TEST_SECRET", "from-env", 1);
     setenv("bare", "bare-env", 1);
-    struct kiln_secret_opt o[] = {{"a", path, NULL}, {"b", NULL, "KILN_TEST_SECRET"}, {"bare", NULL, NULL}};
+    struct kiln_secret_opt o[] = {
+        {"a", path, NULL}, {"b", NULL, "KILN_TEST_SECRET"}, {"bare", NULL, NULL}};
     struct secrets *s = NULL;
     kiln_error_t *err = NULL;
     cr_assert_eq(secrets_load(o, 3, &s, &err), 0, "%s", err ? err->msg : "");
-    const struct secret *a = secrets_find(s, "a"), *b = secrets_find(s, "b"), *c = secrets_find(s, "bare");
+    const struct secret *a = secrets_find(s, "a"), *b = secrets_find(s, "b"),
+                        *c = secrets_find(s, "bare");
     cr_assert(a && b && c);
     cr_expect(a->len == 10 && !memcmp(a->value, "from-file\n", 10));
     cr_expect(b->len == 8 && !memcmp(b->value, "from-env", 8));
@@ -85,7 +87,8 @@ static void load_fails(struct kiln_secret_opt *o, enum kiln_code code, const cha
 Test(secrets, missing_oversized_and_bad)
 {
     struct kiln_secret_opt o = {"m", "/nonexistent/secret", NULL};
-    load_fails(&o, KILN_EINPUT, "secret 'm': open '/nonexistent/secret': No such file or directory");
+    load_fails(&o, KILN_EINPUT,
+               "secret 'm': open '/nonexistent/secret': No such file or directory");
     unsetenv("KILN_UNSET_VAR");
     o = (struct kiln_secret_opt){"e", NULL, "KILN_UNSET_VAR"};
     load_fails(&o, KILN_EINPUT, "environment variable 'KILN_UNSET_VAR' is not set");

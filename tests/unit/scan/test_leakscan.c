@@ -108,8 +108,8 @@ Test(leakscan, finds_base64_at_every_alignment)
             size_t total = pre + len + (rnd() % 5);
             for (int mode = 0; mode < 4; mode++) {
                 char *e = b64(data, total, mode & 1, mode & 2);
-                cr_expect_eq(leakscan_buffer(ls, e, strlen(e)), 0,
-                             "len %zu prefix %zu mode %d: %s", len, pre, mode, e);
+                cr_expect_eq(leakscan_buffer(ls, e, strlen(e)), 0, "len %zu prefix %zu mode %d: %s",
+                             len, pre, mode, e);
                 free(e);
             }
         }
@@ -135,7 +135,8 @@ Test(leakscan, tiny_secrets_are_skipped_and_short_ones_not_searched_in_base64)
     cr_expect_eq(leakscan_buffer(ls, "..ab..", 6), -1);
     cr_expect_eq(leakscan_buffer(ls, "..wxyz..", 8), 1);
     cr_expect_eq(leakscan_buffer(ls, "7778797a", 8), 1, "hex of a 4-byte secret");
-    cr_expect_eq(leakscan_buffer(ls, "d3h5eg==", 8), -1, "base64 of 4 bytes is too short to search");
+    cr_expect_eq(leakscan_buffer(ls, "d3h5eg==", 8), -1,
+                 "base64 of 4 bytes is too short to search");
     leakscan_free(ls);
 }
 
@@ -260,8 +261,9 @@ Test(leakscan, masker_replaces_every_occurrence_in_any_chunking)
 {
     const char *sec = "hunter2-is-my-password";
     struct leakscan *ls = one(sec, strlen(sec));
-    const char *in = "a hunter2-is-my-password b\nhex 68756e746572322d69732d6d792d70617373776f7264\n"
-                     "b64 aHVudGVyMi1pcy1teS1wYXNzd29yZA==\nhunter2-is-my-pass end hunt";
+    const char *in =
+        "a hunter2-is-my-password b\nhex 68756e746572322d69732d6d792d70617373776f7264\n"
+        "b64 aHVudGVyMi1pcy1teS1wYXNzd29yZA==\nhunter2-is-my-pass end hunt";
     const char *want = "a **** b\nhex ****\nb64 ****A==\nhunter2-is-my-pass end hunt";
     for (size_t chunk = 1; chunk < 40; chunk++) {
         struct sink s;
@@ -284,7 +286,8 @@ Test(leakscan, masker_masks_wrapped_hex_and_base64)
         k += (size_t)snprintf(in + k, sizeof(in) - k, "%c%s", e[i], i % 20 == 19 ? "\n" : "");
     k += (size_t)snprintf(in + k, sizeof(in) - k, "\nhex:\n");
     for (size_t i = 0; i < 40; i++)
-        k += (size_t)snprintf(in + k, sizeof(in) - k, "%02x%s", (unsigned char)sec[i], i % 15 == 14 ? "\n" : "");
+        k += (size_t)snprintf(in + k, sizeof(in) - k, "%02x%s", (unsigned char)sec[i],
+                              i % 15 == 14 ? "\n" : "");
     snprintf(in + k, sizeof(in) - k, "\nend\n");
     for (size_t chunk = 1; chunk < 50; chunk += 7) {
         struct sink s;
@@ -371,8 +374,9 @@ Test(leakscan, tar_reports_the_entry_holding_the_secret)
     const char *sec = "correct-horse-battery-staple";
     struct leakscan *ls = one(sec, strlen(sec));
     const char *const clean[][3] = {{"etc/a", "hello", NULL}, {"etc/b", "correct-horse", NULL}};
-    const char *const leaky[][3] = {{"etc/a", "hello", NULL},
-                                    {"app/cfg", "key = Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5LXN0YXBsZQ==", NULL}};
+    const char *const leaky[][3] = {
+        {"etc/a", "hello", NULL},
+        {"app/cfg", "key = Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5LXN0YXBsZQ==", NULL}};
     const char *const linky[][3] = {{"lnk", NULL, "/x/correct-horse-battery-staple"}};
     const char *const split[][3] = {{"a", "correct-horse-", NULL}, {"b", "battery-staple", NULL}};
     struct leakscan_hit hit;

@@ -219,6 +219,29 @@ static inline void cleanup_df_filep(struct df_file **f)
 }
 #define cleanup_df_file __attribute__((cleanup(cleanup_df_filep)))
 
+/* Expands one word for the builder (see expand.h for one over a stage's variables): returns
+ * 0 and a newly allocated *out, or -1 with *err set. */
+typedef int (*df_expand_fn)(void *ctx, const char *word, char **out, kiln_error_t **err);
+
+/* Parses one RUN --mount value as BuildKit's parseMount: CSV fields key=value (keys in any
+ * case, aliases src, dst, destination, ro, rw, readwrite), every option validated with
+ * BuildKit's words ("unexpected key 'x' in 'x=1'", "unsupported mount type \"x\"", ...).
+ * With expand, every value is expanded first (the builder does this at dispatch time, with
+ * the step's variables). Without expand (parse time) values are taken as written; a value
+ * that could change under expansion ('$', a quote or the escape character in it) is kept raw
+ * and marks the mount deferred; "from" must not hold a variable ("'from' doesn't support
+ * variable expansion, define alias stage instead"). Release with df_mount_release(). */
+int df_mount_parse(const char *spec, char escape, df_expand_fn expand, void *ctx,
+                   struct df_mount *out, kiln_error_t **err);
+void df_mount_release(struct df_mount *m);
+
+/* BuildKit's dispatch-time defaults for a parsed (not deferred) mount: a secret's id (source,
+ * else id, else the base name of target) and target (/run/secrets/<id> unless env= is set),
+ * an ssh id ("default"), a cache id (the cleaned target). Strings are newly allocated or
+ * NULL (target stays NULL for ssh: the agent socket path is the builder's choice). Errors:
+ * "one of source, target required" (secret), "ssh does not support source". */
+int df_mount_defaults(const struct df_mount *m, char **id, char **target, kiln_error_t **err);
+
 /* "FROM" etc. for a command. */
 const char *df_cmd_name(enum df_cmd cmd);
 /* The value of flag `name` (last one wins), or NULL; *present tells a bare flag apart. */

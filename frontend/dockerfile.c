@@ -22,6 +22,7 @@ void df_file_free(struct df_file *f)
         free(f->stages[i].instrs);
     }
     free(f->stages);
+    free(f->name);
     free(f->syntax);
     free(f->check);
     for (size_t i = 0; i < f->nwarnings; i++) {
@@ -87,6 +88,7 @@ int df_parse(const char *name, const char *data, size_t len, struct df_file **ou
     if (df_ast_parse(name, data, len, &ast, err) < 0)
         return -1;
     struct df_file *f = xcalloc(1, sizeof(*f));
+    f->name = xstrdup(name);
     f->escape = ast->escape;
     f->syntax = steal_ptr(ast->syntax);
     f->check = steal_ptr(ast->check);

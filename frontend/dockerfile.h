@@ -195,6 +195,7 @@ struct df_stage {
 };
 
 struct df_file {
+    char *name;                  /* the name given to df_parse(), for messages */
     char escape;                 /* '\\' or '`' */
     char *syntax;                /* "# syntax=" directive or NULL */
     char *check;                 /* "# check=" directive or NULL */
@@ -241,6 +242,27 @@ void df_mount_release(struct df_mount *m);
  * NULL (target stays NULL for ssh: the agent socket path is the builder's choice). Errors:
  * "one of source, target required" (secret), "ssh does not support source". */
 int df_mount_defaults(const struct df_mount *m, char **id, char **target, kiln_error_t **err);
+
+/* The "# check=" directive (file level, or a comment right above an instruction), as
+ * BuildKit's linter.ParseLintOptions: "skip=Rule1,Rule2;error=true;experimental=all". */
+struct df_check {
+    bool skip_all;
+    char **skip; /* rule names, NULL-terminated */
+    size_t nskip;
+    bool experimental_all;
+    char **experimental;
+    size_t nexperimental;
+    bool error; /* lint warnings fail the build */
+};
+
+/* Parses the value of a check directive (only up to its first space, as BuildKit). Errors:
+ * invalid check option "x"; failed to parse check option "error=x": strconv.ParseBool:
+ * parsing "x": invalid syntax. Release with df_check_release(). */
+int df_check_parse(const char *value, struct df_check *out, kiln_error_t **err);
+/* The check directive among an instruction's comments (the first "check=..." one): 1 and
+ * *out when there is one that parses, 0 otherwise (BuildKit ignores a bad one there). */
+int df_check_from_comments(char *const *comments, size_t n, struct df_check *out);
+void df_check_release(struct df_check *c);
 
 /* "FROM" etc. for a command. */
 const char *df_cmd_name(enum df_cmd cmd);

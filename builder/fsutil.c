@@ -174,7 +174,10 @@ int copy_fd(int in, int out, kiln_error_t **err)
 int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
                       kiln_error_t **err)
 {
-    cleanup_free char *tmpname = xasprintf(".%s.tmp-XXXXXX", name);
+    const char *slash = strrchr(name, '/');
+    cleanup_free char *tmpname =
+        slash ? xasprintf("%.*s/.%s.tmp-XXXXXX", (int)(slash - name), name, slash + 1)
+              : xasprintf(".%s.tmp-XXXXXX", name);
     random_name(tmpname + strlen(tmpname) - 6, 6);
     cleanup_close int fd = openat(dirfd, tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
     if (fd < 0)

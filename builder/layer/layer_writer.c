@@ -1,6 +1,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -12,6 +13,9 @@
 
 struct layer_writer {
     struct archive *a;
+    unsigned char *zin; /* the tar stream, cut into fixed chunks before compression */
+    size_t nzin;
+    int level, cur_level;
     struct blob_writer *blob;
     enum layer_compression comp;
     z_stream z;
@@ -30,8 +34,56 @@ static int emit(struct layer_writer *w, const void *p, size_t n)
     return blob_writer_write(w->blob, p, n, &w->cb_err);
 }
 
+/* Shannon entropy (bits per byte) of a sample of the chunk. */
+static double sample_entropy(const unsigned char *p, size_t n)
+{
+    size_t count[256] = {0};
+    size_t m = n < 16384 ? n : 16384;
+    for (size_t i = 0; i < m; i++)
+        count[p[i]]++;
+    double h = 0;
+    for (int i = 0; i < 256; i++) {
+        if (!count[i])
+            continue;
+        double q = (double)count[i] / (double)m;
+        h -= q * log2(q);
+    }
+    return h;
+}
+
+/* Incompressible chunks (already compressed or random data) are stored, not deflated: deflate
+ * would spend ~100x the time to save nothing. The choice depends only on the content, so the
+ * output stays reproducible. */
+static int choose_level(struct layer_writer *w, const unsigned char *p, size_t n)
+{
+    if (n < 4096 || w->level == 0)
+        return w->level;
+    return sample_entropy(p, n) > 7.8 ? 0 : w->level;
+}
+
+static int set_level(struct layer_writer *w, int level)
+{
+    if (level == w->cur_level)
+        return 0;
+    int r;
+    do {
+        w->z.next_out = w->zout;
+        w->z.avail_out = CHUNK;
+        r = deflateParams(&w->z, level, Z_DEFAULT_STRATEGY);
+        size_t have = CHUNK - w->z.avail_out;
+        if (have && emit(w, w->zout, have) < 0)
+            return -1;
+    } while (r == Z_BUF_ERROR);
+    if (r != Z_OK)
+        return kiln_err(&w->cb_err, KILN_EINTERNAL, 0, "gzip: cannot change level");
+    w->cur_level = level;
+    return 0;
+}
+
 static int deflate_chunk(struct layer_writer *w, const void *p, size_t n, int flush)
 {
+    if (n && set_level(w, choose_level(w, p, n)) < 0)
+        return -1;
     w->z.next_in = (Bytef *)p;
     w->z.avail_in = (uInt)n;
     do {
@@ -47,13 +99,32 @@ static int deflate_chunk(struct layer_writer *w, const void *p, size_t n, int fl
     return 0;
 }
 
+/* Buffers the tar stream into fixed CHUNK-sized pieces, so compression decisions do not
+ * depend on how libarchive happens to split its writes. */
+static int gzip_feed(struct layer_writer *w, const unsigned char *p, size_t n)
+{
+    while (n) {
+        size_t take = CHUNK - w->nzin < n ? CHUNK - w->nzin : n;
+        memcpy(w->zin + w->nzin, p, take);
+        w->nzin += take;
+        p += take;
+        n -= take;
+        if (w->nzin == CHUNK) {
+            if (deflate_chunk(w, w->zin, CHUNK, Z_NO_FLUSH) < 0)
+                return -1;
+            w->nzin = 0;
+        }
+    }
+    return 0;
+}
+
 static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *p, size_t n)
 {
     (void)a;
     struct layer_writer *w = ctx;
     sha256_update(&w->tar_hash, p, n);
     w->tar_size += n;
-    int r = w->comp == LAYER_GZIP ? deflate_chunk(w, p, n, Z_NO_FLUSH) : emit(w, p, n);
+    int r = w->comp == LAYER_GZIP ? gzip_feed(w, p, n) : emit(w, p, n);
     return r < 0 ? -1 : (la_ssize_t)n;
 }
 
@@ -68,9 +139,10 @@ int layer_writer_new(struct store *s, enum layer_compression comp, int level, in
         return -1;
     if (comp == LAYER_GZIP) {
         w->zout = xmalloc(CHUNK);
+        w->zin = xmalloc(CHUNK);
+        w->level = w->cur_level = level < 0 ? 6 : level;
         /* windowBits 16+15: a gzip wrapper whose header has no name and mtime 0 */
-        if (deflateInit2(&w->z, level < 0 ? Z_DEFAULT_COMPRESSION : level, Z_DEFLATED, 16 + 15,
-                         8, Z_DEFAULT_STRATEGY) != Z_OK)
+        if (deflateInit2(&w->z, w->level, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
             return kiln_err(err, KILN_EINTERNAL, 0, "gzip: cannot initialise");
         w->z_ready = true;
     }
@@ -123,7 +195,7 @@ static int stream_content(struct layer_writer *w, const struct layer_entry *e, k
     uint64_t left = e->size;
     while (left) {
         size_t want = left < CHUNK ? (size_t)left : CHUNK;
-        ssize_t n = read(e->fd, w->iobuf, want);
+        ssize_t n = e->fd >= 0 ? read(e->fd, w->iobuf, want) : e->read(e->read_ctx, w->iobuf, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -160,7 +232,7 @@ int layer_writer_finish(struct layer_writer *w, struct layer_result *res, kiln_e
     cleanup_layer_writer struct layer_writer *ww = w;
     if (archive_write_close(w->a) != ARCHIVE_OK)
         return archive_fail(w, "close", "tar", err);
-    if (w->comp == LAYER_GZIP && deflate_chunk(w, NULL, 0, Z_FINISH) < 0) {
+    if (w->comp == LAYER_GZIP && deflate_chunk(w, w->zin, w->nzin, Z_FINISH) < 0) {
         *err = steal_ptr(w->cb_err);
         return kiln_err_wrap(err, "layer");
     }
@@ -177,13 +249,14 @@ void layer_writer_free(struct layer_writer *w)
     if (!w)
         return;
     if (w->a)
-        archive_write_free(w->a);
+        archive_write_free(w->a); /* may write a trailer into the blob that is discarded below */
     if (w->z_ready)
         deflateEnd(&w->z);
     sha256_release(&w->tar_hash);
     blob_writer_abort(w->blob);
     kiln_error_free(w->cb_err);
     free(w->zout);
+    free(w->zin);
     free(w->iobuf);
     free(w);
 }

@@ -15,6 +15,7 @@
 
 #include "kiln/error.h"
 #include "oci/digest.h"
+#include "oci/image.h"
 #include "store/store.h"
 
 #define LAYER_MAX_PATH 4096
@@ -37,7 +38,11 @@ struct layer_entry {
     const char *linkname;  /* symlink target, or hard link target path when hardlink */
     bool hardlink;
     uint64_t size;         /* regular files */
-    int fd;                /* regular files: read from here, exactly size bytes */
+    int fd;                /* regular files: read from here, exactly size bytes (or -1) */
+    /* regular files when fd < 0: content from a reader; returns bytes read, 0 at the end,
+     * -1 on error */
+    long (*read)(void *ctx, void *buf, size_t n);
+    void *read_ctx;
     dev_t rdev;            /* character and block devices */
     const struct layer_xattr *xattrs;
     size_t nxattrs;
@@ -67,7 +72,5 @@ static inline void cleanup_layer_writerp(struct layer_writer **w)
 }
 #define cleanup_layer_writer __attribute__((cleanup(cleanup_layer_writerp)))
 
-#define MEDIA_TYPE_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MEDIA_TYPE_LAYER_TAR  "application/vnd.oci.image.layer.v1.tar"
 
 #endif

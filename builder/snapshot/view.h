@@ -22,6 +22,7 @@
 
 #define VIEW_MAX_SYMLINKS 40
 #define VIEW_MAX_PATH     4096
+#define VIEW_MAX_LAYERS   128
 
 struct view;
 

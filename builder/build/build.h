@@ -1,0 +1,188 @@
+/* The build driver's internal state, shared by the files of builder/build/.
+ *
+ * build.c     kiln_build(): store, Dockerfile, contexts, stage order, export
+ * stage.c     building one stage: FROM, then each instruction through the dispatch table
+ * dispatch.c  the metadata instructions (ENV, LABEL, ARG, WORKDIR, USER, CMD, ...)
+ * copy.c      COPY and ADD
+ * run.c       RUN (the sandbox)
+ * vars.c      variable lookup and ARG scoping
+ * context.c   the main and named build contexts
+ * users.c     user and group names through the image's /etc/passwd and /etc/group
+ * export.c    the output (OCI layout directory or archive)
+ */
+#ifndef KILN_BUILD_H
+#define KILN_BUILD_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dockerfile.h"
+#include "cache/hashindex.h"
+#include "dockerignore.h"
+#include "kiln/kiln.h"
+#include "oci/image.h"
+#include "snapshot/view.h"
+#include "store/store.h"
+
+#define BUILD_MAX_CONTEXT_ENTRIES 1000000u /* files one COPY may select */
+
+enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE, STAGE_FAILED };
+
+struct build_stage {
+    struct df_stage *df;
+    enum stage_state state; /* guarded by build.lock */
+    pthread_t owner;        /* the thread building it */
+    struct image *img;
+    struct kiln_kv *args; /* ARGs declared in this stage; value NULL: declared, unset */
+    size_t nargs;
+    char **snapshots;     /* snapshot directory per layer of img, filled lazily */
+    size_t nsnapshots;
+    struct view *view;    /* over snapshots; NULL until needed, reset when layers change */
+    int user_line;        /* line of the USER (or FROM) that set the effective user */
+    char base_digest[DIGEST_STR_LEN + 1]; /* the resolved base manifest, "" for scratch */
+    char *base_ref;       /* the base as resolved (for provenance), NULL for scratch */
+    char *title;          /* stage name for progress: the AS name or "stage-N" */
+    char chain[DIGEST_STR_LEN + 1]; /* cache key chain: the base, then each layer */
+    bool cmd_set;         /* CMD set in this stage (ENTRYPOINT resets an inherited CMD) */
+};
+
+struct build_context {
+    char *name;
+    enum kiln_context_type type;
+    char *path;
+    char *ref;
+    struct view *view; /* a directory context */
+};
+
+struct build {
+    const struct kiln_build_opts *o;
+    struct store *store;
+    char *dfname; /* "Dockerfile" as error messages call it */
+    char *df_data;
+    size_t df_len;
+    char df_digest[DIGEST_STR_LEN + 1];
+    struct df_file *df;
+    struct view *ctx_view; /* the main context; NULL when the Dockerfile came from stdin */
+    struct dockerignore *ignore;
+    struct build_context *contexts;
+    size_t ncontexts;
+    struct build_stage *stages;
+    size_t nstages;
+    struct kiln_kv *meta; /* global ARGs with their values */
+    size_t nmeta;
+    bool *arg_used;       /* per o->build_args */
+    int64_t epoch;
+    const char *os, *arch, *variant;
+    int step;             /* progress step counter */
+    struct hashindex *hashes; /* content digests of context files, across builds */
+    pthread_mutex_t lock; /* progress callbacks, step numbers, new_layers, arg_used */
+    pthread_cond_t stage_cv; /* a stage changed state */
+    sem_t slots;          /* stages running their steps at once (the number of cores) */
+    bool failed;          /* some stage failed: the others stop at their next step */
+    char **new_layers;    /* blobs this build created (removed again if the build fails) */
+    size_t nnew_layers;
+};
+
+/* schedule.c: stages in dependency order, independent ones in parallel threads */
+/* Builds st (and first what it depends on) unless it is built or being built by another thread,
+ * in which case it waits for that. */
+int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err);
+/* Fails on a dependency cycle among the stages the target needs. */
+int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **err);
+/* The stages st needs before its steps (FROM <stage>, COPY --from, RUN --mount from=). */
+size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_stage **deps,
+                          size_t max);
+
+/* stage.c */
+/* The steps of one stage, once its dependencies are built. */
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
+struct build_stage *stage_find(struct build *b, const char *name_or_index);
+/* The view of a stage's current rootfs (unpacking snapshots as needed). */
+int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
+/* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */
+bool build_cache_enabled(struct build *b, struct build_stage *st);
+/* Adds a new layer to the stage's image, extends the cache chain, invalidates the view. */
+int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
+                    const char *diff_id, uint64_t size, const char *media_type,
+                    kiln_error_t **err);
+/* Raises "Dockerfile:LINE: INSTR: msg" for an instruction. */
+int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
+              enum kiln_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Wraps *err with "Dockerfile:LINE: INSTR". */
+int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err);
+
+/* steps.c */
+void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Output of the current step (RUN). */
+void build_output(struct build *b, const char *data, size_t len);
+/* The current step of this thread was a cache hit. */
+void build_mark_cached(struct build *b);
+int build_current_step(void);
+void build_set_current_step(int id);
+int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text);
+void step_end(struct build *b, int id, double start, const kiln_error_t *err);
+/* Records a layer blob this build created. */
+void build_note_layer(struct build *b, const char *digest);
+double now_seconds(void);
+
+/* dispatch.c: one function per instruction, looked up by df_cmd. */
+typedef int (*dispatch_fn)(struct build *b, struct build_stage *st, const struct df_instr *in,
+                           kiln_error_t **err);
+dispatch_fn dispatch_lookup(enum df_cmd cmd);
+
+/* copy.c */
+int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr *in,
+                  kiln_error_t **err);
+/* Resolves a destination path in the image: symlinks of the existing part resolve inside the
+ * root, missing components are kept as they are (they will be created). -1 with errno. */
+int dest_resolve(struct view *v, const char *path, char **out);
+/* run.c */
+int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
+                 kiln_error_t **err);
+
+/* vars.c */
+/* Expands word with the stage's environment (ENV over ARG); st NULL: the global ARGs. */
+int vars_expand(struct build *b, struct build_stage *st, const char *word, char **out,
+                kiln_error_t **err);
+int vars_expand_words(struct build *b, struct build_stage *st, const char *line, char ***out,
+                      size_t *n, kiln_error_t **err);
+/* Resolves the ARGs before the first FROM. */
+int vars_init_meta(struct build *b, kiln_error_t **err);
+/* ARG in a stage: declares NAME with its value (build arg, global ARG, or default). */
+int vars_declare_arg(struct build *b, struct build_stage *st, const char *name,
+                     const char *value);
+/* A --build-arg value, marking it used; NULL when not given. */
+const char *vars_build_arg(struct build *b, const char *name, bool *given);
+/* The value of an ARG visible in the stage, or NULL. */
+const char *vars_stage_arg(struct build_stage *st, const char *name);
+
+/* context.c */
+int context_open(struct build *b, kiln_error_t **err);
+struct build_context *context_find(struct build *b, const char *name);
+/* Imports an oci-layout named context into the store; the manifest digest in out. */
+int context_import_layout(struct build *b, struct build_context *c,
+                          char out[DIGEST_STR_LEN + 1], kiln_error_t **err);
+
+/* users.c */
+/* Resolves "user[:group]" (names or numbers) through view's /etc/passwd and /etc/group.
+ * Without a group, the gid is the user's primary group from passwd when passwd_group (a
+ * process's credentials), else the uid (Docker's --chown rule). A name missing from the files
+ * is a KILN_EINPUT error. */
+int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
+                  uint32_t *gid, kiln_error_t **err);
+
+/* policy.c */
+#define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
+/* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
+int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
+
+/* export.c */
+int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
+                 kiln_error_t **err);
+
+void build_stage_release(struct build_stage *st);
+
+#endif

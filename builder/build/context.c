@@ -1,0 +1,89 @@
+/* Build contexts: the main context directory (with its .dockerignore) and the named contexts
+ * of --build-context (a directory, or an image in an OCI layout). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "fsutil.h"
+#include "oci/layout.h"
+#include "util.h"
+
+static int open_dir_view(const char *path, const char *what, struct view **out,
+                         kiln_error_t **err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return kiln_err_errno(err, KILN_EINPUT, "%s '%s'", what, path);
+    if (!S_ISDIR(st.st_mode))
+        return kiln_err(err, KILN_EINPUT, 0, "%s '%s' is not a directory", what, path);
+    const char *dirs[] = {path};
+    return view_new(dirs, 1, out, err);
+}
+
+/* .dockerignore at the context root, or <Dockerfile>.dockerignore next to the Dockerfile. */
+static int read_ignore(struct build *b, const char *ctx, kiln_error_t **err)
+{
+    cleanup_free char *own = NULL;
+    if (b->o->dockerfile && strcmp(b->o->dockerfile, "-") != 0)
+        own = xasprintf("%s.dockerignore", b->o->dockerfile);
+    cleanup_free char *def = xasprintf("%s/.dockerignore", ctx);
+    const char *pick = own && access(own, F_OK) == 0 ? own : def;
+    cleanup_free char *data = NULL;
+    size_t len;
+    if (access(pick, F_OK) != 0)
+        return 0;
+    if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
+        return -1;
+    const char *base = strrchr(pick, '/');
+    return dockerignore_parse(base ? base + 1 : pick, data, len, &b->ignore, err);
+}
+
+int context_open(struct build *b, kiln_error_t **err)
+{
+    const struct kiln_build_opts *o = b->o;
+    if (o->context) {
+        if (open_dir_view(o->context, "build context", &b->ctx_view, err) < 0 ||
+            read_ignore(b, o->context, err) < 0)
+            return -1;
+    }
+    b->contexts = xcalloc(o->ncontexts ? o->ncontexts : 1, sizeof(*b->contexts));
+    for (size_t i = 0; i < o->ncontexts; i++) {
+        const struct kiln_named_context *nc = &o->contexts[i];
+        struct build_context *c = &b->contexts[b->ncontexts++];
+        c->name = xstrdup(nc->name);
+        c->type = nc->type;
+        c->path = xstrdup(nc->path);
+        c->ref = nc->ref ? xstrdup(nc->ref) : NULL;
+        if (c->type == KILN_CONTEXT_DIR &&
+            open_dir_view(c->path, "build context", &c->view, err) < 0)
+            return kiln_err_wrap(err, "--build-context %s", c->name);
+    }
+    return 0;
+}
+
+struct build_context *context_find(struct build *b, const char *name)
+{
+    for (size_t i = 0; i < b->ncontexts; i++)
+        if (!strcmp(b->contexts[i].name, name))
+            return &b->contexts[i];
+    /* "alpine:3.19" also matches a context named "alpine" with no tag given */
+    const char *colon = strrchr(name, ':');
+    if (colon && !strchr(colon, '/')) {
+        for (size_t i = 0; i < b->ncontexts; i++)
+            if (strlen(b->contexts[i].name) == (size_t)(colon - name) &&
+                !strncmp(b->contexts[i].name, name, (size_t)(colon - name)))
+                return &b->contexts[i];
+    }
+    return NULL;
+}
+
+int context_import_layout(struct build *b, struct build_context *c,
+                          char out[DIGEST_STR_LEN + 1], kiln_error_t **err)
+{
+    if (layout_import(b->store, c->path, c->ref, b->os, b->arch, out, err) < 0)
+        return kiln_err_wrap(err, "--build-context %s", c->name);
+    return 0;
+}

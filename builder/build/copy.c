@@ -1,0 +1,334 @@
+/* COPY and ADD: flags, source selection (paths and wildcards) and Docker's destination rules. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <string.h>
+
+#include "buf.h"
+#include "copy.h"
+#include "util.h"
+
+static const char *const copy_flags[] = {"from", "chown", "chmod", "link", "parents", "exclude"};
+static const char *const add_flags[] = {"chown", "chmod", "link", "checksum", "keep-git-dir",
+                                        "exclude", "unpack"};
+
+static int check_flags(struct copy_job *j, kiln_error_t **err)
+{
+    const char *const *ok = j->is_add ? add_flags : copy_flags;
+    size_t nok = j->is_add ? ARRAY_SIZE(add_flags) : ARRAY_SIZE(copy_flags);
+    for (size_t i = 0; i < j->in->nflags; i++) {
+        const char *name = j->in->flags[i].name;
+        size_t k = 0;
+        while (k < nok && strcmp(ok[k], name))
+            k++;
+        if (k == nok)
+            return instr_err(j->b, j->in, err, KILN_EINPUT, "unknown flag: --%s", name);
+        if (!strcmp(name, "parents") || !strcmp(name, "exclude") ||
+            !strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
+            return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
+                             "--%s is not supported yet", name);
+    }
+    return 0;
+}
+
+static int owner_flags(struct copy_job *j, kiln_error_t **err)
+{
+    const char *chown = df_instr_flag(j->in, "chown", NULL);
+    const char *chmod = df_instr_flag(j->in, "chmod", NULL);
+    if (chown && *chown) {
+        cleanup_free char *spec = NULL;
+        if (vars_expand(j->b, j->st, chown, &spec, err) < 0 ||
+            users_resolve(j->dest, spec, false, &j->uid, &j->gid, err) < 0)
+            return instr_wrap(j->b, j->in, err);
+        j->chown = true;
+    }
+    if (chmod && *chmod) {
+        cleanup_free char *m = NULL;
+        if (vars_expand(j->b, j->st, chmod, &m, err) < 0)
+            return instr_wrap(j->b, j->in, err);
+        if (parse_mode(m, &j->mode) < 0)
+            return instr_err(j->b, j->in, err, KILN_EINPUT,
+                             "invalid chmod parameter: '%s'. it should be octal string and between 0 and 07777", m);
+        j->chmod = true;
+    }
+    return 0;
+}
+
+/* --from: a stage (name or index), a named context, else an image (not supported yet). */
+static int pick_source(struct copy_job *j, kiln_error_t **err)
+{
+    const char *from = df_instr_flag(j->in, "from", NULL);
+    if (!from) {
+        if (!j->b->ctx_view)
+            return instr_err(j->b, j->in, err, KILN_EINPUT,
+                             "no build context: the Dockerfile was read from stdin");
+        j->src = j->b->ctx_view;
+        j->src_is_context = true;
+        return 0;
+    }
+    cleanup_free char *name = NULL;
+    if (vars_expand(j->b, j->st, from, &name, err) < 0)
+        return instr_wrap(j->b, j->in, err);
+    struct build_stage *dep = stage_find(j->b, name);
+    if (dep == j->st)
+        return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s", name);
+    if (dep) {
+        if (stage_build(j->b, dep, err) < 0)
+            return -1;
+        return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
+    }
+    struct build_context *c = context_find(j->b, name);
+    if (c && c->type == KILN_CONTEXT_DIR) {
+        j->src = c->view;
+        return 0;
+    }
+    return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
+                     "--from=%s: images from registries or layouts are not supported yet; "
+                     "name a stage or a directory --build-context",
+                     name);
+}
+
+static bool has_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+struct match_list {
+    char **paths;
+    size_t n;
+};
+
+static int glob_walk(struct copy_job *j, const char *dir, const char *pattern,
+                     struct match_list *out, kiln_error_t **err)
+{
+    size_t seg = strcspn(pattern, "/");
+    cleanup_free char *part = xstrndup(pattern, seg);
+    const char *rest = pattern[seg] ? pattern + seg + 1 : NULL;
+    cleanup_strv char **names = NULL;
+    size_t n = 0;
+    if (!has_glob(part)) {
+        strv_push(&names, &n, xstrdup(part));
+    } else if (view_list(j->src, dir, &names, &n) < 0) {
+        return 0; /* not a directory: no match below it */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (has_glob(part) && fnmatch(part, names[i], 0) != 0)
+            continue;
+        cleanup_free char *p = path_join(dir, names[i]);
+        struct stat st;
+        if (view_lstat(j->src, p, &st) < 0)
+            continue;
+        if (rest && *rest) {
+            if (glob_walk(j, p, rest, out, err) < 0)
+                return -1;
+        } else if (!(j->src_is_context && j->b->ignore &&
+                     dockerignore_excluded(j->b->ignore, p + 1))) {
+            strv_push(&out->paths, &out->n, steal_ptr(p));
+        }
+    }
+    return 0;
+}
+
+static bool is_url(const char *s)
+{
+    return str_has_prefix(s, "http://") || str_has_prefix(s, "https://") ||
+           str_has_prefix(s, "git@") || str_has_suffix(s, ".git");
+}
+
+/* Adds the matches of one source word to out. */
+static int select_source(struct copy_job *j, const char *word, struct match_list *out,
+                         kiln_error_t **err)
+{
+    if (is_url(word))
+        return instr_err(j->b, j->in, err, j->is_add ? KILN_EUNSUPPORTED : KILN_EINPUT,
+                         j->is_add ? "remote sources (%s) are not supported yet"
+                                   : "source can't be a URL for COPY (%s)",
+                         word);
+    cleanup_free char *rel = path_clean(word[0] == '/' ? word + 1 : word);
+    if (j->src_is_context && (!strcmp(rel, "..") || str_has_prefix(rel, "../")))
+        return instr_err(j->b, j->in, err, KILN_EINPUT,
+                         "forbidden path outside the build context: %s", word);
+    cleanup_free char *abs = path_join("/", rel);
+    size_t before = out->n;
+    if (has_glob(abs)) {
+        if (glob_walk(j, "/", abs + 1, out, err) < 0)
+            return -1;
+    } else {
+        struct stat st;
+        bool excluded = j->src_is_context && j->b->ignore && strcmp(abs, "/") &&
+                        dockerignore_excluded(j->b->ignore, abs + 1);
+        if (!excluded && view_stat(j->src, abs, &st) == 0)
+            strv_push(&out->paths, &out->n, steal_ptr(abs));
+        else if (excluded)
+            return instr_err(j->b, j->in, err, KILN_EINPUT,
+                             "\"%s\": not found (excluded by .dockerignore)", abs);
+    }
+    if (out->n == before)
+        return instr_err(j->b, j->in, err, KILN_EINPUT, "\"/%s\": not found", rel);
+    return 0;
+}
+
+static char *dest_path(struct copy_job *j, const char *raw, bool *dir)
+{
+    size_t n = strlen(raw);
+    *dir = (n && raw[n - 1] == '/') || !strcmp(raw, ".") || str_has_suffix(raw, "/.");
+    if (raw[0] == '/')
+        return path_clean(raw);
+    const char *wd = image_cfg_string(j->st->img, "WorkingDir");
+    cleanup_free char *joined = xasprintf("/%s/%s", wd ? wd : "", raw);
+    return path_clean(joined);
+}
+
+int dest_resolve(struct view *v, const char *path, char **out)
+{
+    if (view_realpath(v, path, out) == 0)
+        return 0;
+    if (errno != ENOENT || !strcmp(path, "/"))
+        return -1;
+    cleanup_free char *parent = xstrdup(path);
+    char *slash = strrchr(parent, '/');
+    const char *base = path + (slash - parent) + 1;
+    *slash = '\0';
+    cleanup_free char *rp = NULL;
+    if (dest_resolve(v, *parent ? parent : "/", &rp) < 0)
+        return -1;
+    *out = path_join(rp, base);
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int copy_one(struct copy_job *j, const char *match, const char *dest, bool dest_dir,
+                    kiln_error_t **err)
+{
+    struct stat st;
+    if (view_stat(j->src, match, &st) < 0)
+        return kiln_err_errno(err, KILN_EINPUT, "\"%s\"", match);
+    if (S_ISDIR(st.st_mode)) {
+        cleanup_free char *canon = NULL;
+        if (view_realpath(j->src, match, &canon) < 0)
+            return kiln_err_errno(err, KILN_EINPUT, "\"%s\"", match);
+        return copy_tree(j, canon, &st, dest, err);
+    }
+    if (j->is_add && S_ISREG(st.st_mode) && copy_is_archive(j, match))
+        return copy_plan_archive(j, match, dest, err);
+    cleanup_free char *target = dest_dir ? path_join(dest, base_name(match)) : xstrdup(dest);
+    return copy_tree(j, match, &st, target, err);
+}
+
+static char *history_text(struct copy_job *j, char **words, size_t n)
+{
+    cleanup_buf struct buf t = BUF_INIT(SIZE_MAX / 2);
+    buf_addstr(&t, j->is_add ? "ADD" : "COPY", NULL);
+    const char *chown = df_instr_flag(j->in, "chown", NULL);
+    const char *chmod = df_instr_flag(j->in, "chmod", NULL);
+    if (chown)
+        buf_addf(&t, NULL, " --chown=%s", chown);
+    if (chmod)
+        buf_addf(&t, NULL, " --chmod=%s", chmod);
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&t, NULL, " %s", words[i]);
+    return buf_detach(&t);
+}
+
+static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **err)
+{
+    struct match_list m = {0};
+    cleanup_strv char **paths_guard = NULL;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i + 1 < n; i++)
+        rc = select_source(j, words[i], &m, err);
+    paths_guard = m.paths;
+    if (rc < 0)
+        return -1;
+    bool dest_dir;
+    cleanup_free char *dest = dest_path(j, words[n - 1], &dest_dir);
+    if (n > 2 && !dest_dir)
+        return instr_err(j->b, j->in, err, KILN_EINPUT,
+                         "When using %s with more than one source file, the destination must be "
+                         "a directory and end with a /",
+                         j->is_add ? "ADD" : "COPY");
+    struct stat st;
+    cleanup_free char *real = NULL;
+    if (dest_resolve(j->dest, dest, &real) < 0)
+        return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
+    if (m.n > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
+        dest_dir = true;
+    for (size_t i = 0; i < m.n; i++)
+        if (copy_one(j, m.paths[i], real, dest_dir, err) < 0)
+            return instr_wrap(j->b, j->in, err);
+    return 0;
+}
+
+/* Looks the plan up in the step cache; on a miss writes it as a layer and records it. */
+static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **err)
+{
+    struct build *b = j->b;
+    struct cache_key k;
+    cache_key_begin(&k, j->is_add ? "ADD" : "COPY");
+    cache_key_add(&k, j->st->chain);
+    if (copy_plan_key(j, &k, err) < 0) {
+        sha256_release(&k.h);
+        return -1;
+    }
+    char key[DIGEST_STR_LEN + 1];
+    cache_key_end(&k, key);
+    if (build_cache_enabled(b, j->st) && stepcache_lookup(b->store, key, r)) {
+        build_mark_cached(b);
+        return 0;
+    }
+    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
+                         err) < 0)
+        return -1;
+    struct layer_result lr;
+    if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
+        return -1;
+    memcpy(r->digest, lr.digest, sizeof(r->digest));
+    memcpy(r->diff_id, lr.diff_id, sizeof(r->diff_id));
+    r->size = lr.size;
+    snprintf(r->media_type, sizeof(r->media_type), "%s", lr.media_type);
+    kiln_error_t *perr = NULL;
+    if (stepcache_put(b->store, key, r, &perr) < 0) {
+        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
+        kiln_error_free(perr);
+    }
+    return 0;
+}
+
+int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr *in,
+                  kiln_error_t **err)
+{
+    struct copy_job j = {.b = b, .st = st, .in = in, .is_add = in->cmd == DF_ADD};
+    if (in->nheredocs)
+        return instr_err(b, in, err, KILN_EUNSUPPORTED, "heredocs are not supported yet");
+    if (in->nargs < 2)
+        return instr_err(b, in, err, KILN_EINPUT, "%s requires at least two arguments",
+                         df_cmd_name(in->cmd));
+    if (check_flags(&j, err) < 0 || stage_view(b, st, &j.dest, err) < 0 ||
+        owner_flags(&j, err) < 0 || pick_source(&j, err) < 0)
+        return -1;
+    cleanup_strv char **words = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < in->nargs; i++) {
+        char *w = NULL;
+        if (vars_expand(b, st, in->args[i], &w, err) < 0)
+            return instr_wrap(b, in, err);
+        strv_push(&words, &n, w);
+    }
+    struct step_record r;
+    int rc = copy_run(&j, words, n, err);
+    if (rc == 0)
+        rc = copy_layer(&j, &r, err) < 0 ? instr_wrap(b, in, err) : 0;
+    layer_writer_free(j.w);
+    strset_release(&j.emitted);
+    copy_plan_release(&j);
+    if (rc < 0)
+        return -1;
+    cleanup_free char *text = history_text(&j, words, n);
+    cleanup_free char *full = xasprintf("%s # buildkit", text);
+    image_add_history(st->img, full, false, b->epoch);
+    return stage_add_layer(b, st, r.digest, r.diff_id, r.size, r.media_type, err);
+}

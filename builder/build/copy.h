@@ -1,0 +1,62 @@
+/* COPY and ADD in three phases: plan (select sources, apply Docker's destination rules, decide
+ * owners and modes), key (hash the plan with the content of every file, for the step cache),
+ * write (stream the plan into a layer). The plan fully determines the layer. */
+#ifndef KILN_BUILD_COPY_H
+#define KILN_BUILD_COPY_H
+
+#include <sys/stat.h>
+
+#include "build.h"
+#include "cache/stepcache.h"
+#include "layer/layer_writer.h"
+#include "strset.h"
+
+enum plan_kind { PLAN_DIR, PLAN_FILE, PLAN_SYMLINK, PLAN_FIFO, PLAN_ARCHIVE };
+
+struct plan_entry {
+    enum plan_kind kind;
+    char *target;  /* absolute path in the image */
+    char *src;     /* path in the source view (FILE, ARCHIVE) */
+    char *link;    /* SYMLINK target */
+    mode_t perm;
+    uint32_t uid, gid;
+};
+
+struct copy_job {
+    struct build *b;
+    struct build_stage *st;
+    const struct df_instr *in;
+    bool is_add;
+    struct view *src;        /* where sources come from */
+    bool src_is_context;     /* the main context: .dockerignore applies */
+    struct view *dest;       /* the stage's rootfs */
+    struct layer_writer *w;
+    bool chown;
+    uint32_t uid, gid;
+    bool chmod;
+    unsigned mode;
+    struct strset emitted;   /* directories already planned (or written) */
+    struct plan_entry *plan;
+    size_t nplan, capplan;
+};
+
+/* Plans the parent chain of target (absolute, canonical): every directory missing in the image
+ * and not yet planned, as 0755 owned by the --chown owner (BuildKit's mkdir). --chmod applies to
+ * the copied entries only. */
+int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err);
+/* Plans the source path (canonical in j->src, with its stat) at the image path target. */
+int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const char *target,
+              kiln_error_t **err);
+/* ADD: true when the regular file src is a tar archive (plain, gzip, bzip2, xz). */
+bool copy_is_archive(struct copy_job *j, const char *src);
+/* Plans the extraction of the archive src under target. */
+int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
+                      kiln_error_t **err);
+
+/* Adds the plan (with file contents by digest) to a cache key. */
+int copy_plan_key(struct copy_job *j, struct cache_key *k, kiln_error_t **err);
+/* Writes the plan into j->w. */
+int copy_plan_write(struct copy_job *j, kiln_error_t **err);
+void copy_plan_release(struct copy_job *j);
+
+#endif

@@ -1,0 +1,155 @@
+/* COPY/ADD planning: parents, files, directory trees, archives. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "util.h"
+
+static int plan_push(struct copy_job *j, enum plan_kind kind, const char *target,
+                     const char *src, const char *link, mode_t perm, uint32_t uid, uint32_t gid,
+                     kiln_error_t **err)
+{
+    if (j->nplan >= BUILD_MAX_CONTEXT_ENTRIES)
+        return kiln_err(err, KILN_ELIMIT, 0, "more than %u files selected",
+                        BUILD_MAX_CONTEXT_ENTRIES);
+    xgrow(&j->plan, &j->capplan, j->nplan + 1, sizeof(*j->plan));
+    j->plan[j->nplan++] = (struct plan_entry){kind, xstrdup(target), src ? xstrdup(src) : NULL,
+                                              link ? xstrdup(link) : NULL, perm, uid, gid};
+    return 0;
+}
+
+static int add_dir(struct copy_job *j, const char *target, mode_t perm, kiln_error_t **err)
+{
+    if (!strset_add(&j->emitted, target))
+        return 0;
+    return plan_push(j, PLAN_DIR, target, NULL, NULL, perm, j->chown ? j->uid : 0,
+                     j->chown ? j->gid : 0, err);
+}
+
+int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err)
+{
+    cleanup_free char *p = xstrdup(target);
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        struct stat st;
+        if (!strset_has(&j->emitted, p) && view_stat(j->dest, p, &st) < 0 &&
+            add_dir(j, p, 0755, err) < 0)
+            return -1;
+        *s = '/';
+    }
+    return 0;
+}
+
+static mode_t entry_perm(struct copy_job *j, const struct stat *st)
+{
+    return j->chmod ? j->mode : (st->st_mode & 07777);
+}
+
+static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
+                     const char *target, kiln_error_t **err)
+{
+    uint32_t uid = j->chown ? j->uid : 0, gid = j->chown ? j->gid : 0;
+    if (S_ISREG(st->st_mode))
+        return plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
+    if (S_ISFIFO(st->st_mode))
+        return plan_push(j, PLAN_FIFO, target, NULL, NULL, entry_perm(j, st), uid, gid, err);
+    if (S_ISSOCK(st->st_mode))
+        return 0; /* sockets are not copied, as Docker does */
+    if (!S_ISLNK(st->st_mode))
+        return kiln_err(err, KILN_EINPUT, 0, "'%s': device files cannot be copied", src);
+    cleanup_free char *link = NULL;
+    if (view_readlink(j->src, src, &link) < 0)
+        return kiln_err_errno(err, KILN_EINPUT, "readlink '%s'", src);
+    return plan_push(j, PLAN_SYMLINK, target, NULL, link, 0777, uid, gid, err);
+}
+
+static bool ignored(struct copy_job *j, const char *src)
+{
+    return j->src_is_context && j->b->ignore && dockerignore_excluded(j->b->ignore, src + 1);
+}
+
+static int copy_dir(struct copy_job *j, const char *src, const char *target, int depth,
+                    kiln_error_t **err)
+{
+    if (depth > 256)
+        return kiln_err(err, KILN_ELIMIT, 0, "'%s': directories nested too deep", src);
+    cleanup_strv char **names = NULL;
+    size_t n;
+    if (view_list(j->src, src, &names, &n) < 0)
+        return kiln_err_errno(err, KILN_EINPUT, "read directory '%s'", src);
+    for (size_t i = 0; i < n; i++) {
+        cleanup_free char *s = path_join(src, names[i]);
+        cleanup_free char *t = path_join(target, names[i]);
+        struct stat st;
+        if (view_lstat(j->src, s, &st) < 0)
+            return kiln_err_errno(err, KILN_EINPUT, "stat '%s'", s);
+        bool dir = S_ISDIR(st.st_mode), skip = ignored(j, s);
+        if (skip && !(dir && dockerignore_may_include_below(j->b->ignore, s + 1)))
+            continue;
+        int r = 0;
+        if (dir && !skip)
+            r = add_dir(j, t, entry_perm(j, &st), err);
+        if (r == 0)
+            r = dir ? copy_dir(j, s, t, depth + 1, err) : copy_file(j, s, &st, t, err);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const char *target,
+              kiln_error_t **err)
+{
+    if (copy_parents(j, target, err) < 0)
+        return -1;
+    if (!S_ISDIR(st->st_mode))
+        return copy_file(j, src, st, target, err);
+    struct stat dst;
+    if (strcmp(target, "/") != 0 && view_stat(j->dest, target, &dst) < 0 &&
+        add_dir(j, target, 0755, err) < 0)
+        return -1;
+    return copy_dir(j, src, target, 0, err);
+}
+
+bool copy_is_archive(struct copy_job *j, const char *src)
+{
+    cleanup_close int fd = view_open(j->src, src);
+    if (fd < 0)
+        return false;
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_format_tar(a);
+    struct archive_entry *ae;
+    bool ok = archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK &&
+              archive_read_next_header(a, &ae) == ARCHIVE_OK;
+    archive_read_free(a);
+    return ok;
+}
+
+int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
+                      kiln_error_t **err)
+{
+    if (copy_parents(j, target, err) < 0)
+        return -1;
+    struct stat st;
+    if (strcmp(target, "/") && view_stat(j->dest, target, &st) < 0 && add_dir(j, target, 0755, err) < 0)
+        return -1;
+    return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
+}
+
+void copy_plan_release(struct copy_job *j)
+{
+    for (size_t i = 0; i < j->nplan; i++) {
+        free(j->plan[i].target);
+        free(j->plan[i].src);
+        free(j->plan[i].link);
+    }
+    free(j->plan);
+    j->plan = NULL;
+    j->nplan = j->capplan = 0;
+}

@@ -1,0 +1,77 @@
+/* The build result: commit the final image to the store and write the requested output. */
+#include <string.h>
+
+#include "build.h"
+#include "oci/layout.h"
+#include "oci/reference.h"
+#include "util.h"
+
+static void apply_labels(struct build *b, struct image *img)
+{
+    if (!b->o->nlabels)
+        return;
+    json_t *cfg = image_cfg(img);
+    json_t *labels = json_object_get(cfg, "Labels");
+    if (!json_is_object(labels)) {
+        labels = json_object();
+        json_object_set_new(cfg, "Labels", labels);
+    }
+    for (size_t i = 0; i < b->o->nlabels; i++)
+        json_object_set_new(labels, b->o->labels[i].key,
+                            json_string(b->o->labels[i].value ? b->o->labels[i].value : ""));
+}
+
+static json_t *kv_object(const struct kiln_kv *kv, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, kv[i].key, json_string(kv[i].value ? kv[i].value : ""));
+    return o;
+}
+
+/* One annotation set per -t: the full name and, as BuildKit writes it, the tag as ref.name. */
+static int name_annotations(struct build *b, json_t **out, kiln_error_t **err)
+{
+    json_t *names = json_array();
+    for (size_t i = 0; i < b->o->ntags; i++) {
+        struct reference r;
+        if (reference_parse(b->o->tags[i], &r, err) < 0) {
+            json_decref(names);
+            return kiln_err_wrap(err, "-t");
+        }
+        cleanup_free char *full = reference_string(&r);
+        json_array_append_new(names, json_pack("{s:s,s:s}", "io.containerd.image.name", full,
+                                               "org.opencontainers.image.ref.name",
+                                               r.tag ? r.tag : "latest"));
+        reference_release(&r);
+    }
+    *out = names;
+    return 0;
+}
+
+int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
+                 kiln_error_t **err)
+{
+    apply_labels(b, final->img);
+    json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
+    if (b->o->allow_root_user)
+        json_object_set_new(ann, POLICY_ANNOTATION, json_string("true"));
+    struct oci_desc manifest;
+    int rc = image_commit(b->store, final->img, b->epoch, ann, &manifest, NULL, err);
+    json_decref(ann);
+    if (rc < 0)
+        return -1;
+    memcpy(res->manifest_digest, manifest.digest, sizeof(manifest.digest));
+    res->nlayers = final->img->nlayers;
+    const struct kiln_output *out = &b->o->output;
+    if (out->type == KILN_OUTPUT_NONE)
+        return 0;
+    if (out->type != KILN_OUTPUT_OCI)
+        return kiln_err(err, KILN_EUNSUPPORTED, 0, "this output type is not supported yet");
+    json_t *names = NULL;
+    if (name_annotations(b, &names, err) < 0)
+        return -1;
+    rc = layout_write(b->store, out->dest, out->tar, &manifest, names, b->epoch, b->hashes, err);
+    json_decref(names);
+    return rc;
+}

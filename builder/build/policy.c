@@ -1,0 +1,77 @@
+/* The non-root policy, checked on the final image after the build: the effective user (the
+ * last USER of the final stage, else the base image's config User) is resolved in the final
+ * rootfs, and root fails the build. Only the operator's --allow-root-user gets past it. */
+#include <string.h>
+
+#include "build.h"
+#include "util.h"
+
+#define POLICY_FIX "add a non-root USER to the final stage (for example: USER 10001), or " \
+                   "pass --allow-root-user to accept a root image"
+
+/* Where the user came from, for the message: the USER line or the FROM line. */
+static int policy_fail(struct build *b, struct build_stage *st, const char *user,
+                       const char *why, kiln_error_t **err)
+{
+    bool inherited = st->user_line == st->df->from->line;
+    const char *what = inherited ? "FROM" : "USER";
+    if (inherited)
+        return kiln_err(err, KILN_EPOLICY, 0,
+                        "%s:%d: %s %s: the image would run as root: %s%s%s; %s", b->dfname,
+                        st->user_line, what, st->df->base, why, *user ? " (inherited user '" : "",
+                        *user ? user : "", POLICY_FIX);
+    return kiln_err(err, KILN_EPOLICY, 0, "%s:%d: USER %s: the image would run as root: %s; %s",
+                    b->dfname, st->user_line, user, why, POLICY_FIX);
+}
+
+static bool numeric_id(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (parse_u64(s, UINT32_MAX, &v) < 0)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+int policy_check_user(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    const char *user = image_cfg_string(st->img, "User");
+    if (!user)
+        user = "";
+    if (b->o->allow_root_user) {
+        build_log(b, KILN_LOG_WARN,
+                  "--allow-root-user: the non-root policy is not enforced; the image records "
+                  "the override in the annotation " POLICY_ANNOTATION);
+        return 0;
+    }
+    if (!*user)
+        return policy_fail(b, st, user, "the final stage sets no USER and the base image has none",
+                           err);
+    cleanup_free char *name = xstrdup(user);
+    char *colon = strchr(name, ':');
+    if (colon)
+        *colon = '\0';
+    uint32_t uid;
+    if (!*name)
+        return policy_fail(b, st, user, "the user part is empty", err);
+    if (numeric_id(name, &uid))
+        return uid == 0 ? policy_fail(b, st, user, "uid 0 is root", err) : 0;
+    struct view *v;
+    if (stage_view(b, st, &v, err) < 0)
+        return -1;
+    uint32_t gid;
+    kiln_error_t *lookup = NULL;
+    if (users_resolve(v, name, true, &uid, &gid, &lookup) < 0) {
+        int rc = kiln_err(err, KILN_EPOLICY, 0,
+                          "%s:%d: USER %s: the user does not exist in the final image's "
+                          "/etc/passwd (%s); the container would not start",
+                          b->dfname, st->user_line, user, lookup->msg);
+        kiln_error_free(lookup);
+        return rc;
+    }
+    if (uid == 0) {
+        cleanup_free char *why = xasprintf("'%s' has uid 0 in the final image's /etc/passwd", name);
+        return policy_fail(b, st, user, why, err);
+    }
+    return 0;
+}

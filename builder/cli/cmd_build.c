@@ -1,0 +1,420 @@
+/* kiln build: options (table-driven, Docker/BuildKit-compatible names) into kiln_build(). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "util.h"
+
+#define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
+
+struct build_cli {
+    struct kiln_build_opts o;
+    enum kiln_progress_mode progress;
+    bool epoch_set;
+    const char *unsupported; /* the long name of the flag being applied, for opt_unsupported */
+};
+
+typedef int (*opt_fn)(struct build_cli *c, const char *v, kiln_error_t **err);
+
+static int bad(kiln_error_t **err, const char *flag, const char *v, const char *want)
+{
+    return kiln_err(err, KILN_EUSAGE, 0, "invalid value '%s' for %s: %s", v, flag, want);
+}
+
+static int push_kv(struct kiln_kv **kv, size_t *n, const char *v, bool need_eq, const char *flag,
+                   kiln_error_t **err)
+{
+    const char *eq = strchr(v, '=');
+    if ((need_eq && !eq) || eq == v || !*v)
+        return bad(err, flag, v, "expected KEY=VALUE");
+    if (*n >= CLI_MAX_REPEAT)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many %s flags", flag);
+    *kv = xrealloc(*kv, (*n + 1) * sizeof(**kv));
+    (*kv)[(*n)++] = (struct kiln_kv){eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v),
+                                     eq ? xstrdup(eq + 1) : NULL};
+    return 0;
+}
+
+static int opt_file(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)err;
+    c->o.dockerfile = v;
+    return 0;
+}
+
+static int opt_tag(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--tag", v, "expected NAME[:TAG]");
+    strv_push(&c->o.tags, &c->o.ntags, xstrdup(v));
+    return 0;
+}
+
+static int opt_build_arg(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return push_kv(&c->o.build_args, &c->o.nbuild_args, v, false, "--build-arg", err);
+}
+
+static int opt_label(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return push_kv(&c->o.labels, &c->o.nlabels, v, true, "--label", err);
+}
+
+static int opt_annotation(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return push_kv(&c->o.annotations, &c->o.nannotations, v, true, "--annotation", err);
+}
+
+static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1])
+        return bad(err, "--build-context", v, "expected NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]");
+    struct kiln_named_context nc = {.name = xstrndup(v, (size_t)(eq - v))};
+    const char *val = eq + 1;
+    if (str_has_prefix(val, "oci-layout://")) {
+        const char *p = val + strlen("oci-layout://");
+        const char *at = strstr(p, "@sha256:");
+        const char *colon = strrchr(p, ':');
+        const char *slash = strrchr(p, '/');
+        nc.type = KILN_CONTEXT_OCI_LAYOUT;
+        if (at) {
+            nc.path = xstrndup(p, (size_t)(at - p));
+            nc.ref = xstrdup(at + 1);
+        } else if (colon && (!slash || colon > slash)) {
+            nc.path = xstrndup(p, (size_t)(colon - p));
+            nc.ref = xstrdup(colon + 1);
+        } else {
+            nc.path = xstrdup(p);
+        }
+    } else if (strstr(val, "://")) {
+        free(nc.name);
+        return kiln_err(err, KILN_EUNSUPPORTED, 0,
+                        "--build-context %s: only directories and oci-layout:// are supported yet", v);
+    } else {
+        nc.type = KILN_CONTEXT_DIR;
+        nc.path = xstrdup(val);
+    }
+    if (!*nc.path || (nc.ref && !*nc.ref)) {
+        free(nc.name), free(nc.path), free(nc.ref);
+        return bad(err, "--build-context", v, "empty path or reference");
+    }
+    c->o.contexts = xrealloc(c->o.contexts, (c->o.ncontexts + 1) * sizeof(nc));
+    c->o.contexts[c->o.ncontexts++] = nc;
+    return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "true") || !strcmp(v, "1"))
+        return *out = true, 0;
+    if (!strcmp(v, "false") || !strcmp(v, "0"))
+        return *out = false, 0;
+    return -1;
+}
+
+static int output_field(struct kiln_output *out, const char *k, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (!strcmp(k, "type")) {
+        if (!strcmp(v, "oci"))
+            out->type = KILN_OUTPUT_OCI;
+        else if (!strcmp(v, "registry") || !strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") || !strcmp(v, "tar"))
+            return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output type=%s is not supported yet", v);
+        else
+            return bad(err, "--output type", v, "expected oci");
+    } else if (!strcmp(k, "dest")) {
+        free(out->dest);
+        out->dest = xstrdup(v);
+    } else if (!strcmp(k, "tar")) {
+        if (parse_bool(v, &out->tar) < 0)
+            return bad(err, "--output tar", v, "expected true or false");
+    } else if (!strcmp(k, "compression")) {
+        if (!strcmp(v, "gzip"))
+            out->compression = KILN_COMPRESSION_GZIP;
+        else
+            return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output compression=%s is not supported yet", v);
+    } else if (!strcmp(k, "compression-level")) {
+        if (parse_u64(v, 9, &n) < 0)
+            return bad(err, "--output compression-level", v, "expected 0 to 9");
+        out->compression_level = (int)n;
+    } else if (!strcmp(k, "name")) {
+        free(out->name);
+        out->name = xstrdup(v);
+    } else {
+        return kiln_err(err, KILN_EUSAGE, 0, "--output: unknown field '%s'", k);
+    }
+    return 0;
+}
+
+static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    struct kiln_output *out = &c->o.output;
+    out->tar = true; /* BuildKit's oci exporter writes an archive unless tar=false */
+    if (!strchr(v, '=')) {
+        out->type = KILN_OUTPUT_OCI;
+        out->dest = xstrdup(v);
+        out->tar = false;
+        return 0;
+    }
+    cleanup_free char *s = xstrdup(v);
+    char *save = NULL;
+    for (char *f = strtok_r(s, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(f, '=');
+        if (!eq)
+            return bad(err, "--output", v, "expected type=oci,dest=PATH[,tar=true|false]");
+        *eq = '\0';
+        if (output_field(out, f, eq + 1, err) < 0)
+            return -1;
+    }
+    if (out->type == KILN_OUTPUT_NONE)
+        return bad(err, "--output", v, "type= is required");
+    if (out->type == KILN_OUTPUT_OCI && (!out->dest || !*out->dest))
+        return bad(err, "--output", v, "type=oci needs dest=PATH");
+    return 0;
+}
+
+static int opt_root(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--root", v, "expected a directory");
+    c->o.root = v;
+    return 0;
+}
+
+static int opt_target(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)err;
+    c->o.target = v;
+    return 0;
+}
+
+static int opt_progress(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    static const char *const names[] = {"auto", "plain", "tty", "quiet", "json"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (!strcmp(v, names[i]))
+            return c->progress = (enum kiln_progress_mode)i, 0;
+    return bad(err, "--progress", v, "expected auto, plain, tty, quiet or json");
+}
+
+static int opt_epoch(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    int64_t e;
+    if (parse_i64(v, 0, 253402300799LL, &e) < 0)
+        return bad(err, "--source-date-epoch", v, "expected seconds since 1970");
+    c->o.source_date_epoch = e;
+    c->epoch_set = true;
+    return 0;
+}
+
+static int opt_platform(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (strcmp(v, "linux/amd64") != 0)
+        return kiln_err(err, KILN_EUNSUPPORTED, 0, "--platform %s: kiln builds linux/amd64 only", v);
+    c->o.platform = v;
+    return 0;
+}
+
+static int opt_no_cache(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.no_cache = true;
+    return 0;
+}
+
+static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.allow_root_user = true;
+    return 0;
+}
+
+static int opt_no_cache_filter(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--no-cache-filter", v, "expected a stage name");
+    cleanup_free char *s = xstrdup(v);
+    char *save = NULL;
+    for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        strv_push(&c->o.no_cache_filter, &c->o.nno_cache_filter, xstrdup(t));
+    return 0;
+}
+
+/* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
+static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    return kiln_err(err, KILN_EUNSUPPORTED, 0, "--%s is not supported yet", c->unsupported);
+}
+
+static const struct opt_def {
+    const char *name;
+    char short_name;
+    bool arg;
+    opt_fn apply;
+    const char *meta;
+    const char *help;
+} opt_defs[] = {
+    {"file", 'f', true, opt_file, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
+    {"tag", 't', true, opt_tag, "NAME[:TAG]", "Image name (repeatable)"},
+    {"build-arg", 0, true, opt_build_arg, "K[=V]", "Build argument (K alone: from the environment)"},
+    {"build-context", 0, true, opt_build_context, "NAME=VALUE",
+     "Named context: NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]"},
+    {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
+    {"output", 'o', true, opt_output, "SPEC", "type=oci,dest=PATH[,tar=true|false]"},
+    {"root", 0, true, opt_root, "DIR", "State: content store and caches"},
+    {"progress", 0, true, opt_progress, "MODE", "auto, plain, tty, quiet or json"},
+    {"source-date-epoch", 0, true, opt_epoch, "N",
+     "Timestamps in the image (default $SOURCE_DATE_EPOCH or 0)"},
+    {"label", 0, true, opt_label, "K=V", "Image label (repeatable)"},
+    {"annotation", 0, true, opt_annotation, "K=V", "Manifest annotation (repeatable)"},
+    {"platform", 0, true, opt_platform, "P", "Target platform (linux/amd64 only)"},
+    {"no-cache", 0, false, opt_no_cache, NULL, "Do not use the step cache"},
+    {"secret", 0, true, opt_unsupported, "id=ID,...", "Secret for RUN --mount=type=secret"},
+    {"network", 0, true, opt_unsupported, "MODE", "Network for RUN steps (none or host)"},
+    {"allow", 0, true, opt_unsupported, "ENT", "Allow an entitlement (network.host)"},
+    {"memory", 0, true, opt_unsupported, "BYTES", "Memory limit for RUN steps"},
+    {"pids-limit", 0, true, opt_unsupported, "N", "Process limit for RUN steps"},
+    {"cpus", 0, true, opt_unsupported, "N", "CPU limit for RUN steps"},
+    {"step-timeout", 0, true, opt_unsupported, "SECONDS", "Time limit for each RUN step"},
+    {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
+    {"cache-from", 0, true, opt_unsupported, "SPEC", "Import a build cache"},
+    {"cache-to", 0, true, opt_unsupported, "SPEC", "Export the build cache"},
+    {"sbom", 0, false, opt_unsupported, NULL, "Attach SPDX and CycloneDX SBOMs"},
+    {"no-sbom", 0, false, opt_unsupported, NULL, "Do not attach SBOMs"},
+    {"sbom-out", 0, true, opt_unsupported, "DIR", "Also write the SBOM files to DIR"},
+    {"provenance", 0, false, opt_unsupported, NULL, "Attach SLSA provenance"},
+    {"no-provenance", 0, false, opt_unsupported, NULL, "Do not attach provenance"},
+    {"strict", 0, false, opt_unsupported, NULL, "Lint warnings become errors"},
+    {"allow-root-user", 0, false, opt_allow_root, NULL,
+     "Operator override: allow a final USER that is root"},
+};
+
+static void build_usage(FILE *f)
+{
+    fprintf(f, "Usage: kiln build [OPTIONS] CONTEXT\n\n"
+               "Build an image from a Dockerfile; CONTEXT - reads the Dockerfile from stdin with "
+               "no context.\nPrints the image manifest digest on stdout.\n\nOptions:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
+        const struct opt_def *d = &opt_defs[i];
+        char left[64];
+        snprintf(left, sizeof(left), "%s%c%s--%s %s", d->short_name ? "-" : "",
+                 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
+                 d->meta ? d->meta : "");
+        fprintf(f, "  %-36s %s\n", left, d->help);
+    }
+    fprintf(f, "  %-36s %s\n", "-h, --help", "Show this help");
+}
+
+static void release(struct build_cli *c)
+{
+    struct kiln_build_opts *o = &c->o;
+    strv_free(o->tags);
+    strv_free(o->no_cache_filter);
+    struct kiln_kv *kvs[] = {o->build_args, o->labels, o->annotations};
+    size_t ns[] = {o->nbuild_args, o->nlabels, o->nannotations};
+    for (size_t k = 0; k < ARRAY_SIZE(kvs); k++) {
+        for (size_t i = 0; i < ns[k]; i++)
+            free(kvs[k][i].key), free(kvs[k][i].value);
+        free(kvs[k]);
+    }
+    for (size_t i = 0; i < o->ncontexts; i++)
+        free(o->contexts[i].name), free(o->contexts[i].path), free(o->contexts[i].ref);
+    free(o->contexts);
+    free(o->output.dest);
+    free(o->output.name);
+}
+
+static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t **err)
+{
+    struct option longs[ARRAY_SIZE(opt_defs) + 2];
+    char shorts[64] = "h";
+    size_t ns = 1;
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
+        longs[i] = (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument, NULL, 1000 + (int)i};
+        if (opt_defs[i].short_name) {
+            shorts[ns++] = opt_defs[i].short_name;
+            shorts[ns++] = ':';
+        }
+    }
+    longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
+    shorts[ns] = '\0';
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        if (ch == 'h')
+            return 1;
+        const struct opt_def *d = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
+            if (ch == 1000 + (int)i || (ch == opt_defs[i].short_name && ch))
+                d = &opt_defs[i];
+        if (!d) {
+            const char *bad_opt = argv[optind - 1];
+            return kiln_err(err, KILN_EUSAGE, 0, optopt && strchr(shorts, optopt)
+                                                     ? "flag needs an argument: %s"
+                                                     : "unknown flag: %s", bad_opt);
+        }
+        c->unsupported = d->name;
+        if (d->apply(c, optarg ? optarg : "", err) < 0)
+            return -1;
+    }
+    if (optind != argc - 1)
+        return kiln_err(err, KILN_EUSAGE, 0, "\"kiln build\" requires exactly 1 argument (the context)");
+    c->o.context = strcmp(argv[optind], "-") ? argv[optind] : NULL;
+    if (!c->o.context && c->o.dockerfile && strcmp(c->o.dockerfile, "-"))
+        return kiln_err(err, KILN_EUSAGE, 0, "context '-' reads the Dockerfile from stdin: do not also pass -f");
+    if (!c->o.context)
+        c->o.dockerfile = "-";
+    return 0;
+}
+
+static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
+{
+    const char *env = getenv("SOURCE_DATE_EPOCH");
+    if (c->epoch_set || !env || !*env)
+        return 0;
+    int64_t e;
+    if (parse_i64(env, 0, 253402300799LL, &e) < 0)
+        return bad(err, "SOURCE_DATE_EPOCH", env, "expected seconds since 1970");
+    c->o.source_date_epoch = e;
+    return 0;
+}
+
+int cmd_build(int argc, char **argv)
+{
+    struct build_cli c = {.progress = KILN_PROGRESS_AUTO};
+    c.o.output.compression_level = -1;
+    kiln_error_t *err = NULL;
+    int r = parse_args(&c, argc, argv, &err);
+    if (r == 0)
+        r = epoch_from_env(&c, &err);
+    if (r != 0) {
+        release(&c);
+        if (r > 0) {
+            build_usage(stdout);
+            return 0;
+        }
+        if (err->code == KILN_EUSAGE) {
+            int st = cli_usage_error("build", "%s", err->msg);
+            kiln_error_free(err);
+            return st;
+        }
+        return cli_fail(err);
+    }
+    progress_init(&c.o.progress, c.progress);
+    struct kiln_build_result res;
+    r = kiln_build(&c.o, &res, &err);
+    progress_finish(&c.o.progress);
+    release(&c);
+    if (r < 0)
+        return cli_fail(err);
+    printf("%s\n", res.manifest_digest);
+    return 0;
+}

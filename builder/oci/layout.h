@@ -1,0 +1,34 @@
+/* OCI image layouts: importing an image from one (a named build context) and writing the
+ * build result as one, as a directory or an OCI archive (tar).
+ */
+#ifndef KILN_OCI_LAYOUT_H
+#define KILN_OCI_LAYOUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "kiln/error.h"
+#include "oci/image.h"
+#include "store/store.h"
+
+#define LAYOUT_MAX_SMALL_FILE 4096 /* oci-layout */
+
+/* Imports the image named by ref (a tag matching org.opencontainers.image.ref.name, a
+ * "sha256:..." digest, or NULL when the layout holds exactly one image) from the layout
+ * directory dir into the store, verifying every blob's digest and size. An index is resolved
+ * to the manifest of os/arch. Returns the manifest digest in manifest_digest. */
+int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
+                  const char *arch, char manifest_digest[DIGEST_STR_LEN + 1],
+                  kiln_error_t **err);
+
+/* Writes an OCI layout holding the image or index `top` (and everything it references, read
+ * from the store) to dest, atomically: nothing appears at dest unless the whole layout was
+ * written. A directory dest is replaced only when it is empty or already an OCI layout.
+ * names (a JSON array of annotation objects, may be NULL or empty) gives one index.json
+ * descriptor of top per element, e.g. one per tag. With a hash index (may be NULL), blobs of
+ * a previous output at dest that kiln wrote and nobody changed are moved, not copied again. */
+struct hashindex;
+int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
+                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err);
+
+#endif

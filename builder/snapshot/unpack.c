@@ -1,0 +1,423 @@
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fsutil.h"
+#include "layer/layer_writer.h"
+#include "unpack.h"
+#include "util.h"
+
+#define IN_CHUNK  (128 * 1024)
+#define OUT_CHUNK (256 * 1024)
+
+/* The decompressing, hashing source that feeds libarchive a plain tar stream. */
+struct source {
+    int fd;
+    bool gzip;
+    z_stream z;
+    bool z_ready, z_end;
+    unsigned char *in, *out;
+    struct sha256 h;
+    int err_no;
+    bool bad_data;
+};
+
+static ssize_t source_read_raw(struct source *s, unsigned char *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(s->fd, buf, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            s->err_no = errno;
+        return r;
+    }
+}
+
+/* After one gzip member: another may follow (concatenated members are valid gzip). */
+static int source_member_end(struct source *s)
+{
+    if (s->z.avail_in == 0) {
+        ssize_t r = source_read_raw(s, s->in, IN_CHUNK);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            s->z_end = true;
+            return 0;
+        }
+        s->z.next_in = s->in;
+        s->z.avail_in = (uInt)r;
+    }
+    inflateReset(&s->z);
+    return 0;
+}
+
+static ssize_t source_next(struct source *s)
+{
+    if (!s->gzip) {
+        ssize_t r = source_read_raw(s, s->out, OUT_CHUNK);
+        if (r > 0)
+            sha256_update(&s->h, s->out, (size_t)r);
+        return r;
+    }
+    while (!s->z_end) {
+        if (s->z.avail_in == 0) {
+            ssize_t r = source_read_raw(s, s->in, IN_CHUNK);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                return s->bad_data = true, -1; /* truncated gzip stream */
+            s->z.next_in = s->in;
+            s->z.avail_in = (uInt)r;
+        }
+        s->z.next_out = s->out;
+        s->z.avail_out = OUT_CHUNK;
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END && source_member_end(s) < 0)
+            return -1;
+        if (zr == Z_STREAM_END) {
+        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            return s->bad_data = true, -1;
+        }
+        size_t have = OUT_CHUNK - s->z.avail_out;
+        if (have) {
+            sha256_update(&s->h, s->out, have);
+            return (ssize_t)have;
+        }
+    }
+    return 0;
+}
+
+static la_ssize_t source_cb(struct archive *a, void *ctx, const void **buf)
+{
+    (void)a;
+    struct source *s = ctx;
+    ssize_t n = source_next(s);
+    *buf = s->out;
+    return n < 0 ? ARCHIVE_FATAL : (la_ssize_t)n;
+}
+
+static int source_init(struct source *s, int fd, const char *media_type, kiln_error_t **err)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    if (str_has_suffix(media_type, "+zstd") || str_has_suffix(media_type, ".zstd"))
+        return kiln_err(err, KILN_EUNSUPPORTED, 0, "zstd layers are not supported yet");
+    s->gzip = str_has_suffix(media_type, "gzip");
+    s->out = xmalloc(OUT_CHUNK);
+    if (s->gzip) {
+        s->in = xmalloc(IN_CHUNK);
+        if (inflateInit2(&s->z, 16 + 15) != Z_OK)
+            return kiln_err(err, KILN_EINTERNAL, 0, "gzip: cannot initialise");
+        s->z_ready = true;
+    }
+    sha256_init(&s->h);
+    return 0;
+}
+
+static void source_release(struct source *s)
+{
+    if (s->z_ready)
+        inflateEnd(&s->z);
+    free(s->in);
+    free(s->out);
+    sha256_release(&s->h);
+}
+
+/* ---- extraction ---- */
+
+
+static int check_path(const char *p)
+{
+    if (!*p || p[0] == '/' || strlen(p) > UNPACK_MAX_PATH)
+        return -1;
+    for (const char *c = p; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.')
+            return -1;
+        c += n;
+        while (*c == '/')
+            c++;
+    }
+    return 0;
+}
+
+/* Opens (creating missing components as 0755 directories) the parent directory of path,
+ * refusing symlinks anywhere on the way. */
+static int open_parent(int root, const char *path, const char **name)
+{
+    cleanup_free char *p = xstrdup(path);
+    char *slash = strrchr(p, '/');
+    *name = slash ? path + (slash - p) + 1 : path;
+    if (!slash)
+        return fcntl(root, F_DUPFD_CLOEXEC, 0);
+    *slash = '\0';
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+    int fd = (int)syscall(SYS_openat2, root, p, &how, sizeof(how));
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    cleanup_free char *parent = xstrdup(p);
+    const char *base;
+    cleanup_close int pfd = open_parent(root, parent, &base);
+    if (pfd < 0)
+        return -1;
+    if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return openat(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+static int clear_target(int pfd, const char *name, bool want_dir)
+{
+    struct stat st;
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    if (want_dir && S_ISDIR(st.st_mode))
+        return 0;
+    if (S_ISDIR(st.st_mode)) {
+        kiln_error_t *e = NULL;
+        int r = rm_rf_at(pfd, name, &e);
+        kiln_error_free(e);
+        return r;
+    }
+    return unlinkat(pfd, name, 0);
+}
+
+static int set_xattrs(int fd, struct archive_entry *ae)
+{
+    const char *name;
+    const void *value;
+    size_t size;
+    archive_entry_xattr_reset(ae);
+    while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+        if (size > UNPACK_MAX_XATTR)
+            return errno = E2BIG, -1;
+        /* only file capabilities and user attributes are kept; never overlay's own */
+        if (strcmp(name, "security.capability") != 0 && !str_has_prefix(name, "user."))
+            continue;
+        if (str_has_prefix(name, "user.overlay."))
+            continue;
+        if (fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP)
+            return -1;
+    }
+    return 0;
+}
+
+static int apply_meta(int pfd, const char *name, struct archive_entry *ae, bool symlink)
+{
+    if (fchownat(pfd, name, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
+                 AT_SYMLINK_NOFOLLOW) < 0)
+        return -1;
+    struct timespec ts[2] = {{archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)},
+                             {archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)}};
+    if (symlink)
+        return utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW);
+    cleanup_close int fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    /* chmod after chown: chown clears setuid bits */
+    if (fchmod(fd, archive_entry_perm(ae) & 07777) < 0 || set_xattrs(fd, ae) < 0)
+        return -1;
+    return futimens(fd, ts);
+}
+
+static int write_data(struct archive *a, int fd, int64_t size)
+{
+    const void *buf;
+    size_t n;
+    la_int64_t off;
+    int r;
+    while ((r = archive_read_data_block(a, &buf, &n, &off)) == ARCHIVE_OK) {
+        if (off < 0 || off > size || (int64_t)n > size - off)
+            return errno = EIO, -1;
+        if (lseek(fd, off, SEEK_SET) < 0 || write_all(fd, buf, n) < 0)
+            return -1;
+    }
+    if (r != ARCHIVE_EOF)
+        return errno = EIO, -1;
+    return ftruncate(fd, size); /* a sparse tail */
+}
+
+/* A whiteout: ".wh..wh..opq" marks its directory opaque, ".wh.NAME" deletes NAME below. */
+static int make_whiteout(int pfd, const char *name)
+{
+    if (strcmp(name, ".wh..wh..opq") == 0)
+        return fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0);
+    const char *target = name + 4;
+    if (!*target || !strcmp(target, ".") || !strcmp(target, ".."))
+        return errno = EINVAL, -1;
+    if (clear_target(pfd, target, false) < 0)
+        return -1;
+    return mknodat(pfd, target, S_IFCHR | 0, makedev(0, 0));
+}
+
+static int make_hardlink(int root, int pfd, const char *name, const char *target)
+{
+    if (check_path(target) < 0)
+        return errno = EXDEV, -1;
+    struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+    cleanup_close int tfd = (int)syscall(SYS_openat2, root, target, &how, sizeof(how));
+    if (tfd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(tfd, &st) < 0 || S_ISDIR(st.st_mode))
+        return errno = EPERM, -1;
+    if (clear_target(pfd, name, false) < 0)
+        return -1;
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tfd);
+    return linkat(AT_FDCWD, proc, pfd, name, AT_SYMLINK_FOLLOW);
+}
+
+static int make_entry(struct archive *a, struct archive_entry *ae, int root, int pfd,
+                      const char *name)
+{
+    mode_t type = archive_entry_filetype(ae);
+    const char *hl = archive_entry_hardlink(ae);
+    if (hl)
+        return make_hardlink(root, pfd, name, hl);
+    if (clear_target(pfd, name, type == AE_IFDIR) < 0)
+        return -1;
+    switch (type) {
+    case AE_IFDIR:
+        if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
+            return -1;
+        break;
+    case AE_IFREG: {
+        cleanup_close int fd =
+            openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 || write_data(a, fd, archive_entry_size(ae)) < 0)
+            return -1;
+        break;
+    }
+    case AE_IFLNK:
+        if (symlinkat(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "", pfd, name) < 0)
+            return -1;
+        return apply_meta(pfd, name, ae, true);
+    case AE_IFIFO:
+        if (mknodat(pfd, name, S_IFIFO | 0600, 0) < 0)
+            return -1;
+        break;
+    default:
+        return errno = EPERM, -1; /* device nodes and sockets are refused */
+    }
+    return apply_meta(pfd, name, ae, false);
+}
+
+static int extract_entry(struct archive *a, struct archive_entry *ae, int root,
+                         kiln_error_t **err)
+{
+    const char *raw = archive_entry_pathname(ae);
+    if (!raw)
+        return kiln_err(err, KILN_ECORRUPT, 0, "layer entry without a name");
+    cleanup_free char *path = xstrdup(raw);
+    /* "./etc/" → "etc"; a bare "./" is the root itself */
+    char *p = path;
+    while (p[0] == '.' && p[1] == '/')
+        p += 2;
+    size_t n = strlen(p);
+    while (n && p[n - 1] == '/')
+        p[--n] = '\0';
+    if (!*p || !strcmp(p, "."))
+        return 0;
+    if (check_path(p) < 0)
+        return kiln_err(err, KILN_ECORRUPT, 0, "layer entry '%s': unsafe path", raw);
+    const char *name;
+    cleanup_close int pfd = open_parent(root, p, &name);
+    if (pfd < 0)
+        return kiln_err_errno(err, KILN_ECORRUPT, "layer entry '%s': parent", raw);
+    int r = str_has_prefix(name, ".wh.") ? make_whiteout(pfd, name)
+                                         : make_entry(a, ae, root, pfd, name);
+    if (r < 0)
+        return kiln_err_errno(err, errno == EPERM || errno == EXDEV || errno == ELOOP
+                                       ? KILN_ECORRUPT
+                                       : KILN_EIO,
+                              "layer entry '%s'", raw);
+    return 0;
+}
+
+static int drain(struct source *s)
+{
+    ssize_t n;
+    while ((n = source_next(s)) > 0)
+        ;
+    return n < 0 ? -1 : 0;
+}
+
+int unpack_layer(int fd, const char *media_type, const char *diff_id, int destfd,
+                 kiln_error_t **err)
+{
+    struct source src;
+    int rc = source_init(&src, fd, media_type, err);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    if (rc == 0 && archive_read_open(a, &src, NULL, source_cb, NULL) != ARCHIVE_OK)
+        rc = kiln_err(err, KILN_ECORRUPT, 0, "layer: %s", archive_error_string(a));
+    struct archive_entry *ae;
+    size_t count = 0;
+    int r = ARCHIVE_OK;
+    while (rc == 0 && (r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        if (++count > UNPACK_MAX_ENTRIES)
+            rc = kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries",
+                          UNPACK_MAX_ENTRIES);
+        else
+            rc = extract_entry(a, ae, destfd, err);
+    }
+    if (rc == 0 && r != ARCHIVE_EOF)
+        rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: %s",
+                      src.bad_data ? "corrupt compressed data"
+                                   : (archive_error_string(a) ? archive_error_string(a)
+                                                              : "bad tar"));
+    if (rc == 0 && drain(&src) < 0)
+        rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: corrupt compressed data");
+    archive_read_free(a);
+    char got[DIGEST_STR_LEN + 1];
+    if (rc == 0) {
+        sha256_final(&src.h, got);
+        if (diff_id && strcmp(got, diff_id) != 0)
+            rc = kiln_err(err, KILN_ECORRUPT, 0, "layer: content has diff_id %s, expected %s",
+                          got, diff_id);
+    }
+    source_release(&src);
+    return rc;
+}
+
+int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
+                    const char *diff_id, char **path, kiln_error_t **err)
+{
+    if (!digest_valid(diff_id))
+        return kiln_err(err, KILN_ECORRUPT, 0, "invalid diff_id '%s'", diff_id);
+    cleanup_free char *final = xasprintf("snapshots/%s", digest_hex(diff_id));
+    struct stat st;
+    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        *path = xasprintf("%s/%s", s->root, final);
+        return 0;
+    }
+    char tmp[] = "snapshots/.tmp-XXXXXXXXXX";
+    random_name(tmp + strlen(tmp) - 10, 10);
+    if (mkdirat(s->rootfd, tmp, 0755) < 0)
+        return kiln_err_errno(err, KILN_EIO, "store '%s': create snapshot", s->root);
+    cleanup_close int dfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int bfd = store_open_blob(s, digest, err);
+    int rc = (dfd < 0 || bfd < 0) ? -1 : unpack_layer(bfd, media_type, diff_id, dfd, err);
+    if (rc == 0 && renameat(s->rootfd, tmp, s->rootfd, final) < 0 && errno != EEXIST &&
+        errno != ENOTEMPTY)
+        rc = kiln_err_errno(err, KILN_EIO, "store '%s': rename snapshot", s->root);
+    kiln_error_t *e2 = NULL;
+    rm_rf_at(s->rootfd, tmp, &e2); /* gone after a rename; the partial tree after a failure */
+    kiln_error_free(e2);
+    if (rc < 0)
+        return kiln_err_wrap(err, "unpack %s", digest);
+    *path = xasprintf("%s/%s", s->root, final);
+    return 0;
+}

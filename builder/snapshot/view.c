@@ -1,0 +1,411 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "view.h"
+
+struct view {
+    int *fds; /* bottom first */
+    size_t n;
+};
+
+/* Layers that contribute to a directory, top first. */
+struct layer_set {
+    size_t idx[VIEW_MAX_LAYERS];
+    size_t n;
+};
+
+
+int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err)
+{
+    if (n > VIEW_MAX_LAYERS)
+        return kiln_err(err, KILN_ELIMIT, 0, "image has more than %d layers", VIEW_MAX_LAYERS);
+    struct view *v = xcalloc(1, sizeof(*v));
+    v->fds = xcalloc(n ? n : 1, sizeof(int));
+    for (size_t i = 0; i < n; i++) {
+        v->fds[i] = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (v->fds[i] < 0) {
+            kiln_err_errno(err, KILN_EIO, "open layer '%s'", dirs[i]);
+            view_free(v);
+            return -1;
+        }
+        v->n++;
+    }
+    *out = v;
+    return 0;
+}
+
+void view_free(struct view *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n; i++)
+        close(v->fds[i]);
+    free(v->fds);
+    free(v);
+}
+
+/* Opens a directory of one layer by its canonical path, refusing any symlink on the way. */
+static int layer_dir(struct view *v, size_t layer, const char *canon, int flags)
+{
+    const char *rel = canon[0] == '/' ? canon + 1 : canon;
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW),
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    return (int)syscall(SYS_openat2, v->fds[layer], *rel ? rel : ".", &how, sizeof(how));
+}
+
+static bool is_whiteout(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && major(st->st_rdev) == 0 && minor(st->st_rdev) == 0;
+}
+
+static bool is_opaque(int dirfd, const char *name)
+{
+    cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char val[2];
+    static const char *const attrs[] = {"trusted.overlay.opaque", "user.overlay.opaque"};
+    for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
+        ssize_t n = fgetxattr(fd, attrs[i], val, sizeof(val));
+        if (n == 1 && val[0] == 'y')
+            return true;
+    }
+    return false;
+}
+
+enum lookup_kind { LK_NONE, LK_DIR, LK_OTHER };
+
+/* Looks up name in the merged directory parent (canonical) with contributing layers *set.
+ * LK_DIR fills *child with the layers of the child directory; LK_OTHER gives the layer. */
+static enum lookup_kind lookup(struct view *v, const struct layer_set *set, const char *parent,
+                               const char *name, struct layer_set *child, size_t *layer,
+                               struct stat *st)
+{
+    child->n = 0;
+    for (size_t k = 0; k < set->n; k++) {
+        size_t i = set->idx[k];
+        cleanup_close int dfd = layer_dir(v, i, parent, O_PATH);
+        struct stat s;
+        if (dfd < 0 || fstatat(dfd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (is_whiteout(&s))
+            break;
+        if (!S_ISDIR(s.st_mode)) {
+            if (child->n)
+                break;
+            *layer = i;
+            *st = s;
+            return LK_OTHER;
+        }
+        if (child->n == 0) {
+            *layer = i;
+            *st = s;
+        }
+        child->idx[child->n++] = i;
+        cleanup_close int rfd = layer_dir(v, i, parent, O_RDONLY);
+        if (rfd >= 0 && is_opaque(rfd, name))
+            break;
+    }
+    return child->n ? LK_DIR : LK_NONE;
+}
+
+struct resolved {
+    char canon[VIEW_MAX_PATH];
+    struct layer_set set; /* for a directory */
+    size_t layer;         /* the layer holding the final entry */
+    struct stat st;
+    bool exists;
+};
+
+static void set_all(struct view *v, struct layer_set *s)
+{
+    s->n = 0;
+    for (size_t i = v->n; i-- > 0;)
+        s->idx[s->n++] = i;
+}
+
+static int append_component(char *canon, const char *name)
+{
+    size_t a = strlen(canon), b = strlen(name);
+    bool root = a == 1;
+    if (a + b + 2 > VIEW_MAX_PATH)
+        return -1;
+    if (!root)
+        canon[a++] = '/';
+    memcpy(canon + a, name, b + 1);
+    return 0;
+}
+
+/* Re-walks a canonical directory path (no symlinks on it) to get its layer set. */
+static int rewalk(struct view *v, struct resolved *r)
+{
+    char path[VIEW_MAX_PATH];
+    memcpy(path, r->canon, strlen(r->canon) + 1);
+    r->canon[0] = '/', r->canon[1] = '\0';
+    set_all(v, &r->set);
+    r->exists = true;
+    char *save = NULL;
+    for (char *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        struct layer_set child;
+        if (lookup(v, &r->set, r->canon, c, &child, &r->layer, &r->st) != LK_DIR)
+            return -1;
+        r->set = child;
+        append_component(r->canon, c);
+    }
+    return 0;
+}
+
+static int step_symlink(struct view *v, struct resolved *r, const char *name, char **rest,
+                        int *hops)
+{
+    if (++*hops > VIEW_MAX_SYMLINKS)
+        return errno = ELOOP, -1;
+    cleanup_close int dfd = layer_dir(v, r->layer, r->canon, O_PATH);
+    char target[VIEW_MAX_PATH];
+    ssize_t n = dfd < 0 ? -1 : readlinkat(dfd, name, target, sizeof(target) - 1);
+    if (n < 0)
+        return errno = EIO, -1;
+    target[n] = '\0';
+    char *nr = xasprintf("%s/%s", target, *rest);
+    free(*rest);
+    *rest = nr;
+    if (target[0] == '/') {
+        r->canon[0] = '/', r->canon[1] = '\0';
+        set_all(v, &r->set);
+    }
+    return strlen(nr) >= VIEW_MAX_PATH ? (errno = ENAMETOOLONG, -1) : 0;
+}
+
+static int pop_component(char *rest, char *name)
+{
+    char *p = rest;
+    while (*p == '/')
+        p++;
+    size_t n = strcspn(p, "/");
+    if (n == 0)
+        return 0;
+    if (n >= 256)
+        return -1;
+    memcpy(name, p, n);
+    name[n] = '\0';
+    memmove(rest, p + n, strlen(p + n) + 1);
+    return 1;
+}
+
+static bool only_slashes(const char *s)
+{
+    return s[strspn(s, "/")] == '\0';
+}
+
+/* Resolves path: intermediate symlinks always, the final one when follow. */
+static int resolve(struct view *v, const char *path, bool follow, struct resolved *r)
+{
+    if (strlen(path) >= VIEW_MAX_PATH)
+        return errno = ENAMETOOLONG, -1;
+    cleanup_free char *rest = xstrdup(path);
+    r->canon[0] = '/', r->canon[1] = '\0';
+    set_all(v, &r->set);
+    r->exists = true;
+    memset(&r->st, 0, sizeof(r->st));
+    r->st.st_mode = S_IFDIR | 0755;
+    int hops = 0;
+    char name[256];
+    int pr;
+    while ((pr = pop_component(rest, name)) > 0) {
+        bool last = only_slashes(rest);
+        if (!strcmp(name, "."))
+            continue;
+        if (!strcmp(name, "..")) {
+            char *slash = strrchr(r->canon, '/');
+            slash[slash == r->canon ? 1 : 0] = '\0';
+            if (rewalk(v, r) < 0)
+                return errno = ENOENT, -1;
+            continue;
+        }
+        struct layer_set child;
+        enum lookup_kind k = lookup(v, &r->set, r->canon, name, &child, &r->layer, &r->st);
+        if (k == LK_NONE) {
+            if (!last)
+                return errno = ENOENT, -1;
+            r->exists = false;
+            return append_component(r->canon, name) < 0 ? (errno = ENAMETOOLONG, -1) : 0;
+        }
+        if (k == LK_OTHER && S_ISLNK(r->st.st_mode) && (!last || follow)) {
+            if (step_symlink(v, r, name, &rest, &hops) < 0)
+                return -1;
+            continue;
+        }
+        if (k == LK_OTHER && !last)
+            return errno = ENOTDIR, -1;
+        if (k == LK_DIR)
+            r->set = child;
+        if (append_component(r->canon, name) < 0)
+            return errno = ENAMETOOLONG, -1;
+    }
+    return pr < 0 ? (errno = ENAMETOOLONG, -1) : 0;
+}
+
+int view_realpath(struct view *v, const char *path, char **out)
+{
+    struct resolved *r = xmalloc(sizeof(*r));
+    int rc = resolve(v, path, true, r);
+    if (rc == 0)
+        *out = xstrdup(r->canon);
+    free(r);
+    return rc;
+}
+
+static int stat_common(struct view *v, const char *path, bool follow, struct stat *st)
+{
+    struct resolved *r = xmalloc(sizeof(*r));
+    int rc = resolve(v, path, follow, r);
+    if (rc == 0 && !r->exists)
+        rc = -1, errno = ENOENT;
+    if (rc == 0)
+        *st = r->st;
+    free(r);
+    return rc;
+}
+
+int view_lstat(struct view *v, const char *path, struct stat *st)
+{
+    return stat_common(v, path, false, st);
+}
+
+int view_stat(struct view *v, const char *path, struct stat *st)
+{
+    return stat_common(v, path, true, st);
+}
+
+/* Splits a canonical path into its parent directory and last name. */
+static void split_canon(const char *canon, char *parent, const char **name)
+{
+    const char *slash = strrchr(canon, '/');
+    size_t n = slash == canon ? 1 : (size_t)(slash - canon);
+    memcpy(parent, canon, n);
+    parent[n] = '\0';
+    *name = slash + 1;
+}
+
+static int open_final(struct view *v, const char *path, bool follow, int flags, char *namebuf,
+                      struct resolved *r)
+{
+    if (resolve(v, path, follow, r) < 0)
+        return -1;
+    if (!r->exists)
+        return errno = ENOENT, -1;
+    if (!strcmp(r->canon, "/"))
+        return errno = EISDIR, -1;
+    char parent[VIEW_MAX_PATH];
+    const char *name;
+    split_canon(r->canon, parent, &name);
+    memcpy(namebuf, name, strlen(name) + 1);
+    return layer_dir(v, r->layer, parent, flags);
+}
+
+int view_readlink(struct view *v, const char *path, char **target)
+{
+    struct resolved *r = xmalloc(sizeof(*r));
+    char name[256];
+    cleanup_close int dfd = open_final(v, path, false, O_PATH, name, r);
+    int rc = -1;
+    if (dfd >= 0) {
+        char buf[VIEW_MAX_PATH];
+        ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+        if (n >= 0) {
+            buf[n] = '\0';
+            *target = xstrdup(buf);
+            rc = 0;
+        }
+    }
+    free(r);
+    return rc;
+}
+
+int view_open(struct view *v, const char *path)
+{
+    struct resolved *r = xmalloc(sizeof(*r));
+    char name[256];
+    cleanup_close int dfd = open_final(v, path, true, O_PATH, name, r);
+    int fd = -1;
+    if (dfd >= 0) {
+        if (!S_ISREG(r->st.st_mode))
+            errno = S_ISDIR(r->st.st_mode) ? EISDIR : EINVAL;
+        else
+            fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    }
+    free(r);
+    return fd;
+}
+
+static bool seen(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_layer(int dfd, char ***all, size_t *nall, char ***gone, size_t *ngone)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || seen(*all, *nall, e->d_name) ||
+            seen(*gone, *ngone, e->d_name))
+            continue;
+        struct stat s;
+        if (fstatat(dirfd(d), e->d_name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (is_whiteout(&s))
+            strv_push(gone, ngone, xstrdup(e->d_name));
+        else
+            strv_push(all, nall, xstrdup(e->d_name));
+    }
+    closedir(d);
+}
+
+int view_list(struct view *v, const char *dir, char ***names, size_t *n)
+{
+    struct resolved *r = xmalloc(sizeof(*r));
+    int rc = resolve(v, dir, true, r);
+    if (rc == 0 && (!r->exists || !S_ISDIR(r->st.st_mode)))
+        rc = -1, errno = r->exists ? ENOTDIR : ENOENT;
+    if (rc < 0) {
+        free(r);
+        return -1;
+    }
+    char **all = NULL, **gone = NULL;
+    size_t nall = 0, ngone = 0;
+    for (size_t k = 0; k < r->set.n; k++) {
+        int dfd = layer_dir(v, r->set.idx[k], r->canon, O_RDONLY);
+        if (dfd >= 0)
+            list_layer(dfd, &all, &nall, &gone, &ngone);
+    }
+    strv_free(gone);
+    free(r);
+    if (nall)
+        qsort(all, nall, sizeof(char *), cmp_str);
+    *names = all ? all : xcalloc(1, sizeof(char *));
+    *n = nall;
+    return 0;
+}

@@ -1,0 +1,90 @@
+# Shared helpers for the integration tests: they drive the real kiln binary ($KILN) and check
+# what it writes with real tools (check-oci-layout.mjs, umoci, skopeo).
+# Every test sources this file; it gives a fresh temp dir $T and store $ROOT, removed on exit.
+set -euo pipefail
+
+KILN=${KILN:?set KILN to the kiln binary}
+KILN_SRC=${KILN_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+KILN_SHARED=${KILN_SHARED:-$(cd "$KILN_SRC/.." && pwd)/shared}
+T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-it.XXXXXX")
+ROOT=$T/root
+TESTS_RUN=0
+
+cleanup() {
+  local rc=$?
+  if [ -n "${KILN_KEEP_TMP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+  return $rc
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+ok() {
+  TESTS_RUN=$((TESTS_RUN + 1))
+  echo "ok $TESTS_RUN - $*"
+}
+
+# kbuild ARGS...: kiln build with the test store, quiet progress; prints the digest.
+kbuild() {
+  "$KILN" build --root "$ROOT" --progress quiet "$@"
+}
+
+# check_layout DIR [REF]: the shared strict OCI layout checker must pass.
+check_layout() {
+  local dir=$1 ref=${2:-}
+  local args=("$dir")
+  [ -n "$ref" ] && args+=(--ref "$ref")
+  if ! node "$KILN_SHARED/tools/check-oci-layout.mjs" "${args[@]}" >"$T/check.log" 2>&1; then
+    cat "$T/check.log" >&2
+    fail "check-oci-layout $dir"
+  fi
+}
+
+# unpack_tree LAYOUT REF OUT: umoci unpack, then print a listing of the rootfs:
+#   path type mode uid:gid [sha256-of-content | -> link-target]
+unpack_tree() {
+  local layout=$1 ref=$2 out=$3
+  rm -rf "$out"
+  local rootless=()
+  [ "$(id -u)" -ne 0 ] && rootless=(--rootless)
+  umoci unpack "${rootless[@]}" --image "$layout:$ref" "$out" >/dev/null 2>"$T/umoci.log" ||
+    { cat "$T/umoci.log" >&2; fail "umoci unpack $layout:$ref"; }
+  (cd "$out/rootfs" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | while read -r p; do
+    local line
+    line=$(stat -c '%F %a %u:%g' "$p")
+    line=${line/regular empty file/file}
+    line=${line/regular file/file}
+    line=${line/symbolic link/symlink}
+    case "$line" in
+      file*) line="$line $(sha256sum <"$p" | cut -c1-12)" ;;
+      symlink*) line="$line -> $(readlink "$p")" ;;
+    esac
+    echo "$p $line"
+  done)
+}
+
+# expect_fail CODE PATTERN CMD...: CMD must exit with CODE and print PATTERN (grep -E).
+expect_fail() {
+  local code=$1 pattern=$2
+  shift 2
+  local rc=0
+  "$@" >"$T/out.log" 2>&1 || rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    cat "$T/out.log" >&2
+    fail "expected exit $code, got $rc: $*"
+  fi
+  grep -Eq -- "$pattern" "$T/out.log" || { cat "$T/out.log" >&2; fail "expected /$pattern/ in the output of: $*"; }
+}
+
+# manifest_digest LAYOUT: the digest of the first manifest in index.json.
+manifest_digest() {
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"])' "$1"
+}
+
+# blob_json LAYOUT DIGEST: a blob of the layout.
+blob_json() {
+  cat "$1/blobs/sha256/${2#sha256:}"
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# COPY/ADD with Docker's rules, checked by reading the result back with umoci and skopeo.
+source "$(dirname "$0")/lib/common.sh"
+
+case_dir=$KILN_SRC/testdata/build/copy-rules
+cp -a "$case_dir/ctx" "$T/ctx"
+chmod 0644 "$T"/ctx/*.txt "$T"/ctx/*.md "$T"/ctx/dir/x.txt "$T"/ctx/dir/sub/y.txt
+chmod 0755 "$T/ctx/dir" "$T/ctx/dir/sub"
+mkdir -p "$T/arch/top"
+echo "in archive" >"$T/arch/top/inside.txt"
+chmod 0640 "$T/arch/top/inside.txt"
+tar --sort=name --owner=7 --group=8 --numeric-owner --mtime=@0 -C "$T/arch" -czf "$T/ctx/archive.tar.gz" top
+
+kbuild -t copy:1 --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >"$T/digest"
+check_layout "$T/out" 1
+ok "COPY/ADD layout passes check-oci-layout"
+
+unpack_tree "$T/out" 1 "$T/unpacked" >"$T/tree"
+if ! diff -u "$case_dir/expected.tree" "$T/tree"; then
+  fail "unpacked tree differs from testdata/build/copy-rules/expected.tree"
+fi
+ok "unpacked tree (paths, modes, owners, contents) is as expected"
+
+grep -q "^secret.md" "$T/tree" && fail ".dockerignore'd file was copied"
+ok ".dockerignore excludes files from COPY *.md"
+
+skopeo inspect "oci:$T/out:1" >"$T/inspect.json"
+python3 - "$T/inspect.json" "$(cat "$T/digest")" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i["Digest"] == sys.argv[2], (i["Digest"], sys.argv[2])
+assert i["Os"] == "linux" and i["Architecture"] == "amd64"
+assert len(i["Layers"]) == 13, len(i["Layers"])
+PY
+ok "skopeo reads the image; digest printed by kiln matches"
+
+config=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["config"]["digest"])' \
+  <(blob_json "$T/out" "$(cat "$T/digest")"))
+blob_json "$T/out" "$config" >"$T/config.json"
+python3 - "$T/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+h = c["history"]
+by = [e["created_by"] for e in h]
+assert by[0] == "COPY file.txt /a/ # buildkit", by[0]
+assert "COPY --chown=10:20 --chmod=0600 file.txt /f/ # buildkit" in by, by
+assert "WORKDIR /w" in by, by
+assert all(e["comment"] == "buildkit.dockerfile.v0" for e in h)
+assert all(e["created"] == "1970-01-01T00:00:00Z" for e in h)
+assert c["config"]["WorkingDir"] == "/w"
+assert len([e for e in h if not e.get("empty_layer")]) == len(c["rootfs"]["diff_ids"])
+PY
+ok "config history follows BuildKit (created_by, comment, epoch, empty_layer)"

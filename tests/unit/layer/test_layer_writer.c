@@ -1,0 +1,151 @@
+#include <archive.h>
+#include <archive_entry.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fsutil.h"
+#include "layer/layer_writer.h"
+#include "util.h"
+
+static char root[64];
+static struct store *st;
+
+static void setup(void)
+{
+    snprintf(root, sizeof(root), "/tmp/kiln-lw-XXXXXX");
+    cr_assert_not_null(mkdtemp(root));
+    cr_assert_eq(store_open(root, &st, NULL), 0);
+}
+
+static void teardown(void)
+{
+    store_close(st);
+    rm_rf_at(AT_FDCWD, root, NULL);
+}
+
+TestSuite(layer_writer, .init = setup, .fini = teardown);
+
+static int content_fd(const char *text)
+{
+    char tmp[] = "/tmp/kiln-lwc-XXXXXX";
+    int fd = mkstemp(tmp);
+    unlink(tmp);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+static void write_layer(int64_t epoch, struct layer_result *r)
+{
+    struct layer_writer *w;
+    kiln_error_t *err = NULL;
+    cr_assert_eq(layer_writer_new(st, LAYER_GZIP, -1, epoch, &w, &err), 0);
+    int fd = content_fd("hello world\n");
+    struct layer_entry entries[] = {
+        {.path = "app", .mode = S_IFDIR | 0755, .fd = -1},
+        {.path = "app/hello.txt", .mode = S_IFREG | 0644, .uid = 10, .gid = 20, .size = 12, .fd = fd},
+        {.path = "app/link", .mode = S_IFLNK | 0777, .linkname = "hello.txt", .fd = -1},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(entries); i++)
+        cr_assert_eq(layer_writer_add(w, &entries[i], &err), 0, "%s", err ? err->msg : "");
+    cr_assert_eq(layer_writer_finish(w, r, &err), 0);
+    close(fd);
+}
+
+/* gunzips a stored blob into memory */
+static unsigned char *gunzip_blob(const char *digest, size_t *len)
+{
+    char *data;
+    size_t n;
+    cr_assert_eq(store_read_blob(st, digest, 1 << 24, &data, &n, NULL), 0);
+    z_stream z = {0};
+    cr_assert_eq(inflateInit2(&z, 16 + 15), Z_OK);
+    size_t cap = 1 << 20;
+    unsigned char *out = malloc(cap);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    cr_assert_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+    *len = cap - z.avail_out;
+    inflateEnd(&z);
+    cr_expect_eq(data[3] & 0x08, 0, "no file name in the gzip header");
+    cr_expect(data[4] == 0 && data[5] == 0 && data[6] == 0 && data[7] == 0, "gzip mtime 0");
+    free(data);
+    return out;
+}
+
+Test(layer_writer, diff_id_is_sha256_of_the_tar)
+{
+    struct layer_result r;
+    write_layer(0, &r);
+    size_t len;
+    unsigned char *tar = gunzip_blob(r.digest, &len);
+    char d[DIGEST_STR_LEN + 1];
+    sha256_buf(tar, len, d);
+    cr_expect_str_eq(d, r.diff_id);
+    cr_expect_eq(len, r.tar_size);
+    cr_expect_str_eq(r.media_type, MEDIA_TYPE_LAYER_GZIP);
+    free(tar);
+}
+
+Test(layer_writer, entries_carry_normalised_metadata)
+{
+    struct layer_result r;
+    write_layer(1700000000, &r);
+    size_t len;
+    unsigned char *tar = gunzip_blob(r.digest, &len);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    cr_assert_eq(archive_read_open_memory(a, tar, len), ARCHIVE_OK);
+    struct archive_entry *e;
+    const char *names[] = {"app", "app/hello.txt", "app/link"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(archive_read_next_header(a, &e), ARCHIVE_OK);
+        const char *p = archive_entry_pathname(e);
+        cr_expect(!strncmp(p, names[i], strlen(names[i])), "entry %d is %s", i, p);
+        cr_expect_eq(archive_entry_mtime(e), 1700000000);
+        const char *un = archive_entry_uname(e);
+        cr_expect(!un || !*un, "no user name in the tar (got '%s')", un);
+        if (i == 1) {
+            cr_expect_eq(archive_entry_uid(e), 10);
+            cr_expect_eq(archive_entry_gid(e), 20);
+            char buf[32] = {0};
+            cr_expect_eq(archive_read_data(a, buf, sizeof(buf)), 12);
+            cr_expect_str_eq(buf, "hello world\n");
+        }
+        if (i == 2)
+            cr_expect_str_eq(archive_entry_symlink(e), "hello.txt");
+    }
+    cr_expect_eq(archive_read_next_header(a, &e), ARCHIVE_EOF);
+    archive_read_free(a);
+    free(tar);
+}
+
+Test(layer_writer, same_entries_give_the_same_digest)
+{
+    struct layer_result a, b, c;
+    write_layer(0, &a);
+    write_layer(0, &b);
+    write_layer(5, &c);
+    cr_expect_str_eq(a.digest, b.digest);
+    cr_expect_str_eq(a.diff_id, b.diff_id);
+    cr_expect_str_neq(a.digest, c.digest, "the epoch is part of the layer");
+}
+
+Test(layer_writer, a_file_that_shrinks_is_an_error)
+{
+    struct layer_writer *w;
+    kiln_error_t *err = NULL;
+    cr_assert_eq(layer_writer_new(st, LAYER_GZIP, -1, 0, &w, &err), 0);
+    int fd = content_fd("short");
+    struct layer_entry e = {.path = "f", .mode = S_IFREG | 0644, .size = 100, .fd = fd};
+    cr_expect_eq(layer_writer_add(w, &e, &err), -1);
+    cr_expect_not_null(err);
+    kiln_error_free(err);
+    layer_writer_free(w);
+    close(fd);
+}

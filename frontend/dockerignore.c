@@ -40,6 +40,14 @@ size_t dockerignore_count(const struct dockerignore *d)
     return d ? d->n : 0;
 }
 
+const char *dockerignore_pattern(const struct dockerignore *d, size_t i, bool *exception,
+                                 int *line)
+{
+    *exception = d->p[i].exclusion;
+    *line = d->p[i].line;
+    return d->p[i].cleaned;
+}
+
 /* getEsc of Go's filepath.Match: one class character; *i moves past it. */
 static int class_char(const char *p, size_t n, size_t *i)
 {

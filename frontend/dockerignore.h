@@ -47,6 +47,12 @@ bool dockerignore_may_include_below(const struct dockerignore *d, const char *di
 int dockerignore_match_line(const struct dockerignore *d, const char *path);
 /* The number of patterns (comments and blank lines not counted). */
 size_t dockerignore_count(const struct dockerignore *d);
+/* Pattern i (0 <= i < dockerignore_count), cleaned and without its '!'; *exception tells an
+ * exception apart and *line is its 1-based line. Borrowed from d. For the linter, which needs
+ * to know (as BuildKit's CopyIgnoredFile check) whether there are exceptions and which
+ * patterns exclude the whole context root. */
+const char *dockerignore_pattern(const struct dockerignore *d, size_t i, bool *exception,
+                                 int *line);
 
 /* The Dockerfile-specific ignore file for a Dockerfile at dockerfile_path (as given with -f):
  * dockerfile_path + ".dockerignore", newly allocated; NULL when the Dockerfile comes from

@@ -49,10 +49,10 @@ static void case_match(struct lint_ctx *c, const struct df_instr *in, bool major
     else if (!majority_lower && !is_upper(in->keyword))
         want = "uppercase";
     if (want)
-        lint_emit(c, NULL, LINT_CONSISTENT_INSTRUCTION_CASING,
-                  xasprintf("Command '%s' should match the case of the command majority (%s)",
-                            in->keyword, want),
-                  NULL);
+        lint_emit_at(c, NULL, LINT_CONSISTENT_INSTRUCTION_CASING, in->line, in->end_line,
+                        xasprintf("Command '%s' should match the case of the command majority (%s)",
+                               in->keyword, want),
+                     NULL);
 }
 
 /* Counted over the stages' FROM and instructions (not the ARGs before the first FROM). */

@@ -4,7 +4,8 @@
  * expect: one finding per line, "Rule LINE [text the message contains]"; the findings must be
  * exactly these (so a clean Dockerfile has an empty expect file and any false positive fails).
  * "!Rule" asserts the rule never fires; "@errors N" the number of findings at level error.
- * args: one per line, "K=V" (a build argument), "--strict" or "--target=STAGE". */
+ * args: one per line, "K=V" (a build argument), "--strict", "--target=STAGE" or
+ * "--context=NAME" (a named build context). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -40,6 +41,8 @@ struct expectation {
 struct case_opts {
     struct kiln_kv args[32];
     size_t nargs;
+    char *contexts[8];
+    size_t ncontexts;
     struct lint_opts o;
 };
 
@@ -62,6 +65,8 @@ static void parse_args(char *text, struct case_opts *co)
             co->o.strict = true;
         } else if (str_has_prefix(line, "--target=")) {
             co->o.target = xstrdup(line + strlen("--target="));
+        } else if (str_has_prefix(line, "--context=") && co->ncontexts < 8) {
+            co->contexts[co->ncontexts++] = xstrdup(line + strlen("--context="));
         } else if (co->nargs < 32) {
             char *eq = strchr(line, '=');
             co->args[co->nargs].key = eq ? xstrndup(line, (size_t)(eq - line)) : xstrdup(line);
@@ -70,6 +75,8 @@ static void parse_args(char *text, struct case_opts *co)
     }
     co->o.build_args = co->args;
     co->o.nbuild_args = co->nargs;
+    co->o.contexts = co->contexts;
+    co->o.ncontexts = co->ncontexts;
 }
 
 static size_t parse_expect(char *text, struct expectation *ex, size_t max, long *errors)
@@ -148,6 +155,8 @@ static void run_case(const char *name)
     lint_result_release(&r);
     for (size_t i = 0; i < co.nargs; i++)
         free(co.args[i].key), free(co.args[i].value);
+    for (size_t i = 0; i < co.ncontexts; i++)
+        free(co.contexts[i]);
     free((char *)co.o.target);
     dockerignore_free(ig);
     df_file_free(f);

@@ -104,10 +104,11 @@ static int key_values(struct df_instr *in, kiln_error_t **err)
         return -1;
     if (in->nargs % 3 != 0)
         return kiln_err(err, KILN_EINPUT, 0, "Bad input to %s, too many arguments", name);
-    size_t w = 0;
-    for (size_t i = 0; i < in->nargs; i += 3) {
+    for (size_t i = 0; i < in->nargs; i += 3)
         if (!*in->args[i])
             return kiln_err(err, KILN_EINPUT, 0, "%s names can not be blank", name);
+    size_t w = 0;
+    for (size_t i = 0; i < in->nargs; i += 3) {
         in->kv_legacy |= !*in->args[i + 2];
         free(in->args[i + 2]);
         in->args[w++] = in->args[i];

@@ -51,6 +51,8 @@ static const struct err_case errors[] = {
     {"FROM a\nCOPY --checksum=x a b\n", "Dockerfile:2: unknown flag: --checksum"},
     {"FROM a\nENV\n", "Dockerfile:2: ENV requires at least one argument"},
     {"FROM a\nENV =x\n", "Dockerfile:2: ENV names can not be blank"},
+    {"FROM a\nENV a=1 =x\n", "Dockerfile:2: ENV names can not be blank"}, /* fuzz finding */
+    {"FROM a\nLABEL a=1 b=2 =x\n", "Dockerfile:2: LABEL names can not be blank"},
     {"FROM a\nLABEL --x a=b\n", "Dockerfile:2: unknown flag: --x"},
     {"FROM a\nARG\n", "Dockerfile:2: ARG requires at least one argument"},
     {"FROM a\nARG =x\n", "Dockerfile:2: ARG names can not be blank"},

@@ -3,7 +3,15 @@
  * The frontend is pure: it reads bytes and returns this structure (or an error naming
  * "Dockerfile:LINE"). Strings are raw as written (quotes and variables unexpanded) unless a
  * field says otherwise; the builder expands them with shell_expand_*() in frontend/shell.h
- * at dispatch time, when the environment of the step is known.
+ * at dispatch time, when the environment of the step is known (frontend/expand.h keeps the
+ * ARG/ENV scope of a stage and says which parts of which instruction expand).
+ *
+ * Related headers: ast.h (the parser-level tree and BuildKit's dump format), expand.h
+ * (ARG/ENV scoping), stages.h (stage graph, --target, build order, ONBUILD triggers),
+ * dockerignore.h (.dockerignore matching).
+ *
+ * Validation follows BuildKit's parser and instructions packages: what BuildKit refuses at
+ * parse time is refused here with BuildKit's words, prefixed "NAME:LINE: ".
  *
  * Ownership: everything is owned by the struct df_file and freed by df_file_free().
  */

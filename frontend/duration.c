@@ -48,54 +48,74 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* leadingInt: the digits at *p; -1 on overflow. */
+static int leading_int(const char **p, uint64_t *v)
+{
+    for (*v = 0; is_digit(**p); (*p)++) {
+        if (*v > DURATION_LIMIT / 10)
+            return -1;
+        *v = *v * 10 + (uint64_t)(**p - '0');
+        if (*v > DURATION_LIMIT)
+            return -1;
+    }
+    return 0;
+}
+
+/* leadingFraction: the digits at *p as f / scale, ignoring the ones past float precision. */
+static void leading_fraction(const char **p, uint64_t *f, double *scale)
+{
+    bool overflow = false;
+    for (*f = 0, *scale = 1; is_digit(**p); (*p)++) {
+        uint64_t c = (uint64_t)(**p - '0');
+        if (overflow || *f > (DURATION_LIMIT - 1) / 10 || *f * 10 + c > DURATION_LIMIT) {
+            overflow = true;
+            continue;
+        }
+        *f = *f * 10 + c;
+        *scale *= 10;
+    }
+}
+
+/* The unit at *p (up to the next digit or '.'): its nanoseconds, or an error. */
+static int unit_at(const char *orig, const char **p, uint64_t *unit, kiln_error_t **err)
+{
+    const char *u = *p;
+    while (**p && **p != '.' && !is_digit(**p))
+        (*p)++;
+    size_t len = (size_t)(*p - u);
+    if (len == 0) {
+        cleanup_free char *q = time_quote(orig, strlen(orig));
+        return kiln_err(err, KILN_EINPUT, 0, "time: missing unit in duration %s", q);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+        if (strlen(units[i].name) == len && memcmp(units[i].name, u, len) == 0) {
+            *unit = units[i].ns;
+            return 0;
+        }
+    }
+    cleanup_free char *qu = time_quote(u, len);
+    cleanup_free char *q = time_quote(orig, strlen(orig));
+    return kiln_err(err, KILN_EINPUT, 0, "time: unknown unit %s in duration %s", qu, q);
+}
+
 /* One "<number><unit>" element at *s, added to *d. */
 static int element(const char *orig, const char **s, uint64_t *d, kiln_error_t **err)
 {
-    const char *p = *s;
-    uint64_t v = 0, f = 0;
+    const char *p = *s, *start = p;
+    uint64_t v, f = 0, unit = 1;
     double scale = 1;
-    if (!(*p == '.' || is_digit(*p)))
+    if (!(*p == '.' || is_digit(*p)) || leading_int(&p, &v) < 0)
         return invalid(orig, err);
-    const char *start = p;
-    for (; is_digit(*p); p++) {
-        if (v > DURATION_LIMIT / 10)
-            return invalid(orig, err);
-        v = v * 10 + (uint64_t)(*p - '0');
-        if (v > DURATION_LIMIT)
-            return invalid(orig, err);
-    }
-    bool pre = p != start, post = false, overflow = false;
+    bool pre = p != start, post = false;
     if (*p == '.') {
         const char *fs = ++p;
-        for (; is_digit(*p); p++) {
-            if (overflow || f > (DURATION_LIMIT - 1) / 10 ||
-                f * 10 + (uint64_t)(*p - '0') > DURATION_LIMIT) {
-                overflow = true;
-                continue;
-            }
-            f = f * 10 + (uint64_t)(*p - '0');
-            scale *= 10;
-        }
+        leading_fraction(&p, &f, &scale);
         post = p != fs;
     }
     if (!pre && !post)
         return invalid(orig, err);
-    const char *u = p;
-    while (*p && *p != '.' && !is_digit(*p))
-        p++;
-    if (p == u) {
-        cleanup_free char *q = time_quote(orig, strlen(orig));
-        return kiln_err(err, KILN_EINPUT, 0, "time: missing unit in duration %s", q);
-    }
-    uint64_t unit = 0;
-    for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-        if (strlen(units[i].name) == (size_t)(p - u) && memcmp(units[i].name, u, p - u) == 0)
-            unit = units[i].ns;
-    if (!unit) {
-        cleanup_free char *qu = time_quote(u, (size_t)(p - u));
-        cleanup_free char *q = time_quote(orig, strlen(orig));
-        return kiln_err(err, KILN_EINPUT, 0, "time: unknown unit %s in duration %s", qu, q);
-    }
+    if (unit_at(orig, &p, &unit, err) < 0)
+        return -1;
     if (v > DURATION_LIMIT / unit)
         return invalid(orig, err);
     v *= unit;

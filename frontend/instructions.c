@@ -104,10 +104,11 @@ static int key_values(struct df_instr *in, kiln_error_t **err)
         return -1;
     if (in->nargs % 3 != 0)
         return kiln_err(err, KILN_EINPUT, 0, "Bad input to %s, too many arguments", name);
-    size_t w = 0;
-    for (size_t i = 0; i < in->nargs; i += 3) {
+    for (size_t i = 0; i < in->nargs; i += 3)
         if (!*in->args[i])
             return kiln_err(err, KILN_EINPUT, 0, "%s names can not be blank", name);
+    size_t w = 0;
+    for (size_t i = 0; i < in->nargs; i += 3) {
         in->kv_legacy |= !*in->args[i + 2];
         free(in->args[i + 2]);
         in->args[w++] = in->args[i];
@@ -340,6 +341,7 @@ static int instr_shell(struct df_instr *in, const struct instr_ctx *c, kiln_erro
 }
 
 static int instr_onbuild(struct df_instr *in, const struct instr_ctx *c, kiln_error_t **err);
+static void copy_heredocs(struct df_instr *in, const struct df_node *nd);
 static int instr_convert(const struct instr_ctx *c, struct df_instr *out, kiln_error_t **err);
 
 typedef int (*instr_fn)(struct df_instr *in, const struct instr_ctx *c, kiln_error_t **err);
@@ -388,8 +390,12 @@ static void onbuild_trigger(struct df_instr *in, const struct instr_ctx *c)
     cleanup_error kiln_error_t *sub_err = NULL;
     in->sub = xcalloc(1, sizeof(*in->sub));
     struct instr_ctx sc = {c->nd->sub, c->esc, NULL, NULL};
-    if (instr_convert(&sc, in->sub, &sub_err) == 0)
+    if (instr_convert(&sc, in->sub, &sub_err) == 0) {
+        in->sub->line = in->line;
+        in->sub->end_line = in->end_line;
+        copy_heredocs(in->sub, c->nd);
         return;
+    }
     free(in->sub);
     in->sub = NULL; /* accepted here, refused when the image is used as a base */
     if (c->warnings)

@@ -4,6 +4,7 @@
 #define KILN_CLI_COMMANDS_H
 
 int cmd_build(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_prune(int argc, char **argv);

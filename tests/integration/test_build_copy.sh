@@ -51,3 +51,10 @@ assert c["config"]["WorkingDir"] == "/w"
 assert len([e for e in h if not e.get("empty_layer")]) == len(c["rootfs"]["diff_ids"])
 PY
 ok "config history follows BuildKit (created_by, comment, epoch, empty_layer)"
+
+"$KILN" inspect "$T/out:1" >"$T/inspect.txt"
+grep -qx "Digest: $(cat "$T/digest")" "$T/inspect.txt" || { cat "$T/inspect.txt"; fail "inspect digest"; }
+grep -qx "Layers: 13 (.*)" "$T/inspect.txt" || fail "inspect layers"
+grep -qx "User: 10001" "$T/inspect.txt" || fail "inspect user"
+expect_fail 2 "no image named 'nope'" "$KILN" inspect "$T/out:nope"
+ok "kiln inspect summarises the image"

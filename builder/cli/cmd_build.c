@@ -245,6 +245,14 @@ static int opt_no_cache_filter(struct build_cli *c, const char *v, kiln_error_t 
     return 0;
 }
 
+static int opt_strict(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.strict = true;
+    return 0;
+}
+
 /* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
 static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
 {
@@ -290,7 +298,7 @@ static const struct opt_def {
     {"sbom-out", 0, true, opt_unsupported, "DIR", "Also write the SBOM files to DIR"},
     {"provenance", 0, false, opt_unsupported, NULL, "Attach SLSA provenance"},
     {"no-provenance", 0, false, opt_unsupported, NULL, "Do not attach provenance"},
-    {"strict", 0, false, opt_unsupported, NULL, "Lint warnings become errors"},
+    {"strict", 0, false, opt_strict, NULL, "Lint warnings become errors (exit 1)"},
     {"allow-root-user", 0, false, opt_allow_root, NULL,
      "Operator override: allow a final USER that is root"},
 };

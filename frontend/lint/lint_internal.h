@@ -112,6 +112,9 @@ bool lint_secret_name(const char *key);
 /* The first credential-looking token in s: 1 and *kind (a static description) and *masked (a
  * newly allocated masked form) when found, 0 otherwise. */
 int lint_secret_token(const char *s, const char **kind, char **masked);
+/* s (len bytes) with every credential-looking token masked ("ghp_****"), newly allocated: for
+ * the source excerpts of the text output. */
+char *lint_secret_redact(const char *s, size_t len);
 
 /* lint_ref.c */
 /* reference.ParseNormalizedNamed: whether s is a valid image reference. */

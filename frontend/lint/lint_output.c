@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "frontend/lint/lint.h"
+#include "frontend/lint/lint_internal.h"
 #include "util.h"
 
 #define OUTPUT_MAX          (64u * 1024 * 1024)
@@ -58,7 +58,8 @@ static void excerpt(struct buf *b, const struct lint_finding *f, const char *fil
         size_t l = source_line(data, len, n, &s);
         if (!s)
             break;
-        buf_addf(b, NULL, "%4d | >>> %.*s\n", n, (int)(l > 200 ? 200 : l), s);
+        cleanup_free char *safe = lint_secret_redact(s, l > 200 ? 200 : l);
+        buf_addf(b, NULL, "%4d | >>> %s\n", n, safe);
     }
     buf_addstr(b, "--------------------\n", NULL);
 }

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <string.h>
 
+#include "buf.h"
 #include "frontend/lint/lint_internal.h"
 #include "util.h"
 
@@ -125,31 +126,63 @@ static char *mask(const char *prefix, size_t len)
     return xasprintf("%s****, %zu characters", prefix, len);
 }
 
+/* The token at s (its length, 0 for none), its kind and the public prefix to show. */
+static size_t token_match(const char *s, const char **kind, const char **prefix)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(formats); k++) {
+        size_t n = token_at(s, &formats[k]);
+        if (n) {
+            *kind = formats[k].kind;
+            *prefix = formats[k].prefix;
+            return n;
+        }
+    }
+    size_t n = jwt_at(s);
+    if (n) {
+        *kind = "a JSON Web Token";
+        *prefix = "eyJ";
+        return n;
+    }
+    n = private_key_at(s);
+    *kind = "a private key";
+    *prefix = NULL; /* the header is not secret: shown whole */
+    return n;
+}
+
 int lint_secret_token(const char *s, const char **kind, char **masked)
 {
     for (size_t i = 0; s[i]; i++) {
         if (i > 0 && isalnum((unsigned char)s[i - 1]))
             continue; /* a token starts a word */
-        for (size_t k = 0; k < ARRAY_SIZE(formats); k++) {
-            size_t n = token_at(s + i, &formats[k]);
-            if (n) {
-                *kind = formats[k].kind;
-                *masked = mask(formats[k].prefix, n);
-                return 1;
-            }
-        }
-        size_t n = jwt_at(s + i);
+        const char *prefix;
+        size_t n = token_match(s + i, kind, &prefix);
         if (n) {
-            *kind = "a JSON Web Token";
-            *masked = mask("eyJ", n);
-            return 1;
-        }
-        n = private_key_at(s + i);
-        if (n) {
-            *kind = "a private key";
-            *masked = xstrndup(s + i, n); /* the header is not secret */
+            *masked = prefix ? mask(prefix, n) : xstrndup(s + i, n);
             return 1;
         }
     }
     return 0;
+}
+
+char *lint_secret_redact(const char *s, size_t len)
+{
+    cleanup_free char *copy = xstrndup(s, len);
+    struct buf b = BUF_INIT(2 * len + 64);
+    for (size_t i = 0; copy[i];) {
+        const char *kind, *prefix;
+        size_t n = (i > 0 && isalnum((unsigned char)copy[i - 1]))
+                       ? 0
+                       : token_match(copy + i, &kind, &prefix);
+        if (n && prefix) {
+            buf_addf(&b, NULL, "%s****", prefix);
+            i += n;
+        } else if (n) { /* a private key: the header, then the body masked up to its end */
+            const char *end = strstr(copy + i + n, "-----END");
+            buf_addf(&b, NULL, "%.*s****", (int)n, copy + i);
+            i = end ? (size_t)(end - copy) : strlen(copy);
+        } else {
+            buf_addch(&b, copy[i++], NULL);
+        }
+    }
+    return buf_detach(&b);
 }

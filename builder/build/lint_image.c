@@ -24,15 +24,18 @@ static void opts_init(struct build *b, struct build_lint_opts *bo)
     bo->args = xcalloc(o->nbuild_args + 1, sizeof(*bo->args));
     for (size_t i = 0; i < o->nbuild_args; i++) {
         bo->args[i].key = o->build_args[i].key;
-        bo->args[i].value = o->build_args[i].value ? o->build_args[i].value
-                                                   : getenv(o->build_args[i].key);
+        bo->args[i].value =
+            o->build_args[i].value ? o->build_args[i].value : getenv(o->build_args[i].key);
     }
     bo->contexts = xcalloc(o->ncontexts + 1, sizeof(*bo->contexts));
     for (size_t i = 0; i < o->ncontexts; i++)
         bo->contexts[i] = o->contexts[i].name;
-    bo->o = (struct lint_opts){.ignore = b->ignore, .build_args = bo->args,
-                               .nbuild_args = o->nbuild_args, .target = o->target,
-                               .contexts = bo->contexts, .ncontexts = o->ncontexts,
+    bo->o = (struct lint_opts){.ignore = b->ignore,
+                               .build_args = bo->args,
+                               .nbuild_args = o->nbuild_args,
+                               .target = o->target,
+                               .contexts = bo->contexts,
+                               .ncontexts = o->ncontexts,
                                .strict = o->strict};
     bool given;
     vars_build_arg(b, LINT_BUILD_ARG_NAME, &given); /* consumed here, never "unused" */
@@ -125,8 +128,7 @@ static char *read_head(struct view *v, const char *path)
 
 static bool env_file(const char *name)
 {
-    static const char *const samples[] = {".example", ".sample", ".template", ".dist",
-                                          ".defaults"};
+    static const char *const samples[] = {".example", ".sample", ".template", ".dist", ".defaults"};
     if (strcmp(name, ".env") == 0)
         return true;
     if (!str_has_prefix(name, ".env."))
@@ -232,8 +234,8 @@ static bool find_origin(struct build *b, const char *p, const struct stat *st, s
         for (size_t k = 0; k < s->ninstrs; k++) {
             const struct df_instr *in = s->instrs[k];
             if (in->cmd == DF_WORKDIR && !strchr(in->args[0], '$')) {
-                char *next = in->args[0][0] == '/' ? path_clean(in->args[0])
-                                                   : path_join(wd, in->args[0]);
+                char *next =
+                    in->args[0][0] == '/' ? path_clean(in->args[0]) : path_join(wd, in->args[0]);
                 free(wd);
                 wd = next;
             }
@@ -294,10 +296,12 @@ static void check_entry(struct walk *w, const char *path, const char *name, cons
     if ((st->st_mode & (S_ISUID | S_ISGID)) &&
         lint_result_enabled(w->r, LINT_SETUID_FILES_IN_IMAGE)) {
         bool u = st->st_mode & S_ISUID, g = st->st_mode & S_ISGID;
-        cleanup_free char *what = xasprintf("%s (mode %04o, owner %u:%u)",
-                                            u && g ? "setuid and setgid" : u ? "setuid" : "setgid",
-                                            (unsigned)(st->st_mode & 07777),
-                                            (unsigned)st->st_uid, (unsigned)st->st_gid);
+        cleanup_free char *what =
+            xasprintf("%s (mode %04o, owner %u:%u)",
+                      u && g ? "setuid and setgid"
+                      : u    ? "setuid"
+                             : "setgid",
+                      (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid);
         report(w, LINT_SETUID_FILES_IN_IMAGE, path, st, what);
     }
     if (!lint_result_enabled(w->r, LINT_SECRET_LIKE_FILE_IN_IMAGE))
@@ -320,8 +324,8 @@ static int walk_dir(struct walk *w, const char *dir, unsigned depth, kiln_error_
                           LINT_IMAGE_MAX_ENTRIES);
             break;
         }
-        cleanup_free char *path = strcmp(dir, "/") == 0 ? xasprintf("/%s", names[i])
-                                                        : xasprintf("%s/%s", dir, names[i]);
+        cleanup_free char *path =
+            strcmp(dir, "/") == 0 ? xasprintf("/%s", names[i]) : xasprintf("%s/%s", dir, names[i]);
         struct stat st;
         if (strlen(path) >= VIEW_MAX_PATH || view_lstat(w->v, path, &st) < 0)
             continue;

@@ -12,10 +12,10 @@
 
 #include "build.h"
 
-#define LINT_IMAGE_MAX_ENTRIES 1000000u /* files walked in the final rootfs */
-#define LINT_IMAGE_MAX_DEPTH   256u     /* directory depth walked */
+#define LINT_IMAGE_MAX_ENTRIES 1000000u     /* files walked in the final rootfs */
+#define LINT_IMAGE_MAX_DEPTH   256u         /* directory depth walked */
 #define LINT_IMAGE_READ_MAX    (64u * 1024) /* bytes read of a secret-like file */
-#define LINT_IMAGE_MAX_REPORTS 100u     /* findings per rule */
+#define LINT_IMAGE_MAX_REPORTS 100u         /* findings per rule */
 
 /* The static checks on b->df (after context_open: the .dockerignore is known). Errors: a bad
  * check option (KILN_EINPUT), lint errors (KILN_EPOLICY). */

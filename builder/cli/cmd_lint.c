@@ -44,23 +44,28 @@ static int opt_format(struct lint_cli *c, const char *v, kiln_error_t **err)
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         if (strcmp(v, names[i]) == 0)
             return c->format = (enum lint_format)i, 0;
-    return kiln_err(err, KILN_EUSAGE, 0, "invalid value '%s' for --format: expected text, json "
-                                         "or sarif", v);
+    return kiln_err(err, KILN_EUSAGE, 0,
+                    "invalid value '%s' for --format: expected text, json "
+                    "or sarif",
+                    v);
 }
 
 static int opt_build_arg(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     const char *eq = strchr(v, '=');
     if (!*v || eq == v)
-        return kiln_err(err, KILN_EUSAGE, 0, "invalid value '%s' for --build-arg: expected "
-                                             "KEY[=VALUE]", v);
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --build-arg: expected "
+                        "KEY[=VALUE]",
+                        v);
     if (c->nbuild_args >= LINT_MAX_BUILD_ARGS)
         return kiln_err(err, KILN_EUSAGE, 0, "too many --build-arg flags");
     char *key = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v);
     const char *env = eq ? NULL : getenv(key);
     c->build_args = xrealloc(c->build_args, (c->nbuild_args + 1) * sizeof(*c->build_args));
-    c->build_args[c->nbuild_args++] =
-        (struct kiln_kv){key, eq ? xstrdup(eq + 1) : env ? xstrdup(env) : NULL};
+    c->build_args[c->nbuild_args++] = (struct kiln_kv){key, eq    ? xstrdup(eq + 1)
+                                                            : env ? xstrdup(env)
+                                                                  : NULL};
     return 0;
 }
 
@@ -108,8 +113,9 @@ static void lint_usage(FILE *f)
                  d->meta ? d->meta : "");
         fprintf(f, "  %-28s %s\n", left, d->help);
     }
-    fprintf(f, "  %-28s %s\n\nExit status: 0 no errors (warnings allowed), 1 an error was "
-               "found, 2 bad usage or input.\n",
+    fprintf(f,
+            "  %-28s %s\n\nExit status: 0 no errors (warnings allowed), 1 an error was "
+            "found, 2 bad usage or input.\n",
             "-h, --help", "Show this help");
 }
 
@@ -125,9 +131,9 @@ static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **
 {
     struct option longs[ARRAY_SIZE(opt_defs) + 2];
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-        longs[i] = (struct option){opt_defs[i].name,
-                                   opt_defs[i].arg ? required_argument : no_argument, NULL,
-                                   1000 + (int)i};
+        longs[i] =
+            (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument,
+                            NULL, 1000 + (int)i};
     longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
     longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
     optind = 1;
@@ -145,8 +151,9 @@ static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **
             return -1;
     }
     if (argc - optind > 1)
-        return kiln_err(err, KILN_EUSAGE, 0, "\"kiln lint\" takes at most 1 argument (the "
-                                             "context)");
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "\"kiln lint\" takes at most 1 argument (the "
+                        "context)");
     c->context = optind < argc ? argv[optind] : ".";
     return 0;
 }

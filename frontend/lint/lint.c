@@ -14,11 +14,13 @@ static bool listed(char *const *v, size_t n, const char *name)
 }
 
 /* linter.Run: an experimental rule runs only when enabled; any other unless skipped. */
-static bool enabled(const struct df_check *g, const struct df_check *l, const struct lint_rule *rule)
+static bool enabled(const struct df_check *g, const struct df_check *l,
+                    const struct lint_rule *rule)
 {
     if (rule->experimental)
         return g->experimental_all || listed(g->experimental, g->nexperimental, rule->name) ||
-               (l && (l->experimental_all || listed(l->experimental, l->nexperimental, rule->name)));
+               (l &&
+                (l->experimental_all || listed(l->experimental, l->nexperimental, rule->name)));
     if (g->skip_all || listed(g->skip, g->nskip, rule->name))
         return false;
     return !(l && (l->skip_all || listed(l->skip, l->nskip, rule->name)));
@@ -220,8 +222,8 @@ static void build_arg_secrets(struct lint_ctx *c)
         for (size_t k = 0; k < c->f->ninstrs && !decl; k++)
             if (arg_declares(&c->f->instrs[k], kv->key))
                 decl = &c->f->instrs[k];
-        char *msg = xasprintf("Build argument \"%s\" holds what looks like %s (%s)", kv->key,
-                              kind, masked);
+        char *msg =
+            xasprintf("Build argument \"%s\" holds what looks like %s (%s)", kv->key, kind, masked);
         free(masked);
         lint_emit(c, decl, LINT_SECRET_VALUE_IN_ARG_OR_ENV, msg, NULL);
     }

@@ -106,8 +106,8 @@ struct lint_finding {
 struct lint_result {
     struct lint_finding *v; /* sorted by line, then rule, then message */
     size_t n;
-    size_t dropped;   /* findings over LINT_MAX_FINDINGS, not kept */
-    bool error_all;   /* error=true or --strict: warnings were made errors */
+    size_t dropped;         /* findings over LINT_MAX_FINDINGS, not kept */
+    bool error_all;         /* error=true or --strict: warnings were made errors */
     struct df_check config; /* the configuration in force (directive or build arg) */
 };
 
@@ -115,11 +115,11 @@ struct lint_opts {
     const struct dockerignore *ignore; /* NULL: no .dockerignore (CopyIgnoredFile is off) */
     const struct kiln_kv *build_args;  /* --build-arg (value NULL: not set) */
     size_t nbuild_args;
-    const char *target;             /* --target (FinalUserRoot); NULL: the last stage */
-    char *const *contexts;          /* names of --build-context (not images) */
+    const char *target;    /* --target (FinalUserRoot); NULL: the last stage */
+    char *const *contexts; /* names of --build-context (not images) */
     size_t ncontexts;
-    const char *target_platform;    /* "os/arch[/variant]"; NULL: "linux/amd64" */
-    bool strict;                    /* --strict: warnings become errors */
+    const char *target_platform; /* "os/arch[/variant]"; NULL: "linux/amd64" */
+    bool strict;                 /* --strict: warnings become errors */
 };
 
 /* Lints f. Errors (KILN_EINPUT): a bad check directive ("failed to parse check options:
@@ -130,8 +130,8 @@ int lint_run(const struct df_file *f, const struct lint_opts *opts, struct lint_
 
 /* Sets up an empty result with the configuration of f and opts, for a caller that adds its
  * own findings (the post-build rules) without running the static ones. */
-int lint_result_init(const struct df_file *f, const struct lint_opts *opts,
-                     struct lint_result *out, kiln_error_t **err);
+int lint_result_init(const struct df_file *f, const struct lint_opts *opts, struct lint_result *out,
+                     kiln_error_t **err);
 /* Adds a finding of rule id unless the configuration skips it (0 on add, 1 when skipped).
  * msg and fix are copied; fix may be NULL. Keeps the result sorted. */
 int lint_result_add(struct lint_result *r, enum lint_rule_id id, int line, int end_line,
@@ -146,8 +146,7 @@ void lint_result_release(struct lint_result *r);
  * the source excerpt in text output; NULL for none). Newly allocated strings. */
 /* BuildKit's check output: "WARNING: Rule - URL", the message "(line N)", the excerpt, the
  * fix; then a summary line. */
-char *lint_output_text(const struct lint_result *r, const char *file, const char *data,
-                       size_t len);
+char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len);
 /* {"file":..., "findings":[{rule, level, description, url, message, fix, line, endLine}],
  *  "errors":N, "warnings":N} */
 char *lint_output_json(const struct lint_result *r, const char *file);

@@ -42,7 +42,7 @@ static void report_unmatched(struct lint_dispatch *d, const struct df_instr *in,
 }
 
 char *lint_dispatch_expand(struct lint_dispatch *d, const struct df_instr *in, const char *word,
-                      bool heredoc)
+                           bool heredoc)
 {
     struct lint_names un = {0};
     char *v = lint_scope_expand(&d->ls->env, d->c->f->escape, word, heredoc, NULL, &un);
@@ -122,8 +122,8 @@ static void do_arg(struct lint_dispatch *d, const struct df_instr *in)
 {
     for (size_t i = 0; i < in->nargs; i++) {
         const char *eq = strchr(in->args[i], '=');
-        cleanup_free char *key = xstrndup(in->args[i], eq ? (size_t)(eq - in->args[i])
-                                                          : strlen(in->args[i]));
+        cleanup_free char *key =
+            xstrndup(in->args[i], eq ? (size_t)(eq - in->args[i]) : strlen(in->args[i]));
         secret_name(d, in, key);
         secret_value(d, in, key, eq ? eq + 1 : NULL);
         bool given;
@@ -146,10 +146,29 @@ static void do_arg(struct lint_dispatch *d, const struct df_instr *in)
 static bool system_path(const char *p)
 {
     static const char *const exact[] = {
-        "/", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/usr/bin",
-        "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec", "/usr/local",
-        "/usr/local/bin", "/usr/local/sbin", "/usr/local/lib", "/usr/share", "/var",
-        "/var/lib", "/run", "/root",
+        "/",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/usr",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/lib",
+        "/usr/lib32",
+        "/usr/lib64",
+        "/usr/libexec",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/local/sbin",
+        "/usr/local/lib",
+        "/usr/share",
+        "/var",
+        "/var/lib",
+        "/run",
+        "/root",
     };
     static const char *const trees[] = {"/etc", "/proc", "/sys", "/dev", "/boot"};
     for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
@@ -198,7 +217,8 @@ static void do_words(struct lint_dispatch *d, const struct df_instr *in)
 }
 
 /* validateUsedOnce: the earlier instruction is the one that has no effect. */
-static void used_once(struct lint_dispatch *d, const struct df_instr *in, const struct df_instr **prev)
+static void used_once(struct lint_dispatch *d, const struct df_instr *in,
+                      const struct df_instr **prev)
 {
     if (*prev)
         lint_emit_at(d->c, in, LINT_MULTIPLE_INSTRUCTIONS_DISALLOWED, (*prev)->line,
@@ -243,13 +263,20 @@ static void do_run(struct lint_dispatch *d, const struct df_instr *in)
 typedef void (*handler_fn)(struct lint_dispatch *d, const struct df_instr *in);
 
 static const handler_fn handlers[DF_CMD_COUNT] = {
-    [DF_ADD] = lint_copy_instr,      [DF_ARG] = do_arg,
-    [DF_CMD] = do_cmd,             [DF_COPY] = lint_copy_instr,
-    [DF_ENTRYPOINT] = do_cmd,      [DF_ENV] = do_env,
-    [DF_EXPOSE] = lint_expose_instr, [DF_HEALTHCHECK] = do_healthcheck,
-    [DF_LABEL] = do_label,         [DF_RUN] = do_run,
-    [DF_SHELL] = do_shell,         [DF_STOPSIGNAL] = do_words,
-    [DF_USER] = do_user,           [DF_VOLUME] = do_words,
+    [DF_ADD] = lint_copy_instr,
+    [DF_ARG] = do_arg,
+    [DF_CMD] = do_cmd,
+    [DF_COPY] = lint_copy_instr,
+    [DF_ENTRYPOINT] = do_cmd,
+    [DF_ENV] = do_env,
+    [DF_EXPOSE] = lint_expose_instr,
+    [DF_HEALTHCHECK] = do_healthcheck,
+    [DF_LABEL] = do_label,
+    [DF_RUN] = do_run,
+    [DF_SHELL] = do_shell,
+    [DF_STOPSIGNAL] = do_words,
+    [DF_USER] = do_user,
+    [DF_VOLUME] = do_words,
     [DF_WORKDIR] = do_workdir,
 };
 
@@ -294,8 +321,8 @@ void lint_dispatch_final_user(struct lint_ctx *c)
 {
     if (c->f->nstages == 0)
         return;
-    int t = c->o->target && *c->o->target ? df_stage_find(c->f, c->o->target)
-                                          : (int)c->f->nstages - 1;
+    int t =
+        c->o->target && *c->o->target ? df_stage_find(c->f, c->o->target) : (int)c->f->nstages - 1;
     if (t < 0)
         return;
     const struct df_stage *s = &c->f->stages[t];

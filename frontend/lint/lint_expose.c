@@ -49,8 +49,7 @@ static void port_spec(struct lint_dispatch *d, const struct df_instr *in, const 
     cleanup_free char *lower = unicode_lower(proto);
     if (strcmp(lower, proto) != 0)
         lint_emit(d->c, in, LINT_EXPOSE_PROTO_CASING,
-                  xasprintf("Defined protocol '%s' in EXPOSE instruction should be lowercase",
-                            raw),
+                  xasprintf("Defined protocol '%s' in EXPOSE instruction should be lowercase", raw),
                   NULL);
     if ((ip && *ip) || (host && *host))
         lint_emit(d->c, in, LINT_EXPOSE_INVALID_FORMAT,

@@ -38,9 +38,9 @@ static void undefined_args(struct lint_ctx *c, const struct df_instr *from,
 /* platforms.Parse, enough to know the OS and architecture of a constant. */
 static bool parse_platform(const char *s, char **os, char **arch)
 {
-    static const char *const oses[] = {"linux", "windows", "darwin", "freebsd", "netbsd",
-                                       "openbsd", "solaris", "illumos", "aix", "android", "ios",
-                                       "plan9", "js", "wasip1", "dragonfly"};
+    static const char *const oses[] = {"linux",   "windows", "darwin",  "freebsd", "netbsd",
+                                       "openbsd", "solaris", "illumos", "aix",     "android",
+                                       "ios",     "plan9",   "js",      "wasip1",  "dragonfly"};
     cleanup_free char *l = unicode_lower(s);
     for (const char *p = l; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("_.-/", *p))
@@ -77,8 +77,8 @@ static void const_platform(struct lint_ctx *c, const struct df_stage *s, const c
 static void platform_checks(struct lint_ctx *c, const struct df_stage *s)
 {
     struct lint_names matched = {0}, unmatched = {0};
-    cleanup_free char *v = lint_scope_expand(&c->global, c->f->escape, s->platform, false,
-                                             &matched, &unmatched);
+    cleanup_free char *v =
+        lint_scope_expand(&c->global, c->f->escape, s->platform, false, &matched, &unmatched);
     undefined_args(c, s->from, &unmatched);
     const char *tp = df_vars_get(&c->global, "TARGETPLATFORM");
     if (v && matched.n == 1 && unmatched.n == 0 && strcmp(matched.v[0], "TARGETPLATFORM") == 0 &&
@@ -122,8 +122,7 @@ static void base_image_rules(struct lint_ctx *c, const struct df_stage *s, const
                   xasprintf("Base image '%s' is not pinned by digest: its content can change "
                             "under the same name",
                             base),
-                  xasprintf("FROM %s@sha256:<digest> (the digest of the image you tested)",
-                            base));
+                  xasprintf("FROM %s@sha256:<digest> (the digest of the image you tested)", base));
     if (!digest && !tag)
         lint_emit(c, s->from, LINT_BASE_IMAGE_LATEST,
                   xasprintf("Base image '%s' has no tag, which means 'latest'", base), NULL);
@@ -151,8 +150,8 @@ static void resolve_base(struct lint_ctx *c, size_t i, char *base)
 static void default_base(struct lint_ctx *c, const struct df_stage *s)
 {
     struct lint_names un = {0};
-    cleanup_free char *v = lint_scope_expand(&c->global_defaults, c->f->escape, s->base, false,
-                                             NULL, &un);
+    cleanup_free char *v =
+        lint_scope_expand(&c->global_defaults, c->f->escape, s->base, false, NULL, &un);
     lint_names_release(&un);
     if (v && !lint_ref_valid(v))
         lint_emit_at(c, NULL, LINT_INVALID_DEFAULT_ARG_IN_FROM, s->from->line, s->from->end_line,

@@ -33,17 +33,17 @@ void lint_names_release(struct lint_names *s);
 
 /* What the dispatch of a stage leaves for the stages built on it and for FinalUserRoot. */
 struct lint_stage {
-    int base;            /* the earlier stage FROM names, or -1 */
-    char *base_name;     /* FROM's image expanded with the build args (NULL: did not expand) */
-    bool scratch;        /* FROM scratch */
-    bool image;          /* FROM an image (not scratch, a stage or a named context) */
-    struct df_vars env;  /* the variables at the end of the stage */
-    struct lint_names declared; /* ARG names declared in the stage (and its base stages) */
-    bool env_unknown;    /* based on an image whose config Env is not known statically */
-    bool shell_set;      /* a SHELL in the stage or its base stages */
-    bool workdir_set;    /* an absolute-or-not WORKDIR in the stage or its base stages */
+    int base;           /* the earlier stage FROM names, or -1 */
+    char *base_name;    /* FROM's image expanded with the build args (NULL: did not expand) */
+    bool scratch;       /* FROM scratch */
+    bool image;         /* FROM an image (not scratch, a stage or a named context) */
+    struct df_vars env; /* the variables at the end of the stage */
+    struct lint_names declared;  /* ARG names declared in the stage (and its base stages) */
+    bool env_unknown;            /* based on an image whose config Env is not known statically */
+    bool shell_set;              /* a SHELL in the stage or its base stages */
+    bool workdir_set;            /* an absolute-or-not WORKDIR in the stage or its base stages */
     const struct df_instr *user; /* the last USER (here or in base stages), or NULL */
-    char *user_value;    /* its value, expanded as far as known */
+    char *user_value;            /* its value, expanded as far as known */
 };
 
 struct lint_ctx {

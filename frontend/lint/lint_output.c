@@ -10,9 +10,9 @@
 #include "frontend/lint/lint_internal.h"
 #include "util.h"
 
-#define OUTPUT_MAX          (64u * 1024 * 1024)
-#define EXCERPT_MAX_LINES   5
-#define SARIF_SCHEMA        "https://json.schemastore.org/sarif-2.1.0.json"
+#define OUTPUT_MAX           (64u * 1024 * 1024)
+#define EXCERPT_MAX_LINES    5
+#define SARIF_SCHEMA         "https://json.schemastore.org/sarif-2.1.0.json"
 #define KILN_INFORMATION_URI "https://kiln.dev/"
 
 static const char *level_name(enum lint_level l)
@@ -47,12 +47,12 @@ static size_t source_line(const char *data, size_t len, int n, const char **star
     return (size_t)((nl ? nl : end) - p);
 }
 
-static void excerpt(struct buf *b, const struct lint_finding *f, const char *file,
-                    const char *data, size_t len)
+static void excerpt(struct buf *b, const struct lint_finding *f, const char *file, const char *data,
+                    size_t len)
 {
     buf_addf(b, NULL, "%s:%d\n--------------------\n", file, f->line);
-    int last = f->end_line - f->line >= EXCERPT_MAX_LINES ? f->line + EXCERPT_MAX_LINES - 1
-                                                          : f->end_line;
+    int last =
+        f->end_line - f->line >= EXCERPT_MAX_LINES ? f->line + EXCERPT_MAX_LINES - 1 : f->end_line;
     for (int n = f->line; n <= last; n++) {
         const char *s;
         size_t l = source_line(data, len, n, &s);
@@ -73,8 +73,7 @@ static void summary(struct buf *b, const struct lint_result *r)
     }
     buf_addstr(b, "Check complete, ", NULL);
     if (errors)
-        buf_addf(b, NULL, "%zu error%s%s", errors, errors == 1 ? "" : "s",
-                 warnings ? " and " : "");
+        buf_addf(b, NULL, "%zu error%s%s", errors, errors == 1 ? "" : "s", warnings ? " and " : "");
     if (warnings)
         buf_addf(b, NULL, "%zu warning%s", warnings, warnings == 1 ? "" : "s");
     buf_addf(b, NULL, " %s been found!\n", r->n == 1 ? "has" : "have");
@@ -82,8 +81,7 @@ static void summary(struct buf *b, const struct lint_result *r)
         buf_addf(b, NULL, "(%zu more findings were not kept)\n", r->dropped);
 }
 
-char *lint_output_text(const struct lint_result *r, const char *file, const char *data,
-                       size_t len)
+char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len)
 {
     struct buf b = BUF_INIT(OUTPUT_MAX);
     for (size_t i = 0; i < r->n; i++) {
@@ -119,15 +117,14 @@ char *lint_output_json(const struct lint_result *r, const char *file)
         const struct lint_finding *f = &r->v[i];
         json_array_append_new(
             findings, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i}", "rule", f->rule->name,
-                                "level", level_name(f->level), "description",
-                                f->rule->description, "url", f->rule->url, "message",
-                                f->message, "fix", fix_of(f), "file", file, "line", f->line,
-                                "endLine", f->end_line));
+                                "level", level_name(f->level), "description", f->rule->description,
+                                "url", f->rule->url, "message", f->message, "fix", fix_of(f),
+                                "file", file, "line", f->line, "endLine", f->end_line));
     }
     size_t errors = lint_result_errors(r);
     return dump(json_pack("{s:s,s:o,s:I,s:I,s:I}", "file", file, "findings", findings, "errors",
-                          (json_int_t)errors, "warnings", (json_int_t)(r->n - errors),
-                          "dropped", (json_int_t)r->dropped));
+                          (json_int_t)errors, "warnings", (json_int_t)(r->n - errors), "dropped",
+                          (json_int_t)r->dropped));
 }
 
 /* RFC 3986: a relative reference with unreserved characters and '/' kept. */
@@ -151,8 +148,8 @@ static json_t *sarif_rule(const struct lint_rule *rule)
     return json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:s,s:{s:s},s:{s:s},s:{s:o}}", "id", rule->name,
                      "name", rule->name, "shortDescription", "text", rule->description,
                      "fullDescription", "text", rule->description, "helpUri", rule->url, "help",
-                     "text", rule->fix, "defaultConfiguration", "level",
-                     level_name(rule->level), "properties", "tags", tags);
+                     "text", rule->fix, "defaultConfiguration", "level", level_name(rule->level),
+                     "properties", "tags", tags);
 }
 
 static json_t *sarif_result(const struct lint_finding *f, const char *uri)
@@ -160,10 +157,10 @@ static json_t *sarif_result(const struct lint_finding *f, const char *uri)
     /* code scanning needs a line: a finding about the whole file points at line 1 */
     int start = f->line > 0 ? f->line : 1, end = f->line > 0 ? f->end_line : 1;
     cleanup_free char *text = xasprintf("%s. Fix: %s", f->message, fix_of(f));
-    return json_pack("{s:s,s:i,s:s,s:{s:s},s:[{s:{s:{s:s},s:{s:i,s:i}}}]}", "ruleId",
-                     f->rule->name, "ruleIndex", (int)f->rule->id, "level", level_name(f->level),
-                     "message", "text", text, "locations", "physicalLocation", "artifactLocation",
-                     "uri", uri, "region", "startLine", start, "endLine", end);
+    return json_pack("{s:s,s:i,s:s,s:{s:s},s:[{s:{s:{s:s},s:{s:i,s:i}}}]}", "ruleId", f->rule->name,
+                     "ruleIndex", (int)f->rule->id, "level", level_name(f->level), "message",
+                     "text", text, "locations", "physicalLocation", "artifactLocation", "uri", uri,
+                     "region", "startLine", start, "endLine", end);
 }
 
 char *lint_output_sarif(const struct lint_result *r, const char *file)
@@ -181,6 +178,6 @@ char *lint_output_sarif(const struct lint_result *r, const char *file)
     json_t *artifacts = json_pack("[{s:{s:s}}]", "location", "uri", uri);
     json_t *run = json_pack("{s:{s:o},s:o,s:o}", "tool", "driver", driver, "results", results,
                             "artifacts", artifacts);
-    return dump(json_pack("{s:s,s:s,s:[o]}", "version", "2.1.0", "$schema", SARIF_SCHEMA, "runs",
-                          run));
+    return dump(
+        json_pack("{s:s,s:s,s:[o]}", "version", "2.1.0", "$schema", SARIF_SCHEMA, "runs", run));
 }

@@ -50,7 +50,7 @@ static void case_match(struct lint_ctx *c, const struct df_instr *in, bool major
         want = "uppercase";
     if (want)
         lint_emit_at(c, NULL, LINT_CONSISTENT_INSTRUCTION_CASING, in->line, in->end_line,
-                        xasprintf("Command '%s' should match the case of the command majority (%s)",
+                     xasprintf("Command '%s' should match the case of the command majority (%s)",
                                in->keyword, want),
                      NULL);
 }
@@ -83,10 +83,10 @@ static void from_casing(struct lint_ctx *c, const struct df_instr *from)
     /* an inconsistent FROM is ConsistentInstructionCasing's, not this rule's */
     bool lower = is_lower(from->keyword), upper = is_upper(from->keyword);
     if ((lower && !is_lower(from->args[1])) || (!lower && upper && !is_upper(from->args[1])))
-        lint_emit(c, from, LINT_FROM_AS_CASING,
-                  xasprintf("'%s' and '%s' keywords' casing do not match", from->args[1],
-                            from->keyword),
-                  NULL);
+        lint_emit(
+            c, from, LINT_FROM_AS_CASING,
+            xasprintf("'%s' and '%s' keywords' casing do not match", from->args[1], from->keyword),
+            NULL);
 }
 
 static void stage_names(struct lint_ctx *c)
@@ -97,14 +97,13 @@ static void stage_names(struct lint_ctx *c)
             continue;
         if (strcmp(s->name, "scratch") == 0 || strcmp(s->name, "context") == 0)
             lint_emit_at(c, NULL, LINT_RESERVED_STAGE_NAME, s->from->line, s->from->end_line,
-                      xasprintf("Stage name should not use the same name as reserved stage "
-                                "\"%s\"",
-                                s->name),
-                      NULL);
+                         xasprintf("Stage name should not use the same name as reserved stage "
+                                   "\"%s\"",
+                                   s->name),
+                         NULL);
         for (size_t k = 0; k < i; k++)
             if (c->f->stages[k].name && strcmp(c->f->stages[k].name, s->name) == 0) {
-                lint_emit_at(c, NULL, LINT_DUPLICATE_STAGE_NAME, s->from->line,
-                             s->from->end_line,
+                lint_emit_at(c, NULL, LINT_DUPLICATE_STAGE_NAME, s->from->line, s->from->end_line,
                              xasprintf("Duplicate stage name \"%s\", stage names should be "
                                        "unique",
                                        s->name),

@@ -63,8 +63,8 @@ static void curl_pipe_shell(struct run_state *st, const struct lint_cmds *cmds)
         return;
     st->curl_reported = true;
     lint_emit(st->c, st->in, LINT_CURL_PIPE_SHELL,
-              xasprintf("RUN runs a script downloaded with %s in %s without verifying it",
-                        download, shell),
+              xasprintf("RUN runs a script downloaded with %s in %s without verifying it", download,
+                        shell),
               NULL);
 }
 
@@ -104,8 +104,8 @@ static void apt(struct run_state *st, const struct lint_cmd *cmd, const char *w,
         return;
     if (strcmp(sub, "update") == 0)
         st->apt_update = true;
-    static const char *const uses[] = {"install", "upgrade", "dist-upgrade", "full-upgrade",
-                                       "build-dep", "source", "download"};
+    static const char *const uses[] = {"install",   "upgrade", "dist-upgrade", "full-upgrade",
+                                       "build-dep", "source",  "download"};
     for (size_t i = 0; i < ARRAY_SIZE(uses); i++)
         st->apt_install |= strcmp(sub, uses[i]) == 0;
     if (strcmp(sub, "install") == 0 && !recommends_off(cmd, first) && !st->recommends_reported) {
@@ -118,8 +118,7 @@ static void apt(struct run_state *st, const struct lint_cmd *cmd, const char *w,
     }
 }
 
-static void chmod_cmd(struct run_state *st, const struct lint_cmd *cmd, const char *w,
-                      size_t first)
+static void chmod_cmd(struct run_state *st, const struct lint_cmd *cmd, const char *w, size_t first)
 {
     if (strcmp(w, "chmod") != 0 || st->chmod_reported)
         return;

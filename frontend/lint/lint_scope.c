@@ -63,8 +63,7 @@ char *lint_scope_expand(const struct df_vars *vars, char escape, const char *wor
     return rc < 0 ? NULL : out;
 }
 
-char **lint_scope_expand_words(const struct df_vars *vars, char escape, const char *word,
-                               size_t *n)
+char **lint_scope_expand_words(const struct df_vars *vars, char escape, const char *word, size_t *n)
 {
     struct tracker t = {vars, NULL, NULL};
     cleanup_error kiln_error_t *err = NULL;
@@ -76,6 +75,7 @@ char **lint_scope_expand_words(const struct df_vars *vars, char escape, const ch
 
 /* Config Env names of the official images most Dockerfiles build on (golang, python, node,
  * openjdk/eclipse-temurin, ruby, php, rust, nginx, httpd, maven, gradle, dotnet). */
+/* clang-format off */
 static const char *const image_env[] = {
     "GOLANG_VERSION", "GOPATH", "GOTOOLCHAIN", "PYTHON_VERSION", "PYTHON_SHA256", "GPG_KEY",
     "PYTHON_PIP_VERSION", "PYTHON_GET_PIP_URL", "PYTHON_GET_PIP_SHA256",
@@ -89,6 +89,7 @@ static const char *const image_env[] = {
     "GRADLE_HOME", "GRADLE_VERSION", "DOTNET_VERSION", "ASPNET_VERSION",
     "DOTNET_RUNNING_IN_CONTAINER", "APP_UID", "ASPNETCORE_HTTP_PORTS",
 };
+/* clang-format on */
 
 bool lint_scope_image_env(const char *name)
 {

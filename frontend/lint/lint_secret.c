@@ -26,8 +26,8 @@ static bool has_word(const char *key, const char *const *words, size_t n)
 
 bool lint_secret_name(const char *key)
 {
-    static const char *const deny[] = {"apikey", "auth",   "credential", "credentials", "key",
-                                       "password", "pword", "passwd",    "secret",      "token"};
+    static const char *const deny[] = {"apikey",   "auth",  "credential", "credentials", "key",
+                                       "password", "pword", "passwd",     "secret",      "token"};
     static const char *const allow[] = {"public", "file", "version"};
     return has_word(key, deny, ARRAY_SIZE(deny)) && !has_word(key, allow, ARRAY_SIZE(allow));
 }

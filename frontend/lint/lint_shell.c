@@ -84,8 +84,8 @@ static void copy_until(struct splitter *sp, char close, bool escapes)
 /* A redirection: the operator, an fd number written just before it, and its target word. */
 static void skip_redirection(struct splitter *sp)
 {
-    bool fd = sp->in_word && sp->word.len > 0 && strspn(buf_str(&sp->word), "0123456789") ==
-                                                      sp->word.len;
+    bool fd =
+        sp->in_word && sp->word.len > 0 && strspn(buf_str(&sp->word), "0123456789") == sp->word.len;
     if (fd) {
         buf_reset(&sp->word);
         sp->in_word = false;
@@ -151,8 +151,8 @@ static void step(struct splitter *sp)
 void lint_shell_split(const char *script, struct lint_cmds *out)
 {
     memset(out, 0, sizeof(*out));
-    struct splitter sp = {.s = script, .n = strlen(script), .out = out,
-                          .word = BUF_INIT(DF_MAX_LOGICAL_LINE)};
+    struct splitter sp = {
+        .s = script, .n = strlen(script), .out = out, .word = BUF_INIT(DF_MAX_LOGICAL_LINE)};
     while (sp.i < sp.n)
         step(&sp);
     end_command(&sp, false);
@@ -177,11 +177,13 @@ static bool assignment(const char *w)
  * sudo and env that take a value). */
 static bool wrapper(const char *w, const char **takes_value)
 {
-    static const char *const words[] = {"if",  "then",    "else", "elif", "do",   "while",
-                                        "until", "!",     "{",    "exec", "command", "nohup",
-                                        "time", "nice",   "env",  "sudo", "doas"};
-    *takes_value = strcmp(w, "sudo") == 0 ? "ugCDprtUhT" : strcmp(w, "env") == 0 ? "uCS"
-                   : strcmp(w, "nice") == 0 ? "n" : "";
+    static const char *const words[] = {"if",    "then", "else", "elif", "do",      "while",
+                                        "until", "!",    "{",    "exec", "command", "nohup",
+                                        "time",  "nice", "env",  "sudo", "doas"};
+    *takes_value = strcmp(w, "sudo") == 0   ? "ugCDprtUhT"
+                   : strcmp(w, "env") == 0  ? "uCS"
+                   : strcmp(w, "nice") == 0 ? "n"
+                                            : "";
     for (size_t i = 0; i < ARRAY_SIZE(words); i++)
         if (strcmp(w, words[i]) == 0)
             return true;

@@ -104,8 +104,8 @@ static bool satisfies(const struct expectation *e, const struct lint_finding *f)
            e->line == f->line && strstr(f->message, e->text);
 }
 
-static void check_findings(const char *name, const struct lint_result *r,
-                           struct expectation *ex, size_t n, long errors)
+static void check_findings(const char *name, const struct lint_result *r, struct expectation *ex,
+                           size_t n, long errors)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct lint_finding *f = &r->v[i];
@@ -117,12 +117,11 @@ static void check_findings(const char *name, const struct lint_result *r,
             cr_expect(!(ex[k].negative && strcmp(ex[k].rule, f->rule->name) == 0),
                       "%s: %s must not fire (line %d: %s)", name, f->rule->name, f->line,
                       f->message);
-        cr_expect(ok, "%s: unexpected finding %s %d %s", name, f->rule->name, f->line,
-                  f->message);
+        cr_expect(ok, "%s: unexpected finding %s %d %s", name, f->rule->name, f->line, f->message);
     }
     for (size_t k = 0; k < n; k++)
-        cr_expect(ex[k].negative || ex[k].matched, "%s: missing finding %s %d %s", name,
-                  ex[k].rule, ex[k].line, ex[k].text);
+        cr_expect(ex[k].negative || ex[k].matched, "%s: missing finding %s %d %s", name, ex[k].rule,
+                  ex[k].line, ex[k].text);
     if (errors >= 0)
         cr_expect_eq((long)lint_result_errors(r), errors, "%s: %zu errors, expected %ld", name,
                      lint_result_errors(r), errors);

@@ -12,10 +12,18 @@
 
 Test(lint_secret, buildkit_secret_names)
 {
-    const char *yes[] = {"SECRET_PASSPHRASE", "SUPER_Secret", "password", "auth", "apikey",
-                         "git_key", "super_duper_secret_token", "GITHUB_TOKEN", "credentials"};
-    const char *no[] = {"PUBLIC_KEY", "public_token", "SECRET_PASSPHRASE_FILE", "password_file",
-                        "AUTH_MODULE_VERSION", "sunflower", "keyboard", "api-key", "TOKENS"};
+    const char *yes[] = {
+        "SECRET_PASSPHRASE",        "SUPER_Secret", "password",   "auth", "apikey", "git_key",
+        "super_duper_secret_token", "GITHUB_TOKEN", "credentials"};
+    const char *no[] = {"PUBLIC_KEY",
+                        "public_token",
+                        "SECRET_PASSPHRASE_FILE",
+                        "password_file",
+                        "AUTH_MODULE_VERSION",
+                        "sunflower",
+                        "keyboard",
+                        "api-key",
+                        "TOKENS"};
     for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
         cr_expect(lint_secret_name(yes[i]), "%s", yes[i]);
     for (size_t i = 0; i < ARRAY_SIZE(no); i++)
@@ -32,14 +40,17 @@ Test(lint_secret, token_formats_are_found_and_masked)
         {"AKIAIOSFODNN7EXAMPLE", "an AWS access key ID", "AKIA****, 20 characters"},
         {"x=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8;", "a GitHub personal access token",
          "ghp_****, 40 characters"},
-        {"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "a GitHub fine-grained access token",
-         "github_pat_****, 57 characters"},
-        {"glpat-abcdefghij0123456789", "a GitLab personal access token", "glpat-****, 26 characters"},
+        {"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+         "a GitHub fine-grained access token", "github_pat_****, 57 characters"},
+        {"glpat-abcdefghij0123456789", "a GitLab personal access token",
+         "glpat-****, 26 characters"},
         {"xoxp-1234-5678-abcdefgh", "a Slack user token", "xoxp-****, 23 characters"},
-        {"sk_live_0123456789abcdefABCDEF", "a Stripe live secret key", "sk_live_****, 30 characters"},
+        {"sk_live_0123456789abcdefABCDEF", "a Stripe live secret key",
+         "sk_live_****, 30 characters"},
         {"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlX3g", "a JSON Web Token",
          "eyJ****, 56 characters"},
-        {"-----BEGIN RSA PRIVATE KEY-----\nMIIE", "a private key", "-----BEGIN RSA PRIVATE KEY-----"},
+        {"-----BEGIN RSA PRIVATE KEY-----\nMIIE", "a private key",
+         "-----BEGIN RSA PRIVATE KEY-----"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         const char *kind = NULL;
@@ -53,9 +64,17 @@ Test(lint_secret, token_formats_are_found_and_masked)
 
 Test(lint_secret, near_misses_are_not_tokens)
 {
-    const char *no[] = {"AKIA123", "XAKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLEX", "ghp_short",
-                        "sk_test_0123456789abcdefABCDEF", "/usr/ghp_/x", "eyJhbGciOi.eyJzdWIi",
-                        "-----BEGIN CERTIFICATE-----", "npm_install", "pypi-short", ""};
+    const char *no[] = {"AKIA123",
+                        "XAKIAIOSFODNN7EXAMPLE",
+                        "AKIAIOSFODNN7EXAMPLEX",
+                        "ghp_short",
+                        "sk_test_0123456789abcdefABCDEF",
+                        "/usr/ghp_/x",
+                        "eyJhbGciOi.eyJzdWIi",
+                        "-----BEGIN CERTIFICATE-----",
+                        "npm_install",
+                        "pypi-short",
+                        ""};
     for (size_t i = 0; i < ARRAY_SIZE(no); i++) {
         const char *kind;
         char *masked = NULL;
@@ -66,8 +85,9 @@ Test(lint_secret, near_misses_are_not_tokens)
 
 Test(lint_secret, redact_masks_every_token_and_key_bodies)
 {
-    const char *in = "ENV A=AKIAIOSFODNN7EXAMPLE B=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 "
-                     "K=\"-----BEGIN EC PRIVATE KEY-----\\nsecretbody\\n-----END EC PRIVATE KEY-----\"";
+    const char *in =
+        "ENV A=AKIAIOSFODNN7EXAMPLE B=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 "
+        "K=\"-----BEGIN EC PRIVATE KEY-----\\nsecretbody\\n-----END EC PRIVATE KEY-----\"";
     char *out = lint_secret_redact(in, strlen(in));
     cr_expect_str_eq(out, "ENV A=AKIA**** B=ghp_**** K=\"-----BEGIN EC PRIVATE KEY-----****"
                           "-----END EC PRIVATE KEY-----\"");
@@ -83,9 +103,9 @@ static size_t split(const char *script, struct lint_cmds *c)
 Test(lint_shell, pipelines_commands_and_quotes)
 {
     struct lint_cmds c;
-    cr_assert_eq(split("A=1 sudo -u root curl -fsSL 'https://x/a b' | bash -s -- -y && echo \"q;|\"",
-                       &c),
-                 3);
+    cr_assert_eq(
+        split("A=1 sudo -u root curl -fsSL 'https://x/a b' | bash -s -- -y && echo \"q;|\"", &c),
+        3);
     cr_expect_eq(c.v[0].pipeline, c.v[1].pipeline);
     cr_expect_neq(c.v[1].pipeline, c.v[2].pipeline);
     cr_expect_str_eq(c.v[0].words[6], "https://x/a b");
@@ -123,9 +143,10 @@ Test(lint_shell, substitutions_redirections_comments_continuations)
 
 Test(lint_run, world_writable_modes)
 {
-    const char *yes[] = {"777", "0666", "0777", "002", "o+w", "a+rwx", "go+rw", "u+x,o+w", "a=rwx",
-                         "766"};
-    const char *no[] = {"755", "0644", "1777", "01777", "g+w", "o-w", "+w", "u+rwX", "o+rwt", "770"};
+    const char *yes[] = {"777",   "0666",  "0777",    "002",   "o+w",
+                         "a+rwx", "go+rw", "u+x,o+w", "a=rwx", "766"};
+    const char *no[] = {"755", "0644", "1777",  "01777", "g+w",
+                        "o-w", "+w",   "u+rwX", "o+rwt", "770"};
     for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
         cr_expect(lint_run_mode_world_writable(yes[i]), "%s", yes[i]);
     for (size_t i = 0; i < ARRAY_SIZE(no); i++)
@@ -134,12 +155,19 @@ Test(lint_run, world_writable_modes)
 
 Test(lint_ref, references)
 {
-    const char *valid[] = {"scratch", "alpine", "alpine:3.20", "library/alpine:latest",
-                           "localhost:5000/a/b:1", "registry.example.com/team/app@sha256:"
+    const char *valid[] = {"scratch",
+                           "alpine",
+                           "alpine:3.20",
+                           "library/alpine:latest",
+                           "localhost:5000/a/b:1",
+                           "registry.example.com/team/app@sha256:"
                            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                           "golang:1.22-bookworm", "a__b/c---d.e_f", "[::1]:5000/x"};
-    const char *invalid[] = {"", "busybox:", "Alpine", "alpine:", ":tag", "a/", "a//b",
-                             "alpine@sha256:123", "alpine:-x", "-a", "a..b", "host:port/x"};
+                           "golang:1.22-bookworm",
+                           "a__b/c---d.e_f",
+                           "[::1]:5000/x"};
+    const char *invalid[] = {
+        "",     "busybox:",          "Alpine",    "alpine:", ":tag", "a/",
+        "a//b", "alpine@sha256:123", "alpine:-x", "-a",      "a..b", "host:port/x"};
     for (size_t i = 0; i < ARRAY_SIZE(valid); i++)
         cr_expect(lint_ref_valid(valid[i]), "%s", valid[i]);
     for (size_t i = 0; i < ARRAY_SIZE(invalid); i++)
@@ -242,11 +270,11 @@ Test(lint_output, json_sarif_short)
     json_t *run = json_array_get(json_object_get(j, "runs"), 0);
     json_t *res = json_array_get(json_object_get(run, "results"), 2);
     cr_expect_str_eq(json_string_value(json_object_get(res, "ruleId")), "MaintainerDeprecated");
-    json_t *loc = json_object_get(json_array_get(json_object_get(res, "locations"), 0),
-                                  "physicalLocation");
-    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(loc, "artifactLocation"),
-                                                       "uri")),
-                     "sub%20dir/Dockerfile");
+    json_t *loc =
+        json_object_get(json_array_get(json_object_get(res, "locations"), 0), "physicalLocation");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(json_object_get(loc, "artifactLocation"), "uri")),
+        "sub%20dir/Dockerfile");
     cr_expect_eq(json_integer_value(json_object_get(json_object_get(loc, "region"), "startLine")),
                  2);
     json_decref(j);

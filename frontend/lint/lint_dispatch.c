@@ -83,19 +83,25 @@ static void legacy_kv(struct lint_dispatch *d, const struct df_instr *in)
                   NULL);
 }
 
+/* Every pair is expanded with the variables from before the ENV (BuildKit expands the whole
+ * instruction first), then set. */
 static void do_env(struct lint_dispatch *d, const struct df_instr *in)
 {
     legacy_kv(d, in);
+    char **kv = xcalloc(in->nargs + 1, sizeof(*kv));
+    for (size_t i = 0; i < in->nargs; i++)
+        kv[i] = lint_dispatch_expand(d, in, in->args[i], false);
     for (size_t i = 0; i + 1 < in->nargs; i += 2) {
-        cleanup_free char *k = lint_dispatch_expand(d, in, in->args[i], false);
-        cleanup_free char *v = lint_dispatch_expand(d, in, in->args[i + 1], false);
-        if (!k)
+        if (!kv[i])
             continue;
-        secret_name(d, in, k);
-        secret_value(d, in, k, in->args[i + 1]);
-        if (v)
-            df_vars_set(&d->ls->env, k, v);
+        secret_name(d, in, kv[i]);
+        secret_value(d, in, kv[i], in->args[i + 1]);
+        if (kv[i + 1])
+            df_vars_set(&d->ls->env, kv[i], kv[i + 1]);
     }
+    for (size_t i = 0; i < in->nargs; i++)
+        free(kv[i]);
+    free(kv);
 }
 
 static void do_label(struct lint_dispatch *d, const struct df_instr *in)

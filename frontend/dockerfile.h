@@ -156,8 +156,11 @@ struct df_healthcheck {
  *   VOLUME        json: decoded elements; else words (raw)
  *   WORKDIR, USER, STOPSIGNAL, MAINTAINER
  *                 args = [the rest of the line] (raw, one string)
- *   HEALTHCHECK   args = ["NONE"] or ["CMD", ...as for CMD...]   (json says which form)
- *   ONBUILD       args = [the trigger expression as written], sub = its parsed instruction
+ *   HEALTHCHECK   args = ["NONE"] or ["CMD", ...as for CMD...]   (json says which form; the
+ *                 type word uppercased; parsed into health)
+ *   ONBUILD       args = [the trigger expression as written, "\n" + body + delimiter appended
+ *                 per heredoc: what BuildKit stores in the image's OnBuild], sub = its parsed
+ *                 instruction
  */
 struct df_instr {
     enum df_cmd cmd;
@@ -207,7 +210,7 @@ struct df_file {
     char escape;                 /* '\\' or '`' */
     char *syntax;                /* "# syntax=" directive or NULL */
     char *check;                 /* "# check=" directive or NULL */
-    struct df_warning *warnings; /* parser warnings, in line order */
+    struct df_warning *warnings; /* empty continuation lines, invalid ONBUILD triggers */
     size_t nwarnings;
     struct df_instr *instrs; /* every instruction in order (storage) */
     size_t ninstrs;
@@ -271,6 +274,10 @@ int df_check_parse(const char *value, struct df_check *out, kiln_error_t **err);
  * *out when there is one that parses, 0 otherwise (BuildKit ignores a bad one there). */
 int df_check_from_comments(char *const *comments, size_t n, struct df_check *out);
 void df_check_release(struct df_check *c);
+
+/* COPY/ADD: the heredoc a source argument names ("<<EOF", "<<-'EOF'"...), or NULL when the
+ * argument is a path (BuildKit's parseSourcesAndDest). */
+const struct df_heredoc *df_instr_heredoc_source(const struct df_instr *in, const char *arg);
 
 /* "FROM" etc. for a command. */
 const char *df_cmd_name(enum df_cmd cmd);

@@ -63,6 +63,22 @@ static int class_char(const char *p, size_t n, size_t *i)
     return *i >= n ? -1 : 0;
 }
 
+/* A "[...]" class starting at p[*i] == '['; *i moves past its ']'. */
+static int class_syntax(const char *p, size_t n, size_t *i)
+{
+    *i += 1 + (*i + 1 < n && p[*i + 1] == '^');
+    for (int nrange = 0;; nrange++) {
+        if (*i < n && p[*i] == ']' && nrange > 0) {
+            (*i)++;
+            return 0;
+        }
+        if (class_char(p, n, i) < 0)
+            return -1;
+        if (p[*i] == '-' && (++*i, class_char(p, n, i) < 0))
+            return -1;
+    }
+}
+
 /* The syntax filepath.Match checks: classes well formed, no trailing '\'. */
 static int match_syntax(const char *p)
 {
@@ -73,17 +89,8 @@ static int match_syntax(const char *p)
                 return -1;
             i += 2;
         } else if (p[i] == '[') {
-            i += 1 + (i + 1 < n && p[i + 1] == '^');
-            for (int nrange = 0;; nrange++) {
-                if (i < n && p[i] == ']' && nrange > 0) {
-                    i++;
-                    break;
-                }
-                if (class_char(p, n, &i) < 0)
-                    return -1;
-                if (p[i] == '-' && (++i, class_char(p, n, &i) < 0))
-                    return -1;
-            }
+            if (class_syntax(p, n, &i) < 0)
+                return -1;
         } else {
             i++;
         }

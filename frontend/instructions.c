@@ -60,6 +60,19 @@ struct instr_ctx {
     size_t *nwarnings;
 };
 
+const struct df_heredoc *df_instr_heredoc_source(const struct df_instr *in, const char *arg)
+{
+    struct df_heredoc h;
+    if (heredoc_parse_word(arg, &h, NULL) != 1)
+        return NULL;
+    const struct df_heredoc *found = NULL;
+    for (size_t i = 0; i < in->nheredocs; i++)
+        if (strcmp(in->heredocs[i].name, h.name) == 0)
+            found = &in->heredocs[i];
+    heredoc_release(&h);
+    return found;
+}
+
 static const struct flag_spec add_flags[] = {
     {"chown", FLAG_STRING},      {"chmod", FLAG_STRING},    {"link", FLAG_BOOL},
     {"keep-git-dir", FLAG_BOOL}, {"checksum", FLAG_STRING}, {"unpack", FLAG_BOOL},

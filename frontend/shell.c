@@ -186,18 +186,22 @@ static bool is_digit_rune(int32_t c)
     return c >= 0 && unicode_is_digit((uint32_t)c);
 }
 
+static int process_digits(struct shell_lex *l, struct buf *name)
+{
+    int rc = 0;
+    while (rc == 0 && is_digit_rune(lex_peek(l)))
+        rc = add_rune(name, lex_next(l), l->err);
+    return rc;
+}
+
 /* A variable name: letters, digits, '_'; or all the digits of a positional parameter; or
  * one special parameter character. */
 static int process_name(struct shell_lex *l, struct buf *name)
 {
     while (lex_peek(l) != SH_EOF) {
         int32_t ch = lex_peek(l);
-        if (name->len == 0 && is_digit_rune(ch)) {
-            while (is_digit_rune(lex_peek(l)))
-                if (add_rune(name, lex_next(l), l->err) < 0)
-                    return -1;
-            return 0;
-        }
+        if (name->len == 0 && is_digit_rune(ch))
+            return process_digits(l, name);
         if (name->len == 0 && is_special_param(ch))
             return add_rune(name, lex_next(l), l->err);
         if (!is_name_rune(ch))

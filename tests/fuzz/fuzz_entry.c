@@ -30,6 +30,16 @@ static void fuzz_ast(const char *s, size_t n)
     drop(&err);
 }
 
+static void fuzz_expose(const char *spec)
+{
+    char **ports = NULL;
+    size_t np = 0;
+    kiln_error_t *err = NULL;
+    if (df_expose_parse(spec, &ports, &np, &err) == 0)
+        strv_free(ports);
+    drop(&err);
+}
+
 static void fuzz_expand_instr(struct df_scope *sc, const struct df_instr *in)
 {
     kiln_error_t *err = NULL;
@@ -44,13 +54,8 @@ static void fuzz_expand_instr(struct df_scope *sc, const struct df_instr *in)
         char **v = NULL;
         size_t n = 0;
         if (df_scope_expand_words(sc, in->args[i], &v, &n, &err) == 0) {
-            for (size_t k = 0; k < n; k++) {
-                char **ports = NULL;
-                size_t np = 0;
-                if (df_expose_parse(v[k], &ports, &np, &err) == 0)
-                    strv_free(ports);
-                drop(&err);
-            }
+            for (size_t k = 0; k < n; k++)
+                fuzz_expose(v[k]);
             strv_free(v);
         }
         drop(&err);

@@ -198,6 +198,10 @@ Test(instructions, copy_and_add_options)
     cr_assert(!a->link);
     cr_assert_eq(in[2]->nheredocs, 2);
     cr_assert_str_eq(in[2]->heredocs[1].content, "one\n"); /* <<- strips tabs */
+    const struct df_heredoc *hd = df_instr_heredoc_source(in[2], in[2]->args[1]);
+    cr_assert_not_null(hd);
+    cr_assert_str_eq(hd->name, "TWO");
+    cr_assert_null(df_instr_heredoc_source(in[2], "/dst/"));
     cr_assert_eq(in[3]->copy.keep_git_dir, -1);
     cr_assert_null(in[3]->copy.from);
     bool present;

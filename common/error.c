@@ -97,6 +97,7 @@ const char *kiln_code_name(enum kiln_code code)
         [KILN_ESANDBOX] = "sandbox",
         [KILN_ENETWORK] = "network",
         [KILN_ELEAK] = "secret-leak",
+        [KILN_ECANCELLED] = "cancelled",
     };
     if ((unsigned)code < ARRAY_SIZE(names) && names[code])
         return names[code];

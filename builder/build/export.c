@@ -4,6 +4,7 @@
 #include "build.h"
 #include "oci/layout.h"
 #include "oci/reference.h"
+#include "registry/registry.h"
 #include "util.h"
 
 static void apply_labels(struct build *b, struct image *img)
@@ -49,6 +50,32 @@ static int name_annotations(struct build *b, json_t **out, kiln_error_t **err)
     return 0;
 }
 
+/* Pushes top to --output type=registry,name=... (else to every -t name); the base images'
+ * repositories are offered for cross-repository mounts of their layers. */
+static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t **err)
+{
+    char *const *names = b->o->output.name ? &b->o->output.name : b->o->tags;
+    size_t nnames = b->o->output.name ? 1 : b->o->ntags;
+    const char **from = xcalloc(b->nstages + nnames + 1, sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; i < b->nstages; i++)
+        if (b->stages[i].base_ref)
+            from[n++] = b->stages[i].base_ref;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nnames; i++) {
+        struct registry_push_req req = {.top = top, .ref = names[i], .mount_from = from,
+                                        .nmount_from = n};
+        struct registry_push_result res;
+        rc = registry_push(b->store, NULL, &req, &res, err);
+        if (rc == 0)
+            build_log(b, KILN_LOG_INFO, "pushed %s (%zu blobs uploaded, %zu mounted, %zu present)",
+                      names[i], res.blobs_uploaded, res.blobs_mounted, res.blobs_present);
+        from[n++] = names[i]; /* the next names mount from this one */
+    }
+    free(from);
+    return rc;
+}
+
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err)
 {
@@ -66,6 +93,8 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     const struct kiln_output *out = &b->o->output;
     if (out->type == KILN_OUTPUT_NONE)
         return 0;
+    if (out->type == KILN_OUTPUT_REGISTRY)
+        return export_push(b, &manifest, err);
     if (out->type != KILN_OUTPUT_OCI)
         return kiln_err(err, KILN_EUNSUPPORTED, 0, "this output type is not supported yet");
     json_t *names = NULL;

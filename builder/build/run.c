@@ -1,10 +1,508 @@
-/* RUN: executes a command in the sandbox and turns its changes into a layer. */
+/* RUN: executes a command in the sandbox (builder/sandbox) over the stage's snapshots and turns
+ * its changes into a layer (builder/snapshot), with BuildKit's environment and history. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cache/stepcache.h"
 #include "build.h"
+#include "fsutil.h"
+#include "sandbox/sandbox.h"
+#include "snapshot/snapshotter.h"
+#include "util.h"
+
+#define RUN_TAIL_BYTES  4096 /* output kept for the error message of a failed step */
+#define RUN_TAIL_LINES  10
+#define RUN_MAX_GROUPS  32
+#define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
+
+struct run_out {
+    struct build *b;
+    char tail[RUN_TAIL_BYTES];
+    size_t len; /* bytes in tail, the most recent last */
+};
+
+static void run_output(void *ctx, const char *data, size_t len)
+{
+    struct run_out *o = ctx;
+    build_output(o->b, data, len);
+    if (len >= RUN_TAIL_BYTES) {
+        memcpy(o->tail, data + len - RUN_TAIL_BYTES, RUN_TAIL_BYTES);
+        o->len = RUN_TAIL_BYTES;
+        return;
+    }
+    size_t keep = o->len + len > RUN_TAIL_BYTES ? RUN_TAIL_BYTES - len : o->len;
+    memmove(o->tail, o->tail + o->len - keep, keep);
+    memcpy(o->tail + keep, data, len);
+    o->len = keep + len;
+}
+
+/* The last lines of output, each prefixed for the error message. */
+static char *tail_lines(const struct run_out *o)
+{
+    size_t start = o->len, lines = 0;
+    size_t end = o->len && o->tail[o->len - 1] == '\n' ? o->len - 1 : o->len;
+    for (start = end; start > 0 && lines < RUN_TAIL_LINES; start--)
+        if (o->tail[start - 1] == '\n' && ++lines == RUN_TAIL_LINES)
+            break;
+    struct buf b = BUF_INIT(2 * RUN_TAIL_BYTES);
+    for (size_t i = start; i < end;) {
+        const char *nl = memchr(o->tail + i, '\n', end - i);
+        size_t n = nl ? (size_t)(nl - (o->tail + i)) : end - i;
+        buf_addf(&b, NULL, "\n  > %.*s", (int)n, o->tail + i);
+        i += n + 1;
+    }
+    return buf_detach(&b);
+}
+
+/* ---- flags ---- */
+
+struct run_flags {
+    enum sandbox_network network;
+};
+
+static int parse_flags(struct build *b, const struct df_instr *in, struct run_flags *f,
+                       kiln_error_t **err)
+{
+    f->network = b->o->network_host ? SANDBOX_NET_HOST : SANDBOX_NET_NONE;
+    for (size_t i = 0; i < in->nflags; i++) {
+        const char *n = in->flags[i].name, *v = in->flags[i].value ? in->flags[i].value : "";
+        if (!strcmp(n, "network") && (!strcmp(v, "none") || !strcmp(v, "default")))
+            f->network = !strcmp(v, "none") ? SANDBOX_NET_NONE : f->network;
+        else if (!strcmp(n, "network") && !strcmp(v, "host"))
+            f->network = SANDBOX_NET_HOST;
+        else if (!strcmp(n, "security") && !strcmp(v, "sandbox"))
+            continue;
+        else if (!strcmp(n, "security") && !strcmp(v, "insecure"))
+            return instr_err(
+                b, in, err, KILN_EPOLICY,
+                "--security=insecure is not allowed: kiln never runs privileged steps");
+        else if (!strcmp(n, "mount"))
+            return instr_err(b, in, err, KILN_EUNSUPPORTED, "--mount is not supported yet");
+        else
+            return instr_err(b, in, err, KILN_EINPUT, "unknown flag --%s%s%s", n,
+                             in->flags[i].value ? "=" : "", v);
+    }
+    if (f->network == SANDBOX_NET_HOST && !b->o->allow_network_host)
+        return instr_err(b, in, err, KILN_EPOLICY,
+                         "network mode host is not allowed: pass --allow network.host");
+    return 0;
+}
+
+/* ---- command line ---- */
+
+static bool heredoc_only(const struct df_instr *in)
+{
+    if (in->nheredocs != 1 || in->json || in->nargs != 1)
+        return false;
+    const char *s = in->args[0] + strspn(in->args[0], " \t");
+    if (strncmp(s, "<<", 2) != 0)
+        return false;
+    s += 2 + (s[2] == '-');
+    s += strspn(s, "\"'");
+    size_t n = strlen(in->heredocs[0].name);
+    return !strncmp(s, in->heredocs[0].name, n) && !s[n + strspn(s + n, "\"' \t")];
+}
+
+/* The shell-form script: the command line, then each heredoc body and its delimiter, as the
+ * shell reads them; a RUN that is only a heredoc runs the body as the script. */
+static char *shell_script(const struct df_instr *in)
+{
+    if (heredoc_only(in))
+        return xstrdup(in->heredocs[0].content);
+    struct buf b = BUF_INIT(DF_MAX_LINE + (size_t)in->nheredocs * (DF_MAX_HEREDOC + 256));
+    buf_addstr(&b, in->nargs ? in->args[0] : "", NULL);
+    for (size_t i = 0; i < in->nheredocs; i++)
+        buf_addf(&b, NULL, "\n%s%s", in->heredocs[i].content, in->heredocs[i].name);
+    return buf_detach(&b);
+}
+
+static char **run_argv(struct build_stage *st, const struct df_instr *in, size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    if (in->json) {
+        for (size_t i = 0; i < in->nargs; i++)
+            strv_push(&v, n, xstrdup(in->args[i]));
+        return v ? v : xcalloc(1, sizeof(char *));
+    }
+    json_t *shell = json_object_get(image_cfg(st->img), "Shell");
+    size_t i;
+    json_t *e;
+    json_array_foreach(shell, i, e) strv_push(&v, n, xstrdup(json_string_value(e) ?: ""));
+    if (!*n) {
+        strv_push(&v, n, xstrdup("/bin/sh"));
+        strv_push(&v, n, xstrdup("-c"));
+    }
+    strv_push(&v, n, shell_script(in));
+    return v;
+}
+
+/* ---- environment and history ---- */
+
+static bool env_has(char **env, size_t n, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < n; i++)
+        if (!strncmp(env[i], key, kl) && env[i][kl] == '=')
+            return true;
+    return false;
+}
+
+/* The ARGs of the stage with a value that no ENV overrides: they reach the step's environment
+ * and its history line. */
+static char **visible_args(struct build_stage *st, size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    for (size_t i = 0; i < st->nargs; i++)
+        if (st->args[i].value && !image_env_get(st->img, st->args[i].key))
+            strv_push(&v, n, xasprintf("%s=%s", st->args[i].key, st->args[i].value));
+    return v ? v : xcalloc(1, sizeof(char *));
+}
+
+/* image ENV, then the visible ARGs, then Docker's default PATH when neither set one */
+static char **run_env(struct build_stage *st, char *const *args, size_t nargs, size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(image_cfg(st->img), "Env"), i, e) if (json_string_value(e))
+        strv_push(&v, n, xstrdup(json_string_value(e)));
+    for (i = 0; i < nargs; i++)
+        strv_push(&v, n, xstrdup(args[i]));
+    if (!env_has(v, *n, "PATH"))
+        strv_push(&v, n, xstrdup("PATH=" DEFAULT_PATH_ENV));
+    return v ? v : xcalloc(1, sizeof(char *));
+}
+
+/* BuildKit's created_by: "RUN |1 K=V /bin/sh -c echo hi # buildkit" */
+static char *history_text(char *const *argv, size_t nargv, char *const *args, size_t nargs)
+{
+    struct buf b = BUF_INIT(16u << 20);
+    buf_addstr(&b, "RUN ", NULL);
+    if (nargs)
+        buf_addf(&b, NULL, "|%zu ", nargs);
+    for (size_t i = 0; i < nargs; i++)
+        buf_addf(&b, NULL, "%s ", args[i]);
+    for (size_t i = 0; i < nargv; i++)
+        buf_addf(&b, NULL, "%s%s", i ? " " : "", argv[i]);
+    buf_addstr(&b, " # buildkit", NULL);
+    return buf_detach(&b);
+}
+
+static const char *env_value(char *const *env, const char *key)
+{
+    size_t kl = strlen(key);
+    for (; *env; env++)
+        if (!strncmp(*env, key, kl) && (*env)[kl] == '=')
+            return *env + kl + 1;
+    return NULL;
+}
+
+/* ---- user ---- */
+
+/* Supplementary groups of a user name from the image's /etc/group. */
+static size_t user_groups(struct view *v, const char *name, uint32_t gid, uint32_t *out)
+{
+    cleanup_close int fd = view_open(v, "/etc/group");
+    cleanup_free char *data = NULL;
+    kiln_error_t *e = NULL;
+    size_t n = 0;
+    if (fd < 0 || read_fd_limited(fd, 4u << 20, &data, NULL, &e) < 0) {
+        kiln_error_free(e);
+        return 0;
+    }
+    char *save = NULL;
+    for (char *l = strtok_r(data, "\n", &save); l && n < RUN_MAX_GROUPS;
+         l = strtok_r(NULL, "\n", &save)) {
+        char *f[4] = {l, NULL, NULL, NULL};
+        for (int k = 1; k < 4 && f[k - 1]; k++)
+            if ((f[k] = strchr(f[k - 1], ':')))
+                *f[k]++ = '\0';
+        uint64_t g;
+        if (!f[3] || parse_u64(f[2], UINT32_MAX, &g) < 0 || g == gid)
+            continue;
+        char *save2 = NULL;
+        for (char *m = strtok_r(f[3], ",", &save2); m; m = strtok_r(NULL, ",", &save2))
+            if (!strcmp(m, name) && n < RUN_MAX_GROUPS)
+                out[n++] = (uint32_t)g;
+    }
+    return n;
+}
+
+/* The home directory of uid in the image's /etc/passwd ("/" when it has none), which runc gives
+ * a step whose environment has no HOME. Newly allocated. */
+static char *user_home(struct view *v, uint32_t uid)
+{
+    cleanup_close int fd = view_open(v, "/etc/passwd");
+    cleanup_free char *data = NULL;
+    kiln_error_t *e = NULL;
+    if (fd < 0 || read_fd_limited(fd, 4u << 20, &data, NULL, &e) < 0) {
+        kiln_error_free(e);
+        return xstrdup("/");
+    }
+    char *save = NULL;
+    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *f[7] = {l};
+        int k = 1;
+        for (; k < 7 && (f[k] = strchr(f[k - 1], ':')); k++)
+            *f[k]++ = '\0';
+        uint64_t id;
+        if (k >= 6 && parse_u64(f[2], UINT32_MAX, &id) == 0 && id == uid && f[5][0] == '/')
+            return xstrdup(f[5]);
+    }
+    return xstrdup("/");
+}
+
+/* ---- the step ---- */
+
+struct run_step {
+    struct run_flags flags;
+    char **argv, **env, **args;
+    size_t nargv, nenv, nargs;
+    uint32_t uid, gid, groups[RUN_MAX_GROUPS];
+    size_t ngroups;
+    char *history;
+};
+
+static void run_step_release(struct run_step *s)
+{
+    strv_free(s->argv), strv_free(s->env), strv_free(s->args);
+    free(s->history);
+}
+
+static int resolve_user(struct build *b, struct build_stage *st, const struct df_instr *in,
+                        struct run_step *s, kiln_error_t **err)
+{
+    struct view *v;
+    if (stage_view(b, st, &v, err) < 0)
+        return instr_wrap(b, in, err);
+    const char *user = image_cfg_string(st->img, "User");
+    if (!user || !*user)
+        return 0;
+    if (users_resolve(v, user, true, &s->uid, &s->gid, err) < 0)
+        return instr_wrap(b, in, err);
+    cleanup_free char *name = xstrndup(user, strcspn(user, ":"));
+    uint64_t num;
+    if (parse_u64(name, UINT32_MAX, &num) < 0 && !strchr(user, ':'))
+        s->ngroups = user_groups(v, name, s->gid, s->groups);
+    return 0;
+}
+
+static int prepare_step(struct build *b, struct build_stage *st, const struct df_instr *in,
+                        struct run_step *s, kiln_error_t **err)
+{
+    if (parse_flags(b, in, &s->flags, err) < 0 || resolve_user(b, st, in, s, err) < 0)
+        return -1;
+    s->argv = run_argv(st, in, &s->nargv);
+    if (s->nargv == 0 || !s->argv[0][0])
+        return instr_err(b, in, err, KILN_EINPUT, "empty command");
+    s->args = visible_args(st, &s->nargs);
+    s->env = run_env(st, s->args, s->nargs, &s->nenv);
+    struct view *v;
+    if (!env_has(s->env, s->nenv, "HOME") && stage_view(b, st, &v, err) == 0) {
+        cleanup_free char *home = user_home(v, s->uid);
+        strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
+    }
+    s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
+    return 0;
+}
+
+static const char *step_hostname(struct build *b, struct run_step *s)
+{
+    bool given = false;
+    const char *h = vars_build_arg(b, "BUILDKIT_SANDBOX_HOSTNAME", &given);
+    if (h && *h)
+        return h;
+    h = env_value(s->env, "BUILDKIT_SANDBOX_HOSTNAME");
+    return h && *h ? h : "kiln";
+}
+
+static void fill_spec(struct build *b, struct build_stage *st, struct run_step *s,
+                      struct sandbox_spec *spec)
+{
+    const char *wd = image_cfg_string(st->img, "WorkingDir");
+    spec->argv = s->argv;
+    spec->envp = s->env;
+    spec->cwd = wd && *wd == '/' ? wd : "/";
+    spec->uid = s->uid, spec->gid = s->gid;
+    spec->groups = s->groups, spec->ngroups = s->ngroups;
+    spec->hostname = step_hostname(b, s);
+    spec->network = s->flags.network;
+    spec->limits = (struct sandbox_limits){b->o->memory, b->o->pids_limit, b->o->cpus_milli,
+                                           b->o->step_timeout};
+}
+
+static int step_failed(struct build *b, const struct df_instr *in, const struct sandbox_result *r,
+                       const struct run_out *o, kiln_error_t **err)
+{
+    cleanup_free char *lines = tail_lines(o);
+    if (r->how == SANDBOX_SIGNALED)
+        kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s", r->status, lines);
+    else
+        kiln_err(err, KILN_EBUILD, 0, "exit code %d%s", r->status, lines);
+    return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+}
+
+static void log_warnings(struct build *b, const struct df_instr *in, char **w)
+{
+    for (size_t i = 0; w && w[i]; i++)
+        build_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->dfname, in->line, w[i]);
+}
+
+/* Runs the step in the sandbox over rootfs; 0 when it exited 0. */
+static int execute(struct build *b, struct build_stage *st, const struct df_instr *in,
+                   struct run_step *s, struct step_rootfs *rootfs, const struct idmap *map,
+                   struct sandbox_result *res, kiln_error_t **err)
+{
+    struct sandbox_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    fill_spec(b, st, s, &spec);
+    spec.idmap = map;
+    step_rootfs_spec(rootfs, &spec);
+    struct run_out *o = xcalloc(1, sizeof(*o));
+    o->b = b;
+    spec.output = run_output;
+    spec.output_ctx = o;
+    int rc = sandbox_run(&spec, res, err);
+    log_warnings(b, in, res->warnings);
+    if (rc < 0)
+        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+    else if (res->how != SANDBOX_EXITED || res->status != 0)
+        rc = step_failed(b, in, res, o, err);
+    free(o);
+    return rc;
+}
+
+static int add_layer(struct build *b, struct build_stage *st, struct run_step *s,
+                     const struct step_record *r, kiln_error_t **err)
+{
+    if (!strcmp(r->media_type, RUN_EMPTY_LAYER)) { /* nothing changed: BuildKit records no layer */
+        image_add_history(st->img, s->history, true, b->epoch);
+        return 0;
+    }
+    image_add_history(st->img, s->history, false, b->epoch);
+    return stage_add_layer(b, st, r->digest, r->diff_id, r->size, r->media_type, err);
+}
+
+/* The step cache key: the chain of layers below and everything that can change the result
+ * (command, environment, user, working directory, network, hostname); limits are left out. */
+static void run_key(struct build *b, struct build_stage *st, struct run_step *s,
+                    char key[DIGEST_STR_LEN + 1])
+{
+    struct sandbox_spec spec;
+    memset(&spec, 0, sizeof(spec));
+    fill_spec(b, st, s, &spec);
+    struct cache_key k;
+    cache_key_begin(&k, "RUN");
+    cache_key_add(&k, st->chain);
+    cache_key_addu(&k, s->nargv);
+    for (size_t i = 0; i < s->nargv; i++)
+        cache_key_add(&k, s->argv[i]);
+    cache_key_addu(&k, s->nenv);
+    for (size_t i = 0; i < s->nenv; i++)
+        cache_key_add(&k, s->env[i]);
+    cache_key_addu(&k, s->uid), cache_key_addu(&k, s->gid), cache_key_addu(&k, s->ngroups);
+    for (size_t i = 0; i < s->ngroups; i++)
+        cache_key_addu(&k, s->groups[i]);
+    cache_key_add(&k, spec.cwd);
+    cache_key_add(&k, spec.hostname);
+    cache_key_addu(&k, (uint64_t)spec.network);
+    cache_key_end(&k, key);
+}
+
+static void record(struct build *b, const char *key, const struct layer_result *lr,
+                   struct step_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    memcpy(r->digest, lr->digest, sizeof(r->digest));
+    memcpy(r->diff_id, lr->diff_id, sizeof(r->diff_id));
+    r->size = lr->size;
+    snprintf(r->media_type, sizeof(r->media_type), "%s",
+             lr->nentries ? lr->media_type : RUN_EMPTY_LAYER);
+    kiln_error_t *perr = NULL;
+    if (stepcache_put(b->store, key, r, &perr) < 0) {
+        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
+        kiln_error_free(perr);
+    }
+}
+
+/* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
+ * in a user namespace cannot use): later steps go straight to the copy snapshotter. */
+static bool overlay_broken;
+
+static enum snapshotter_kind step_snapshotter(void)
+{
+    enum snapshotter_kind k = snapshotter_default();
+    if (k == SNAPSHOTTER_OVERLAY && __atomic_load_n(&overlay_broken, __ATOMIC_RELAXED) &&
+        !getenv("KILN_SNAPSHOTTER"))
+        return SNAPSHOTTER_COPY;
+    return k;
+}
+
+/* Runs the step in a fresh rootfs and writes its layer (lr). */
+static int run_in(struct build *b, struct build_stage *st, const struct df_instr *in,
+                  struct run_step *s, enum snapshotter_kind kind, struct layer_result *lr,
+                  kiln_error_t **err)
+{
+    struct idmap map;
+    if (idmap_for_store(b->store->root, &map, err) < 0)
+        return -1;
+    cleanup_step_rootfs struct step_rootfs *rootfs = NULL;
+    if (step_rootfs_prepare(b->store, &map, kind, st->snapshots, st->img->nlayers, &rootfs, err) <
+        0)
+        return instr_wrap(b, in, err);
+    struct sandbox_result res;
+    int rc = execute(b, st, in, s, rootfs, &map, &res, err);
+    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
+        rc = instr_wrap(b, in, err);
+    sandbox_result_release(&res);
+    return rc;
+}
+
+static int run_fresh(struct build *b, struct build_stage *st, const struct df_instr *in,
+                     struct run_step *s, const char *key, struct step_record *r, kiln_error_t **err)
+{
+    const char *why;
+    if (!sandbox_available(&why))
+        return instr_err(b, in, err, KILN_ESANDBOX, "cannot run steps: %s", why);
+    enum snapshotter_kind kind = step_snapshotter();
+    struct layer_result lr;
+    int rc = run_in(b, st, in, s, kind, &lr, err);
+    if (rc < 0 && kind == SNAPSHOTTER_OVERLAY && !getenv("KILN_SNAPSHOTTER") &&
+        (*err)->code == KILN_ESANDBOX && strstr((*err)->msg, "mount overlay rootfs")) {
+        build_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
+        __atomic_store_n(&overlay_broken, true, __ATOMIC_RELAXED);
+        kiln_error_free(*err);
+        *err = NULL;
+        rc = run_in(b, st, in, s, SNAPSHOTTER_COPY, &lr, err);
+    }
+    if (rc == 0)
+        record(b, key, &lr, r);
+    return rc;
+}
 
 int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
                  kiln_error_t **err)
 {
-    (void)st;
-    return instr_err(b, in, err, KILN_EUNSUPPORTED,
-                     "RUN is not supported yet (the sandbox is being built)");
+    __attribute__((cleanup(run_step_release))) struct run_step s;
+    memset(&s, 0, sizeof(s));
+    if (prepare_step(b, st, in, &s, err) < 0)
+        return -1;
+    char key[DIGEST_STR_LEN + 1];
+    run_key(b, st, &s, key);
+    struct step_record r;
+    if (build_cache_enabled(b, st) && stepcache_lookup(b->store, key, &r)) {
+        build_mark_cached(b);
+    } else {
+        /* the rootfs is the snapshots of every layer below */
+        struct view *v;
+        if (stage_view(b, st, &v, err) < 0 || run_fresh(b, st, in, &s, key, &r, err) < 0)
+            return -1;
+    }
+    return add_layer(b, st, &s, &r, err);
 }

@@ -121,7 +121,9 @@ static int build_deps(struct build *b, struct build_stage *st, kiln_error_t **er
     for (size_t i = 1; i < n; i++) {
         if (jobs[i].started)
             pthread_join(jobs[i].thread, NULL);
-        if (rc == 0 && jobs[i].rc < 0) {
+        /* the failure that caused the others' cancellation is the one to report */
+        bool cancelled = rc < 0 && (*err)->code == KILN_ECANCELLED;
+        if (jobs[i].rc < 0 && (rc == 0 || (cancelled && jobs[i].err->code != KILN_ECANCELLED))) {
             kiln_error_free(*err);
             *err = steal_ptr(jobs[i].err);
             rc = -1;
@@ -143,7 +145,7 @@ static int claim(struct build *b, struct build_stage *st, kiln_error_t **err)
     if (st->state == STAGE_DONE)
         r = 0;
     else if (st->state == STAGE_FAILED)
-        r = kiln_err(err, KILN_EBUILD, 0, "stage %s failed", st->title);
+        r = kiln_err(err, KILN_ECANCELLED, 0, "stage %s failed", st->title);
     else if (st->state == STAGE_BUILDING)
         r = kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s",
                      st->title);

@@ -4,6 +4,7 @@
 
 #include "build.h"
 #include "cache/stepcache.h"
+#include "registry/registry.h"
 #include "snapshot/unpack.h"
 #include "util.h"
 
@@ -113,6 +114,24 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
     return 0;
 }
 
+static void pull_log(void *ctx, const char *msg)
+{
+    build_log(ctx, KILN_LOG_INFO, "%s", msg);
+}
+
+static int from_registry(struct build *b, struct build_stage *st, const char *ref,
+                         kiln_error_t **err)
+{
+    struct registry_opts ro = *registry_opts_get_default();
+    ro.log = pull_log, ro.log_ctx = b;
+    struct registry_pulled p;
+    if (registry_pull_image(b->store, &ro, ref, b->os, b->arch, b->variant, &p, err) < 0)
+        return -1;
+    memcpy(st->base_digest, p.manifest, sizeof(st->base_digest));
+    st->base_ref = steal_ptr(p.canonical);
+    return image_load(b->store, st->base_digest, &st->img, err);
+}
+
 static int check_platform(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
     if (!st->df->platform)
@@ -145,10 +164,7 @@ static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **
     struct build_context *c = context_find(b, base);
     if (c)
         return from_context(b, st, c, err);
-    return kiln_err(err, KILN_EUNSUPPORTED, 0,
-                    "pulling '%s' from a registry is not supported yet: pass it with "
-                    "--build-context %s=oci-layout://DIR",
-                    base, base);
+    return from_registry(b, st, base, err);
 }
 
 /* The base image's ONBUILD triggers run right after FROM, then are dropped. */
@@ -209,7 +225,7 @@ int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
         rc = run_onbuild(b, st, err);
     for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
         if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
-            return kiln_err(err, KILN_EBUILD, 0, "stage %s cancelled: another stage failed",
+            return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
                             st->title);
         rc = run_instr(b, st, i, err);
     }

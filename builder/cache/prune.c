@@ -7,6 +7,7 @@
 
 #include "fsutil.h"
 #include "prune.h"
+#include "snapshot/snapshotter.h"
 #include "stepcache.h"
 #include "store/store.h"
 #include "strset.h"
@@ -126,7 +127,10 @@ static void remove_unused(struct pruner *p, const char *dir, const struct strset
         cleanup_free char *path = xasprintf("%s/%s", dir, names[i]);
         uint64_t size = tree_size(p->s->rootfd, path, 0);
         kiln_error_t *e = NULL;
-        if (rm_rf_at(p->s->rootfd, path, &e) == 0) {
+        /* snapshots: as container root, so a rootless store can remove its subordinate ids' files */
+        int r = !strcmp(dir, "snapshots") ? snapshot_remove(p->s, names[i], &e)
+                                          : rm_rf_at(p->s->rootfd, path, &e);
+        if (r == 0) {
             p->res->bytes_freed += size;
             (*count)++;
         }

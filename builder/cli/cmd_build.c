@@ -5,6 +5,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "oci/reference.h"
+#include "registry/registry.h"
 #include "util.h"
 
 #define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
@@ -14,6 +16,8 @@ struct build_cli {
     enum kiln_progress_mode progress;
     bool epoch_set;
     const char *unsupported; /* the long name of the flag being applied, for opt_unsupported */
+    struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
+    const char *insecure[REGISTRY_MAX_INSECURE];
 };
 
 typedef int (*opt_fn)(struct build_cli *c, const char *v, kiln_error_t **err);
@@ -121,10 +125,12 @@ static int output_field(struct kiln_output *out, const char *k, const char *v, k
     if (!strcmp(k, "type")) {
         if (!strcmp(v, "oci"))
             out->type = KILN_OUTPUT_OCI;
-        else if (!strcmp(v, "registry") || !strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") || !strcmp(v, "tar"))
+        else if (!strcmp(v, "registry"))
+            out->type = KILN_OUTPUT_REGISTRY;
+        else if (!strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") || !strcmp(v, "tar"))
             return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output type=%s is not supported yet", v);
         else
-            return bad(err, "--output type", v, "expected oci");
+            return bad(err, "--output type", v, "expected oci or registry");
     } else if (!strcmp(k, "dest")) {
         free(out->dest);
         out->dest = xstrdup(v);
@@ -173,6 +179,33 @@ static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
         return bad(err, "--output", v, "type= is required");
     if (out->type == KILN_OUTPUT_OCI && (!out->dest || !*out->dest))
         return bad(err, "--output", v, "type=oci needs dest=PATH");
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name && !*out->name)
+        return bad(err, "--output", v, "empty name=");
+    struct reference r;
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name && reference_parse(out->name, &r, err) < 0) {
+        (*err)->code = KILN_EUSAGE;
+        return kiln_err_wrap(err, "--output name");
+    }
+    if (out->type == KILN_OUTPUT_REGISTRY && out->name)
+        reference_release(&r);
+    return 0;
+}
+
+static int opt_registry_ca(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--registry-ca", v, "expected a PEM file");
+    c->registry.ca_file = v;
+    return 0;
+}
+
+static int opt_insecure_registry(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v || strchr(v, '/'))
+        return bad(err, "--insecure-registry", v, "expected HOST[:PORT]");
+    if (c->registry.ninsecure >= REGISTRY_MAX_INSECURE)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --insecure-registry flags");
+    c->insecure[c->registry.ninsecure++] = v;
     return 0;
 }
 
@@ -226,6 +259,69 @@ static int opt_no_cache(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+static int opt_network(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (strcmp(v, "none") != 0 && strcmp(v, "host") != 0 && strcmp(v, "default") != 0)
+        return bad(err, "--network", v, "expected none or host");
+    c->o.network_host = !strcmp(v, "host");
+    return 0;
+}
+
+static int opt_allow(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (strcmp(v, "network.host") != 0)
+        return bad(err, "--allow", v, "expected network.host (security.insecure is never allowed)");
+    c->o.allow_network_host = true;
+    return 0;
+}
+
+static int opt_memory(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_size(v, &n) < 0 || n < (4u << 20))
+        return bad(err, "--memory", v, "expected a size of at least 4m, e.g. 512m or 2g");
+    c->o.memory = n;
+    return 0;
+}
+
+static int opt_pids(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_u64(v, 4194304, &n) < 0 || n < 8)
+        return bad(err, "--pids-limit", v, "expected a number of processes, at least 8");
+    c->o.pids_limit = n;
+    return 0;
+}
+
+/* "1.5" → 1500 milli-CPUs */
+static int opt_cpus(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    cleanup_free char *s = xstrdup(v);
+    char *dot = strchr(s, '.');
+    uint64_t whole = 0, frac = 0;
+    if (dot)
+        *dot = '\0';
+    size_t nf = dot ? strlen(dot + 1) : 0;
+    if ((*s && parse_u64(s, 1024, &whole) < 0) || (!*s && !dot) || nf > 3 ||
+        (dot && (nf == 0 || parse_u64(dot + 1, 999, &frac) < 0)))
+        return bad(err, "--cpus", v, "expected a number of CPUs, e.g. 1 or 0.5");
+    for (size_t i = nf; i < 3; i++)
+        frac *= 10;
+    if (whole * 1000 + frac < 10)
+        return bad(err, "--cpus", v, "expected at least 0.01");
+    c->o.cpus_milli = whole * 1000 + frac;
+    return 0;
+}
+
+static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_u64(v, 31536000, &n) < 0 || n == 0)
+        return bad(err, "--step-timeout", v, "expected seconds, at least 1");
+    c->o.step_timeout = n;
+    return 0;
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -274,7 +370,13 @@ static const struct opt_def {
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
      "Named context: NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
-    {"output", 'o', true, opt_output, "SPEC", "type=oci,dest=PATH[,tar=true|false]"},
+    {"output", 'o', true, opt_output, "SPEC",
+     "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
+     "the -t names)"},
+    {"registry-ca", 0, true, opt_registry_ca, "FILE",
+     "Also trust this CA bundle (PEM) for registry TLS"},
+    {"insecure-registry", 0, true, opt_insecure_registry, "HOST[:PORT]",
+     "Allow plain HTTP and unverified TLS for this registry (repeatable)"},
     {"root", 0, true, opt_root, "DIR", "State: content store and caches"},
     {"progress", 0, true, opt_progress, "MODE", "auto, plain, tty, quiet or json"},
     {"source-date-epoch", 0, true, opt_epoch, "N",
@@ -284,12 +386,12 @@ static const struct opt_def {
     {"platform", 0, true, opt_platform, "P", "Target platform (linux/amd64 only)"},
     {"no-cache", 0, false, opt_no_cache, NULL, "Do not use the step cache"},
     {"secret", 0, true, opt_unsupported, "id=ID,...", "Secret for RUN --mount=type=secret"},
-    {"network", 0, true, opt_unsupported, "MODE", "Network for RUN steps (none or host)"},
-    {"allow", 0, true, opt_unsupported, "ENT", "Allow an entitlement (network.host)"},
-    {"memory", 0, true, opt_unsupported, "BYTES", "Memory limit for RUN steps"},
-    {"pids-limit", 0, true, opt_unsupported, "N", "Process limit for RUN steps"},
-    {"cpus", 0, true, opt_unsupported, "N", "CPU limit for RUN steps"},
-    {"step-timeout", 0, true, opt_unsupported, "SECONDS", "Time limit for each RUN step"},
+    {"network", 0, true, opt_network, "MODE", "Network for RUN steps (none or host)"},
+    {"allow", 0, true, opt_allow, "ENT", "Allow an entitlement (network.host)"},
+    {"memory", 0, true, opt_memory, "BYTES", "Memory limit for RUN steps"},
+    {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
+    {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
+    {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_unsupported, "SPEC", "Import a build cache"},
     {"cache-to", 0, true, opt_unsupported, "SPEC", "Export the build cache"},
@@ -380,6 +482,9 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
         return kiln_err(err, KILN_EUSAGE, 0, "context '-' reads the Dockerfile from stdin: do not also pass -f");
     if (!c->o.context)
         c->o.dockerfile = "-";
+    if (c->o.output.type == KILN_OUTPUT_REGISTRY && !c->o.output.name && !c->o.ntags)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "--output type=registry needs name=REGISTRY/REPOSITORY[:TAG] or a -t tag");
     return 0;
 }
 
@@ -417,8 +522,11 @@ int cmd_build(int argc, char **argv)
         return cli_fail(err);
     }
     progress_init(&c.o.progress, c.progress);
+    c.registry.insecure = c.insecure;
+    registry_opts_set_default(&c.registry);
     struct kiln_build_result res;
     r = kiln_build(&c.o, &res, &err);
+    registry_opts_set_default(NULL);
     progress_finish(&c.o.progress);
     release(&c);
     if (r < 0)

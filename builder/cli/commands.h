@@ -8,6 +8,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct command {
     {"lint", cmd_lint, "Check a Dockerfile (BuildKit's build checks and kiln's security rules)"},
     {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
     {"prune", cmd_prune, "Remove unused data from the store"},
+    {"push", cmd_push, "Push an image from an OCI layout to a registry"},
     {"version", cmd_version, "Print kiln's version"},
 };
 

@@ -9,10 +9,12 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <zlib.h>
 
 #include "fsutil.h"
 #include "layer/layer_writer.h"
+#include "sandbox/idmap.h"
 #include "unpack.h"
 #include "util.h"
 
@@ -192,7 +194,22 @@ static int clear_target(int pfd, const char *name, bool want_dir)
     return unlinkat(pfd, name, 0);
 }
 
-static int set_xattrs(int fd, struct archive_entry *ae)
+/* A v2 file capability written by host root would only hold in the initial user namespace: give
+ * it the rootid of container root (v3) so that it holds in the step's namespace. */
+static int set_caps(int fd, const void *value, size_t size, const struct idshift *shift)
+{
+    if (!shift || shift->uid == 0 || size != XATTR_CAPS_SZ_2)
+        return fsetxattr(fd, "security.capability", value, size, 0);
+    unsigned char v3[XATTR_CAPS_SZ_3];
+    uint32_t magic = VFS_CAP_REVISION_3 | (((const unsigned char *)value)[0] & VFS_CAP_FLAGS_EFFECTIVE);
+    memcpy(v3, value, XATTR_CAPS_SZ_2);
+    memcpy(v3, &magic, 4);
+    uint32_t rootid = shift->uid;
+    memcpy(v3 + XATTR_CAPS_SZ_2, &rootid, 4);
+    return fsetxattr(fd, "security.capability", v3, sizeof(v3), 0);
+}
+
+static int set_xattrs(int fd, struct archive_entry *ae, const struct idshift *shift)
 {
     const char *name;
     const void *value;
@@ -206,16 +223,36 @@ static int set_xattrs(int fd, struct archive_entry *ae)
             continue;
         if (str_has_prefix(name, "user.overlay."))
             continue;
-        if (fsetxattr(fd, name, value, size, 0) < 0 && errno != ENOTSUP)
+        int r = strcmp(name, "security.capability") == 0 ? set_caps(fd, value, size, shift)
+                                                          : fsetxattr(fd, name, value, size, 0);
+        if (r < 0 && errno != ENOTSUP)
             return -1;
     }
     return 0;
 }
 
-static int apply_meta(int pfd, const char *name, struct archive_entry *ae, bool symlink)
+/* Owner of an entry on disk: the container ids of the tar, shifted into kiln's view. */
+static int entry_owner(struct archive_entry *ae, const struct idshift *shift, uid_t *u, gid_t *g)
 {
-    if (fchownat(pfd, name, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
-                 AT_SYMLINK_NOFOLLOW) < 0)
+    la_int64_t uid = archive_entry_uid(ae), gid = archive_entry_gid(ae);
+    if (uid < 0 || gid < 0 || uid > UINT32_MAX || gid > UINT32_MAX)
+        return errno = EOVERFLOW, -1;
+    if (shift && (uid >= shift->count || gid >= shift->count))
+        return errno = EOVERFLOW, -1;
+    *u = (uid_t)uid + (shift ? shift->uid : 0);
+    *g = (gid_t)gid + (shift ? shift->gid : 0);
+    return 0;
+}
+
+static int apply_meta(int pfd, const char *name, struct archive_entry *ae, bool symlink,
+                      const struct idshift *shift)
+{
+    uid_t u;
+    gid_t g;
+    if (entry_owner(ae, shift, &u, &g) < 0)
+        return -1;
+    /* in a user namespace with a single id, other owners do not exist: they stay root's */
+    if (fchownat(pfd, name, u, g, AT_SYMLINK_NOFOLLOW) < 0 && !(errno == EINVAL && shift && !shift->uid))
         return -1;
     struct timespec ts[2] = {{archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)},
                              {archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)}};
@@ -225,7 +262,7 @@ static int apply_meta(int pfd, const char *name, struct archive_entry *ae, bool 
     if (fd < 0)
         return -1;
     /* chmod after chown: chown clears setuid bits */
-    if (fchmod(fd, archive_entry_perm(ae) & 07777) < 0 || set_xattrs(fd, ae) < 0)
+    if (fchmod(fd, archive_entry_perm(ae) & 07777) < 0 || set_xattrs(fd, ae, shift) < 0)
         return -1;
     return futimens(fd, ts);
 }
@@ -250,11 +287,18 @@ static int write_data(struct archive *a, int fd, int64_t size)
 /* A whiteout: ".wh..wh..opq" marks its directory opaque, ".wh.NAME" deletes NAME below. */
 static int make_whiteout(int pfd, const char *name)
 {
-    if (strcmp(name, ".wh..wh..opq") == 0)
-        return fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0);
+    if (strcmp(name, ".wh..wh..opq") == 0) {
+        /* steps mount overlay with userxattr (it runs in a user namespace); trusted.* is kept
+         * for readers of older snapshots and only where kiln may set it */
+        if (fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0 && errno != EPERM)
+            return -1;
+        return fsetxattr(pfd, "user.overlay.opaque", "y", 1, 0);
+    }
+    if (str_has_prefix(name, ".wh..wh."))
+        return 0; /* other aufs meta files (.wh..wh..plnk): nothing to apply */
     const char *target = name + 4;
     if (!*target || !strcmp(target, ".") || !strcmp(target, ".."))
-        return errno = EINVAL, -1;
+        return errno = EPERM, -1; /* a hostile whiteout */
     if (clear_target(pfd, target, false) < 0)
         return -1;
     return mknodat(pfd, target, S_IFCHR | 0, makedev(0, 0));
@@ -280,7 +324,7 @@ static int make_hardlink(int root, int pfd, const char *name, const char *target
 }
 
 static int make_entry(struct archive *a, struct archive_entry *ae, int root, int pfd,
-                      const char *name)
+                      const char *name, const struct idshift *shift)
 {
     mode_t type = archive_entry_filetype(ae);
     const char *hl = archive_entry_hardlink(ae);
@@ -303,7 +347,7 @@ static int make_entry(struct archive *a, struct archive_entry *ae, int root, int
     case AE_IFLNK:
         if (symlinkat(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "", pfd, name) < 0)
             return -1;
-        return apply_meta(pfd, name, ae, true);
+        return apply_meta(pfd, name, ae, true, shift);
     case AE_IFIFO:
         if (mknodat(pfd, name, S_IFIFO | 0600, 0) < 0)
             return -1;
@@ -311,11 +355,11 @@ static int make_entry(struct archive *a, struct archive_entry *ae, int root, int
     default:
         return errno = EPERM, -1; /* device nodes and sockets are refused */
     }
-    return apply_meta(pfd, name, ae, false);
+    return apply_meta(pfd, name, ae, false, shift);
 }
 
 static int extract_entry(struct archive *a, struct archive_entry *ae, int root,
-                         kiln_error_t **err)
+                         const struct idshift *shift, kiln_error_t **err)
 {
     const char *raw = archive_entry_pathname(ae);
     if (!raw)
@@ -337,12 +381,13 @@ static int extract_entry(struct archive *a, struct archive_entry *ae, int root,
     if (pfd < 0)
         return kiln_err_errno(err, KILN_ECORRUPT, "layer entry '%s': parent", raw);
     int r = str_has_prefix(name, ".wh.") ? make_whiteout(pfd, name)
-                                         : make_entry(a, ae, root, pfd, name);
+                                         : make_entry(a, ae, root, pfd, name, shift);
     if (r < 0)
         return kiln_err_errno(err, errno == EPERM || errno == EXDEV || errno == ELOOP
                                        ? KILN_ECORRUPT
-                                       : KILN_EIO,
-                              "layer entry '%s'", raw);
+                                       : errno == EOVERFLOW ? KILN_EUNSUPPORTED : KILN_EIO,
+                              "layer entry '%s'%s", raw,
+                              errno == EOVERFLOW ? ": owner outside the mapped id range" : "");
     return 0;
 }
 
@@ -356,6 +401,12 @@ static int drain(struct source *s)
 
 int unpack_layer(int fd, const char *media_type, const char *diff_id, int destfd,
                  kiln_error_t **err)
+{
+    return unpack_layer_shifted(fd, media_type, diff_id, destfd, NULL, err);
+}
+
+int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, int destfd,
+                         const struct idshift *shift, kiln_error_t **err)
 {
     struct source src;
     int rc = source_init(&src, fd, media_type, err);
@@ -371,7 +422,7 @@ int unpack_layer(int fd, const char *media_type, const char *diff_id, int destfd
             rc = kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries",
                           UNPACK_MAX_ENTRIES);
         else
-            rc = extract_entry(a, ae, destfd, err);
+            rc = extract_entry(a, ae, destfd, shift, err);
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: %s",
@@ -392,6 +443,39 @@ int unpack_layer(int fd, const char *media_type, const char *diff_id, int destfd
     return rc;
 }
 
+struct ensure_args {
+    struct store *s;
+    const char *digest, *media_type, *diff_id, *final;
+};
+
+/* Unpacks into a temporary directory and renames it into place; runs as container root. */
+static int ensure_fn(void *arg, const struct idshift *shift, void *result, kiln_error_t **err)
+{
+    (void)result;
+    struct ensure_args *a = arg;
+    struct store *s = a->s;
+    char tmp[] = "snapshots/.tmp-XXXXXXXXXX";
+    random_name(tmp + strlen(tmp) - 10, 10);
+    if (mkdir_p_at(s->rootfd, "snapshots", 0700, err) < 0)
+        return kiln_err_wrap(err, "store '%s'", s->root);
+    if (mkdirat(s->rootfd, tmp, 0755) < 0)
+        return kiln_err_errno(err, KILN_EIO, "store '%s': create snapshot", s->root);
+    cleanup_close int dfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cleanup_close int bfd = store_open_blob(s, a->digest, err);
+    int rc = (dfd < 0 || bfd < 0) ? -1
+                                  : unpack_layer_shifted(bfd, a->media_type, a->diff_id, dfd,
+                                                         shift, err);
+    if (rc == 0 && fchown(dfd, shift->uid, shift->gid) < 0)
+        rc = kiln_err_errno(err, KILN_EIO, "store '%s': snapshot owner", s->root);
+    if (rc == 0 && renameat(s->rootfd, tmp, s->rootfd, a->final) < 0 && errno != EEXIST &&
+        errno != ENOTEMPTY)
+        rc = kiln_err_errno(err, KILN_EIO, "store '%s': rename snapshot", s->root);
+    kiln_error_t *e2 = NULL;
+    rm_rf_at(s->rootfd, tmp, &e2); /* gone after a rename; the partial tree after a failure */
+    kiln_error_free(e2);
+    return rc;
+}
+
 int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
                     const char *diff_id, char **path, kiln_error_t **err)
 {
@@ -403,20 +487,12 @@ int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
         *path = xasprintf("%s/%s", s->root, final);
         return 0;
     }
-    char tmp[] = "snapshots/.tmp-XXXXXXXXXX";
-    random_name(tmp + strlen(tmp) - 10, 10);
-    if (mkdirat(s->rootfd, tmp, 0755) < 0)
-        return kiln_err_errno(err, KILN_EIO, "store '%s': create snapshot", s->root);
-    cleanup_close int dfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    cleanup_close int bfd = store_open_blob(s, digest, err);
-    int rc = (dfd < 0 || bfd < 0) ? -1 : unpack_layer(bfd, media_type, diff_id, dfd, err);
-    if (rc == 0 && renameat(s->rootfd, tmp, s->rootfd, final) < 0 && errno != EEXIST &&
-        errno != ENOTEMPTY)
-        rc = kiln_err_errno(err, KILN_EIO, "store '%s': rename snapshot", s->root);
-    kiln_error_t *e2 = NULL;
-    rm_rf_at(s->rootfd, tmp, &e2); /* gone after a rename; the partial tree after a failure */
-    kiln_error_free(e2);
-    if (rc < 0)
+    struct idmap m;
+    if (idmap_for_store(s->root, &m, err) < 0)
+        return -1;
+    struct ensure_args a = {s, digest, media_type, diff_id, final};
+    char unused;
+    if (idmap_run(&m, ensure_fn, &a, &unused, 0, err) < 0)
         return kiln_err_wrap(err, "unpack %s", digest);
     *path = xasprintf("%s/%s", s->root, final);
     return 0;

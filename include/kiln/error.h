@@ -26,6 +26,7 @@ enum kiln_code {
     KILN_ESANDBOX = 10,     /* the sandbox could not be set up */
     KILN_ENETWORK = 11,     /* a registry or network operation failed */
     KILN_ELEAK = 12,        /* a secret was found in the output */
+    KILN_ECANCELLED = 13,   /* stopped because another part of the build failed */
 };
 
 struct kiln_error {

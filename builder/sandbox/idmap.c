@@ -1,0 +1,305 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "fsutil.h"
+#include "idmap.h"
+#include "util.h"
+
+#define NEWUIDMAP "/usr/bin/newuidmap"
+#define NEWGIDMAP "/usr/bin/newgidmap"
+
+extern char **environ;
+
+/* First range of at least min ids for user (name or decimal uid) in an /etc/sub[ug]id file. */
+static int subid_lookup(const char *file, const char *name, uint32_t uid, uint32_t min,
+                        uint32_t *start, uint32_t *count)
+{
+    cleanup_free char *data = NULL;
+    kiln_error_t *e = NULL;
+    if (read_file_limited(AT_FDCWD, file, 1u << 20, &data, NULL, &e) < 0) {
+        kiln_error_free(e);
+        return -1;
+    }
+    char uidstr[16];
+    snprintf(uidstr, sizeof(uidstr), "%u", uid);
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *c1 = strchr(line, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c1 = *c2 = '\0';
+        if (strcmp(line, uidstr) != 0 && (!name || strcmp(line, name) != 0))
+            continue;
+        uint64_t s, n;
+        if (parse_u64(c1 + 1, UINT32_MAX, &s) < 0 || parse_u64(c2 + 1, UINT32_MAX, &n) < 0 ||
+            n < min || s + n > UINT32_MAX)
+            continue;
+        *start = (uint32_t)s;
+        *count = (uint32_t)n;
+        return 0;
+    }
+    return -1;
+}
+
+static void set_ranges(struct idmap *m, uint32_t uid, uint32_t gid)
+{
+    m->uids[0] = (struct idmap_range){0, uid, m->count};
+    m->gids[0] = (struct idmap_range){0, gid, m->count};
+    m->nuids = m->ngids = 1;
+}
+
+/* ROOT/idmap holds "BASE COUNT" for uids and the same for gids, one line each. */
+static int root_map(const char *root, struct idmap *m, kiln_error_t **err)
+{
+    cleanup_free char *path = xasprintf("%s/idmap", root);
+    cleanup_free char *data = NULL;
+    kiln_error_t *e = NULL;
+    unsigned long long ub, uc, gb, gc;
+    m->mode = IDMAP_ROOT;
+    if (read_file_limited(AT_FDCWD, path, 4096, &data, NULL, &e) == 0) {
+        if (sscanf(data, "%llu %llu\n%llu %llu", &ub, &uc, &gb, &gc) != 4 || uc != IDMAP_COUNT ||
+            gc != IDMAP_COUNT || ub == 0 || gb == 0 || ub + uc > UINT32_MAX || gb + gc > UINT32_MAX)
+            return kiln_err(err, KILN_ECORRUPT, 0, "store '%s': bad idmap file", root);
+        m->count = IDMAP_COUNT;
+        set_ranges(m, (uint32_t)ub, (uint32_t)gb);
+        return 0;
+    }
+    kiln_error_free(e);
+    uint32_t us = IDMAP_ROOT_BASE, gs = IDMAP_ROOT_BASE, n;
+    if (subid_lookup("/etc/subuid", "root", 0, IDMAP_COUNT, &us, &n) < 0 ||
+        subid_lookup("/etc/subgid", "root", 0, IDMAP_COUNT, &gs, &n) < 0 || us == 0 || gs == 0)
+        us = gs = IDMAP_ROOT_BASE;
+    m->count = IDMAP_COUNT;
+    set_ranges(m, us, gs);
+    cleanup_free char *text = xasprintf("%u %u\n%u %u\n", us, IDMAP_COUNT, gs, IDMAP_COUNT);
+    cleanup_close int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || write_file_atomic(dfd, "idmap", text, strlen(text), 0644, err) < 0)
+        return dfd < 0 ? kiln_err_errno(err, KILN_EIO, "store '%s'", root)
+                       : kiln_err_wrap(err, "store '%s'", root);
+    return 0;
+}
+
+static void single_map(struct idmap *m, const char *why)
+{
+    m->mode = IDMAP_SINGLE;
+    m->count = 1;
+    m->uids[0] = (struct idmap_range){0, getuid(), 1};
+    m->gids[0] = (struct idmap_range){0, getgid(), 1};
+    m->nuids = m->ngids = 1;
+    snprintf(m->warning, sizeof(m->warning),
+             "%s: steps run with a single-id user namespace (only root exists, USER and file "
+             "owners other than root are not kept)",
+             why);
+}
+
+int idmap_for_store(const char *root, struct idmap *m, kiln_error_t **err)
+{
+    memset(m, 0, sizeof(*m));
+    if (geteuid() == 0)
+        return root_map(root, m, err);
+    uid_t uid = getuid();
+    struct passwd *pw = getpwuid(uid);
+    const char *name = pw ? pw->pw_name : NULL;
+    uint32_t us, uc, gs, gc;
+    if (subid_lookup("/etc/subuid", name, uid, 1, &us, &uc) < 0 ||
+        subid_lookup("/etc/subgid", name, uid, 1, &gs, &gc) < 0) {
+        single_map(m, "no subordinate id range in /etc/subuid and /etc/subgid");
+        return 0;
+    }
+    if (access(NEWUIDMAP, X_OK) < 0 || access(NEWGIDMAP, X_OK) < 0) {
+        single_map(m, "newuidmap/newgidmap not found (package uidmap)");
+        return 0;
+    }
+    uint32_t n = uc < gc ? uc : gc;
+    if (n > IDMAP_COUNT - 1)
+        n = IDMAP_COUNT - 1;
+    m->mode = IDMAP_SUBID;
+    m->count = n + 1;
+    m->uids[0] = (struct idmap_range){0, uid, 1};
+    m->uids[1] = (struct idmap_range){1, us, n};
+    m->gids[0] = (struct idmap_range){0, getgid(), 1};
+    m->gids[1] = (struct idmap_range){1, gs, n};
+    m->nuids = m->ngids = 2;
+    return 0;
+}
+
+static int64_t host_id(const struct idmap_range *r, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= r[i].inside && id - r[i].inside < r[i].count)
+            return (int64_t)r[i].outside + (id - r[i].inside);
+    return -1;
+}
+
+int64_t idmap_host_uid(const struct idmap *m, uint32_t n)
+{
+    return host_id(m->uids, m->nuids, n);
+}
+
+int64_t idmap_host_gid(const struct idmap *m, uint32_t n)
+{
+    return host_id(m->gids, m->ngids, n);
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text, kiln_error_t **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+        return kiln_err_errno(err, KILN_ESANDBOX, "write %s", path);
+    return 0;
+}
+
+static char *map_text(const struct idmap_range *r, size_t n)
+{
+    char buf[256];
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n", r[i].inside,
+                                r[i].outside, r[i].count);
+    return xstrdup(buf);
+}
+
+/* Runs newuidmap/newgidmap PID inside outside count ... and waits for it. */
+static int run_helper(const char *helper, pid_t pid, const struct idmap_range *r, size_t n,
+                      kiln_error_t **err)
+{
+    char args[7][16];
+    char *argv[9] = {(char *)helper, args[0], NULL};
+    snprintf(args[0], sizeof(args[0]), "%d", (int)pid);
+    for (size_t i = 0; i < n && i < 2; i++) {
+        snprintf(args[1 + 3 * i], 16, "%u", r[i].inside);
+        snprintf(args[2 + 3 * i], 16, "%u", r[i].outside);
+        snprintf(args[3 + 3 * i], 16, "%u", r[i].count);
+        argv[2 + 3 * i] = args[1 + 3 * i];
+        argv[3 + 3 * i] = args[2 + 3 * i];
+        argv[4 + 3 * i] = args[3 + 3 * i];
+        argv[5 + 3 * i] = NULL;
+    }
+    pid_t child;
+    int rc = posix_spawn(&child, helper, NULL, NULL, argv, environ);
+    if (rc != 0)
+        return kiln_err(err, KILN_ESANDBOX, rc, "run %s", helper);
+    int st;
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return kiln_err(err, KILN_ESANDBOX, 0, "%s %d failed (is the range in /etc/sub%cid?)",
+                        helper, (int)pid, strstr(helper, "uid") ? 'u' : 'g');
+    return 0;
+}
+
+int idmap_write(const struct idmap *m, pid_t pid, kiln_error_t **err)
+{
+    if (m->mode == IDMAP_SUBID)
+        return run_helper(NEWUIDMAP, pid, m->uids, m->nuids, err) < 0 ||
+                       run_helper(NEWGIDMAP, pid, m->gids, m->ngids, err) < 0
+                   ? -1
+                   : 0;
+    /* an unprivileged writer must deny setgroups before it may write gid_map */
+    if (m->mode == IDMAP_SINGLE && write_proc(pid, "setgroups", "deny", err) < 0)
+        return -1;
+    cleanup_free char *u = map_text(m->uids, m->nuids);
+    cleanup_free char *g = map_text(m->gids, m->ngids);
+    if (write_proc(pid, "uid_map", u, err) < 0 || write_proc(pid, "gid_map", g, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- idmap_run: a child in a user namespace ---- */
+
+static void run_child(int sock, idmap_fn fn, void *arg, size_t result_size)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (unshare(CLONE_NEWUSER) < 0) {
+        chan_fail(sock, KILN_ESANDBOX, errno, "unshare(CLONE_NEWUSER)");
+        _exit(1);
+    }
+    struct chan_msg *msg = xmalloc(sizeof(*msg));
+    if (chan_send(sock, CHAN_READY, 0, 0, NULL, 0) < 0 || chan_recv(sock, msg) <= 0 ||
+        msg->kind != CHAN_GO)
+        _exit(1);
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+        chan_fail(sock, KILN_ESANDBOX, errno, "become root in the user namespace");
+        _exit(1);
+    }
+    struct idshift shift = {0, 0, 0};
+    kiln_error_t *e = NULL;
+    void *result = xcalloc(1, result_size ? result_size : 1);
+    shift.count = IDMAP_COUNT; /* the kernel refuses unmapped ids itself */
+    if (fn(arg, &shift, result, &e) < 0) {
+        chan_send_error(sock, e);
+        _exit(1);
+    }
+    chan_send(sock, CHAN_RESULT, 0, 0, result, result_size);
+    _exit(0);
+}
+
+static int run_parent(const struct idmap *m, pid_t pid, int sock, void *result, size_t result_size,
+                      kiln_error_t **err)
+{
+    cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
+    int r = chan_recv(sock, msg);
+    if (r <= 0)
+        return kiln_err(err, KILN_ESANDBOX, r < 0 ? errno : 0, "user namespace helper died");
+    if (msg->kind == CHAN_ERROR)
+        return chan_to_error(msg, err);
+    if (idmap_write(m, pid, err) < 0)
+        return -1;
+    if (chan_send(sock, CHAN_GO, 0, 0, NULL, 0) < 0)
+        return kiln_err_errno(err, KILN_ESANDBOX, "user namespace helper");
+    r = chan_recv(sock, msg);
+    if (r <= 0)
+        return kiln_err(err, KILN_ESANDBOX, r < 0 ? errno : 0, "user namespace helper died");
+    if (msg->kind == CHAN_ERROR)
+        return chan_to_error(msg, err);
+    if (msg->kind != CHAN_RESULT || msg->len != result_size)
+        return kiln_err(err, KILN_EINTERNAL, 0, "user namespace helper: bad result");
+    memcpy(result, msg->data, result_size);
+    return 0;
+}
+
+int idmap_run(const struct idmap *m, idmap_fn fn, void *arg, void *result, size_t result_size,
+              kiln_error_t **err)
+{
+    if (m->mode == IDMAP_ROOT) {
+        struct idshift shift = {m->uids[0].outside, m->gids[0].outside, m->count};
+        return fn(arg, &shift, result, err);
+    }
+    if (result_size > CHAN_MAX)
+        return kiln_err(err, KILN_EINTERNAL, 0, "idmap_run: result too large");
+    int sv[2];
+    if (chan_pair(sv, err) < 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]), close(sv[1]);
+        return kiln_err_errno(err, KILN_ESANDBOX, "fork");
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        run_child(sv[1], fn, arg, result_size);
+    }
+    close(sv[1]);
+    int rc = run_parent(m, pid, sv[0], result, result_size, err);
+    close(sv[0]);
+    if (rc < 0)
+        kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return rc;
+}

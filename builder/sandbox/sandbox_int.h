@@ -1,0 +1,57 @@
+/* Internal to builder/sandbox: what the parent prepares for the child, and the child's steps. */
+#ifndef KILN_SANDBOX_INT_H
+#define KILN_SANDBOX_INT_H
+
+#include <linux/filter.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+/* Docker's default capabilities (moby oci/caps/defaults.go), the most a step ever keeps. */
+#define SANDBOX_CAPS                                                                               \
+    ((1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) |           \
+     (1ull << 7) | (1ull << 8) | (1ull << 10) | (1ull << 13) | (1ull << 18) | (1ull << 27) |       \
+     (1ull << 29) | (1ull << 31))
+
+#define SANDBOX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Everything the child needs, set up by the parent before clone (no allocation after it). */
+struct sbx_child {
+    const struct sandbox_spec *spec;
+    int sock;  /* the child's end of the channel */
+    int out_w; /* write end of the output pipe */
+    struct sock_fprog seccomp;
+    struct rlimit nofile;
+    char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
+    int lower_fds[SANDBOX_MAX_LOWERS];
+};
+
+/* The child is made by a raw clone, so glibc still believes the threads of kiln exist there:
+ * it must not call malloc, fork() or the glibc set*id wrappers (which would signal those
+ * threads). These act on the calling thread only, which is the whole child process. */
+static inline int sbx_setresuid(uint32_t id)
+{
+    return (int)syscall(SYS_setresuid, id, id, id);
+}
+static inline int sbx_setresgid(uint32_t id)
+{
+    return (int)syscall(SYS_setresgid, id, id, id);
+}
+/* fork without glibc's atfork handlers (malloc locks copied from other threads) */
+static inline pid_t sbx_fork(void)
+{
+    return (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* The child: never returns. Runs with the parent's memory copied (fork semantics). */
+__attribute__((noreturn)) void sbx_child_main(struct sbx_child *c);
+
+/* Inside the new root, after pivot_root: becomes pid-1 init, runs the step, reports its exit
+ * status. Never returns. */
+__attribute__((noreturn)) void sbx_init_main(struct sbx_child *c);
+
+#endif

@@ -1,0 +1,47 @@
+# Helpers for the RUN and sandbox integration tests; source after lib/common.sh.
+#
+#   busybox_context DIR   DIR/rootfs: a static busybox tree (every applet a symlink), /etc/passwd
+#                         and /etc/group with root and app (10001), /tmp 1777, /root, /home/app
+#   busybox_dockerfile    the first lines of a Dockerfile whose stage "base" is that tree
+#   layer_list LAYOUT N   the paths of the N-th layer (1-based) of the first image of LAYOUT
+#   layer_count LAYOUT    its number of layers
+
+busybox_context() {
+  local r="$1/rootfs"
+  mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/root" "$r/home/app"
+  cp /bin/busybox "$r/bin/busybox"
+  local a
+  for a in $(/bin/busybox --list); do
+    [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/home/app:/bin/sh\n' >"$r/etc/passwd"
+  printf 'root:x:0:\napp:x:10001:\n' >"$r/etc/group"
+  chmod 1777 "$r/tmp"
+  chmod 0755 "$r" "$r/bin" "$r/etc" "$r/root" "$r/home" "$r/home/app"
+}
+
+busybox_dockerfile() {
+  printf 'FROM scratch AS base\nCOPY rootfs/ /\n'
+}
+
+_manifest_json() {
+  local d=$1
+  python3 -c 'import json,sys; d=sys.argv[1]; i=json.load(open(d+"/index.json")); print(open(d+"/blobs/sha256/"+i["manifests"][0]["digest"].split(":")[1]).read())' "$d"
+}
+
+layer_list() {
+  local layout=$1 n=$2 layer
+  layer=$(_manifest_json "$layout" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][int(sys.argv[1])-1]["digest"].split(":")[1])' "$n")
+  tar -tzf "$layout/blobs/sha256/$layer"
+}
+
+layer_count() {
+  _manifest_json "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["layers"]))'
+}
+
+# image_config LAYOUT: the config JSON of the first image
+image_config() {
+  local d=$1 cfg
+  cfg=$(_manifest_json "$d" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["digest"].split(":")[1])')
+  cat "$d/blobs/sha256/$cfg"
+}

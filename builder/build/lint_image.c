@@ -210,7 +210,7 @@ static bool copy_origin(struct build *b, const struct df_instr *in, const char *
     cleanup_free char *dest = d[0] == '/' ? path_clean(d) : path_join(workdir, d);
     for (size_t i = 0; i + 1 < in->nargs; i++) {
         const char *s = in->args[i];
-        if (strchr(s, '$') || str_has_prefix(s, "<<") || strstr(s, "://"))
+        if (strchr(s, '$') || df_instr_heredoc_source(in, s) || strstr(s, "://"))
             continue;
         cleanup_free char *src = path_clean(s[0] == '/' ? s + 1 : s);
         bool direct;

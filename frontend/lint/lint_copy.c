@@ -56,18 +56,12 @@ static void ignored_source(struct lint_dispatch *d, const struct df_instr *in, c
               NULL);
 }
 
-/* A source argument that names a heredoc ("<<EOF", "<<-'EOF'"), not a path. */
-static bool heredoc_source(const struct df_instr *in, const char *arg)
-{
-    return in->nheredocs > 0 && str_has_prefix(arg, "<<");
-}
-
 static void sources(struct lint_dispatch *d, const struct df_instr *in, const char *checksum)
 {
     const struct dockerignore *ig = d->c->o->ignore;
     bool check_ignored = ig && !in->copy.from && !has_exceptions(ig);
     for (size_t i = 0; i + 1 < in->nargs; i++) {
-        if (heredoc_source(in, in->args[i]))
+        if (df_instr_heredoc_source(in, in->args[i]))
             continue;
         cleanup_free char *src = lint_dispatch_expand(d, in, in->args[i], false);
         if (!src)

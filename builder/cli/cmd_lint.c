@@ -1,8 +1,9 @@
-/* kiln lint [-f FILE] [--format text|json|sarif] [--build-arg K=V] [--target STAGE] [--strict]
- * [CONTEXT]: BuildKit's build checks and kiln's static security rules on a Dockerfile, without
- * building. CONTEXT (default ".") is where .dockerignore is read from (CopyIgnoredFile).
- * Exit status: 0 no error (warnings allowed), 1 a finding is an error (error=true in the
- * check directive, --strict, or a rule that is an error by default), 2 bad usage or input. */
+/* kiln lint [-f FILE] [--format text|json|sarif] [--build-arg K=V] [--build-context NAME=V]
+ * [--target STAGE] [--strict] [CONTEXT]: BuildKit's build checks and kiln's static security rules
+ * on a Dockerfile, without building. CONTEXT (default ".") is where .dockerignore is read from
+ * (CopyIgnoredFile). Exit status: 0 no error (warnings allowed), 1 a finding is an error
+ * (error=true in the check directive, --strict, or a rule that is an error by default), 2 bad usage
+ * or input. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ struct lint_cli {
     enum lint_format format;
     struct kiln_kv *build_args;
     size_t nbuild_args;
+    char **contexts; /* --build-context names */
+    size_t ncontexts;
     struct lint_opts opts;
 };
 
@@ -69,6 +72,21 @@ static int opt_build_arg(struct lint_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+/* Only the name matters to the linter: FROM <name> is then not an image. */
+static int opt_build_context(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1])
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --build-context: expected "
+                        "NAME=VALUE",
+                        v);
+    if (c->ncontexts >= LINT_MAX_BUILD_ARGS)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --build-context flags");
+    strv_push(&c->contexts, &c->ncontexts, xstrndup(v, (size_t)(eq - v)));
+    return 0;
+}
+
 static int opt_target(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     (void)err;
@@ -96,6 +114,8 @@ static const struct lint_opt_def {
     {"format", 0, true, opt_format, "FMT", "text, json or sarif (default text)"},
     {"build-arg", 0, true, opt_build_arg, "K[=V]",
      "Build argument (K alone: from the environment); BUILDKIT_DOCKERFILE_CHECK=... too"},
+    {"build-context", 0, true, opt_build_context, "NAME=VALUE",
+     "A named context (FROM NAME is then not an image)"},
     {"target", 0, true, opt_target, "STAGE", "The stage to build (FinalUserRoot)"},
     {"strict", 0, false, opt_strict, NULL, "Warnings are errors (exit 1)"},
 };
@@ -213,6 +233,8 @@ static int run(struct lint_cli *c, int *status, kiln_error_t **err)
     c->opts.ignore = ig;
     c->opts.build_args = c->build_args;
     c->opts.nbuild_args = c->nbuild_args;
+    c->opts.contexts = c->contexts;
+    c->opts.ncontexts = c->ncontexts;
     struct lint_result r;
     int rc = lint_run(f, &c->opts, &r, err);
     if (rc == 0) {
@@ -236,6 +258,7 @@ int cmd_lint(int argc, char **argv)
     for (size_t i = 0; i < c.nbuild_args; i++)
         free(c.build_args[i].key), free(c.build_args[i].value);
     free(c.build_args);
+    strv_free(c.contexts);
     if (r > 0) {
         lint_usage(stdout);
         return 0;

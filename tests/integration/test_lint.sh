@@ -33,6 +33,7 @@ for dir in "$CASES"/*/; do
   dir=${dir%/}
   grep -q -- '--context=' "$dir/args" 2>/dev/null && continue # named contexts: unit test only
   lint_case "$dir" json >"$T/case.out" 2>"$T/case.err" || true
+  ! grep -qE 'Sanitizer|runtime error' "$T/case.err" || { cat "$T/case.err" >&2; fail "sanitizer"; }
   python3 - "$dir/expect" "$T/case.out" <<'EOF' || { cat "$T/case.err" >&2; fail "case $(basename "$dir")"; }
 import json, sys
 expect_path, out_path = sys.argv[1], sys.argv[2]
@@ -109,7 +110,10 @@ grep -q 'Attempting to Copy file "secret.txt" that is excluded by .dockerignore 
 printf 'other.txt\n' >"$T/ign/Dockerfile.dockerignore"
 "$KILN" lint -f "$T/ign/Dockerfile" "$T/ign" >"$T/ign2.out" || fail "ignore case 2"
 ! grep -q CopyIgnoredFile "$T/ign2.out" || fail "<Dockerfile>.dockerignore must win over .dockerignore"
-ok "kiln lint -f - reads stdin; .dockerignore from CONTEXT (and <Dockerfile>.dockerignore first)"
+printf 'FROM base\nUSER 1000\n' | "$KILN" lint -f - --build-context base=oci-layout://x >"$T/ctx.out" ||
+  fail "named context"
+grep -q '^Check complete, no warnings found.$' "$T/ctx.out" || fail "FROM <named context> is not an image"
+ok "kiln lint -f - reads stdin; .dockerignore from CONTEXT (and <Dockerfile>.dockerignore first); --build-context"
 
 # 5. secrets are never printed in full, in any format
 secret_dir=$CASES/kiln-secret-values

@@ -292,7 +292,7 @@ static void stage_init(struct lint_ctx *c, struct lint_stage *ls)
 {
     if (ls->base < 0) {
         df_vars_set(&ls->env, "PATH", DEFAULT_PATH);
-        ls->env_unknown = ls->image;
+        ls->env_unknown = !ls->scratch; /* an image or a named context */
         return;
     }
     const struct lint_stage *b = &c->stages[ls->base];

@@ -39,7 +39,7 @@ struct lint_stage {
     bool image;         /* FROM an image (not scratch, a stage or a named context) */
     struct df_vars env; /* the variables at the end of the stage */
     struct lint_names declared;  /* ARG names declared in the stage (and its base stages) */
-    bool env_unknown;            /* based on an image whose config Env is not known statically */
+    bool env_unknown;            /* based on an image or a named context (Env not known) */
     bool shell_set;              /* a SHELL in the stage or its base stages */
     bool workdir_set;            /* an absolute-or-not WORKDIR in the stage or its base stages */
     const struct df_instr *user; /* the last USER (here or in base stages), or NULL */

@@ -122,3 +122,29 @@ sed -i '1i # check=skip=SetuidFilesInImage,SecretLikeFileInImage' "$c/Dockerfile
 [ "$(build_log img --strict)" = 0 ] || { cat "$T/img.log"; fail "skipped rules must not fail --strict"; }
 ! grep -q 'InImage' "$T/img.log" || fail "skipped rules reported"
 ok "--strict fails on image findings without writing an output; check=skip turns them off"
+
+# 7. InvalidBaseImagePlatform: a base image (named context) built for another platform
+mkdir -p "$T/arm" "$T/plat"
+python3 - "$T/arm" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+os.makedirs(d + "/blobs/sha256", exist_ok=True)
+def blob(b):
+    h = hashlib.sha256(b).hexdigest()
+    open(f"{d}/blobs/sha256/{h}", "wb").write(b)
+    return {"digest": "sha256:" + h, "size": len(b)}
+cfg = blob(json.dumps({"architecture": "arm64", "os": "linux", "config": {"User": "1000"},
+                       "rootfs": {"type": "layers", "diff_ids": []}}).encode())
+man = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "config": dict(cfg, mediaType="application/vnd.oci.image.config.v1+json"),
+                       "layers": []}).encode())
+json.dump({"schemaVersion": 2, "manifests": [dict(man, mediaType="application/vnd.oci.image.manifest.v1+json",
+           annotations={"org.opencontainers.image.ref.name": "1"})]}, open(d + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(d + "/oci-layout", "w"))
+PY
+printf 'FROM base\nUSER 1000\n' >"$T/plat/Dockerfile"
+[ "$(build_log plat --build-context "base=oci-layout://$T/arm:1")" = 0 ] || { cat "$T/plat.log"; fail "platform build"; }
+grep -q 'WARNING: InvalidBaseImagePlatform: Base image base was pulled with platform "linux/arm64", expected "linux/amd64" for current build (line 1)' \
+  "$T/plat.log" || { cat "$T/plat.log"; fail "no InvalidBaseImagePlatform"; }
+! grep -q 'BaseImageNotPinned' "$T/plat.log" || fail "a named context is not an image to pin"
+ok "InvalidBaseImagePlatform once the base image is resolved"

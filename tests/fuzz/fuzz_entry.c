@@ -147,7 +147,7 @@ static void fuzz_file(const char *s, size_t n)
 static void fuzz_shell(const char *s)
 {
     struct df_var vars[] = {{"A", "a"}, {"EMPTY", ""}, {"P", "/usr/bin:/bin"}};
-    struct df_vars v = {vars, ARRAY_SIZE(vars)};
+    struct df_vars v = {.v = vars, .n = ARRAY_SIZE(vars)};
     struct shell_opts opts[] = {
         {.escape = '\\'},
         {.escape = '`'},

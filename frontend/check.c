@@ -7,6 +7,7 @@
 #include "flags.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 void df_check_release(struct df_check *c)
 {
@@ -33,7 +34,7 @@ static void rule_list(const char *v, bool *all, char ***list, size_t *n)
     for (const char *p = t;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        strv_push(list, n, trim_dup(p, len));
+        strv_add(list, n, trim_dup(p, len));
         if (!comma)
             break;
         p = comma + 1;

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "csv.h"
 #include "util.h"
+#include "vec.h"
 
 static int parse_error(size_t pos, const char *what, kiln_error_t **err)
 {
@@ -51,7 +52,7 @@ int csv_fields(const char *line, char ***out, size_t *n, kiln_error_t **err)
             const char *bare = memchr(line + pos, '"', end - pos);
             if (bare)
                 return parse_error((size_t)(bare - line), "bare \" in non-quoted-field", err);
-            strv_push(&v, &count, xstrndup(line + pos, end - pos));
+            strv_add(&v, &count, xstrndup(line + pos, end - pos));
             if (!comma)
                 break;
             pos = end + 1;
@@ -61,7 +62,7 @@ int csv_fields(const char *line, char ***out, size_t *n, kiln_error_t **err)
         int r = quoted_field(line, len, &pos, &f, err);
         if (r < 0)
             return -1;
-        strv_push(&v, &count, buf_detach(&f));
+        strv_add(&v, &count, buf_detach(&f));
         if (r == 1)
             break;
     }

@@ -6,6 +6,7 @@
 #include "instr_internal.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 void df_file_free(struct df_file *f)
 {
@@ -35,7 +36,7 @@ void df_file_free(struct df_file *f)
 
 static void add_stage(struct df_file *f, struct df_instr *from)
 {
-    f->stages = xrealloc(f->stages, (f->nstages + 1) * sizeof(*f->stages));
+    vec_reserve(&f->stages, f->nstages, sizeof(*f->stages));
     struct df_stage *s = &f->stages[f->nstages];
     memset(s, 0, sizeof(*s));
     s->index = (int)f->nstages++;
@@ -53,14 +54,14 @@ static int build_stages(const char *name, struct df_file *f, kiln_error_t **err)
         if (in->cmd == DF_FROM) {
             add_stage(f, in);
         } else if (f->nstages == 0 && in->cmd == DF_ARG) {
-            f->meta_args = xrealloc(f->meta_args, (f->nmeta_args + 1) * sizeof(void *));
+            vec_reserve(&f->meta_args, f->nmeta_args, sizeof(void *));
             f->meta_args[f->nmeta_args++] = in;
         } else if (f->nstages == 0) {
             return kiln_err(err, KILN_EINPUT, 0, "%s:%d: no build stage in current context", name,
                             in->line);
         } else {
             struct df_stage *s = &f->stages[f->nstages - 1];
-            s->instrs = xrealloc(s->instrs, (s->ninstrs + 1) * sizeof(void *));
+            vec_reserve(&s->instrs, s->ninstrs, sizeof(void *));
             s->instrs[s->ninstrs++] = in;
         }
     }

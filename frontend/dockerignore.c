@@ -7,6 +7,7 @@
 #include "regex.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 enum match_type { MATCH_EXACT, MATCH_PREFIX, MATCH_SUFFIX, MATCH_REGEX };
 
@@ -196,7 +197,7 @@ static int add_pattern(struct dockerignore *d, const char *raw, int line, const 
         free(pt.cleaned);
         return kiln_err(err, KILN_EINPUT, 0, "%s:%d: syntax error in pattern", name, line);
     }
-    d->p = xrealloc(d->p, (d->n + 1) * sizeof(*d->p));
+    vec_reserve(&d->p, d->n, sizeof(*d->p));
     d->p[d->n++] = pt;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "expand.h"
 #include "shell.h"
 #include "util.h"
+#include "vec.h"
 
 static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 static const char *const proxy_names[] = {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
@@ -15,21 +16,60 @@ static const char *const platform_names[] = {"BUILDPLATFORM", "BUILDOS",        
                                              "TARGETOS",      "TARGETOSVERSION", "TARGETARCH",
                                              "TARGETVARIANT", "TARGETSTAGE"};
 
+static size_t key_hash(const char *key)
+{
+    size_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ull;
+    return h;
+}
+
+/* The index slot of key: where it is, or the empty slot where it would go. */
+static size_t *index_slot(const struct df_vars *vars, const char *key)
+{
+    size_t mask = vars->nindex - 1;
+    for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &vars->index[i];
+        if (*slot == 0 || strcmp(vars->v[*slot - 1].key, key) == 0)
+            return slot;
+    }
+}
+
+/* Keeps the index at most half full (positions are stored plus one; 0 is empty). */
+static void index_grow(struct df_vars *vars)
+{
+    if (vars->index && 2 * (vars->n + 1) <= vars->nindex)
+        return;
+    free(vars->index);
+    vars->nindex = 16;
+    while (vars->nindex < 4 * (vars->n + 1))
+        vars->nindex *= 2;
+    vars->index = xcalloc(vars->nindex, sizeof(size_t));
+    for (size_t i = 0; i < vars->n; i++)
+        *index_slot(vars, vars->v[i].key) = i + 1;
+}
+
 static struct df_var *vars_find(const struct df_vars *vars, const char *key)
 {
-    for (size_t i = 0; i < vars->n; i++)
-        if (strcmp(vars->v[i].key, key) == 0)
-            return &vars->v[i];
-    return NULL;
+    if (!vars->index) {
+        for (size_t i = 0; i < vars->n; i++)
+            if (strcmp(vars->v[i].key, key) == 0)
+                return &vars->v[i];
+        return NULL;
+    }
+    size_t pos = *index_slot(vars, key);
+    return pos ? &vars->v[pos - 1] : NULL;
 }
 
 void df_vars_set(struct df_vars *vars, const char *key, const char *value)
 {
     struct df_var *v = vars_find(vars, key);
     if (!v) {
-        vars->v = xrealloc(vars->v, (vars->n + 1) * sizeof(*vars->v));
+        index_grow(vars);
+        vec_reserve(&vars->v, vars->n, sizeof(*vars->v));
         v = &vars->v[vars->n++];
         v->key = xstrdup(key);
+        *index_slot(vars, key) = vars->n;
     } else {
         free(v->value);
     }
@@ -44,8 +84,7 @@ const char *df_vars_get(const struct df_vars *vars, const char *key)
 
 void df_vars_copy(struct df_vars *dst, const struct df_vars *src)
 {
-    dst->v = NULL;
-    dst->n = 0;
+    memset(dst, 0, sizeof(*dst));
     for (size_t i = 0; i < src->n; i++)
         df_vars_set(dst, src->v[i].key, src->v[i].value);
 }
@@ -57,8 +96,8 @@ void df_vars_release(struct df_vars *vars)
         free(vars->v[i].value);
     }
     free(vars->v);
-    vars->v = NULL;
-    vars->n = 0;
+    free(vars->index);
+    memset(vars, 0, sizeof(*vars));
 }
 
 const char *df_vars_lookup(void *ctx, const char *name)
@@ -72,7 +111,7 @@ char **df_vars_environ(const struct df_vars *vars, size_t *n)
     *n = 0;
     for (size_t i = 0; i < vars->n; i++)
         if (vars->v[i].value)
-            strv_push(&out, n, xasprintf("%s=%s", vars->v[i].key, vars->v[i].value));
+            strv_add(&out, n, xasprintf("%s=%s", vars->v[i].key, vars->v[i].value));
     return out ? out : xcalloc(1, sizeof(char *));
 }
 
@@ -159,7 +198,7 @@ int df_scope_global(const struct df_file *f, const struct df_platform *build,
                     const struct kiln_kv *build_args, size_t nbuild_args, struct df_vars *out,
                     kiln_error_t **err)
 {
-    struct df_vars g = {NULL, 0};
+    struct df_vars g = {0};
     const char *stage = target_stage;
     if (!stage || !*stage)
         stage = f->nstages && f->stages[f->nstages - 1].name ? f->stages[f->nstages - 1].name
@@ -303,7 +342,7 @@ char **df_scope_run_env(const struct df_scope *s, size_t *n)
         const char *names[] = {proxy_names[i], lower};
         for (size_t k = 0; k < 2; k++)
             if (!df_vars_get(&s->env, names[k]))
-                strv_push(&out, n, xasprintf("%s=%s", names[k], v));
+                strv_add(&out, n, xasprintf("%s=%s", names[k], v));
     }
     return out;
 }

@@ -42,6 +42,8 @@ struct df_var {
 struct df_vars {
     struct df_var *v;
     size_t n;
+    size_t *index; /* private: a hash index over v, NULL in a hand-made list (searched then) */
+    size_t nindex;
 };
 
 void df_vars_set(struct df_vars *vars, const char *key, const char *value);

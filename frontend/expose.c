@@ -5,6 +5,7 @@
 
 #include "expand.h"
 #include "util.h"
+#include "vec.h"
 
 /* strconv.ParseInt(s, 10, 0) within 0..65535; the error text without "strconv." context. */
 static const char *port_number(const char *s, size_t n, long *out)
@@ -119,7 +120,7 @@ int df_expose_parse(const char *spec, char ***out, size_t *n, kiln_error_t **err
     char **v = NULL;
     size_t count = 0;
     for (long p = start; p <= end; p++)
-        strv_push(&v, &count, xasprintf("%ld/%s", p, proto));
+        strv_add(&v, &count, xasprintf("%ld/%s", p, proto));
     *out = v;
     *n = count;
     return 0;

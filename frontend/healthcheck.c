@@ -8,6 +8,7 @@
 #include "instr_internal.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 static const struct flag_spec health_flags[] = {
     {"interval", FLAG_STRING},       {"timeout", FLAG_STRING}, {"start-period", FLAG_STRING},
@@ -61,9 +62,9 @@ static int health_cmd(struct df_instr *in, struct df_healthcheck *h, kiln_error_
 {
     if (in->nargs < 2)
         return kiln_err(err, KILN_EINPUT, 0, "Missing command after HEALTHCHECK CMD");
-    strv_push(&h->test, &h->ntest, xstrdup(in->json ? "CMD" : "CMD-SHELL"));
+    strv_add(&h->test, &h->ntest, xstrdup(in->json ? "CMD" : "CMD-SHELL"));
     for (size_t i = 1; i < in->nargs; i++)
-        strv_push(&h->test, &h->ntest, xstrdup(in->args[i]));
+        strv_add(&h->test, &h->ntest, xstrdup(in->args[i]));
     return durations(in, h, err);
 }
 
@@ -78,7 +79,7 @@ int healthcheck_parse(struct df_instr *in, kiln_error_t **err)
     if (strcmp(typ, "NONE") == 0) {
         if (in->nargs != 1)
             return kiln_err(err, KILN_EINPUT, 0, "HEALTHCHECK NONE takes no arguments");
-        strv_push(&in->health->test, &in->health->ntest, xstrdup("NONE"));
+        strv_add(&in->health->test, &in->health->ntest, xstrdup("NONE"));
         return 0;
     }
     if (flags_check(in->flags, in->nflags, health_flags, ARRAY_SIZE(health_flags), err) < 0)

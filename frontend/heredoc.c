@@ -3,6 +3,7 @@
 #include "heredoc.h"
 #include "shell.h"
 #include "util.h"
+#include "vec.h"
 
 static bool is_re_space(char c)
 {
@@ -97,7 +98,7 @@ int heredoc_from_line(const char *line, struct df_heredoc **out, size_t *n, kiln
             return -1;
         }
         if (r == 1) {
-            *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+            vec_reserve(out, *n, sizeof(**out));
             (*out)[(*n)++] = h;
         }
     }

@@ -11,6 +11,7 @@
 #include "suggest.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 static const char *const cmd_names[DF_CMD_COUNT] = {
     [DF_ADD] = "ADD",
@@ -162,7 +163,7 @@ static void copy_options(struct df_instr *in)
     c->unpack = flags_tristate(in->flags, in->nflags, "unpack");
     for (size_t i = 0; i < in->nflags; i++)
         if (strcmp(in->flags[i].name, "exclude") == 0)
-            strv_push(&c->exclude, &c->nexclude, xstrdup(in->flags[i].value));
+            strv_add(&c->exclude, &c->nexclude, xstrdup(in->flags[i].value));
 }
 
 static int copy_like(struct df_instr *in, const struct flag_spec *specs, size_t nspecs,
@@ -239,7 +240,7 @@ static int run_mounts(struct df_instr *in, char esc, kiln_error_t **err)
     for (size_t i = 0; i < in->nflags; i++) {
         if (strcmp(in->flags[i].name, "mount") != 0)
             continue;
-        in->mounts = xrealloc(in->mounts, (in->nmounts + 1) * sizeof(*in->mounts));
+        vec_reserve(&in->mounts, in->nmounts, sizeof(*in->mounts));
         if (df_mount_parse(in->flags[i].value, esc, NULL, NULL, &in->mounts[in->nmounts], err) < 0)
             return -1;
         in->nmounts++;
@@ -252,7 +253,7 @@ static int run_devices(struct df_instr *in, kiln_error_t **err)
     for (size_t i = 0; i < in->nflags; i++) {
         if (strcmp(in->flags[i].name, "device") != 0)
             continue;
-        in->devices = xrealloc(in->devices, (in->ndevices + 1) * sizeof(*in->devices));
+        vec_reserve(&in->devices, in->ndevices, sizeof(*in->devices));
         if (device_parse(in->flags[i].value, &in->devices[in->ndevices], err) < 0)
             return -1;
         in->ndevices++;
@@ -432,7 +433,7 @@ static int instr_onbuild(struct df_instr *in, const struct instr_ctx *c, kiln_er
                         "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
     if (strcmp(trig, "MAINTAINER") == 0 || strcmp(trig, "FROM") == 0)
         return kiln_err(err, KILN_EINPUT, 0, "%s isn't allowed as an ONBUILD trigger", trig);
-    strv_push(&in->args, &in->nargs, onbuild_expression(nd));
+    strv_add(&in->args, &in->nargs, onbuild_expression(nd));
     onbuild_trigger(in, c);
     return 0;
 }
@@ -492,7 +493,7 @@ static int instr_convert(const struct instr_ctx *c, struct df_instr *out, kiln_e
     out->json = nd->json;
     flags_split(nd->flags, nd->nflags, &out->flags, &out->nflags);
     for (size_t i = 0; i < nd->ncomments; i++)
-        strv_push(&out->comments, &out->ncomments, xstrdup(nd->comments[i]));
+        strv_add(&out->comments, &out->ncomments, xstrdup(nd->comments[i]));
     copy_heredocs(out, nd);
     if (copy_args(out, nd, err) < 0 || instr_table[cmd](out, c, err) < 0) {
         instr_release(out);
@@ -510,7 +511,7 @@ int instr_from_node(const struct df_node *nd, char escape, struct df_warning **w
 
 void warning_add(struct df_warning **v, size_t *n, int line, const char *rule, char *msg)
 {
-    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    vec_reserve(v, *n, sizeof(**v));
     (*v)[(*n)++] = (struct df_warning){line, xstrdup(rule), msg};
 }
 

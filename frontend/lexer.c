@@ -4,6 +4,7 @@
 #include "lexer.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 void lexer_init(struct lexer *lx, const char *data, size_t len)
 {
@@ -98,7 +99,7 @@ static void note_comment(struct lexer *lx, const char *raw, size_t n)
         lx->ncomments = 0;
         return;
     }
-    strv_push(&lx->comments, &lx->ncomments, xstrndup(raw + 1 + a, len));
+    strv_add(&lx->comments, &lx->ncomments, xstrndup(raw + 1 + a, len));
 }
 
 static int apply_directive(struct lexer *lx, struct directive *dv, kiln_error_t **err)

@@ -6,6 +6,7 @@
 #include "lineparse.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 enum { PH_SPACES, PH_WORD, PH_QUOTE };
 
@@ -16,7 +17,7 @@ static bool is_re_ws(char c) /* BuildKit's reWhitespace: [\t\v\f\r ] */
 
 static void node_add_arg(struct df_node *nd, const char *s, size_t len)
 {
-    nd->args = xrealloc(nd->args, (nd->nargs + 1) * sizeof(*nd->args));
+    vec_reserve(&nd->args, nd->nargs, sizeof(*nd->args));
     nd->args[nd->nargs++] = (struct df_bytes){xstrndup(s, len), len};
 }
 
@@ -45,7 +46,7 @@ struct flag_scan {
 
 static void flag_push(struct flag_scan *f)
 {
-    strv_push(&f->nd->flags, &f->nd->nflags, xstrndup(buf_str(&f->word), f->word.len));
+    strv_add(&f->nd->flags, &f->nd->nflags, xstrndup(buf_str(&f->word), f->word.len));
     buf_reset(&f->word);
 }
 
@@ -121,7 +122,7 @@ struct words_scan {
 
 static void words_push(struct words_scan *ws)
 {
-    strv_push(&ws->v, &ws->count, xstrndup(buf_str(&ws->w), ws->w.len));
+    strv_add(&ws->v, &ws->count, xstrndup(buf_str(&ws->w), ws->w.len));
     buf_reset(&ws->w);
 }
 
@@ -341,9 +342,10 @@ static int parse_health(struct df_node *nd, const char *rest, char esc, kiln_err
     int r = parse_maybe_json(&cmd, rest + next, esc, err);
     if (r == 0) {
         node_add_arg(nd, rest, sep);
-        for (size_t i = 0; i < cmd.nargs; i++)
-            nd->args = xrealloc(nd->args, (nd->nargs + 1) * sizeof(*nd->args)),
+        for (size_t i = 0; i < cmd.nargs; i++) {
+            vec_reserve(&nd->args, nd->nargs, sizeof(*nd->args));
             nd->args[nd->nargs++] = cmd.args[i];
+        }
         nd->json = cmd.json;
     } else {
         for (size_t i = 0; i < cmd.nargs; i++)

@@ -5,6 +5,7 @@
 #include "ast.h"
 #include "buf.h"
 #include "heredoc.h"
+#include "instr_internal.h"
 #include "lexer.h"
 #include "lineparse.h"
 #include "util.h"
@@ -23,8 +24,7 @@ static int located(struct parser *p, int line, kiln_error_t **err)
 
 static void add_warning(struct df_ast *a, int line, const char *rule, char *msg)
 {
-    a->warnings = xrealloc(a->warnings, (a->nwarnings + 1) * sizeof(*a->warnings));
-    a->warnings[a->nwarnings++] = (struct df_warning){line, xstrdup(rule), msg};
+    warning_add(&a->warnings, &a->nwarnings, line, rule, msg);
 }
 
 static bool can_contain_heredoc(const struct df_node *nd)

@@ -8,6 +8,7 @@
 #include "shell_subst.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 #define SH_EOF   (-1)
 #define SH_START (-2)
@@ -68,7 +69,7 @@ static int add_rune(struct buf *b, int32_t r, kiln_error_t **err)
 
 static int words_flush(struct shell_words *w)
 {
-    strv_push(&w->v, &w->n, xstrndup(buf_str(w->buf), w->buf->len));
+    strv_add(&w->v, &w->n, xstrndup(buf_str(w->buf), w->buf->len));
     buf_reset(w->buf);
     w->in_word = false;
     return 0;

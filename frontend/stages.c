@@ -11,6 +11,7 @@
 #include "suggest.h"
 #include "unicode.h"
 #include "util.h"
+#include "vec.h"
 
 struct planner {
     const struct df_file *f;
@@ -115,14 +116,14 @@ static void add_dep(struct planner *pl, size_t stage, int dep, const char *ext,
                     const struct df_instr *in, const struct df_mount *m)
 {
     struct df_plan_stage *ps = &pl->p->stages[stage];
-    ps->deps = xrealloc(ps->deps, (ps->ndeps + 1) * sizeof(*ps->deps));
+    vec_reserve(&ps->deps, ps->ndeps, sizeof(*ps->deps));
     ps->deps[ps->ndeps++] = (struct df_plan_dep){dep, ext ? xstrdup(ext) : NULL, in, m};
 }
 
 /* A new external dispatch state (BuildKit registers one per reference). */
 static void add_external(struct planner *pl, const char *name)
 {
-    strv_push(&pl->ext, &pl->next, xstrdup(name));
+    strv_add(&pl->ext, &pl->next, xstrdup(name));
     pl->nstates++;
 }
 
@@ -249,7 +250,7 @@ static char **stage_onbuilds(const struct df_stage *st, size_t *n)
     *n = 0;
     for (size_t k = 0; k < st->ninstrs; k++)
         if (st->instrs[k]->cmd == DF_ONBUILD && st->instrs[k]->nargs == 1)
-            strv_push(&v, n, xstrdup(st->instrs[k]->args[0]));
+            strv_add(&v, n, xstrdup(st->instrs[k]->args[0]));
     return v;
 }
 
@@ -278,10 +279,10 @@ static int stage_triggers(struct planner *pl, size_t i)
     for (size_t k = 0; k < ps->ntriggers; k++)
         if (instr_deps(pl, i, &ps->triggers[k]) < 0)
             return -1;
-    ps->deps = xrealloc(ps->deps, (ps->ndeps + nown + 1) * sizeof(*ps->deps));
-    if (nown)
-        memcpy(ps->deps + ps->ndeps, own_deps, nown * sizeof(*own_deps));
-    ps->ndeps += nown;
+    for (size_t k = 0; k < nown; k++) {
+        vec_reserve(&ps->deps, ps->ndeps, sizeof(*ps->deps));
+        ps->deps[ps->ndeps++] = own_deps[k];
+    }
     free(own_deps);
     return 0;
 }

@@ -40,6 +40,19 @@ static void fuzz_expose(const char *spec)
     drop(&err);
 }
 
+static void fuzz_mount(struct df_scope *sc, const char *spec)
+{
+    struct df_mount m;
+    kiln_error_t *err = NULL;
+    if (df_mount_parse(spec, sc->escape, df_scope_expander, sc, &m, &err) == 0) {
+        char *id = NULL, *target = NULL;
+        if (df_mount_defaults(&m, &id, &target, &err) == 0)
+            free(id), free(target);
+        df_mount_release(&m);
+    }
+    drop(&err);
+}
+
 static void fuzz_expand_instr(struct df_scope *sc, const struct df_instr *in)
 {
     kiln_error_t *err = NULL;
@@ -60,21 +73,9 @@ static void fuzz_expand_instr(struct df_scope *sc, const struct df_instr *in)
         }
         drop(&err);
     }
-    for (size_t i = 0; (what & DF_EXPAND_MOUNTS) && i < in->nmounts; i++) {
-        struct df_mount m;
-        const char *spec = NULL;
-        size_t seen = 0;
-        for (size_t k = 0; k < in->nflags && !spec; k++)
-            if (strcmp(in->flags[k].name, "mount") == 0 && seen++ == i)
-                spec = in->flags[k].value;
-        if (spec && df_mount_parse(spec, sc->escape, df_scope_expander, sc, &m, &err) == 0) {
-            char *id = NULL, *target = NULL;
-            if (df_mount_defaults(&m, &id, &target, &err) == 0)
-                free(id), free(target);
-            df_mount_release(&m);
-        }
-        drop(&err);
-    }
+    for (size_t k = 0; (what & DF_EXPAND_MOUNTS) && k < in->nflags; k++)
+        if (strcmp(in->flags[k].name, "mount") == 0)
+            fuzz_mount(sc, in->flags[k].value);
     for (size_t i = 0; (what & DF_EXPAND_HEREDOCS) && i < in->nheredocs; i++) {
         char *out = NULL;
         if (in->heredocs[i].expand &&
@@ -147,7 +148,7 @@ static void fuzz_file(const char *s, size_t n)
 static void fuzz_shell(const char *s)
 {
     struct df_var vars[] = {{"A", "a"}, {"EMPTY", ""}, {"P", "/usr/bin:/bin"}};
-    struct df_vars v = {vars, ARRAY_SIZE(vars)};
+    struct df_vars v = {.v = vars, .n = ARRAY_SIZE(vars)};
     struct shell_opts opts[] = {
         {.escape = '\\'},
         {.escape = '`'},

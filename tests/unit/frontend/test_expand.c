@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "buf.h"
 #include "dockerfile.h"
 #include "expand.h"
 #include "util.h"
@@ -217,4 +218,30 @@ Test(expand, expose_specs)
         if (err)
             cr_expect_str_eq(err->msg, bad[i].msg, "%s", bad[i].spec);
     }
+}
+
+/* Inputs with very many items stay linear (fuzzing found a quadratic EXPOSE range). */
+Test(expand, many_items_stay_fast)
+{
+    char **v = NULL;
+    size_t n = 0;
+    cr_assert_eq(df_expose_parse("1-65535/udp", &v, &n, NULL), 0);
+    cr_assert_eq(n, 65535);
+    cr_assert_str_eq(v[65534], "65535/udp");
+    strv_free(v);
+
+    struct buf b = BUF_INIT(DF_MAX_FILE_SIZE);
+    buf_addstr(&b, "FROM a\nARG", NULL);
+    for (int i = 0; i < 50000; i++)
+        buf_addf(&b, NULL, " a%d=${a%d:-x}%s", i, i ? i - 1 : 0, i % 100 == 99 ? " \\\n" : "");
+    buf_addstr(&b, "\n", NULL);
+    cleanup_free char *text = buf_detach(&b);
+    struct df_file *f = parse_ok(text);
+    struct df_vars g = {0};
+    struct df_scope s;
+    df_scope_init(&s, &g, NULL, 0, '\\', NULL, 0, false);
+    cr_assert_eq(df_scope_apply_arg(&s, f->stages[0].instrs[0], NULL), 0);
+    cr_assert_str_eq(df_vars_get(&s.env, "a49999"), "x");
+    df_scope_release(&s);
+    df_file_free(f);
 }

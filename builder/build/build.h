@@ -179,6 +179,12 @@ int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t 
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
 int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
 
+/* attestations.c */
+/* With --sbom/--provenance (the defaults): generates the documents, stores them in an
+ * attestation manifest about image, and an index of both; *top is that index (else image). */
+int attestations_attach(struct build *b, struct build_stage *final, const struct oci_desc *image,
+                        struct oci_desc *top, kiln_error_t **err);
+
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "build.h"
 #include "fsutil.h"
+#include "lint_image.h"
 #include "oci/reference.h"
 #include "util.h"
 
@@ -155,7 +156,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root();
     if (check_tags(o, err) < 0 || load_secrets(b, err) < 0 || read_dockerfile(b, err) < 0 ||
-        store_open(root, &b->store, err) < 0 || context_open(b, err) < 0)
+        store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
+        lint_image_dockerfile(b, err) < 0)
         return -1;
     b->hashes = hashindex_open(b->store);
     init_stages(b);
@@ -165,7 +167,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     if (!target || schedule_check(b, target, err) < 0 || stage_build(b, target, err) < 0)
         return -1;
     warn_unused_args(b);
-    if (policy_check_user(b, target, err) < 0)
+    if (policy_check_user(b, target, err) < 0 || lint_image_check(b, target, err) < 0)
         return -1;
     return export_image(b, target, res, err);
 }

@@ -204,6 +204,12 @@ int build_scan_image(struct build *b, struct build_stage *final, json_t *annotat
 /* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
 void build_drop_layers(struct build *b);
 
+/* attestations.c */
+/* With --sbom/--provenance (the defaults): generates the documents, stores them in an
+ * attestation manifest about image, and an index of both; *top is that index (else image). */
+int attestations_attach(struct build *b, struct build_stage *final, const struct oci_desc *image,
+                        struct oci_desc *top, kiln_error_t **err);
+
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err);

@@ -95,17 +95,22 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
         return -1;
     memcpy(res->manifest_digest, manifest.digest, sizeof(manifest.digest));
     res->nlayers = final->img->nlayers;
+    struct oci_desc top;
+    if (attestations_attach(b, final, &manifest, &top, err) < 0)
+        return -1;
+    if (strcmp(top.digest, manifest.digest))
+        memcpy(res->index_digest, top.digest, sizeof(top.digest));
     const struct kiln_output *out = &b->o->output;
     if (out->type == KILN_OUTPUT_NONE)
         return 0;
     if (out->type == KILN_OUTPUT_REGISTRY)
-        return export_push(b, &manifest, err);
+        return export_push(b, &top, err);
     if (out->type != KILN_OUTPUT_OCI)
         return kiln_err(err, KILN_EUNSUPPORTED, 0, "this output type is not supported yet");
     json_t *names = NULL;
     if (name_annotations(b, &names, err) < 0)
         return -1;
-    rc = layout_write(b->store, out->dest, out->tar, &manifest, names, b->epoch, b->hashes, err);
+    rc = layout_write(b->store, out->dest, out->tar, &top, names, b->epoch, b->hashes, err);
     json_decref(names);
     return rc;
 }

@@ -15,7 +15,7 @@ struct build_cli {
     struct kiln_build_opts o;
     enum kiln_progress_mode progress;
     bool epoch_set;
-    const char *unsupported; /* the long name of the flag being applied, for opt_unsupported */
+    const char *flag; /* the long name of the flag being applied */
     struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
     const char *insecure[REGISTRY_MAX_INSECURE];
 };
@@ -395,11 +395,43 @@ static int opt_secret(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+static int opt_strict(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.strict = true;
+    return 0;
+}
+
+static int opt_sbom(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.sbom = strcmp(c->flag, "no-sbom") != 0;
+    return 0;
+}
+
+static int opt_provenance(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.provenance = strcmp(c->flag, "no-provenance") != 0;
+    return 0;
+}
+
+static int opt_sbom_out(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--sbom-out", v, "expected a directory");
+    c->o.sbom_out = v;
+    return 0;
+}
+
 /* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
 static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
-    return kiln_err(err, KILN_EUNSUPPORTED, 0, "--%s is not supported yet", c->unsupported);
+    return kiln_err(err, KILN_EUNSUPPORTED, 0, "--%s is not supported yet", c->flag);
 }
 
 static const struct opt_def {
@@ -442,12 +474,12 @@ static const struct opt_def {
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_unsupported, "SPEC", "Import a build cache"},
     {"cache-to", 0, true, opt_unsupported, "SPEC", "Export the build cache"},
-    {"sbom", 0, false, opt_unsupported, NULL, "Attach SPDX and CycloneDX SBOMs"},
-    {"no-sbom", 0, false, opt_unsupported, NULL, "Do not attach SBOMs"},
-    {"sbom-out", 0, true, opt_unsupported, "DIR", "Also write the SBOM files to DIR"},
-    {"provenance", 0, false, opt_unsupported, NULL, "Attach SLSA provenance"},
-    {"no-provenance", 0, false, opt_unsupported, NULL, "Do not attach provenance"},
-    {"strict", 0, false, opt_unsupported, NULL, "Lint warnings become errors"},
+    {"sbom", 0, false, opt_sbom, NULL, "Attach SPDX 2.3 and CycloneDX 1.6 SBOMs (default)"},
+    {"no-sbom", 0, false, opt_sbom, NULL, "Do not attach SBOMs"},
+    {"sbom-out", 0, true, opt_sbom_out, "DIR", "Also write the SBOM files to DIR"},
+    {"provenance", 0, false, opt_provenance, NULL, "Attach SLSA v1 provenance (default)"},
+    {"no-provenance", 0, false, opt_provenance, NULL, "Do not attach provenance"},
+    {"strict", 0, false, opt_strict, NULL, "Lint warnings become errors (exit 1)"},
     {"allow-root-user", 0, false, opt_allow_root, NULL,
      "Operator override: allow a final USER that is root"},
 };
@@ -456,7 +488,9 @@ static void build_usage(FILE *f)
 {
     fprintf(f, "Usage: kiln build [OPTIONS] CONTEXT\n\n"
                "Build an image from a Dockerfile; CONTEXT - reads the Dockerfile from stdin with "
-               "no context.\nPrints the image manifest digest on stdout.\n\nOptions:\n");
+               "no context.\nPrints the digest the output's name points to on stdout: the image index\n"
+               "(image + SBOM/provenance attestations), or the image manifest with --no-sbom\n"
+               "--no-provenance.\n\nOptions:\n");
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
         const struct opt_def *d = &opt_defs[i];
         char left[64];
@@ -521,7 +555,7 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
                                                      ? "flag needs an argument: %s"
                                                      : "unknown flag: %s", bad_opt);
         }
-        c->unsupported = d->name;
+        c->flag = d->name;
         if (d->apply(c, optarg ? optarg : "", err) < 0)
             return -1;
     }
@@ -553,6 +587,7 @@ static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
 int cmd_build(int argc, char **argv)
 {
     struct build_cli c = {.progress = KILN_PROGRESS_AUTO};
+    c.o.sbom = c.o.provenance = true;
     c.o.output.compression_level = -1;
     kiln_error_t *err = NULL;
     int r = parse_args(&c, argc, argv, &err);
@@ -581,6 +616,8 @@ int cmd_build(int argc, char **argv)
     release(&c);
     if (r < 0)
         return cli_fail(err);
-    printf("%s\n", res.manifest_digest);
+    /* what the output's name points to: the index when attestations are attached (as
+     * BuildKit's containerimage.digest and skopeo inspect report), else the image manifest */
+    printf("%s\n", *res.index_digest ? res.index_digest : res.manifest_digest);
     return 0;
 }

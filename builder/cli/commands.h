@@ -5,6 +5,7 @@
 
 int cmd_build(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_push(int argc, char **argv);

@@ -14,6 +14,7 @@ static const struct command {
 } commands[] = {
     {"build", cmd_build, "Build an image from a Dockerfile"},
     {"inspect", cmd_inspect, "Summarise an image in an OCI layout"},
+    {"lint", cmd_lint, "Check a Dockerfile (BuildKit's build checks and kiln's security rules)"},
     {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
     {"prune", cmd_prune, "Remove unused data from the store"},
     {"push", cmd_push, "Push an image from an OCI layout to a registry"},

@@ -25,7 +25,9 @@ grep -q "^secret.md" "$T/tree" && fail ".dockerignore'd file was copied"
 ok ".dockerignore excludes files from COPY *.md"
 
 skopeo inspect "oci:$T/out:1" >"$T/inspect.json"
-python3 - "$T/inspect.json" "$(cat "$T/digest")" <<'PY'
+top=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"])' "$T/out")
+[ "$top" = "$(cat "$T/digest")" ] || fail "kiln printed a digest that is not what the tag points to"
+python3 - "$T/inspect.json" "$top" <<'PY'
 import json, sys
 i = json.load(open(sys.argv[1]))
 assert i["Digest"] == sys.argv[2], (i["Digest"], sys.argv[2])
@@ -35,7 +37,7 @@ PY
 ok "skopeo reads the image; digest printed by kiln matches"
 
 config=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["config"]["digest"])' \
-  <(blob_json "$T/out" "$(cat "$T/digest")"))
+  <(blob_json "$T/out" "$(manifest_digest "$T/out")"))
 blob_json "$T/out" "$config" >"$T/config.json"
 python3 - "$T/config.json" <<'PY'
 import json, sys
@@ -53,7 +55,9 @@ PY
 ok "config history follows BuildKit (created_by, comment, epoch, empty_layer)"
 
 "$KILN" inspect "$T/out:1" >"$T/inspect.txt"
-grep -qx "Digest: $(cat "$T/digest")" "$T/inspect.txt" || { cat "$T/inspect.txt"; fail "inspect digest"; }
+grep -qx "Digest: $(manifest_digest "$T/out")" "$T/inspect.txt" || { cat "$T/inspect.txt"; fail "inspect digest"; }
+grep -qx "Index: $(cat "$T/digest")" "$T/inspect.txt" || fail "inspect index digest"
+grep -qx "Attestations: 3" "$T/inspect.txt" || fail "inspect attestations"
 grep -qx "Layers: 13 (.*)" "$T/inspect.txt" || fail "inspect layers"
 grep -qx "User: 10001" "$T/inspect.txt" || fail "inspect user"
 expect_fail 2 "no image named 'nope'" "$KILN" inspect "$T/out:nope"

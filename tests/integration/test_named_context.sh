@@ -35,12 +35,9 @@ kbuild -t app:1 --build-context base=oci-layout://"$T/base-layout":v1 \
 check_layout "$T/out" 1
 ok "FROM oci-layout named context, COPY --from stage/index/dir context"
 
-python3 - "$T/base-layout" "$T/out" <<'PY'
-import json, sys
-def manifest(layout):
-    idx = json.load(open(layout + "/index.json"))
-    d = idx["manifests"][0]["digest"].split(":")[1]
-    return json.load(open(layout + "/blobs/sha256/" + d))
+py - "$T/base-layout" "$T/out" <<'PY'
+import json, sys, oci
+manifest = oci.image_manifest
 b, a = manifest(sys.argv[1]), manifest(sys.argv[2])
 bl = [l["digest"] for l in b["layers"]]
 al = [l["digest"] for l in a["layers"]]
@@ -65,7 +62,7 @@ ok "unpacked result has base, stage and context files with the right owners"
 
 # a layout with a tampered blob, and one with a missing blob
 cp -a "$T/base-layout" "$T/bad1"
-layer=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]+"/index.json")); m=json.load(open(sys.argv[1]+"/blobs/sha256/"+i["manifests"][0]["digest"][7:])); print(m["layers"][-1]["digest"][7:])' "$T/bad1")
+layer=$(py -c 'import oci,sys; print(oci.image_manifest(sys.argv[1])["layers"][-1]["digest"][7:])' "$T/bad1")
 chmod u+w "$T/bad1/blobs/sha256/$layer"
 printf 'X' | dd of="$T/bad1/blobs/sha256/$layer" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_fail 2 "digest" "$KILN" build --root "$T/root-bad" --progress quiet \

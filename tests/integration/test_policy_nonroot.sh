@@ -49,7 +49,7 @@ mkdir -p "$T/ov"
 printf 'FROM scratch\nENV A=1\n' >"$T/ov/Dockerfile"
 d=$("$KILN" build --root "$ROOT" --progress plain --allow-root-user --output "type=oci,dest=$T/ov-out,tar=false" "$T/ov" 2>"$T/ov.log")
 grep -q "WARNING: --allow-root-user" "$T/ov.log" || fail "no warning for --allow-root-user"
-blob_json "$T/ov-out" "$d" | grep -q '"dev.kiln.policy.allow-root-user":"true"' || fail "override not recorded"
+blob_json "$T/ov-out" "$(manifest_digest "$T/ov-out")" | grep -q '"dev.kiln.policy.allow-root-user":"true"' || fail "override not recorded"
 ok "--allow-root-user warns and is recorded in the manifest annotations"
 
 # the shared checker agrees with the policy on a passing image

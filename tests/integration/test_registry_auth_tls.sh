@@ -20,7 +20,7 @@ mkdir -p "$T/ctx" "$T/empty-cfg" "$T/good-cfg" "$T/bad-cfg" "$T/helper-cfg" "$T/
 echo hello >"$T/ctx/hello.txt"
 printf 'FROM scratch\nCOPY hello.txt /hello.txt\nUSER 10001\n' >"$T/ctx/Dockerfile"
 kbuild -t app:1 --output "type=oci,dest=$T/layout,tar=false" "$T/ctx" >/dev/null
-digest=$(manifest_digest "$T/layout")
+digest=$(top_digest "$T/layout")
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$R" "$B64" >"$T/good-cfg/config.json"
 printf '{"auths":{"https://%s/v2/":{"auth":"%s"}}}\n' "$R" "$BADB64" >"$T/bad-cfg/config.json"
 echo '{}' >"$T/empty-cfg/config.json"

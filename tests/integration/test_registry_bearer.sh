@@ -38,7 +38,7 @@ grep -q "GET /token scopes=repository:team/base:pull -> 200" "$LOG" || { cat "$L
 grep -q "GET /token scopes=repository:team/app:pull,push,repository:team/base:pull -> 200" "$LOG" ||
   { cat "$LOG"; fail "push scope with the mount source"; }
 grep -q "POST /v2/team/app/blobs/uploads/?mount -> 201" "$LOG" || { cat "$LOG"; fail "no mount"; }
-grep -q "1 mounted" "$T/app.log" || { cat "$T/app.log"; fail "mount count"; }
+grep -q "2 mounted" "$T/app.log" || { cat "$T/app.log"; fail "mount count"; }
 ok "FROM through a pull token; the push token also covers the mount source; the layer is mounted"
 
 DOCKER_CONFIG=$T/badcfg expect_fail 1 "pull $R/team/base:1: registry 127.0.0.1:$PROXY_PORT: GET token: 401 Unauthorized" \

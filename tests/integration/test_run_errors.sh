@@ -60,5 +60,7 @@ build >"$T/d1"
 KILN_SNAPSHOTTER=copy kbuild --no-cache --root "$T/root2" --output "type=oci,dest=$T/out2,tar=false" "$T/ctx" >"$T/d2" ||
   fail "build with KILN_SNAPSHOTTER=copy"
 check_layout "$T/out2"
-[ "$(cat "$T/d1")" = "$(cat "$T/d2")" ] || fail "overlay and copy snapshotters differ: $(cat "$T/d1") $(cat "$T/d2")"
+# (the image manifests: the provenance records --no-cache, so the attestations differ)
+[ "$(manifest_digest "$T/out")" = "$(manifest_digest "$T/out2")" ] ||
+  fail "overlay and copy snapshotters differ: $(manifest_digest "$T/out") $(manifest_digest "$T/out2")"
 ok "KILN_SNAPSHOTTER=copy gives the same image digest as overlay"

@@ -26,7 +26,7 @@ busybox_dockerfile() {
 
 _manifest_json() {
   local d=$1
-  python3 -c 'import json,sys; d=sys.argv[1]; i=json.load(open(d+"/index.json")); print(open(d+"/blobs/sha256/"+i["manifests"][0]["digest"].split(":")[1]).read())' "$d"
+  PYTHONPATH=$KILN_SRC/tests/integration/lib python3 -c 'import json,oci,sys; print(json.dumps(oci.image_manifest(sys.argv[1])))' "$d"
 }
 
 layer_list() {

@@ -50,7 +50,16 @@ unpack_tree() {
   rm -rf "$out"
   local rootless=()
   [ "$(id -u)" -ne 0 ] && rootless=(--rootless)
-  umoci unpack "${rootless[@]}" --image "$layout:$ref" "$out" >/dev/null 2>"$T/umoci.log" ||
+  # an image with attestations is an index of two manifests, which umoci calls ambiguous:
+  # skopeo picks the platform's image into a plain layout first
+  local src=$layout
+  if grep -q '"application/vnd.oci.image.index.v1+json"' <(python3 -c 'import json,sys; print(json.dumps([m["mediaType"] for m in json.load(open(sys.argv[1]+"/index.json"))["manifests"]]))' "$layout"); then
+    src=$T/unpack-src.$$
+    rm -rf "$src"
+    skopeo copy -q "oci:$layout:$ref" "oci:$src:$ref" >/dev/null 2>"$T/umoci.log" ||
+      { cat "$T/umoci.log" >&2; fail "skopeo copy $layout:$ref"; }
+  fi
+  umoci unpack "${rootless[@]}" --image "$src:$ref" "$out" >/dev/null 2>"$T/umoci.log" ||
     { cat "$T/umoci.log" >&2; fail "umoci unpack $layout:$ref"; }
   (cd "$out/rootfs" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | while read -r p; do
     local line
@@ -79,9 +88,21 @@ expect_fail() {
   grep -Eq -- "$pattern" "$T/out.log" || { cat "$T/out.log" >&2; fail "expected /$pattern/ in the output of: $*"; }
 }
 
-# manifest_digest LAYOUT: the digest of the first manifest in index.json.
-manifest_digest() {
+# top_digest LAYOUT: the digest index.json's first entry points at (what a tag names: the
+# image index when attestations are attached, else the image manifest).
+top_digest() {
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"])' "$1"
+}
+
+# manifest_digest LAYOUT: the digest of the image manifest of the first index.json entry
+# (through the nested index when the image carries attestations).
+manifest_digest() {
+  PYTHONPATH=$KILN_SRC/tests/integration/lib python3 -c 'import oci,sys; print(oci.image_descriptor(sys.argv[1])["digest"])' "$1"
+}
+
+# py ARGS...: python3 with tests/integration/lib on the path (import oci).
+py() {
+  PYTHONPATH=$KILN_SRC/tests/integration/lib python3 "$@"
 }
 
 # blob_json LAYOUT DIGEST: a blob of the layout.

@@ -1,0 +1,277 @@
+/* kiln lint [-f FILE] [--format text|json|sarif] [--build-arg K=V] [--build-context NAME=V]
+ * [--target STAGE] [--strict] [CONTEXT]: BuildKit's build checks and kiln's static security rules
+ * on a Dockerfile, without building. CONTEXT (default ".") is where .dockerignore is read from
+ * (CopyIgnoredFile). Exit status: 0 no error (warnings allowed), 1 a finding is an error
+ * (error=true in the check directive, --strict, or a rule that is an error by default), 2 bad usage
+ * or input. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dockerfile.h"
+#include "fsutil.h"
+#include "lint/lint.h"
+#include "util.h"
+
+#define LINT_MAX_BUILD_ARGS 4096
+
+enum lint_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
+
+struct lint_cli {
+    const char *file;    /* -f; NULL: CONTEXT/Dockerfile */
+    const char *context; /* default "." */
+    enum lint_format format;
+    struct kiln_kv *build_args;
+    size_t nbuild_args;
+    char **contexts; /* --build-context names */
+    size_t ncontexts;
+    struct lint_opts opts;
+};
+
+typedef int (*lint_opt_fn)(struct lint_cli *c, const char *v, kiln_error_t **err);
+
+static int opt_file(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)err;
+    c->file = v;
+    return 0;
+}
+
+static int opt_format(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    static const char *const names[] = {"text", "json", "sarif"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (strcmp(v, names[i]) == 0)
+            return c->format = (enum lint_format)i, 0;
+    return kiln_err(err, KILN_EUSAGE, 0,
+                    "invalid value '%s' for --format: expected text, json "
+                    "or sarif",
+                    v);
+}
+
+static int opt_build_arg(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    const char *eq = strchr(v, '=');
+    if (!*v || eq == v)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --build-arg: expected "
+                        "KEY[=VALUE]",
+                        v);
+    if (c->nbuild_args >= LINT_MAX_BUILD_ARGS)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --build-arg flags");
+    char *key = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v);
+    const char *env = eq ? NULL : getenv(key);
+    c->build_args = xrealloc(c->build_args, (c->nbuild_args + 1) * sizeof(*c->build_args));
+    c->build_args[c->nbuild_args++] = (struct kiln_kv){key, eq    ? xstrdup(eq + 1)
+                                                            : env ? xstrdup(env)
+                                                                  : NULL};
+    return 0;
+}
+
+/* Only the name matters to the linter: FROM <name> is then not an image. */
+static int opt_build_context(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1])
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --build-context: expected "
+                        "NAME=VALUE",
+                        v);
+    if (c->ncontexts >= LINT_MAX_BUILD_ARGS)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --build-context flags");
+    strv_push(&c->contexts, &c->ncontexts, xstrndup(v, (size_t)(eq - v)));
+    return 0;
+}
+
+static int opt_target(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)err;
+    c->opts.target = v;
+    return 0;
+}
+
+static int opt_strict(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->opts.strict = true;
+    return 0;
+}
+
+static const struct lint_opt_def {
+    const char *name;
+    char short_name;
+    bool arg;
+    lint_opt_fn apply;
+    const char *meta;
+    const char *help;
+} opt_defs[] = {
+    {"file", 'f', true, opt_file, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
+    {"format", 0, true, opt_format, "FMT", "text, json or sarif (default text)"},
+    {"build-arg", 0, true, opt_build_arg, "K[=V]",
+     "Build argument (K alone: from the environment); BUILDKIT_DOCKERFILE_CHECK=... too"},
+    {"build-context", 0, true, opt_build_context, "NAME=VALUE",
+     "A named context (FROM NAME is then not an image)"},
+    {"target", 0, true, opt_target, "STAGE", "The stage to build (FinalUserRoot)"},
+    {"strict", 0, false, opt_strict, NULL, "Warnings are errors (exit 1)"},
+};
+
+static void lint_usage(FILE *f)
+{
+    fprintf(f, "Usage: kiln lint [OPTIONS] [CONTEXT]\n\n"
+               "Check a Dockerfile with BuildKit's build checks and kiln's security rules.\n"
+               "CONTEXT (default .) holds the .dockerignore.\n\nOptions:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
+        const struct lint_opt_def *d = &opt_defs[i];
+        char left[64];
+        snprintf(left, sizeof(left), "%s%c%s--%s %s", d->short_name ? "-" : "",
+                 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
+                 d->meta ? d->meta : "");
+        fprintf(f, "  %-28s %s\n", left, d->help);
+    }
+    fprintf(f,
+            "  %-28s %s\n\nExit status: 0 no errors (warnings allowed), 1 an error was "
+            "found, 2 bad usage or input.\n",
+            "-h, --help", "Show this help");
+}
+
+static const struct lint_opt_def *find_opt(int ch)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
+        if (ch == 1000 + (int)i || (opt_defs[i].short_name && ch == opt_defs[i].short_name))
+            return &opt_defs[i];
+    return NULL;
+}
+
+static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **err)
+{
+    struct option longs[ARRAY_SIZE(opt_defs) + 2];
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
+        longs[i] =
+            (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument,
+                            NULL, 1000 + (int)i};
+    longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "hf:", longs, NULL)) != -1) {
+        if (ch == 'h')
+            return 1;
+        const struct lint_opt_def *d = find_opt(ch);
+        if (!d)
+            return kiln_err(err, KILN_EUSAGE, 0, "%s: %s",
+                            optopt == 'f' ? "flag needs an argument" : "unknown flag",
+                            argv[optind - 1]);
+        if (d->apply(c, optarg ? optarg : "", err) < 0)
+            return -1;
+    }
+    if (argc - optind > 1)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "\"kiln lint\" takes at most 1 argument (the "
+                        "context)");
+    c->context = optind < argc ? argv[optind] : ".";
+    return 0;
+}
+
+static int read_dockerfile(const char *path, char **data, size_t *len, kiln_error_t **err)
+{
+    int rc = strcmp(path, "-") == 0
+                 ? read_fd_limited(STDIN_FILENO, DF_MAX_FILE_SIZE, data, len, err)
+                 : read_file_limited(AT_FDCWD, path, DF_MAX_FILE_SIZE, data, len, err);
+    if (rc < 0 && (*err)->code == KILN_ELIMIT)
+        return kiln_err(err, KILN_ELIMIT, 0, "Dockerfile '%s' is larger than %u bytes", path,
+                        DF_MAX_FILE_SIZE);
+    return rc < 0 ? kiln_err_wrap(err, "failed to read Dockerfile") : 0;
+}
+
+/* <Dockerfile>.dockerignore beats CONTEXT/.dockerignore; none is fine. */
+static int read_ignore(const struct lint_cli *c, const char *dfpath, struct dockerignore **out,
+                       kiln_error_t **err)
+{
+    cleanup_free char *own = dockerignore_specific_path(dfpath);
+    cleanup_free char *def = xasprintf("%s/%s", c->context, DOCKERIGNORE_DEFAULT);
+    const char *pick = own && access(own, F_OK) == 0 ? own : def;
+    if (access(pick, F_OK) != 0)
+        return 0;
+    cleanup_free char *data = NULL;
+    size_t len;
+    if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
+        return -1;
+    const char *base = strrchr(pick, '/');
+    return dockerignore_parse(base ? base + 1 : pick, data, len, out, err);
+}
+
+static char *render(const struct lint_cli *c, const struct lint_result *r, const char *name,
+                    const char *data, size_t len)
+{
+    switch (c->format) {
+    case FORMAT_JSON:
+        return lint_output_json(r, name);
+    case FORMAT_SARIF:
+        return lint_output_sarif(r, name);
+    default:
+        return lint_output_text(r, name, data, len);
+    }
+}
+
+static int run(struct lint_cli *c, int *status, kiln_error_t **err)
+{
+    cleanup_free char *path = c->file ? xstrdup(c->file) : xasprintf("%s/Dockerfile", c->context);
+    const char *name = strcmp(path, "-") == 0 ? "Dockerfile" : path;
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    cleanup_df_file struct df_file *f = NULL;
+    struct dockerignore *ig = NULL;
+    if (read_dockerfile(path, &data, &len, err) < 0 || df_parse(name, data, len, &f, err) < 0 ||
+        read_ignore(c, path, &ig, err) < 0)
+        return -1;
+    c->opts.ignore = ig;
+    c->opts.build_args = c->build_args;
+    c->opts.nbuild_args = c->nbuild_args;
+    c->opts.contexts = c->contexts;
+    c->opts.ncontexts = c->ncontexts;
+    struct lint_result r;
+    int rc = lint_run(f, &c->opts, &r, err);
+    if (rc == 0) {
+        cleanup_free char *out = render(c, &r, name, data, len);
+        fputs(out, stdout);
+        *status = lint_result_errors(&r) > 0 ? 1 : 0;
+        lint_result_release(&r);
+    }
+    dockerignore_free(ig);
+    return rc;
+}
+
+int cmd_lint(int argc, char **argv)
+{
+    struct lint_cli c = {.format = FORMAT_TEXT};
+    kiln_error_t *err = NULL;
+    int status = 0;
+    int r = parse_args(&c, argc, argv, &err);
+    if (r == 0)
+        r = run(&c, &status, &err);
+    for (size_t i = 0; i < c.nbuild_args; i++)
+        free(c.build_args[i].key), free(c.build_args[i].value);
+    free(c.build_args);
+    strv_free(c.contexts);
+    if (r > 0) {
+        lint_usage(stdout);
+        return 0;
+    }
+    if (r < 0 && err->code == KILN_EUSAGE) {
+        int st = cli_usage_error("lint", "%s", err->msg);
+        kiln_error_free(err);
+        return st;
+    }
+    if (r < 0) {
+        fprintf(stderr, "kiln: %s\n", err->msg);
+        kiln_error_free(err);
+        return 2; /* bad input: the Dockerfile, the .dockerignore or a check option */
+    }
+    return fflush(stdout) == 0 ? status : 2;
+}

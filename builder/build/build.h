@@ -201,6 +201,10 @@ int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_err
  * config and the manifest annotations (may be NULL). */
 int build_scan_image(struct build *b, struct build_stage *final, json_t *annotations,
                      kiln_error_t **err);
+/* The in-toto statements of the attestation manifests in top (an index made by
+ * attestations_attach; an image manifest has none): "... found in the attestation
+ * PREDICATE-TYPE". The blobs of a leaking attestation and the index are removed. */
+int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_error_t **err);
 /* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
 void build_drop_layers(struct build *b);
 

@@ -95,6 +95,71 @@ int build_scan_image(struct build *b, struct build_stage *final, json_t *annotat
     return ann ? build_scan_blob(b, "the manifest annotations", ann, strlen(ann), err) : 0;
 }
 
+static json_t *read_json(struct build *b, const char *digest, const char *what, kiln_error_t **err)
+{
+    cleanup_free char *data = NULL;
+    size_t len;
+    if (store_read_blob(b->store, digest, STORE_MAX_JSON, &data, &len, err) < 0)
+        return NULL;
+    return json_parse_doc(data, len, what, err);
+}
+
+/* The in-toto statements of one attestation manifest; the blobs of a leaking attestation
+ * (statements, manifest) are removed from the store. */
+static int scan_attestation(struct build *b, const char *digest, kiln_error_t **err)
+{
+    json_t *m = read_json(b, digest, "attestation manifest", err);
+    if (!m)
+        return -1;
+    size_t i;
+    json_t *l;
+    int rc = 0;
+    json_array_foreach(json_object_get(m, "layers"), i, l)
+    {
+        const char *d = json_string_value(json_object_get(l, "digest"));
+        const char *type = json_string_value(
+            json_object_get(json_object_get(l, "annotations"), "in-toto.io/predicate-type"));
+        cleanup_free char *what = xasprintf("the attestation %s", type ? type : "");
+        if (rc == 0 && d && digest_valid(d))
+            rc = build_scan_stored(b, what, d, err);
+    }
+    if (rc < 0) {
+        json_array_foreach(json_object_get(m, "layers"), i, l)
+        {
+            const char *d = json_string_value(json_object_get(l, "digest"));
+            if (d)
+                store_remove_blob(b->store, d);
+        }
+        store_remove_blob(b->store, digest);
+    }
+    json_decref(m);
+    return rc;
+}
+
+int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_error_t **err)
+{
+    if (!scanning(b) || strcmp(top->media_type, MEDIA_TYPE_OCI_INDEX) != 0)
+        return 0;
+    json_t *idx = read_json(b, top->digest, "image index", err);
+    if (!idx)
+        return -1;
+    size_t i;
+    json_t *e;
+    int rc = 0;
+    json_array_foreach(json_object_get(idx, "manifests"), i, e)
+    {
+        const char *ref = json_string_value(
+            json_object_get(json_object_get(e, "annotations"), "vnd.docker.reference.type"));
+        const char *d = json_string_value(json_object_get(e, "digest"));
+        if (rc == 0 && ref && !strcmp(ref, "attestation-manifest") && d && digest_valid(d))
+            rc = scan_attestation(b, d, err);
+    }
+    json_decref(idx);
+    if (rc < 0)
+        store_remove_blob(b->store, top->digest);
+    return rc;
+}
+
 /* The snapshot directories of the layers being dropped: their files hold what leaked. */
 static void drop_snapshots(struct build *b, const char *digest)
 {

@@ -145,6 +145,11 @@ int attestations_attach(struct build *b, struct build_stage *final, const struct
     int rc = 0;
     if (b->o->sbom || b->o->sbom_out)
         rc = make_sbom(b, final, name, image->digest, &sr, err);
+    if (rc == 0 && (b->o->sbom || b->o->sbom_out)) /* before --sbom-out writes them */
+        rc = build_scan_blob(b, "the SPDX SBOM", sr.spdx_json, sr.spdx_len, err) < 0 ||
+                     build_scan_blob(b, "the CycloneDX SBOM", sr.cdx_json, sr.cdx_len, err) < 0
+                 ? -1
+                 : 0;
     if (rc == 0 && b->o->sbom_out)
         rc = write_sbom_out(b->o->sbom_out, &sr, err);
     if (b->o->provenance)

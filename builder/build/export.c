@@ -96,8 +96,15 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     memcpy(res->manifest_digest, manifest.digest, sizeof(manifest.digest));
     res->nlayers = final->img->nlayers;
     struct oci_desc top;
-    if (attestations_attach(b, final, &manifest, &top, err) < 0)
+    if (attestations_attach(b, final, &manifest, &top, err) < 0) {
+        if ((*err)->code == KILN_ELEAK) /* in an SBOM document */
+            build_drop_layers(b);
         return -1;
+    }
+    if (build_scan_attestations(b, &top, err) < 0) { /* still nothing written */
+        build_drop_layers(b);
+        return -1;
+    }
     if (strcmp(top.digest, manifest.digest))
         memcpy(res->index_digest, top.digest, sizeof(top.digest));
     const struct kiln_output *out = &b->o->output;

@@ -38,7 +38,7 @@ chmod 0755 "$T"
 chown -R "$user" "$T/ctx"
 mkdir -p "$T/rl" && chown "$user" "$T/rl"
 
-kbuild -t m:1 --secret "id=tok,src=$T/ctx/tok" --output "type=oci,dest=$T/out-root,tar=false" "$T/ctx" >"$T/d-root"
+kbuild -t m:1 --no-cache --secret "id=tok,src=$T/ctx/tok" --output "type=oci,dest=$T/out-root,tar=false" "$T/ctx" >"$T/d-root"
 for i in 1 2; do
   su -s /bin/sh "$user" -c "HOME=$T/rl '$KILN' build --root '$T/rl/store' --progress quiet --no-cache -t m:1 \
     --secret id=tok,src=$T/ctx/tok --output type=oci,dest=$T/rl/out$i,tar=false '$T/ctx'" >"$T/d-user" 2>"$T/user.log" ||

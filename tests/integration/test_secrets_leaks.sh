@@ -8,6 +8,15 @@ source "$(dirname "$0")/lib/secrets.sh"
 busybox_context "$T/ctx"
 random_secret "$T/tok"
 
+# store_clean: no copy of the secret in the store, cache mounts aside (a step stashed it there
+# on purpose in one case below: they are the operator's state, outside every layer)
+store_clean() {
+  [ -d "$ROOT/cache/mounts" ] && mv "$ROOT/cache/mounts" "$T/mounts.keep"
+  secret_grep "$T/tok" "$ROOT"
+  [ -d "$T/mounts.keep" ] && mv "$T/mounts.keep" "$ROOT/cache/mounts"
+  return 0
+}
+
 # leak NAME PATH-REGEX DOCKERFILE-LINES...: the build must fail naming the secret, the layer
 # and the path, write no output, and leave no copy of the secret in the store.
 leak() {
@@ -19,9 +28,7 @@ leak() {
     "$KILN" build --root "$ROOT" --progress plain --allow-root-user --secret "id=tok,src=$T/tok" \
     --output "type=oci,dest=$T/out,tar=false" "$T/ctx"
   no_output "$T/out"
-  [ -d "$ROOT/cache/mounts" ] && mv "$ROOT/cache/mounts" "$T/mounts.keep"
-  secret_grep "$T/tok" "$ROOT"
-  [ -d "$T/mounts.keep" ] && mv "$T/mounts.keep" "$ROOT/cache/mounts"
+  store_clean
   ok "leak: $name"
 }
 
@@ -70,3 +77,17 @@ ok "a rebuild finds the leak again (no cache hit hides it)"
 kbuild --allow-root-user --secret "id=tok,src=$T/tok" --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >/dev/null
 [ -f "$T/out/index.json" ] || fail "a clean build wrote no output"
 ok "a build that does not leak writes its output"
+
+# the attestations are scanned too: a build argument holding the secret's value reaches the
+# provenance (in-toto statement), which must not be written
+{ busybox_dockerfile; printf 'FROM base\nRUN echo clean > /clean\nUSER app\n'; } >"$T/ctx/Dockerfile"
+rm -rf "$T/out"
+expect_fail 1 "secret 'tok' found in the attestation https://slsa.dev/provenance/v1" \
+  "$KILN" build --root "$ROOT" --secret "id=tok,src=$T/tok" --build-arg "UNUSED=$(cat "$T/tok")" \
+  --output "type=oci,dest=$T/out,tar=false" "$T/ctx"
+no_output "$T/out"
+store_clean
+"$KILN" build --root "$ROOT" --progress quiet --no-provenance --secret "id=tok,src=$T/tok" \
+  --build-arg "UNUSED=$(cat "$T/tok")" --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >/dev/null 2>&1 ||
+  fail "without provenance the argument goes nowhere"
+ok "a secret in an attestation (here the provenance's arguments) fails the build, nothing written"

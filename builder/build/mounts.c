@@ -20,12 +20,6 @@ static int expand_cb(void *ctx, const char *word, char **out, kiln_error_t **err
     return vars_expand(x->b, x->st, word, out, err);
 }
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s && s[1] ? s + 1 : p;
-}
-
 /* BuildKit: a relative target is below the working directory (secrets: below /). */
 static char *abs_target(struct build_stage *st, const char *t, bool secret)
 {
@@ -40,17 +34,17 @@ static char *abs_target(struct build_stage *st, const char *t, bool secret)
 
 static int resolve_secret(struct build *b, struct step_mount *sm, kiln_error_t **err)
 {
-    struct run_mount *m = &sm->m;
+    struct df_mount *m = &sm->m;
     if (m->env && (!*m->env || strchr(m->env, '=')))
         return kiln_err(err, KILN_EINPUT, 0, "invalid secret env name \"%s\"", m->env);
-    sm->id = xstrdup(m->source ? m->source : m->id ? m->id : base_name(m->target));
+    cleanup_free char *target = NULL;
+    if (df_mount_defaults(m, &sm->id, &target, err) < 0)
+        return -1;
     sm->secret = secrets_find(b->secrets, sm->id);
     if (!sm->secret && m->required)
         return kiln_err(err, KILN_EINPUT, 0, "secret %s: not found", sm->id);
-    if (m->target)
-        sm->target = path_join("/", m->target);
-    else if (!m->env)
-        sm->target = xasprintf("/run/secrets/%s", base_name(sm->id));
+    if (target)
+        sm->target = path_join("/", target);
     return 0;
 }
 
@@ -104,24 +98,25 @@ static char *cache_name(const char *id)
 static int resolve_one(struct build *b, struct build_stage *st, struct step_mount *sm,
                        kiln_error_t **err)
 {
-    struct run_mount *m = &sm->m;
-    if (m->type == RUN_MOUNT_SSH)
+    struct df_mount *m = &sm->m;
+    if (m->type == DF_MOUNT_SSH)
         return kiln_err(err, KILN_EUNSUPPORTED, 0, "--mount=type=ssh is not supported yet");
-    if (m->type == RUN_MOUNT_SECRET)
+    if (m->type == DF_MOUNT_SECRET)
         return resolve_secret(b, sm, err);
     if (!m->target || !*m->target)
         return kiln_err(err, KILN_EINPUT, 0, "mount type %s requires a target",
-                        m->type == RUN_MOUNT_BIND    ? "bind"
-                        : m->type == RUN_MOUNT_CACHE ? "cache"
-                                                     : "tmpfs");
+                        m->type == DF_MOUNT_BIND    ? "bind"
+                        : m->type == DF_MOUNT_CACHE ? "cache"
+                                                    : "tmpfs");
     sm->target = abs_target(st, m->target, false);
     if (!strcmp(sm->target, "/"))
         return kiln_err(err, KILN_EINPUT, 0, "invalid mount target \"%s\"", sm->target);
-    if (m->type == RUN_MOUNT_TMPFS)
+    if (m->type == DF_MOUNT_TMPFS)
         return 0;
-    if (m->type == RUN_MOUNT_CACHE) {
-        cleanup_free char *clean = path_clean(m->target);
-        sm->id = xstrdup(m->id && *m->id ? m->id : clean);
+    if (m->type == DF_MOUNT_CACHE) {
+        cleanup_free char *unused = NULL;
+        if (df_mount_defaults(m, &sm->id, &unused, err) < 0)
+            return -1;
         sm->cache_name = cache_name(sm->id);
         if (!m->from)
             return 0;
@@ -131,11 +126,34 @@ static int resolve_one(struct build *b, struct build_stage *st, struct step_moun
 
 static void step_mount_release(struct step_mount *sm)
 {
-    run_mount_release(&sm->m);
+    df_mount_release(&sm->m);
     free(sm->target), free(sm->id), free(sm->src), free(sm->cache_name), free(sm->tmp);
     free(sm->host);
     if (sm->lockfd >= 0)
         close(sm->lockfd); /* releases the cache lock */
+}
+
+/* The parsed mount k of the instruction; a deferred one (a value with a variable or a quote)
+ * is parsed again from its flag with the step's variables, as BuildKit expands at dispatch. */
+static int step_df_mount(struct build *b, struct build_stage *st, const struct df_instr *in,
+                         size_t k, struct df_mount *out, kiln_error_t **err)
+{
+    const struct df_mount *m = &in->mounts[k];
+    if (!m->deferred) {
+        *out = *m;
+        char **strs[] = {&out->from, &out->source, &out->target, &out->id, &out->env};
+        for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
+            *strs[i] = *strs[i] ? xstrdup(*strs[i]) : NULL;
+        return 0;
+    }
+    const char *spec = NULL;
+    for (size_t i = 0, seen = 0; i < in->nflags && !spec; i++)
+        if (!strcmp(in->flags[i].name, "mount") && seen++ == k)
+            spec = in->flags[i].value;
+    if (!spec)
+        return kiln_err(err, KILN_EINTERNAL, 0, "--mount %zu: no flag", k);
+    struct expand_ctx x = {b, st};
+    return df_mount_parse(spec, b->df->escape, expand_cb, &x, out, err);
 }
 
 int mounts_prepare(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -143,18 +161,13 @@ int mounts_prepare(struct build *b, struct build_stage *st, const struct df_inst
 {
     memset(m, 0, sizeof(*m));
     m->b = b;
-    struct expand_ctx x = {b, st};
-    for (size_t i = 0; i < in->nflags; i++) {
-        if (strcmp(in->flags[i].name, "mount") != 0)
-            continue;
-        if (m->n >= SANDBOX_MAX_MOUNTS)
-            return instr_err(b, in, err, KILN_ELIMIT, "more than %d mounts", SANDBOX_MAX_MOUNTS);
-        m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+    if (in->nmounts > SANDBOX_MAX_MOUNTS)
+        return instr_err(b, in, err, KILN_ELIMIT, "more than %d mounts", SANDBOX_MAX_MOUNTS);
+    m->v = xcalloc(in->nmounts + 1, sizeof(*m->v));
+    for (size_t k = 0; k < in->nmounts; k++) {
         struct step_mount *sm = &m->v[m->n];
-        memset(sm, 0, sizeof(*sm));
         sm->lockfd = -1;
-        if (mount_parse(in->flags[i].value ? in->flags[i].value : "", expand_cb, &x, &sm->m, err) <
-            0)
+        if (step_df_mount(b, st, in, k, &sm->m, err) < 0)
             return instr_wrap(b, in, err);
         m->n++;
         if (resolve_one(b, st, sm, err) < 0)
@@ -165,7 +178,7 @@ int mounts_prepare(struct build *b, struct build_stage *st, const struct df_inst
 
 /* ---- cache key ---- */
 
-static void key_owner(struct cache_key *k, const struct run_mount *m)
+static void key_owner(struct cache_key *k, const struct df_mount *m)
 {
     cache_key_addu(k, m->has_mode ? m->mode : UINT64_MAX);
     cache_key_addu(k, m->has_uid ? m->uid : UINT64_MAX);
@@ -174,18 +187,18 @@ static void key_owner(struct cache_key *k, const struct run_mount *m)
 
 static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, kiln_error_t **err)
 {
-    const struct run_mount *m = &sm->m;
+    const struct df_mount *m = &sm->m;
     cache_key_addu(k, m->type);
     cache_key_add(k, sm->target);
     cache_key_addu(k, m->readonly);
-    if (m->type == RUN_MOUNT_TMPFS)
+    if (m->type == DF_MOUNT_TMPFS)
         cache_key_addu(k, (uint64_t)m->size);
-    if (m->type == RUN_MOUNT_CACHE) {
+    if (m->type == DF_MOUNT_CACHE) {
         cache_key_add(k, sm->id);
         cache_key_addu(k, m->sharing);
         key_owner(k, m);
     }
-    if (m->type == RUN_MOUNT_SECRET) {
+    if (m->type == DF_MOUNT_SECRET) {
         char mac[SECRET_MAC_LEN + 1] = "absent";
         cache_key_add(k, sm->id);
         cache_key_add(k, m->env);
@@ -194,7 +207,7 @@ static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, 
             return -1;
         cache_key_add(k, mac);
     }
-    if (sm->view && m->type == RUN_MOUNT_BIND) {
+    if (sm->view && m->type == DF_MOUNT_BIND) {
         char d[DIGEST_STR_LEN + 1];
         if (mounts_tree_digest(b, sm->view, sm->src, sm->context, d, err) < 0)
             return -1;
@@ -283,10 +296,10 @@ static int attach_one(struct build *b, struct step_mounts *m, struct step_mount 
                       kiln_error_t **err)
 {
     switch (sm->m.type) {
-    case RUN_MOUNT_SECRET:
+    case DF_MOUNT_SECRET:
         attach_secret(m, sm);
         return 0;
-    case RUN_MOUNT_TMPFS: {
+    case DF_MOUNT_TMPFS: {
         struct sandbox_mount *s = add_sbx(m, SANDBOX_MOUNT_TMPFS, sm->target);
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         s->size = sm->m.size > 0
@@ -294,9 +307,9 @@ static int attach_one(struct build *b, struct step_mounts *m, struct step_mount 
                       : (pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : 0);
         return 0;
     }
-    case RUN_MOUNT_BIND:
+    case DF_MOUNT_BIND:
         return attach_bind(b, m, sm, err);
-    case RUN_MOUNT_CACHE:
+    case DF_MOUNT_CACHE:
         if (mounts_cache_open(b, sm, &m->map, err) < 0)
             return -1;
         add_sbx(m, SANDBOX_MOUNT_BIND, sm->target)->source = sm->host;
@@ -327,10 +340,10 @@ int mounts_attach(struct build *b, struct step_mounts *m, const struct idmap *ma
     qsort(order, m->n, sizeof(*order), cache_order);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < m->n; i++)
-        if (order[i]->m.type == RUN_MOUNT_CACHE)
+        if (order[i]->m.type == DF_MOUNT_CACHE)
             rc = attach_one(b, m, order[i], err);
     for (size_t i = 0; rc == 0 && i < m->n; i++)
-        if (m->v[i].m.type != RUN_MOUNT_CACHE)
+        if (m->v[i].m.type != DF_MOUNT_CACHE)
             rc = attach_one(b, m, &m->v[i], err);
     free(order);
     return rc;

@@ -17,6 +17,9 @@
  *   tmpfs   a fresh tmpfs (size=, default half the RAM as the kernel's).
  *   ssh     refused: not supported yet.
  *
+ * Mounts come from the frontend (instr->mounts, struct df_mount); a deferred one (a variable
+ * in a value) is parsed again with the step's variables.
+ *
  * Lifecycle of a step's mounts: mounts_prepare (parse, expand, resolve; nothing written),
  * mounts_key (cache key), then only when the step runs mounts_attach (cache directories,
  * locks, copies) and mounts_release (unlock, remove copies, wipe secret environment).
@@ -32,40 +35,6 @@
 #include "sandbox/sandbox.h"
 
 #define MOUNTS_DIR "cache/mounts"
-
-/* One --mount value, as BuildKit's instructions.Mount (the same fields as the frontend's struct
- * df_mount, so that this parser can be replaced by instr->mounts). */
-enum run_mount_type {
-    RUN_MOUNT_BIND,
-    RUN_MOUNT_CACHE,
-    RUN_MOUNT_TMPFS,
-    RUN_MOUNT_SECRET,
-    RUN_MOUNT_SSH
-};
-enum run_mount_sharing {
-    RUN_SHARING_UNSET,
-    RUN_SHARING_SHARED,
-    RUN_SHARING_PRIVATE,
-    RUN_SHARING_LOCKED
-};
-
-struct run_mount {
-    enum run_mount_type type;
-    char *from, *source, *target, *id, *env; /* NULL when unset */
-    bool readonly;
-    int64_t size;
-    enum run_mount_sharing sharing;
-    bool required;
-    bool has_mode, has_uid, has_gid;
-    uint32_t mode, uid, gid;
-};
-
-/* Parses one --mount value (comma-separated key=value fields, CSV quoting); each value goes
- * through expand (may be NULL) first. Errors are BuildKit's words, KILN_EINPUT. */
-typedef int (*mount_expand_fn)(void *ctx, const char *word, char **out, kiln_error_t **err);
-int mount_parse(const char *spec, mount_expand_fn expand, void *ctx, struct run_mount *out,
-                kiln_error_t **err);
-void run_mount_release(struct run_mount *m);
 
 struct step_mount;
 

@@ -94,10 +94,10 @@ static int cache_lock(struct build *b, struct step_mount *sm, bool *busy, kiln_e
     sm->lockfd = openat(b->store->rootfd, name, O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (sm->lockfd < 0)
         return kiln_err_errno(err, KILN_EIO, "cache mount: lock '%s'", name);
-    enum run_mount_sharing s = sm->m.sharing;
-    int op = s == RUN_SHARING_LOCKED    ? LOCK_EX
-             : s == RUN_SHARING_PRIVATE ? LOCK_EX | LOCK_NB
-                                        : LOCK_SH;
+    enum df_mount_sharing s = sm->m.sharing;
+    int op = s == DF_SHARING_LOCKED    ? LOCK_EX
+             : s == DF_SHARING_PRIVATE ? LOCK_EX | LOCK_NB
+                                       : LOCK_SH;
     int r;
     while ((r = flock(sm->lockfd, op)) < 0 && errno == EINTR)
         ;

@@ -5,7 +5,7 @@
 #include "mounts.h"
 
 struct step_mount {
-    struct run_mount m;
+    struct df_mount m;
     char *target;                /* absolute and clean; NULL: an env-only secret */
     char *id;                    /* secret and cache id */
     const struct secret *secret; /* NULL: an optional secret that was not given */

@@ -16,6 +16,8 @@ RUN --mount=type=cache,id=shared-id,target=/a sh -c 'echo from-a > /a/f'
 RUN --mount=type=cache,id=shared-id,target=/b,ro sh -c 'cat /b/f > /b.txt; (touch /b/g 2>/dev/null && echo rw || echo ro) > /ro.txt'
 RUN --mount=type=cache,id=owned,target=/o,uid=10001,gid=10001,mode=0750 stat -c '%a %u %g' /o > /owned.txt
 RUN --mount=type=cache,target=/seeded,from=base,source=/seed cat /seeded/s.txt > /seeded.txt
+ARG CDIR=/var/cache/arg
+RUN --mount=type=cache,target=${CDIR},id=${CDIR}-id sh -c 'echo v > /var/cache/arg/v && echo "$CDIR" > /arg.txt'
 USER app
 RUN --mount=type=cache,id=owned,target=/o,uid=10001,gid=10001 sh -c 'echo app > /o/app && echo ok > /tmp/app-wrote'
 DF
@@ -30,7 +32,8 @@ r=$T/u1/rootfs
 [ "$(cat "$r/owned.txt")" = "750 10001 10001" ] || fail "mode/uid/gid: $(cat "$r/owned.txt")"
 [ "$(cat "$r/seeded.txt")" = seeded ] || fail "from= seed"
 [ "$(cat "$r/tmp/app-wrote")" = ok ] || fail "USER app writes the cache it owns"
-ok "cache mounts: id shared across targets, ro, mode/uid/gid, from= seed, a non-root user"
+[ -f "$ROOT/cache/mounts/$(printf %s /var/cache/arg-id | sha256sum | cut -d' ' -f1)/v" ] || fail "variables in mount options"
+ok "cache mounts: id shared across targets, ro, mode/uid/gid, from= seed, a non-root user, \${VAR} in options"
 
 for n in $(seq 1 "$(layer_count "$T/out")"); do layer_list "$T/out" "$n"; done >"$T/all"
 grep -Eq '^(var/cache|a|b|o|seeded)/' "$T/all" && fail "cache content in a layer: $(grep -E '^(var/cache|a/|b/|o/|seeded/)' "$T/all")"
@@ -43,7 +46,7 @@ ok "the cache lives in ROOT/cache/mounts/<sha256 of id> (the id defaults to the 
 
 echo extra >>"$id_dir/log"
 "$KILN" build --root "$ROOT" --progress json "$T/ctx" >/dev/null 2>"$T/l2" || { cat "$T/l2" >&2; fail "rebuild"; }
-[ "$(json_steps "$T/l2")" = "COPY,RUN,RUN,RUN,RUN,RUN,RUN|" ] || fail "cache content changed the key: $(json_steps "$T/l2")"
+[ "$(json_steps "$T/l2")" = "COPY,RUN,RUN,RUN,RUN,RUN,RUN,RUN|" ] || fail "cache content changed the key: $(json_steps "$T/l2")"
 ok "a cache mount's content is not in the step's cache key"
 
 kbuild -t c:1 --no-cache --output "type=oci,dest=$T/out2,tar=false" "$T/ctx" >/dev/null

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "build.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
@@ -19,6 +20,22 @@ static bool scanning(struct build *b)
 static const char *secret_id(struct build *b, int i)
 {
     return i >= 0 && (size_t)i < b->secrets->n ? b->secrets->v[i].id : "?";
+}
+
+static void to_buf(void *ctx, const char *data, size_t len)
+{
+    buf_add(ctx, data, len, NULL);
+}
+
+/* s with every secret in it masked: a path named after a secret must not print it. */
+static char *masked(struct build *b, const char *s)
+{
+    struct buf out = BUF_INIT(4 * LEAKSCAN_MAX_PATH);
+    struct leakscan_masker *m = leakscan_masker_new(b->secrets->scan, to_buf, &out);
+    leakscan_masker_feed(m, s, strlen(s));
+    leakscan_masker_flush(m);
+    leakscan_masker_free(m);
+    return buf_detach(&out);
 }
 
 int build_scan_blob(struct build *b, const char *what, const void *p, size_t n, kiln_error_t **err)
@@ -63,9 +80,11 @@ int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_err
     int rc = leakscan_tar_fd(b->secrets->scan, fd, hit, err);
     if (rc < 0)
         kiln_err_wrap(err, "leak scan of layer %zu (%s)", index, digest);
-    else if (rc > 0)
+    else if (rc > 0) {
+        cleanup_free char *path = masked(b, hit->path);
         rc = kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in layer %zu (path %s)",
-                      secret_id(b, hit->secret), index, hit->path);
+                      secret_id(b, hit->secret), index, path);
+    }
     free(hit);
     return rc < 0 ? -1 : 0;
 }

@@ -18,7 +18,7 @@ store_clean() {
 }
 
 # leak NAME PATH-REGEX DOCKERFILE-LINES...: the build must fail naming the secret, the layer
-# and the path, write no output, and leave no copy of the secret in the store.
+# and the path, write no output, leave no copy of the secret in the store, and not print it.
 leak() {
   local name=$1 path=$2
   shift 2
@@ -29,6 +29,7 @@ leak() {
     --output "type=oci,dest=$T/out,tar=false" "$T/ctx"
   no_output "$T/out"
   store_clean
+  secret_grep "$T/tok" "$T/out.log"
   ok "leak: $name"
 }
 
@@ -46,7 +47,7 @@ leak "its uppercase hex" "HEX.txt" \
   'FROM base' "RUN --mount=type=secret,id=tok sh -c \"od -An -tx1 /run/secrets/tok | tr -d ' \\\\n' | tr a-f A-F > /HEX.txt\""
 leak "an env= secret dumped with env" "env.txt" \
   'FROM base' 'RUN --mount=type=secret,id=tok,env=TOKEN env > /env.txt'
-leak "the secret as a file name" "names/.*" \
+leak "the secret as a file name (masked in the message)" "names/\\*\\*\\*\\*" \
   'FROM base' 'RUN --mount=type=secret,id=tok mkdir /names && touch "/names/$(cat /run/secrets/tok)"'
 leak "the secret as a symlink target" "lnk" \
   'FROM base' 'RUN --mount=type=secret,id=tok ln -s "/x/$(cat /run/secrets/tok)" /lnk'

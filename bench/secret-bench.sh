@@ -59,6 +59,22 @@ run "kiln c cold" "rm -rf $W/store $W/out" "$build"
 run "kiln c unchanged" "rm -rf $W/out" "$build"
 run "kiln c secret-changed" "edit_secret; rm -rf $W/out" "$build"
 
+# BuildKit (dockerd) on the same input and base, when it runs here: its cache keeps the RUN
+# when the secret changes, so its "secret-changed" is a cache hit.
+D=/usr/bin/docker
+if [ -x "$D" ] && $D version >/dev/null 2>&1; then
+  skopeo copy -q "oci:$base$( [ "${ref:0:1}" = @ ] && echo ":busybox:1" || echo "$ref")" \
+    docker-daemon:base:latest >/dev/null 2>&1
+  dk="DOCKER_BUILDKIT=1 $D build -q --network none --build-arg BASE=base \
+    --secret id=tok,src=$W/c/tok.txt -t bench-secret-c $W/c"
+  run "BuildKit (dockerd) c cold" "$D image rm -f bench-secret-c; $D builder prune -af" "$dk"
+  run "BuildKit (dockerd) c unchanged" ":" "$dk"
+  run "BuildKit (dockerd) c secret-changed" "edit_secret" "$dk"
+  $D image rm -f bench-secret-c >/dev/null 2>&1
+else
+  echo "BuildKit (dockerd): not running (setup-peers.sh docker_install docker_start); reference c cold 0.22 s"
+fi
+
 # The leak scan alone: a step writes 64 MiB of random data (no secret in it); the unchanged
 # rebuild is all cache hits, so its time is the scan of that layer plus the export.
 mkdir -p "$W/s"

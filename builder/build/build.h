@@ -147,6 +147,9 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
 /* Expands word with the stage's environment (ENV over ARG); st NULL: the global ARGs. */
 int vars_expand(struct build *b, struct build_stage *st, const char *word, char **out,
                 kiln_error_t **err);
+/* A heredoc body as COPY/ADD write it: variables expanded, quotes kept. */
+int vars_expand_heredoc(struct build *b, struct build_stage *st, const char *body, char **out,
+                        kiln_error_t **err);
 int vars_expand_words(struct build *b, struct build_stage *st, const char *line, char ***out,
                       size_t *n, kiln_error_t **err);
 /* Resolves the ARGs before the first FROM. */

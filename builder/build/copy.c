@@ -234,16 +234,52 @@ static char *history_text(struct copy_job *j, char **words, size_t n)
     return buf_detach(&t);
 }
 
+static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct match_list *m,
+                         char **bodies, size_t nheredoc, kiln_error_t **err);
+
+/* COPY <<EOF: the heredoc bodies named by the sources, expanded unless the delimiter was
+ * quoted; NULL where a source is not a heredoc. */
+static int heredoc_sources(struct copy_job *j, size_t nsrc, char ***bodies, size_t *nheredoc,
+                           kiln_error_t **err)
+{
+    *bodies = xcalloc(nsrc + 1, sizeof(char *));
+    *nheredoc = 0;
+    for (size_t i = 0; i < nsrc; i++) {
+        const struct df_heredoc *h = df_instr_heredoc_source(j->in, j->in->args[i]);
+        if (!h)
+            continue;
+        (*nheredoc)++;
+        if (!h->expand)
+            (*bodies)[i] = xstrdup(h->content);
+        else if (vars_expand_heredoc(j->b, j->st, h->content, &(*bodies)[i], err) < 0)
+            return instr_wrap(j->b, j->in, err);
+    }
+    return 0;
+}
+
 static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **err)
 {
     struct match_list m = {0};
     cleanup_strv char **paths_guard = NULL;
-    int rc = 0;
+    char **bodies = NULL;
+    size_t nheredoc;
+    int rc = heredoc_sources(j, n - 1, &bodies, &nheredoc, err);
     for (size_t i = 0; rc == 0 && i + 1 < n; i++)
-        rc = select_source(j, words[i], &m, err);
+        if (!bodies[i])
+            rc = select_source(j, words[i], &m, err);
     paths_guard = m.paths;
-    if (rc < 0)
-        return -1;
+    if (rc == 0)
+        rc = copy_run_dest(j, words, n, &m, bodies, nheredoc, err);
+    for (size_t i = 0; i + 1 < n; i++)
+        free(bodies[i]);
+    free(bodies);
+    return rc;
+}
+
+static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct match_list *mm,
+                         char **bodies, size_t nheredoc, kiln_error_t **err)
+{
+    struct match_list m = *mm;
     bool dest_dir;
     cleanup_free char *dest = dest_path(j, words[n - 1], &dest_dir);
     if (n > 2 && !dest_dir)
@@ -255,8 +291,16 @@ static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **e
     cleanup_free char *real = NULL;
     if (dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
-    if (m.n > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
+    if (m.n + nheredoc > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!bodies[i])
+            continue;
+        const struct df_heredoc *h = df_instr_heredoc_source(j->in, j->in->args[i]);
+        cleanup_free char *target = dest_dir ? path_join(real, h->name) : xstrdup(real);
+        if (copy_plan_inline(j, bodies[i], target, err) < 0)
+            return instr_wrap(j->b, j->in, err);
+    }
     for (size_t i = 0; i < m.n; i++)
         if (copy_one(j, m.paths[i], real, dest_dir, err) < 0)
             return instr_wrap(j->b, j->in, err);
@@ -302,8 +346,6 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
                   kiln_error_t **err)
 {
     struct copy_job j = {.b = b, .st = st, .in = in, .is_add = in->cmd == DF_ADD};
-    if (in->nheredocs)
-        return instr_err(b, in, err, KILN_EUNSUPPORTED, "heredocs are not supported yet");
     if (in->nargs < 2)
         return instr_err(b, in, err, KILN_EINPUT, "%s requires at least two arguments",
                          df_cmd_name(in->cmd));

@@ -142,6 +142,15 @@ int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
     return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
 }
 
+int copy_plan_inline(struct copy_job *j, const char *content, const char *target,
+                     kiln_error_t **err)
+{
+    if (copy_parents(j, target, err) < 0)
+        return -1;
+    return plan_push(j, PLAN_INLINE, target, NULL, content, j->chmod ? j->mode : 0644,
+                     j->chown ? j->uid : 0, j->chown ? j->gid : 0, err);
+}
+
 void copy_plan_release(struct copy_job *j)
 {
     for (size_t i = 0; i < j->nplan; i++) {

@@ -62,3 +62,14 @@ grep -qx "Layers: 13 (.*)" "$T/inspect.txt" || fail "inspect layers"
 grep -qx "User: 10001" "$T/inspect.txt" || fail "inspect user"
 expect_fail 2 "no image named 'nope'" "$KILN" inspect "$T/out:nope"
 ok "kiln inspect summarises the image"
+
+# heredoc sources: expanded unless the delimiter is quoted, tabs stripped for <<-
+mkdir -p "$T/hd"
+printf 'FROM scratch\nARG A=world\nCOPY <<EOF /x.txt\nhello $A\nEOF\nCOPY --chmod=755 <<-"EOT" <<TWO /dir/\n\techo $A\n\tEOT\ntwo $A\nTWO\nUSER 1\n' >"$T/hd/Dockerfile"
+kbuild -t hd:1 --output "type=oci,dest=$T/hdo,tar=false" "$T/hd" >/dev/null
+unpack_tree "$T/hdo" 1 "$T/hdu" >"$T/hd.tree"
+grep -q "^dir/EOT file 755 0:0" "$T/hd.tree" && grep -q "^x.txt file 644 0:0" "$T/hd.tree" || { cat "$T/hd.tree"; fail "heredoc files"; }
+[ "$(cat "$T/hdu/rootfs/x.txt")" = "hello world" ] || fail "COPY <<EOF expands variables"
+[ "$(cat "$T/hdu/rootfs/dir/EOT")" = 'echo $A' ] || fail "a quoted delimiter keeps \$A, <<- strips tabs"
+[ "$(cat "$T/hdu/rootfs/dir/TWO")" = "two world" ] || fail "second heredoc"
+ok "COPY <<EOF heredoc sources (expansion, quoted delimiters, <<-, several per line)"

@@ -22,11 +22,28 @@ static int check_flags(struct copy_job *j, kiln_error_t **err)
             k++;
         if (k == nok)
             return instr_err(j->b, j->in, err, KILN_EINPUT, "unknown flag: --%s", name);
-        if (!strcmp(name, "parents") || !strcmp(name, "exclude") ||
-            !strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
+        if (!strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
             return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
                              "--%s is not supported yet", name);
     }
+    return 0;
+}
+
+/* --exclude patterns (expanded) as a .dockerignore matcher; --parents. */
+static int path_flags(struct copy_job *j, kiln_error_t **err)
+{
+    j->parents = j->in->copy.parents;
+    if (!j->in->copy.nexclude)
+        return 0;
+    cleanup_buf struct buf pats = BUF_INIT(DOCKERIGNORE_MAX_SIZE);
+    for (size_t i = 0; i < j->in->copy.nexclude; i++) {
+        cleanup_free char *p = NULL;
+        if (vars_expand(j->b, j->st, j->in->copy.exclude[i], &p, err) < 0 ||
+            buf_addf(&pats, err, "%s\n", p) < 0)
+            return instr_wrap(j->b, j->in, err);
+    }
+    if (dockerignore_parse("--exclude", buf_str(&pats), pats.len, &j->exclude, err) < 0)
+        return instr_wrap(j->b, j->in, err);
     return 0;
 }
 
@@ -94,7 +111,8 @@ static bool has_glob(const char *s)
 
 struct match_list {
     char **paths;
-    size_t n;
+    char **keep; /* --parents: the part of each path kept under the destination */
+    size_t n, nkeep;
 };
 
 static int glob_walk(struct copy_job *j, const char *dir, const char *pattern,
@@ -134,6 +152,25 @@ static bool is_url(const char *s)
            str_has_prefix(s, "git@") || str_has_suffix(s, ".git");
 }
 
+/* --parents: what each new match keeps of its path: all of it, or what follows a "/./" pivot
+ * of the source word (BuildKit's marker). */
+static void note_keep(struct match_list *out, size_t before, const char *word)
+{
+    const char *pivot = strstr(word, "/./");
+    cleanup_free char *prefix = NULL;
+    if (pivot) {
+        cleanup_free char *p = xstrndup(word, (size_t)(pivot - word));
+        cleanup_free char *c = path_clean(p[0] == '/' ? p + 1 : p);
+        prefix = path_join("/", c);
+    }
+    for (size_t i = before; i < out->n; i++) {
+        const char *m = out->paths[i];
+        size_t n = prefix && strcmp(prefix, "/") ? strlen(prefix) : 0;
+        const char *keep = prefix && !strncmp(m, prefix, n) && m[n] == '/' ? m + n + 1 : m + 1;
+        strv_push(&out->keep, &out->nkeep, xstrdup(keep));
+    }
+}
+
 /* Adds the matches of one source word to out. */
 static int select_source(struct copy_job *j, const char *word, struct match_list *out,
                          kiln_error_t **err)
@@ -164,6 +201,7 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
     }
     if (out->n == before)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "\"/%s\": not found", rel);
+    note_keep(out, before, word);
     return 0;
 }
 
@@ -225,6 +263,8 @@ static char *history_text(struct copy_job *j, char **words, size_t n)
     buf_addstr(&t, j->is_add ? "ADD" : "COPY", NULL);
     const char *chown = df_instr_flag(j->in, "chown", NULL);
     const char *chmod = df_instr_flag(j->in, "chmod", NULL);
+    if (j->parents)
+        buf_addstr(&t, " --parents", NULL);
     if (chown)
         buf_addf(&t, NULL, " --chown=%s", chown);
     if (chmod)
@@ -268,6 +308,7 @@ static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **e
         if (!bodies[i])
             rc = select_source(j, words[i], &m, err);
     paths_guard = m.paths;
+    cleanup_strv char **keep_guard = m.keep;
     if (rc == 0)
         rc = copy_run_dest(j, words, n, &m, bodies, nheredoc, err);
     for (size_t i = 0; i + 1 < n; i++)
@@ -291,7 +332,8 @@ static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct matc
     cleanup_free char *real = NULL;
     if (dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
-    if (m.n + nheredoc > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
+    if (m.n + nheredoc > 1 || j->parents ||
+        (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;
     for (size_t i = 0; i + 1 < n; i++) {
         if (!bodies[i])
@@ -301,9 +343,11 @@ static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct matc
         if (copy_plan_inline(j, bodies[i], target, err) < 0)
             return instr_wrap(j->b, j->in, err);
     }
-    for (size_t i = 0; i < m.n; i++)
-        if (copy_one(j, m.paths[i], real, dest_dir, err) < 0)
+    for (size_t i = 0; i < m.n; i++) {
+        cleanup_free char *under = j->parents ? path_join(real, m.keep[i]) : NULL;
+        if (copy_one(j, m.paths[i], under ? under : real, dest_dir && !under, err) < 0)
             return instr_wrap(j->b, j->in, err);
+    }
     return 0;
 }
 
@@ -350,8 +394,10 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
         return instr_err(b, in, err, KILN_EINPUT, "%s requires at least two arguments",
                          df_cmd_name(in->cmd));
     if (check_flags(&j, err) < 0 || stage_view(b, st, &j.dest, err) < 0 ||
-        owner_flags(&j, err) < 0 || pick_source(&j, err) < 0)
+        owner_flags(&j, err) < 0 || path_flags(&j, err) < 0 || pick_source(&j, err) < 0) {
+        dockerignore_free(j.exclude);
         return -1;
+    }
     cleanup_strv char **words = NULL;
     size_t n = 0;
     for (size_t i = 0; i < in->nargs; i++) {
@@ -366,6 +412,7 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
         rc = copy_layer(&j, &r, err) < 0 ? instr_wrap(b, in, err) : 0;
     layer_writer_free(j.w);
     strset_release(&j.emitted);
+    dockerignore_free(j.exclude);
     copy_plan_release(&j);
     if (rc < 0)
         return -1;

@@ -36,6 +36,9 @@ struct copy_job {
     bool chmod;
     unsigned mode;
     struct strset emitted;   /* directories already planned (or written) */
+    struct dockerignore *exclude; /* --exclude patterns, relative to each source */
+    const char *src_root;    /* the source being copied (for --exclude) */
+    bool parents;            /* --parents: keep the source's path under the destination */
     struct plan_entry *plan;
     size_t nplan, capplan;
 };

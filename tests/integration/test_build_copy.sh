@@ -73,3 +73,13 @@ grep -q "^dir/EOT file 755 0:0" "$T/hd.tree" && grep -q "^x.txt file 644 0:0" "$
 [ "$(cat "$T/hdu/rootfs/dir/EOT")" = 'echo $A' ] || fail "a quoted delimiter keeps \$A, <<- strips tabs"
 [ "$(cat "$T/hdu/rootfs/dir/TWO")" = "two world" ] || fail "second heredoc"
 ok "COPY <<EOF heredoc sources (expansion, quoted delimiters, <<-, several per line)"
+
+# --exclude (patterns as .dockerignore, relative to each source) and --parents (with a ./ pivot)
+mkdir -p "$T/pe/src/a/b" "$T/pe/src/c"
+echo 1 >"$T/pe/src/a/b/x.txt"; echo 2 >"$T/pe/src/a/b/y.md"; echo 3 >"$T/pe/src/c/z.txt"; echo 4 >"$T/pe/src/top.md"
+printf 'FROM scratch\nCOPY --exclude=*.md --exclude=c src /ex/\nCOPY --exclude=**/*.md src /ex2/\nCOPY --parents src/a/b/x.txt src/c /par/\nCOPY --parents ./src/./a/b/y.md /piv/\nUSER 1\n' >"$T/pe/Dockerfile"
+kbuild -t pe:1 --output "type=oci,dest=$T/peo,tar=false" "$T/pe" >/dev/null
+unpack_tree "$T/peo" 1 "$T/peu" | cut -d' ' -f1 | tr '\n' ' ' >"$T/pe.tree"
+want="ex ex/a ex/a/b ex/a/b/x.txt ex/a/b/y.md ex2 ex2/a ex2/a/b ex2/a/b/x.txt ex2/c ex2/c/z.txt par par/src par/src/a par/src/a/b par/src/a/b/x.txt par/src/c par/src/c/z.txt piv piv/a piv/a/b piv/a/b/y.md "
+[ "$(cat "$T/pe.tree")" = "$want" ] || fail "--exclude/--parents: got $(cat "$T/pe.tree")"
+ok "COPY --exclude and --parents"

@@ -77,6 +77,8 @@ struct build {
     const char *os, *arch, *variant;
     int step;             /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
+    json_t *cache_from;   /* --cache-from: records {key: record} of the shared cache */
+    json_t *cache_used;   /* records this build used or made, for --cache-to */
     pthread_mutex_t lock; /* progress callbacks, step numbers, new_layers, arg_used */
     pthread_cond_t stage_cv; /* a stage changed state */
     sem_t slots;          /* stages running their steps at once (the number of cores) */
@@ -181,6 +183,17 @@ int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t 
 #define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
 int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
+
+/* cache_remote.c: the step cache of the store plus one shared through a registry */
+struct step_record;
+/* A usable record for key: 1 (cache hit, noted for --cache-to), else 0. */
+int build_cache_get(struct build *b, struct build_stage *st, const char *key,
+                    struct step_record *r);
+/* Records a new step in the store (and for --cache-to). */
+void build_cache_put(struct build *b, const char *key, const struct step_record *r);
+void build_cache_note(struct build *b, const char *key, const struct step_record *r);
+int cache_remote_import(struct build *b, kiln_error_t **err);
+int cache_remote_export(struct build *b, kiln_error_t **err);
 
 /* attestations.c */
 /* With --sbom/--provenance (the defaults): generates the documents, stores them in an

@@ -364,7 +364,7 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     }
     char key[DIGEST_STR_LEN + 1];
     cache_key_end(&k, key);
-    if (build_cache_enabled(b, j->st) && stepcache_lookup(b->store, key, r)) {
+    if (build_cache_get(b, j->st, key, r)) {
         build_mark_cached(b);
         return 0;
     }
@@ -378,11 +378,7 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     memcpy(r->diff_id, lr.diff_id, sizeof(r->diff_id));
     r->size = lr.size;
     snprintf(r->media_type, sizeof(r->media_type), "%s", lr.media_type);
-    kiln_error_t *perr = NULL;
-    if (stepcache_put(b->store, key, r, &perr) < 0) {
-        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
-        kiln_error_free(perr);
-    }
+    build_cache_put(b, key, r);
     return 0;
 }
 

@@ -423,11 +423,7 @@ static void record(struct build *b, const char *key, const struct layer_result *
     r->size = lr->size;
     snprintf(r->media_type, sizeof(r->media_type), "%s",
              lr->nentries ? lr->media_type : RUN_EMPTY_LAYER);
-    kiln_error_t *perr = NULL;
-    if (stepcache_put(b->store, key, r, &perr) < 0) {
-        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
-        kiln_error_free(perr);
-    }
+    build_cache_put(b, key, r);
 }
 
 /* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
@@ -496,7 +492,7 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     char key[DIGEST_STR_LEN + 1];
     run_key(b, st, &s, key);
     struct step_record r;
-    if (build_cache_enabled(b, st) && stepcache_lookup(b->store, key, &r)) {
+    if (build_cache_get(b, st, key, &r)) {
         build_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */

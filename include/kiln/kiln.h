@@ -101,6 +101,8 @@ struct kiln_build_opts {
     struct kiln_secret_opt *secrets;
     size_t nsecrets;
     bool no_cache;
+    const char *cache_from;  /* --cache-from type=registry,ref=REF: a shared cache to read */
+    const char *cache_to;    /* --cache-to type=registry,ref=REF: where to push this build's */
     char **no_cache_filter;
     size_t nno_cache_filter;
     bool sbom;

@@ -120,23 +120,8 @@ static char *shell_script(const struct df_instr *in)
 
 static char **run_argv(struct build_stage *st, const struct df_instr *in, size_t *n)
 {
-    char **v = NULL;
-    *n = 0;
-    if (in->json) {
-        for (size_t i = 0; i < in->nargs; i++)
-            strv_push(&v, n, xstrdup(in->args[i]));
-        return v ? v : xcalloc(1, sizeof(char *));
-    }
-    json_t *shell = json_object_get(image_cfg(st->img), "Shell");
-    size_t i;
-    json_t *e;
-    json_array_foreach(shell, i, e) strv_push(&v, n, xstrdup(json_string_value(e) ?: ""));
-    if (!*n) {
-        strv_push(&v, n, xstrdup("/bin/sh"));
-        strv_push(&v, n, xstrdup("-c"));
-    }
-    strv_push(&v, n, shell_script(in));
-    return v;
+    return image_command(st->img, in->json, in->args, in->nargs,
+                         in->json ? NULL : shell_script(in), n);
 }
 
 /* ---- environment and history ---- */

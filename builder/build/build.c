@@ -109,6 +109,11 @@ static void build_release(struct build *b)
     for (size_t i = 0; i < b->nstages; i++)
         build_stage_release(&b->stages[i]);
     free(b->stages);
+    for (size_t i = 0; i < b->nexternals; i++) {
+        build_stage_release(b->externals[i]);
+        free(b->externals[i]);
+    }
+    free(b->externals);
     for (size_t i = 0; i < b->ncontexts; i++) {
         free(b->contexts[i].name);
         free(b->contexts[i].path);

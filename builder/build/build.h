@@ -70,6 +70,8 @@ struct build {
     size_t ncontexts;
     struct build_stage *stages;
     size_t nstages;
+    struct build_stage **externals; /* images COPY --from names (registry or layout), by title */
+    size_t nexternals;
     struct kiln_kv *meta; /* global ARGs with their values */
     size_t nmeta;
     bool *arg_used;       /* per o->build_args */
@@ -101,6 +103,10 @@ size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_
 /* The steps of one stage, once its dependencies are built. */
 int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
 struct build_stage *stage_find(struct build *b, const char *name_or_index);
+/* An image named by COPY --from (a named layout or docker-image context, or a registry
+ * reference), pulled or imported once per build, as a built stage whose view can be read. */
+int external_image(struct build *b, const char *name, struct build_stage **out,
+                   kiln_error_t **err);
 /* The view of a stage's current rootfs (unpacking snapshots as needed). */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
 /* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */

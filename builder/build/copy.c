@@ -85,7 +85,12 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
     cleanup_free char *name = NULL;
     if (vars_expand(j->b, j->st, from, &name, err) < 0)
         return instr_wrap(j->b, j->in, err);
-    struct build_stage *dep = stage_find(j->b, name);
+    struct build_context *c = context_find(j->b, name);
+    if (c && c->type == KILN_CONTEXT_DIR) {
+        j->src = c->view;
+        return 0;
+    }
+    struct build_stage *dep = c ? NULL : stage_find(j->b, name);
     if (dep == j->st)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s", name);
     if (dep) {
@@ -93,15 +98,11 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
             return -1;
         return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
     }
-    struct build_context *c = context_find(j->b, name);
-    if (c && c->type == KILN_CONTEXT_DIR) {
-        j->src = c->view;
-        return 0;
-    }
-    return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
-                     "--from=%s: images from registries or layouts are not supported yet; "
-                     "name a stage or a directory --build-context",
-                     name);
+    /* an image: a named layout or docker-image context, or a registry reference */
+    struct build_stage *ext;
+    if (external_image(j->b, name, &ext, err) < 0 || stage_view(j->b, ext, &j->src, err) < 0)
+        return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->dfname, j->in->line, name);
+    return 0;
 }
 
 static bool has_glob(const char *s)

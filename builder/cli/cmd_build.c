@@ -95,6 +95,9 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
         } else {
             nc.path = xstrdup(p);
         }
+    } else if (str_has_prefix(val, "docker-image://")) {
+        nc.type = KILN_CONTEXT_DOCKER_IMAGE;
+        nc.path = xstrdup(val + strlen("docker-image://"));
     } else if (strstr(val, "://")) {
         free(nc.name);
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
@@ -428,7 +431,7 @@ static const struct opt_def {
     {"tag", 't', true, opt_tag, "NAME[:TAG]", "Image name (repeatable)"},
     {"build-arg", 0, true, opt_build_arg, "K[=V]", "Build argument (K alone: from the environment)"},
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
-     "Named context: NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]"},
+     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
     {"output", 'o', true, opt_output, "SPEC",
      "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "

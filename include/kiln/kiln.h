@@ -22,6 +22,7 @@ struct kiln_kv {
 enum kiln_context_type {
     KILN_CONTEXT_DIR,        /* NAME=DIR */
     KILN_CONTEXT_OCI_LAYOUT, /* NAME=oci-layout://DIR[:TAG|@sha256:...] */
+    KILN_CONTEXT_DOCKER_IMAGE, /* NAME=docker-image://REF: an image from a registry */
 };
 
 struct kiln_named_context {

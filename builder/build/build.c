@@ -122,6 +122,11 @@ static void build_release(struct build *b)
     for (size_t i = 0; i < b->nstages; i++)
         build_stage_release(&b->stages[i]);
     free(b->stages);
+    for (size_t i = 0; i < b->nexternals; i++) {
+        build_stage_release(b->externals[i]);
+        free(b->externals[i]);
+    }
+    free(b->externals);
     for (size_t i = 0; i < b->ncontexts; i++) {
         free(b->contexts[i].name);
         free(b->contexts[i].path);
@@ -134,6 +139,8 @@ static void build_release(struct build *b)
         free(b->meta[i].value);
     }
     free(b->meta);
+    json_decref(b->cache_from);
+    json_decref(b->cache_used);
     free(b->arg_used);
     strv_free(b->new_layers);
     secrets_free(b->secrets);
@@ -160,6 +167,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
         lint_image_dockerfile(b, err) < 0)
         return -1;
     b->hashes = hashindex_open(b->store);
+    if (cache_remote_import(b, err) < 0)
+        return -1;
     init_stages(b);
     if (vars_init_meta(b, err) < 0)
         return -1;
@@ -168,6 +177,9 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
         return -1;
     warn_unused_args(b);
     if (policy_check_user(b, target, err) < 0 || lint_image_check(b, target, err) < 0)
+        return -1;
+    /* the shared cache first: a build whose cache push failed writes no output */
+    if (cache_remote_export(b, err) < 0)
         return -1;
     return export_image(b, target, res, err);
 }

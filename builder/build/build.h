@@ -74,6 +74,8 @@ struct build {
     size_t ncontexts;
     struct build_stage *stages;
     size_t nstages;
+    struct build_stage **externals; /* images COPY --from names (registry or layout), by title */
+    size_t nexternals;
     struct kiln_kv *meta; /* global ARGs with their values */
     size_t nmeta;
     bool *arg_used;       /* per o->build_args */
@@ -81,6 +83,8 @@ struct build {
     const char *os, *arch, *variant;
     int step;             /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
+    json_t *cache_from;   /* --cache-from: records {key: record} of the shared cache */
+    json_t *cache_used;   /* records this build used or made, for --cache-to */
     pthread_mutex_t lock; /* progress callbacks, step numbers, new_layers, arg_used */
     pthread_cond_t stage_cv; /* a stage changed state */
     sem_t slots;          /* stages running their steps at once (the number of cores) */
@@ -104,6 +108,10 @@ size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_
 /* The steps of one stage, once its dependencies are built. */
 int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
 struct build_stage *stage_find(struct build *b, const char *name_or_index);
+/* An image named by COPY --from (a named layout or docker-image context, or a registry
+ * reference), pulled or imported once per build, as a built stage whose view can be read. */
+int external_image(struct build *b, const char *name, struct build_stage **out,
+                   kiln_error_t **err);
 /* The view of a stage's current rootfs (unpacking snapshots as needed). */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
 /* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */
@@ -152,6 +160,9 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
 /* Expands word with the stage's environment (ENV over ARG); st NULL: the global ARGs. */
 int vars_expand(struct build *b, struct build_stage *st, const char *word, char **out,
                 kiln_error_t **err);
+/* A heredoc body as COPY/ADD write it: variables expanded, quotes kept. */
+int vars_expand_heredoc(struct build *b, struct build_stage *st, const char *body, char **out,
+                        kiln_error_t **err);
 int vars_expand_words(struct build *b, struct build_stage *st, const char *line, char ***out,
                       size_t *n, kiln_error_t **err);
 /* Resolves the ARGs before the first FROM. */
@@ -207,6 +218,17 @@ int build_scan_image(struct build *b, struct build_stage *final, json_t *annotat
 int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_error_t **err);
 /* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
 void build_drop_layers(struct build *b);
+
+/* cache_remote.c: the step cache of the store plus one shared through a registry */
+struct step_record;
+/* A usable record for key: 1 (cache hit, noted for --cache-to), else 0. */
+int build_cache_get(struct build *b, struct build_stage *st, const char *key,
+                    struct step_record *r);
+/* Records a new step in the store (and for --cache-to). */
+void build_cache_put(struct build *b, const char *key, const struct step_record *r);
+void build_cache_note(struct build *b, const char *key, const struct step_record *r);
+int cache_remote_import(struct build *b, kiln_error_t **err);
+int cache_remote_export(struct build *b, kiln_error_t **err);
 
 /* attestations.c */
 /* With --sbom/--provenance (the defaults): generates the documents, stores them in an

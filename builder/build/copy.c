@@ -22,11 +22,28 @@ static int check_flags(struct copy_job *j, kiln_error_t **err)
             k++;
         if (k == nok)
             return instr_err(j->b, j->in, err, KILN_EINPUT, "unknown flag: --%s", name);
-        if (!strcmp(name, "parents") || !strcmp(name, "exclude") ||
-            !strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
+        if (!strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
             return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
                              "--%s is not supported yet", name);
     }
+    return 0;
+}
+
+/* --exclude patterns (expanded) as a .dockerignore matcher; --parents. */
+static int path_flags(struct copy_job *j, kiln_error_t **err)
+{
+    j->parents = j->in->copy.parents;
+    if (!j->in->copy.nexclude)
+        return 0;
+    cleanup_buf struct buf pats = BUF_INIT(DOCKERIGNORE_MAX_SIZE);
+    for (size_t i = 0; i < j->in->copy.nexclude; i++) {
+        cleanup_free char *p = NULL;
+        if (vars_expand(j->b, j->st, j->in->copy.exclude[i], &p, err) < 0 ||
+            buf_addf(&pats, err, "%s\n", p) < 0)
+            return instr_wrap(j->b, j->in, err);
+    }
+    if (dockerignore_parse("--exclude", buf_str(&pats), pats.len, &j->exclude, err) < 0)
+        return instr_wrap(j->b, j->in, err);
     return 0;
 }
 
@@ -68,7 +85,12 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
     cleanup_free char *name = NULL;
     if (vars_expand(j->b, j->st, from, &name, err) < 0)
         return instr_wrap(j->b, j->in, err);
-    struct build_stage *dep = stage_find(j->b, name);
+    struct build_context *c = context_find(j->b, name);
+    if (c && c->type == KILN_CONTEXT_DIR) {
+        j->src = c->view;
+        return 0;
+    }
+    struct build_stage *dep = c ? NULL : stage_find(j->b, name);
     if (dep == j->st)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s", name);
     if (dep) {
@@ -76,15 +98,11 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
             return -1;
         return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
     }
-    struct build_context *c = context_find(j->b, name);
-    if (c && c->type == KILN_CONTEXT_DIR) {
-        j->src = c->view;
-        return 0;
-    }
-    return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
-                     "--from=%s: images from registries or layouts are not supported yet; "
-                     "name a stage or a directory --build-context",
-                     name);
+    /* an image: a named layout or docker-image context, or a registry reference */
+    struct build_stage *ext;
+    if (external_image(j->b, name, &ext, err) < 0 || stage_view(j->b, ext, &j->src, err) < 0)
+        return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->dfname, j->in->line, name);
+    return 0;
 }
 
 static bool has_glob(const char *s)
@@ -94,7 +112,8 @@ static bool has_glob(const char *s)
 
 struct match_list {
     char **paths;
-    size_t n;
+    char **keep; /* --parents: the part of each path kept under the destination */
+    size_t n, nkeep;
 };
 
 static int glob_walk(struct copy_job *j, const char *dir, const char *pattern,
@@ -134,6 +153,25 @@ static bool is_url(const char *s)
            str_has_prefix(s, "git@") || str_has_suffix(s, ".git");
 }
 
+/* --parents: what each new match keeps of its path: all of it, or what follows a "/./" pivot
+ * of the source word (BuildKit's marker). */
+static void note_keep(struct match_list *out, size_t before, const char *word)
+{
+    const char *pivot = strstr(word, "/./");
+    cleanup_free char *prefix = NULL;
+    if (pivot) {
+        cleanup_free char *p = xstrndup(word, (size_t)(pivot - word));
+        cleanup_free char *c = path_clean(p[0] == '/' ? p + 1 : p);
+        prefix = path_join("/", c);
+    }
+    for (size_t i = before; i < out->n; i++) {
+        const char *m = out->paths[i];
+        size_t n = prefix && strcmp(prefix, "/") ? strlen(prefix) : 0;
+        const char *keep = prefix && !strncmp(m, prefix, n) && m[n] == '/' ? m + n + 1 : m + 1;
+        strv_push(&out->keep, &out->nkeep, xstrdup(keep));
+    }
+}
+
 /* Adds the matches of one source word to out. */
 static int select_source(struct copy_job *j, const char *word, struct match_list *out,
                          kiln_error_t **err)
@@ -164,6 +202,7 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
     }
     if (out->n == before)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "\"/%s\": not found", rel);
+    note_keep(out, before, word);
     return 0;
 }
 
@@ -225,6 +264,8 @@ static char *history_text(struct copy_job *j, char **words, size_t n)
     buf_addstr(&t, j->is_add ? "ADD" : "COPY", NULL);
     const char *chown = df_instr_flag(j->in, "chown", NULL);
     const char *chmod = df_instr_flag(j->in, "chmod", NULL);
+    if (j->parents)
+        buf_addstr(&t, " --parents", NULL);
     if (chown)
         buf_addf(&t, NULL, " --chown=%s", chown);
     if (chmod)
@@ -234,16 +275,53 @@ static char *history_text(struct copy_job *j, char **words, size_t n)
     return buf_detach(&t);
 }
 
+static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct match_list *m,
+                         char **bodies, size_t nheredoc, kiln_error_t **err);
+
+/* COPY <<EOF: the heredoc bodies named by the sources, expanded unless the delimiter was
+ * quoted; NULL where a source is not a heredoc. */
+static int heredoc_sources(struct copy_job *j, size_t nsrc, char ***bodies, size_t *nheredoc,
+                           kiln_error_t **err)
+{
+    *bodies = xcalloc(nsrc + 1, sizeof(char *));
+    *nheredoc = 0;
+    for (size_t i = 0; i < nsrc; i++) {
+        const struct df_heredoc *h = df_instr_heredoc_source(j->in, j->in->args[i]);
+        if (!h)
+            continue;
+        (*nheredoc)++;
+        if (!h->expand)
+            (*bodies)[i] = xstrdup(h->content);
+        else if (vars_expand_heredoc(j->b, j->st, h->content, &(*bodies)[i], err) < 0)
+            return instr_wrap(j->b, j->in, err);
+    }
+    return 0;
+}
+
 static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **err)
 {
     struct match_list m = {0};
     cleanup_strv char **paths_guard = NULL;
-    int rc = 0;
+    char **bodies = NULL;
+    size_t nheredoc;
+    int rc = heredoc_sources(j, n - 1, &bodies, &nheredoc, err);
     for (size_t i = 0; rc == 0 && i + 1 < n; i++)
-        rc = select_source(j, words[i], &m, err);
+        if (!bodies[i])
+            rc = select_source(j, words[i], &m, err);
     paths_guard = m.paths;
-    if (rc < 0)
-        return -1;
+    cleanup_strv char **keep_guard = m.keep;
+    if (rc == 0)
+        rc = copy_run_dest(j, words, n, &m, bodies, nheredoc, err);
+    for (size_t i = 0; i + 1 < n; i++)
+        free(bodies[i]);
+    free(bodies);
+    return rc;
+}
+
+static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct match_list *mm,
+                         char **bodies, size_t nheredoc, kiln_error_t **err)
+{
+    struct match_list m = *mm;
     bool dest_dir;
     cleanup_free char *dest = dest_path(j, words[n - 1], &dest_dir);
     if (n > 2 && !dest_dir)
@@ -255,11 +333,22 @@ static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **e
     cleanup_free char *real = NULL;
     if (dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
-    if (m.n > 1 || (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
+    if (m.n + nheredoc > 1 || j->parents ||
+        (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;
-    for (size_t i = 0; i < m.n; i++)
-        if (copy_one(j, m.paths[i], real, dest_dir, err) < 0)
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!bodies[i])
+            continue;
+        const struct df_heredoc *h = df_instr_heredoc_source(j->in, j->in->args[i]);
+        cleanup_free char *target = dest_dir ? path_join(real, h->name) : xstrdup(real);
+        if (copy_plan_inline(j, bodies[i], target, err) < 0)
             return instr_wrap(j->b, j->in, err);
+    }
+    for (size_t i = 0; i < m.n; i++) {
+        cleanup_free char *under = j->parents ? path_join(real, m.keep[i]) : NULL;
+        if (copy_one(j, m.paths[i], under ? under : real, dest_dir && !under, err) < 0)
+            return instr_wrap(j->b, j->in, err);
+    }
     return 0;
 }
 
@@ -276,7 +365,7 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     }
     char key[DIGEST_STR_LEN + 1];
     cache_key_end(&k, key);
-    if (build_cache_enabled(b, j->st) && stepcache_lookup(b->store, key, r)) {
+    if (build_cache_get(b, j->st, key, r)) {
         build_mark_cached(b);
         return 0;
     }
@@ -290,11 +379,7 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     memcpy(r->diff_id, lr.diff_id, sizeof(r->diff_id));
     r->size = lr.size;
     snprintf(r->media_type, sizeof(r->media_type), "%s", lr.media_type);
-    kiln_error_t *perr = NULL;
-    if (stepcache_put(b->store, key, r, &perr) < 0) {
-        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
-        kiln_error_free(perr);
-    }
+    build_cache_put(b, key, r);
     return 0;
 }
 
@@ -302,14 +387,14 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
                   kiln_error_t **err)
 {
     struct copy_job j = {.b = b, .st = st, .in = in, .is_add = in->cmd == DF_ADD};
-    if (in->nheredocs)
-        return instr_err(b, in, err, KILN_EUNSUPPORTED, "heredocs are not supported yet");
     if (in->nargs < 2)
         return instr_err(b, in, err, KILN_EINPUT, "%s requires at least two arguments",
                          df_cmd_name(in->cmd));
     if (check_flags(&j, err) < 0 || stage_view(b, st, &j.dest, err) < 0 ||
-        owner_flags(&j, err) < 0 || pick_source(&j, err) < 0)
+        owner_flags(&j, err) < 0 || path_flags(&j, err) < 0 || pick_source(&j, err) < 0) {
+        dockerignore_free(j.exclude);
         return -1;
+    }
     cleanup_strv char **words = NULL;
     size_t n = 0;
     for (size_t i = 0; i < in->nargs; i++) {
@@ -324,6 +409,7 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
         rc = copy_layer(&j, &r, err) < 0 ? instr_wrap(b, in, err) : 0;
     layer_writer_free(j.w);
     strset_release(&j.emitted);
+    dockerignore_free(j.exclude);
     copy_plan_release(&j);
     if (rc < 0)
         return -1;

@@ -11,13 +11,13 @@
 #include "layer/layer_writer.h"
 #include "strset.h"
 
-enum plan_kind { PLAN_DIR, PLAN_FILE, PLAN_SYMLINK, PLAN_FIFO, PLAN_ARCHIVE };
+enum plan_kind { PLAN_DIR, PLAN_FILE, PLAN_SYMLINK, PLAN_FIFO, PLAN_ARCHIVE, PLAN_INLINE };
 
 struct plan_entry {
     enum plan_kind kind;
     char *target;  /* absolute path in the image */
     char *src;     /* path in the source view (FILE, ARCHIVE) */
-    char *link;    /* SYMLINK target */
+    char *link;    /* SYMLINK target; INLINE: the file's content (a heredoc) */
     mode_t perm;
     uint32_t uid, gid;
 };
@@ -36,6 +36,9 @@ struct copy_job {
     bool chmod;
     unsigned mode;
     struct strset emitted;   /* directories already planned (or written) */
+    struct dockerignore *exclude; /* --exclude patterns, relative to each source */
+    const char *src_root;    /* the source being copied (for --exclude) */
+    bool parents;            /* --parents: keep the source's path under the destination */
     struct plan_entry *plan;
     size_t nplan, capplan;
 };
@@ -49,6 +52,9 @@ int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const 
               kiln_error_t **err);
 /* ADD: true when the regular file src is a tar archive (plain, gzip, bzip2, xz). */
 bool copy_is_archive(struct copy_job *j, const char *src);
+/* Plans a file whose content is given (COPY <<EOF), at target. */
+int copy_plan_inline(struct copy_job *j, const char *content, const char *target,
+                     kiln_error_t **err);
 /* Plans the extraction of the archive src under target. */
 int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
                       kiln_error_t **err);

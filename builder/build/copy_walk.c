@@ -68,6 +68,12 @@ static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
 
 static bool ignored(struct copy_job *j, const char *src)
 {
+    if (j->exclude && j->src_root) {
+        size_t n = strlen(j->src_root);
+        const char *rel = !strcmp(j->src_root, "/") ? src + 1 : src + n + 1;
+        if (strlen(src) > n && dockerignore_excluded(j->exclude, rel))
+            return true;
+    }
     return j->src_is_context && j->b->ignore && dockerignore_excluded(j->b->ignore, src + 1);
 }
 
@@ -105,13 +111,20 @@ int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const 
 {
     if (copy_parents(j, target, err) < 0)
         return -1;
-    if (!S_ISDIR(st->st_mode))
+    if (!S_ISDIR(st->st_mode)) {
+        const char *base = strrchr(src, '/');
+        if (j->exclude && dockerignore_excluded(j->exclude, base ? base + 1 : src))
+            return 0;
         return copy_file(j, src, st, target, err);
+    }
+    j->src_root = src;
     struct stat dst;
     if (strcmp(target, "/") != 0 && view_stat(j->dest, target, &dst) < 0 &&
         add_dir(j, target, 0755, err) < 0)
         return -1;
-    return copy_dir(j, src, target, 0, err);
+    int rc = copy_dir(j, src, target, 0, err);
+    j->src_root = NULL;
+    return rc;
 }
 
 bool copy_is_archive(struct copy_job *j, const char *src)
@@ -140,6 +153,15 @@ int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
     if (strcmp(target, "/") && view_stat(j->dest, target, &st) < 0 && add_dir(j, target, 0755, err) < 0)
         return -1;
     return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
+}
+
+int copy_plan_inline(struct copy_job *j, const char *content, const char *target,
+                     kiln_error_t **err)
+{
+    if (copy_parents(j, target, err) < 0)
+        return -1;
+    return plan_push(j, PLAN_INLINE, target, NULL, content, j->chmod ? j->mode : 0644,
+                     j->chown ? j->uid : 0, j->chown ? j->gid : 0, err);
 }
 
 void copy_plan_release(struct copy_job *j)

@@ -22,7 +22,7 @@ int copy_plan_key(struct copy_job *j, struct cache_key *k, kiln_error_t **err)
         cache_key_addu(k, p->perm);
         cache_key_addu(k, ((uint64_t)p->uid << 32) | p->gid);
         if (p->kind != PLAN_FILE && p->kind != PLAN_ARCHIVE)
-            continue;
+            continue; /* an INLINE's content is its link field, already in the key */
         cleanup_close int fd = view_open(j->src, p->src);
         if (fd < 0)
             return kiln_err_errno(err, KILN_EINPUT, "open '%s'", p->src);
@@ -162,6 +162,30 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     return rc < 0 ? kiln_err_wrap(err, "extract '%s'", p->src) : 0;
 }
 
+struct inline_reader {
+    const char *p;
+    size_t left;
+};
+
+static long inline_content(void *ctx, void *buf, size_t n)
+{
+    struct inline_reader *r = ctx;
+    size_t k = n < r->left ? n : r->left;
+    memcpy(buf, r->p, k);
+    r->p += k;
+    r->left -= k;
+    return (long)k;
+}
+
+static int write_inline(struct copy_job *j, const struct plan_entry *p, kiln_error_t **err)
+{
+    struct inline_reader r = {p->link, strlen(p->link)};
+    struct layer_entry e = {.path = p->target + 1, .mode = S_IFREG | p->perm, .uid = p->uid,
+                            .gid = p->gid, .fd = -1, .size = r.left, .read = inline_content,
+                            .read_ctx = &r};
+    return layer_writer_add(j->w, &e, err);
+}
+
 int copy_plan_write(struct copy_job *j, kiln_error_t **err)
 {
     for (size_t i = 0; i < j->nplan; i++) {
@@ -175,6 +199,9 @@ int copy_plan_write(struct copy_job *j, kiln_error_t **err)
             break;
         case PLAN_ARCHIVE:
             r = write_archive(j, p, err);
+            break;
+        case PLAN_INLINE:
+            r = write_inline(j, p, err);
             break;
         default:
             e.mode = (p->kind == PLAN_DIR ? S_IFDIR : p->kind == PLAN_FIFO ? S_IFIFO : S_IFLNK) |

@@ -214,23 +214,9 @@ static json_t *strv_json(char *const *v, size_t n)
 static char **command_args(struct build_stage *st, const struct df_instr *in, size_t first,
                            size_t *n)
 {
-    char **v = NULL;
-    *n = 0;
-    if (in->json) {
-        for (size_t i = first; i < in->nargs; i++)
-            strv_push(&v, n, xstrdup(in->args[i]));
-        return v ? v : xcalloc(1, sizeof(char *));
-    }
-    json_t *shell = json_object_get(image_cfg(st->img), "Shell");
-    size_t i;
-    json_t *e;
-    json_array_foreach(shell, i, e) strv_push(&v, n, xstrdup(json_string_value(e) ?: ""));
-    if (!*n) {
-        strv_push(&v, n, xstrdup("/bin/sh"));
-        strv_push(&v, n, xstrdup("-c"));
-    }
-    strv_push(&v, n, xstrdup(in->nargs > first ? in->args[first] : ""));
-    return v;
+    size_t rest = in->nargs > first ? in->nargs - first : 0;
+    char *script = in->json ? NULL : xstrdup(rest ? in->args[first] : "");
+    return image_command(st->img, in->json, in->args + first, rest, script, n);
 }
 
 static int do_cmd(struct build *b, struct build_stage *st, const struct df_instr *in,

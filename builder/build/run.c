@@ -129,23 +129,8 @@ static char *shell_script(const struct df_instr *in)
 
 static char **run_argv(struct build_stage *st, const struct df_instr *in, size_t *n)
 {
-    char **v = NULL;
-    *n = 0;
-    if (in->json) {
-        for (size_t i = 0; i < in->nargs; i++)
-            strv_push(&v, n, xstrdup(in->args[i]));
-        return v ? v : xcalloc(1, sizeof(char *));
-    }
-    json_t *shell = json_object_get(image_cfg(st->img), "Shell");
-    size_t i;
-    json_t *e;
-    json_array_foreach(shell, i, e) strv_push(&v, n, xstrdup(json_string_value(e) ?: ""));
-    if (!*n) {
-        strv_push(&v, n, xstrdup("/bin/sh"));
-        strv_push(&v, n, xstrdup("-c"));
-    }
-    strv_push(&v, n, shell_script(in));
-    return v;
+    return image_command(st->img, in->json, in->args, in->nargs,
+                         in->json ? NULL : shell_script(in), n);
 }
 
 /* ---- environment and history ---- */
@@ -471,11 +456,7 @@ static void record(struct build *b, const char *key, const struct layer_result *
     r->size = lr->size;
     snprintf(r->media_type, sizeof(r->media_type), "%s",
              lr->nentries ? lr->media_type : RUN_EMPTY_LAYER);
-    kiln_error_t *perr = NULL;
-    if (stepcache_put(b->store, key, r, &perr) < 0) {
-        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", perr->msg);
-        kiln_error_free(perr);
-    }
+    build_cache_put(b, key, r);
 }
 
 /* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
@@ -548,7 +529,7 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     if (run_key(b, st, in, &s, key, err) < 0)
         return -1;
     struct step_record r;
-    if (build_cache_enabled(b, st) && stepcache_lookup(b->store, key, &r)) {
+    if (build_cache_get(b, st, key, &r)) {
         build_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */

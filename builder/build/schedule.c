@@ -17,14 +17,14 @@ static struct build_stage *flag_stage(struct build *b, const struct df_flag *f)
     if (!f->value)
         return NULL;
     if (!strcmp(f->name, "from"))
-        return stage_find(b, f->value);
+        return context_find(b, f->value) ? NULL : stage_find(b, f->value);
     if (strcmp(f->name, "mount") != 0)
         return NULL;
     cleanup_free char *v = xstrdup(f->value);
     char *save = NULL;
     for (char *kv = strtok_r(v, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
         if (str_has_prefix(kv, "from="))
-            return stage_find(b, kv + 5);
+            return context_find(b, kv + 5) ? NULL : stage_find(b, kv + 5);
     return NULL;
 }
 
@@ -33,7 +33,7 @@ static struct build_stage *from_stage(struct build *b, struct build_stage *st)
     cleanup_free char *base = NULL;
     if (vars_expand(b, NULL, st->df->base, &base, NULL) < 0)
         return NULL;
-    struct build_stage *dep = stage_find(b, base);
+    struct build_stage *dep = context_find(b, base) ? NULL : stage_find(b, base);
     return dep && dep->df->name && dep->df->index < st->df->index ? dep : NULL;
 }
 

@@ -83,6 +83,9 @@ static void chain_start(struct build *b, struct build_stage *st)
     cache_key_end(&k, st->chain);
 }
 
+static int from_registry(struct build *b, struct build_stage *st, const char *ref,
+                         kiln_error_t **err);
+
 static int from_context(struct build *b, struct build_stage *st, struct build_context *c,
                         kiln_error_t **err)
 {
@@ -90,6 +93,8 @@ static int from_context(struct build *b, struct build_stage *st, struct build_co
         return kiln_err(err, KILN_EINPUT, 0,
                         "named context '%s' is a directory: use it with COPY --from, not FROM",
                         c->name);
+    if (c->type == KILN_CONTEXT_DOCKER_IMAGE)
+        return from_registry(b, st, c->path, err);
     if (context_import_layout(b, c, st->base_digest, err) < 0 ||
         image_load(b->store, st->base_digest, &st->img, err) < 0)
         return -1;
@@ -158,13 +163,41 @@ static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **
         st->img = image_new_scratch(b->os, b->arch, b->variant);
         return 0;
     }
-    struct build_stage *dep = stage_find(b, base);
-    if (dep && dep != st && dep->df->index < st->df->index && dep->df->name)
-        return from_stage(b, st, dep, err);
+    /* a named context overrides a stage of the same name, as in BuildKit */
     struct build_context *c = context_find(b, base);
     if (c)
         return from_context(b, st, c, err);
+    struct build_stage *dep = stage_find(b, base);
+    if (dep && dep != st && dep->df->index < st->df->index && dep->df->name)
+        return from_stage(b, st, dep, err);
     return from_registry(b, st, base, err);
+}
+
+int external_image(struct build *b, const char *name, struct build_stage **out,
+                   kiln_error_t **err)
+{
+    pthread_mutex_lock(&b->lock);
+    for (size_t i = 0; i < b->nexternals; i++) {
+        if (!strcmp(b->externals[i]->title, name)) {
+            *out = b->externals[i];
+            pthread_mutex_unlock(&b->lock);
+            return 0;
+        }
+    }
+    struct build_stage *e = xcalloc(1, sizeof(*e));
+    e->title = xstrdup(name);
+    struct build_context *c = context_find(b, name);
+    int rc = c ? from_context(b, e, c, err) : from_registry(b, e, name, err);
+    if (rc == 0) {
+        b->externals = xrealloc(b->externals, (b->nexternals + 1) * sizeof(*b->externals));
+        b->externals[b->nexternals++] = e;
+        *out = e;
+    } else {
+        build_stage_release(e);
+        free(e);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
 }
 
 /* The base image's ONBUILD triggers run right after FROM, then are dropped. */

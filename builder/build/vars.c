@@ -54,6 +54,13 @@ int vars_expand(struct build *b, struct build_stage *st, const char *word, char 
     return shell_expand_word(word, b->df->escape, lookup, &l, out, err);
 }
 
+int vars_expand_heredoc(struct build *b, struct build_stage *st, const char *body, char **out,
+                        kiln_error_t **err)
+{
+    struct lookup_ctx l = {b, st};
+    return shell_expand_heredoc(body, lookup, &l, out, err);
+}
+
 int vars_expand_words(struct build *b, struct build_stage *st, const char *line, char ***out,
                       size_t *n, kiln_error_t **err)
 {

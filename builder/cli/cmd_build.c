@@ -16,6 +16,8 @@ struct build_cli {
     enum kiln_progress_mode progress;
     bool epoch_set;
     const char *flag; /* the long name of the flag being applied */
+    char **owned;     /* strings the options point to, freed at the end */
+    size_t nowned;
     struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
     const char *insecure[REGISTRY_MAX_INSECURE];
 };
@@ -93,6 +95,9 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
         } else {
             nc.path = xstrdup(p);
         }
+    } else if (str_has_prefix(val, "docker-image://")) {
+        nc.type = KILN_CONTEXT_DOCKER_IMAGE;
+        nc.path = xstrdup(val + strlen("docker-image://"));
     } else if (strstr(val, "://")) {
         free(nc.name);
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
@@ -427,11 +432,38 @@ static int opt_sbom_out(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
-/* A flag of the CLI contract whose feature has not landed yet: say so, never ignore it. */
-static int opt_unsupported(struct build_cli *c, const char *v, kiln_error_t **err)
+/* --cache-from/--cache-to: "type=registry,ref=REF[,mode=min|max]" or a bare REF. */
+static int opt_cache(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    (void)v;
-    return kiln_err(err, KILN_EUNSUPPORTED, 0, "--%s is not supported yet", c->flag);
+    bool to = !strcmp(c->flag, "cache-to");
+    const char *flag = to ? "--cache-to" : "--cache-from";
+    cleanup_free char *s = xstrdup(v), *ref = NULL;
+    if (!strchr(v, '='))
+        ref = xstrdup(v);
+    char *save = NULL;
+    for (char *f = strchr(v, '=') ? strtok_r(s, ",", &save) : NULL; f; f = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(f, '=');
+        if (!eq)
+            return bad(err, flag, v, "expected type=registry,ref=REF");
+        *eq = '\0';
+        const char *val = eq + 1;
+        if (!strcmp(f, "type") && strcmp(val, "registry") != 0)
+            return kiln_err(err, KILN_EUNSUPPORTED, 0, "%s type=%s is not supported yet", flag, val);
+        else if (!strcmp(f, "ref"))
+            free(ref), ref = xstrdup(val);
+        else if (!strcmp(f, "mode") && strcmp(val, "min") && strcmp(val, "max"))
+            return bad(err, flag, val, "mode is min or max");
+        else if (strcmp(f, "type") && strcmp(f, "ref") && strcmp(f, "mode"))
+            return kiln_err(err, KILN_EUSAGE, 0, "%s: unknown field '%s'", flag, f);
+    }
+    if (!ref || !*ref)
+        return bad(err, flag, v, "expected type=registry,ref=REF");
+    strv_push(&c->owned, &c->nowned, ref);
+    if (to)
+        c->o.cache_to = steal_ptr(ref);
+    else
+        c->o.cache_from = steal_ptr(ref);
+    return 0;
 }
 
 static const struct opt_def {
@@ -446,7 +478,7 @@ static const struct opt_def {
     {"tag", 't', true, opt_tag, "NAME[:TAG]", "Image name (repeatable)"},
     {"build-arg", 0, true, opt_build_arg, "K[=V]", "Build argument (K alone: from the environment)"},
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
-     "Named context: NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]"},
+     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
     {"output", 'o', true, opt_output, "SPEC",
      "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
@@ -472,8 +504,8 @@ static const struct opt_def {
     {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
     {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
-    {"cache-from", 0, true, opt_unsupported, "SPEC", "Import a build cache"},
-    {"cache-to", 0, true, opt_unsupported, "SPEC", "Export the build cache"},
+    {"cache-from", 0, true, opt_cache, "SPEC", "Read a shared cache: type=registry,ref=REF (or REF)"},
+    {"cache-to", 0, true, opt_cache, "SPEC", "Push this build's cache: type=registry,ref=REF[,mode=max]"},
     {"sbom", 0, false, opt_sbom, NULL, "Attach SPDX 2.3 and CycloneDX 1.6 SBOMs (default)"},
     {"no-sbom", 0, false, opt_sbom, NULL, "Do not attach SBOMs"},
     {"sbom-out", 0, true, opt_sbom_out, "DIR", "Also write the SBOM files to DIR"},
@@ -507,6 +539,7 @@ static void release(struct build_cli *c)
     struct kiln_build_opts *o = &c->o;
     strv_free(o->tags);
     strv_free(o->no_cache_filter);
+    strv_free(c->owned);
     struct kiln_kv *kvs[] = {o->build_args, o->labels, o->annotations};
     size_t ns[] = {o->nbuild_args, o->nlabels, o->nannotations};
     for (size_t k = 0; k < ARRAY_SIZE(kvs); k++) {

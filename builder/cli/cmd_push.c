@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "oci/reference.h"
+#include "oci/layout.h"
 #include "registry/registry.h"
 #include "store/store.h"
 #include "util.h"
@@ -161,7 +162,7 @@ static int push_layout(struct push_cli *c, const char *layout, const char *dest,
     cleanup_free char *root = c->root ? xstrdup(c->root) : store_default_root();
     cleanup_store struct store *s = NULL;
     struct oci_desc top;
-    if (store_open(root, &s, err) < 0 || registry_layout_import(s, dir, ref, &top, err) < 0)
+    if (store_open(root, &s, err) < 0 || layout_import_all(s, dir, ref, &top, err) < 0)
         return -1;
     struct registry_push_req req = {.top = &top, .ref = dest};
     return registry_push(s, &c->ro, &req, res, err);

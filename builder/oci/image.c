@@ -125,6 +125,29 @@ void image_env_set(struct image *img, const char *key, const char *value)
     json_array_append_new(env, json_string(entry));
 }
 
+char **image_command(struct image *img, bool json, char *const *args, size_t nargs, char *script,
+                     size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    if (json) {
+        free(script);
+        for (size_t i = 0; i < nargs; i++)
+            strv_push(&v, n, xstrdup(args[i]));
+        return v ? v : xcalloc(1, sizeof(char *));
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(image_cfg(img), "Shell"), i, e)
+        strv_push(&v, n, xstrdup(json_string_value(e) ?: ""));
+    if (!*n) {
+        strv_push(&v, n, xstrdup("/bin/sh"));
+        strv_push(&v, n, xstrdup("-c"));
+    }
+    strv_push(&v, n, script);
+    return v;
+}
+
 static json_t *rootfs_diff_ids(struct image *img)
 {
     json_t *rootfs = json_object_get(img->config, "rootfs");

@@ -63,6 +63,12 @@ const char *image_cfg_string(struct image *img, const char *key);
 const char *image_env_get(struct image *img, const char *key);
 void image_env_set(struct image *img, const char *key, const char *value);
 
+/* A command as the image runs it (BuildKit's withShell): the exec form's args as they are, or
+ * the image's SHELL (default /bin/sh -c) followed by script. Takes script (may be NULL with
+ * json). Returns a NULL-terminated vector of *n strings. */
+char **image_command(struct image *img, bool json, char *const *args, size_t nargs, char *script,
+                     size_t *n);
+
 int image_add_layer(struct image *img, const char *digest, const char *diff_id, uint64_t size,
                     const char *media_type, kiln_error_t **err);
 /* Appends a history entry as BuildKit writes it (created = epoch, comment

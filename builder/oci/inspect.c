@@ -4,6 +4,7 @@
 
 #include "fsutil.h"
 #include "inspect.h"
+#include "layout.h"
 #include "util.h"
 
 #define INSPECT_MAX_STATEMENT (64u * 1024 * 1024)
@@ -30,48 +31,6 @@ static json_t *read_blob(int dirfd, const char *dir, const struct oci_desc *d, s
         return NULL;
     }
     return json_parse_doc(data, len, d->media_type, err);
-}
-
-static int read_index_json(int dirfd, const char *dir, json_t **out, kiln_error_t **err)
-{
-    cleanup_close int fd = open_in_root(dirfd, "index.json", O_RDONLY | O_NOFOLLOW, 0);
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (fd < 0)
-        return kiln_err_errno(err, KILN_EINPUT, "layout '%s': index.json", dir);
-    if (read_fd_limited(fd, STORE_MAX_JSON, &data, &len, err) < 0)
-        return kiln_err_wrap(err, "layout '%s': index.json", dir);
-    *out = json_parse_doc(data, len, "index.json", err);
-    return *out ? 0 : -1;
-}
-
-static bool names(json_t *d, const char *ref)
-{
-    if (!ref)
-        return true;
-    if (str_has_prefix(ref, "sha256:"))
-        return !strcmp(json_string_value(json_object_get(d, "digest")) ?: "", ref);
-    const char *n = json_string_value(json_object_get(
-        json_object_get(d, "annotations"), "org.opencontainers.image.ref.name"));
-    return n && !strcmp(n, ref);
-}
-
-static int pick(json_t *index, const char *dir, const char *ref, struct oci_desc *d,
-                kiln_error_t **err)
-{
-    size_t i, found = 0;
-    json_t *m;
-    json_array_foreach(json_object_get(index, "manifests"), i, m)
-    {
-        if (names(m, ref) && found++ == 0 && desc_parse(m, "index.json", d, err) < 0)
-            return -1;
-    }
-    if (!found)
-        return kiln_err(err, KILN_EINPUT, 0, "layout '%s': no image named '%s'", dir, ref ?: "");
-    if (found > 1 && !ref)
-        return kiln_err(err, KILN_EINPUT, 0, "layout '%s' holds %zu images: name one", dir,
-                        found);
-    return 0;
 }
 
 static int read_attestations(int dirfd, const char *dir, json_t *att_manifest,
@@ -125,14 +84,13 @@ int layout_inspect(const char *dir, const char *ref, struct inspect_result *r,
 {
     memset(r, 0, sizeof(*r));
     r->attestations = json_array();
-    cleanup_close int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return kiln_err_errno(err, KILN_EINPUT, "layout '%s'", dir);
+    int fd;
     json_t *index = NULL;
     struct oci_desc d;
-    if (read_index_json(dirfd, dir, &index, err) < 0)
+    if (layout_open(dir, &fd, &index, err) < 0)
         return -1;
-    int rc = pick(index, dir, ref, &d, err);
+    cleanup_close int dirfd = fd;
+    int rc = layout_pick(index, dir, ref, &d, err);
     json_decref(index);
     if (rc == 0 && strstr(d.media_type, "index")) {
         memcpy(r->index_digest, d.digest, sizeof(d.digest));

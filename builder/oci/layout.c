@@ -11,192 +11,9 @@
 
 #include "cache/hashindex.h"
 #include "fsutil.h"
+#include "walk.h"
 #include "layout.h"
 #include "util.h"
-
-/* ---- reading ---- */
-
-static int layout_read_json(int dirfd, const char *dir, const char *name, json_t **out,
-                            kiln_error_t **err)
-{
-    cleanup_close int fd = open_in_root(dirfd, name, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd < 0)
-        return kiln_err_errno(err, KILN_EINPUT, "layout '%s': open '%s'", dir, name);
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (read_fd_limited(fd, STORE_MAX_JSON, &data, &len, err) < 0)
-        return kiln_err_wrap(err, "layout '%s': '%s'", dir, name);
-    *out = json_parse_doc(data, len, name, err);
-    return *out ? 0 : kiln_err_wrap(err, "layout '%s'", dir);
-}
-
-static int import_blob(struct store *s, int dirfd, const char *dir, const struct oci_desc *d,
-                       kiln_error_t **err)
-{
-    if (store_has_blob(s, d->digest))
-        return 0;
-    cleanup_free char *rel = xasprintf("blobs/sha256/%s", digest_hex(d->digest));
-    cleanup_close int fd = open_in_root(dirfd, rel, O_RDONLY | O_NOFOLLOW, 0);
-    if (fd < 0)
-        return kiln_err_errno(err, KILN_EINPUT, "layout '%s': blob %s", dir, d->digest);
-    if (store_import_fd(s, fd, d->digest, d->size, err) < 0)
-        return kiln_err_wrap(err, "layout '%s'", dir);
-    return 0;
-}
-
-static bool is_index_type(const char *mt)
-{
-    return !strcmp(mt, MEDIA_TYPE_OCI_INDEX) || !strcmp(mt, MEDIA_TYPE_DOCKER_LIST);
-}
-
-static bool is_manifest_type(const char *mt)
-{
-    return !strcmp(mt, MEDIA_TYPE_OCI_MANIFEST) || !strcmp(mt, MEDIA_TYPE_DOCKER_MANIFEST);
-}
-
-static bool desc_matches(json_t *d, const char *ref)
-{
-    if (!ref)
-        return true;
-    if (str_has_prefix(ref, "sha256:"))
-        return !strcmp(json_string_value(json_object_get(d, "digest")) ?: "", ref);
-    json_t *ann = json_object_get(d, "annotations");
-    const char *name = json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
-    return name && !strcmp(name, ref);
-}
-
-/* Finds the descriptor for ref in an index; for a NULL ref the index must hold one image. */
-static int pick_ref(json_t *index, const char *dir, const char *ref, struct oci_desc *out,
-                    kiln_error_t **err)
-{
-    json_t *ms = json_object_get(index, "manifests");
-    if (!json_is_array(ms))
-        return kiln_err(err, KILN_ECORRUPT, 0, "layout '%s': index.json has no manifests", dir);
-    size_t i, found = 0;
-    json_t *d;
-    json_array_foreach(ms, i, d)
-    {
-        if (!desc_matches(d, ref))
-            continue;
-        if (found++ == 0 && desc_parse(d, "index.json", out, err) < 0)
-            return kiln_err_wrap(err, "layout '%s'", dir);
-    }
-    if (found == 0)
-        return kiln_err(err, KILN_EINPUT, 0, "layout '%s': no image named '%s'", dir,
-                        ref ? ref : "");
-    if (found > 1 && !ref)
-        return kiln_err(err, KILN_EINPUT, 0,
-                        "layout '%s' holds %zu images: name one with :TAG or @sha256:...", dir,
-                        found);
-    return 0;
-}
-
-static bool platform_matches(json_t *d, const char *os, const char *arch)
-{
-    json_t *p = json_object_get(d, "platform");
-    const char *o = json_string_value(json_object_get(p, "os"));
-    const char *a = json_string_value(json_object_get(p, "architecture"));
-    return o && a && !strcmp(o, os) && !strcmp(a, arch);
-}
-
-/* Resolves an index blob (already in the store) to the manifest for os/arch. */
-static int pick_platform(struct store *s, int dirfd, const char *dir, struct oci_desc *d,
-                         const char *os, const char *arch, int depth, kiln_error_t **err)
-{
-    if (depth > 4)
-        return kiln_err(err, KILN_ECORRUPT, 0, "layout '%s': indexes nested too deep", dir);
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (import_blob(s, dirfd, dir, d, err) < 0 ||
-        store_read_blob(s, d->digest, STORE_MAX_JSON, &data, &len, err) < 0)
-        return -1;
-    json_t *idx = json_parse_doc(data, len, "image index", err);
-    if (!idx)
-        return kiln_err_wrap(err, "layout '%s'", dir);
-    json_t *ms = json_object_get(idx, "manifests");
-    size_t i;
-    json_t *m;
-    int rc = kiln_err(err, KILN_EINPUT, 0, "layout '%s': no image for platform %s/%s", dir, os,
-                      arch);
-    json_array_foreach(ms, i, m)
-    {
-        struct oci_desc md;
-        if (!platform_matches(m, os, arch) || desc_parse(m, "index", &md, NULL) < 0)
-            continue;
-        kiln_error_free(*err);
-        *err = NULL;
-        *d = md;
-        rc = is_index_type(md.media_type)
-                 ? pick_platform(s, dirfd, dir, d, os, arch, depth + 1, err)
-                 : 0;
-        break;
-    }
-    json_decref(idx);
-    return rc;
-}
-
-static int import_image(struct store *s, int dirfd, const char *dir, const struct oci_desc *md,
-                        kiln_error_t **err)
-{
-    if (!is_manifest_type(md->media_type))
-        return kiln_err(err, KILN_EUNSUPPORTED, 0, "layout '%s': '%s' is not an image manifest",
-                        dir, md->media_type);
-    if (import_blob(s, dirfd, dir, md, err) < 0)
-        return -1;
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (store_read_blob(s, md->digest, STORE_MAX_JSON, &data, &len, err) < 0)
-        return -1;
-    json_t *m = json_parse_doc(data, len, "manifest", err);
-    if (!m)
-        return kiln_err_wrap(err, "layout '%s'", dir);
-    struct oci_desc cd;
-    int rc = desc_parse(json_object_get(m, "config"), "manifest", &cd, err);
-    if (rc == 0)
-        rc = import_blob(s, dirfd, dir, &cd, err);
-    size_t i;
-    json_t *l;
-    json_array_foreach(json_object_get(m, "layers"), i, l)
-    {
-        struct oci_desc ld;
-        if (rc == 0)
-            rc = desc_parse(l, "manifest layer", &ld, err);
-        if (rc == 0)
-            rc = import_blob(s, dirfd, dir, &ld, err);
-    }
-    json_decref(m);
-    return rc;
-}
-
-int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
-                  const char *arch, char manifest_digest[DIGEST_STR_LEN + 1],
-                  kiln_error_t **err)
-{
-    cleanup_close int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return kiln_err_errno(err, KILN_EINPUT, "layout '%s'", dir);
-    json_t *lay = NULL;
-    if (layout_read_json(dirfd, dir, "oci-layout", &lay, err) < 0)
-        return -1;
-    const char *ver = json_string_value(json_object_get(lay, "imageLayoutVersion"));
-    bool ok = ver && !strcmp(ver, "1.0.0");
-    json_decref(lay);
-    if (!ok)
-        return kiln_err(err, KILN_EINPUT, 0, "layout '%s': unsupported imageLayoutVersion", dir);
-    json_t *index = NULL;
-    if (layout_read_json(dirfd, dir, "index.json", &index, err) < 0)
-        return -1;
-    struct oci_desc d;
-    int rc = pick_ref(index, dir, ref, &d, err);
-    json_decref(index);
-    if (rc == 0 && is_index_type(d.media_type))
-        rc = pick_platform(s, dirfd, dir, &d, os, arch, 0, err);
-    if (rc == 0)
-        rc = import_image(s, dirfd, dir, &d, err);
-    if (rc == 0)
-        memcpy(manifest_digest, d.digest, DIGEST_STR_LEN + 1);
-    return rc;
-}
 
 /* ---- writing ---- */
 
@@ -205,69 +22,13 @@ struct blob_list {
     size_t n, cap;
 };
 
-static bool blob_list_has(const struct blob_list *l, const char *digest)
+static int collect_one(void *ctx, const struct oci_desc *d, kiln_error_t **err)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(l->d[i].digest, digest))
-            return true;
-    return false;
-}
-
-static void blob_list_add(struct blob_list *l, const struct oci_desc *d)
-{
-    if (blob_list_has(l, d->digest))
-        return;
+    (void)err;
+    struct blob_list *l = ctx;
     xgrow(&l->d, &l->cap, l->n + 1, sizeof(*l->d));
     l->d[l->n++] = *d;
-}
-
-static int collect(struct store *s, const struct oci_desc *d, struct blob_list *l, int depth,
-                   kiln_error_t **err);
-
-static int collect_array(struct store *s, json_t *arr, struct blob_list *l, int depth,
-                         kiln_error_t **err)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e)
-    {
-        struct oci_desc d;
-        if (desc_parse(e, "descriptor", &d, err) < 0 || collect(s, &d, l, depth + 1, err) < 0)
-            return -1;
-    }
     return 0;
-}
-
-static int collect(struct store *s, const struct oci_desc *d, struct blob_list *l, int depth,
-                   kiln_error_t **err)
-{
-    if (blob_list_has(l, d->digest))
-        return 0;
-    if (depth > 8)
-        return kiln_err(err, KILN_EINTERNAL, 0, "descriptors nested too deep");
-    blob_list_add(l, d);
-    if (!is_index_type(d->media_type) && !is_manifest_type(d->media_type))
-        return 0;
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (store_read_blob(s, d->digest, STORE_MAX_JSON, &data, &len, err) < 0)
-        return -1;
-    json_t *j = json_parse_doc(data, len, "manifest", err);
-    if (!j)
-        return -1;
-    int rc;
-    if (is_index_type(d->media_type)) {
-        rc = collect_array(s, json_object_get(j, "manifests"), l, depth, err);
-    } else {
-        json_t *cfg = json_array();
-        json_array_append(cfg, json_object_get(j, "config"));
-        rc = collect_array(s, cfg, l, depth, err);
-        json_decref(cfg);
-        if (rc == 0)
-            rc = collect_array(s, json_object_get(j, "layers"), l, depth, err);
-    }
-    json_decref(j);
-    return rc;
 }
 
 static json_t *top_desc(const struct oci_desc *top, json_t *ann)
@@ -474,7 +235,7 @@ int layout_write(struct store *s, const char *dest, bool tar, const struct oci_d
     if (check_replaceable(dest, tar, err) < 0)
         return -1;
     struct blob_list l = {0};
-    int rc = collect(s, top, &l, 0, err);
+    int rc = oci_walk(s, top, LAYOUT_MAX_BLOBS, collect_one, &l, err);
     cleanup_free char *index = index_json(top, names);
     cleanup_free char *tmp = xasprintf("%s.kiln-tmp-XXXXXX", dest);
     random_name(tmp + strlen(tmp) - 6, 6);

@@ -12,6 +12,22 @@
 #include "store/store.h"
 
 #define LAYOUT_MAX_SMALL_FILE 4096 /* oci-layout */
+#define LAYOUT_MAX_BLOBS      4096 /* blobs reachable from one image or index */
+
+/* Opens a layout directory and parses its index.json (bounded). The caller closes *dirfd and
+ * decrefs *index. */
+int layout_open(const char *dir, int *dirfd, json_t **index, kiln_error_t **err);
+/* The index.json descriptor named by ref: a tag (org.opencontainers.image.ref.name), a
+ * "sha256:..." digest, or NULL when the layout holds one image (under any number of names). */
+int layout_pick(json_t *index, const char *dir, const char *ref, struct oci_desc *out,
+                kiln_error_t **err);
+/* Copies blob d of the layout into the store, verifying digest and size. */
+int layout_import_blob(struct store *s, int dirfd, const char *dir, const struct oci_desc *d,
+                       kiln_error_t **err);
+/* Imports everything ref reaches (an index with all its manifests, attestations included) into
+ * the store, for a push; *top is the descriptor ref names. */
+int layout_import_all(struct store *s, const char *dir, const char *ref, struct oci_desc *top,
+                      kiln_error_t **err);
 
 /* Imports the image named by ref (a tag matching org.opencontainers.image.ref.name, a
  * "sha256:..." digest, or NULL when the layout holds exactly one image) from the layout

@@ -106,12 +106,6 @@ int registry_push(struct store *s, const struct registry_opts *o,
                   const struct registry_push_req *req, struct registry_push_result *res,
                   kiln_error_t **err);
 
-/* Imports what ref names in the OCI layout directory dir (a tag matching
- * org.opencontainers.image.ref.name, a "sha256:..." digest, or NULL when index.json lists one
- * image) into the store with everything below it, verifying every blob; *top describes it. For
- * "kiln push LAYOUT REF". */
-int registry_layout_import(struct store *s, const char *dir, const char *ref, struct oci_desc *top,
-                           kiln_error_t **err);
 
 /* ---- artifacts (the remote build cache's transport) ---- */
 

@@ -1,4 +1,6 @@
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
@@ -8,12 +10,27 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "strset.h"
 #include "util.h"
 #include "view.h"
+
+#define VIEW_DIR_CACHE 128 /* directories of layers kept open (a walk revisits its parent) */
+
+struct dir_cache_entry {
+    char *canon; /* NULL: free slot */
+    size_t layer;
+    int fd;      /* O_PATH */
+    uint64_t used;
+};
 
 struct view {
     int *fds; /* bottom first */
     size_t n;
+    /* Every public function holds the lock: a view may be shared by stages building in
+     * parallel threads, and the cache's fds are only valid while it is held. */
+    pthread_mutex_t lock;
+    struct dir_cache_entry cache[VIEW_DIR_CACHE];
+    uint64_t tick;
 };
 
 /* Layers that contribute to a directory, top first. */
@@ -28,6 +45,7 @@ int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t 
     if (n > VIEW_MAX_LAYERS)
         return kiln_err(err, KILN_ELIMIT, 0, "image has more than %d layers", VIEW_MAX_LAYERS);
     struct view *v = xcalloc(1, sizeof(*v));
+    pthread_mutex_init(&v->lock, NULL);
     v->fds = xcalloc(n ? n : 1, sizeof(int));
     for (size_t i = 0; i < n; i++) {
         v->fds[i] = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -48,12 +66,18 @@ void view_free(struct view *v)
         return;
     for (size_t i = 0; i < v->n; i++)
         close(v->fds[i]);
+    for (size_t i = 0; i < VIEW_DIR_CACHE; i++) {
+        if (v->cache[i].canon)
+            close(v->cache[i].fd);
+        free(v->cache[i].canon);
+    }
+    pthread_mutex_destroy(&v->lock);
     free(v->fds);
     free(v);
 }
 
 /* Opens a directory of one layer by its canonical path, refusing any symlink on the way. */
-static int layer_dir(struct view *v, size_t layer, const char *canon, int flags)
+static int layer_dir_open(struct view *v, size_t layer, const char *canon, int flags)
 {
     const char *rel = canon[0] == '/' ? canon + 1 : canon;
     struct open_how how = {
@@ -61,6 +85,30 @@ static int layer_dir(struct view *v, size_t layer, const char *canon, int flags)
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
     return (int)syscall(SYS_openat2, v->fds[layer], *rel ? rel : ".", &how, sizeof(how));
+}
+
+/* The same as an O_PATH fd owned by the view's cache (valid while v->lock is held; never
+ * closed by the caller). */
+static int layer_dir(struct view *v, size_t layer, const char *canon)
+{
+    struct dir_cache_entry *victim = &v->cache[0];
+    for (size_t i = 0; i < VIEW_DIR_CACHE; i++) {
+        struct dir_cache_entry *e = &v->cache[i];
+        if (e->canon && e->layer == layer && !strcmp(e->canon, canon)) {
+            e->used = ++v->tick;
+            return e->fd;
+        }
+        if (!e->canon || (victim->canon && e->used < victim->used))
+            victim = e;
+    }
+    int fd = layer_dir_open(v, layer, canon, O_PATH);
+    if (fd < 0)
+        return -1;
+    if (victim->canon)
+        close(victim->fd);
+    free(victim->canon);
+    *victim = (struct dir_cache_entry){xstrdup(canon), layer, fd, ++v->tick};
+    return fd;
 }
 
 static bool is_whiteout(const struct stat *st)
@@ -71,6 +119,7 @@ static bool is_whiteout(const struct stat *st)
 static bool is_opaque(int dirfd, const char *name)
 {
     cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* (an O_PATH dirfd is fine for openat; fgetxattr needs the real fd opened here) */
     if (fd < 0)
         return false;
     char val[2];
@@ -94,7 +143,7 @@ static enum lookup_kind lookup(struct view *v, const struct layer_set *set, cons
     child->n = 0;
     for (size_t k = 0; k < set->n; k++) {
         size_t i = set->idx[k];
-        cleanup_close int dfd = layer_dir(v, i, parent, O_PATH);
+        int dfd = layer_dir(v, i, parent);
         struct stat s;
         if (dfd < 0 || fstatat(dfd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
@@ -112,8 +161,8 @@ static enum lookup_kind lookup(struct view *v, const struct layer_set *set, cons
             *st = s;
         }
         child->idx[child->n++] = i;
-        cleanup_close int rfd = layer_dir(v, i, parent, O_RDONLY);
-        if (rfd >= 0 && is_opaque(rfd, name))
+        /* an opaque directory hides the layers below it: only worth asking when there are */
+        if (k + 1 < set->n && is_opaque(dfd, name))
             break;
     }
     return child->n ? LK_DIR : LK_NONE;
@@ -170,7 +219,7 @@ static int step_symlink(struct view *v, struct resolved *r, const char *name, ch
 {
     if (++*hops > VIEW_MAX_SYMLINKS)
         return errno = ELOOP, -1;
-    cleanup_close int dfd = layer_dir(v, r->layer, r->canon, O_PATH);
+    int dfd = layer_dir(v, r->layer, r->canon);
     char target[VIEW_MAX_PATH];
     ssize_t n = dfd < 0 ? -1 : readlinkat(dfd, name, target, sizeof(target) - 1);
     if (n < 0)
@@ -255,26 +304,42 @@ static int resolve(struct view *v, const char *path, bool follow, struct resolve
     return pr < 0 ? (errno = ENAMETOOLONG, -1) : 0;
 }
 
+static void view_lock(struct view *v)
+{
+    pthread_mutex_lock(&v->lock);
+}
+
+/* Unlocks, keeping errno for the caller. */
+static int view_unlock(struct view *v, int rc)
+{
+    int e = errno;
+    pthread_mutex_unlock(&v->lock);
+    errno = e;
+    return rc;
+}
+
 int view_realpath(struct view *v, const char *path, char **out)
 {
     struct resolved *r = xmalloc(sizeof(*r));
+    view_lock(v);
     int rc = resolve(v, path, true, r);
     if (rc == 0)
         *out = xstrdup(r->canon);
     free(r);
-    return rc;
+    return view_unlock(v, rc);
 }
 
 static int stat_common(struct view *v, const char *path, bool follow, struct stat *st)
 {
     struct resolved *r = xmalloc(sizeof(*r));
+    view_lock(v);
     int rc = resolve(v, path, follow, r);
     if (rc == 0 && !r->exists)
         rc = -1, errno = ENOENT;
     if (rc == 0)
         *st = r->st;
     free(r);
-    return rc;
+    return view_unlock(v, rc);
 }
 
 int view_lstat(struct view *v, const char *path, struct stat *st)
@@ -310,14 +375,16 @@ static int open_final(struct view *v, const char *path, bool follow, int flags, 
     const char *name;
     split_canon(r->canon, parent, &name);
     memcpy(namebuf, name, strlen(name) + 1);
-    return layer_dir(v, r->layer, parent, flags);
+    (void)flags;
+    return layer_dir(v, r->layer, parent);
 }
 
 int view_readlink(struct view *v, const char *path, char **target)
 {
     struct resolved *r = xmalloc(sizeof(*r));
     char name[256];
-    cleanup_close int dfd = open_final(v, path, false, O_PATH, name, r);
+    view_lock(v);
+    int dfd = open_final(v, path, false, O_PATH, name, r);
     int rc = -1;
     if (dfd >= 0) {
         char buf[VIEW_MAX_PATH];
@@ -329,14 +396,15 @@ int view_readlink(struct view *v, const char *path, char **target)
         }
     }
     free(r);
-    return rc;
+    return view_unlock(v, rc);
 }
 
 int view_open(struct view *v, const char *path)
 {
     struct resolved *r = xmalloc(sizeof(*r));
     char name[256];
-    cleanup_close int dfd = open_final(v, path, true, O_PATH, name, r);
+    view_lock(v);
+    int dfd = open_final(v, path, true, O_PATH, name, r);
     int fd = -1;
     if (dfd >= 0) {
         if (!S_ISREG(r->st.st_mode))
@@ -345,15 +413,7 @@ int view_open(struct view *v, const char *path)
             fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     }
     free(r);
-    return fd;
-}
-
-static bool seen(char **names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(names[i], name))
-            return true;
-    return false;
+    return view_unlock(v, fd);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -361,25 +421,32 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void list_layer(int dfd, char ***all, size_t *nall, char ***gone, size_t *ngone)
+/* Adds the names of one layer's directory not seen in a higher layer; whiteouts hide the name
+ * in the layers below. last: no layer below, so whiteouts need no stat. */
+static void list_layer(int pathfd, bool last, struct strset *seen, char ***all, size_t *nall)
 {
-    DIR *d = fdopendir(dfd);
+    int dfd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
     if (!d) {
-        close(dfd);
+        if (dfd >= 0)
+            close(dfd);
         return;
     }
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || seen(*all, *nall, e->d_name) ||
-            seen(*gone, *ngone, e->d_name))
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            strset_has(seen, e->d_name))
             continue;
         struct stat s;
-        if (fstatat(dirfd(d), e->d_name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+        bool maybe_whiteout = e->d_type == DT_CHR || e->d_type == DT_UNKNOWN;
+        if (maybe_whiteout && fstatat(dirfd(d), e->d_name, &s, AT_SYMLINK_NOFOLLOW) == 0 &&
+            is_whiteout(&s)) {
+            if (!last)
+                strset_add(seen, e->d_name);
             continue;
-        if (is_whiteout(&s))
-            strv_push(gone, ngone, xstrdup(e->d_name));
-        else
-            strv_push(all, nall, xstrdup(e->d_name));
+        }
+        strset_add(seen, e->d_name);
+        strv_push(all, nall, xstrdup(e->d_name));
     }
     closedir(d);
 }
@@ -387,22 +454,25 @@ static void list_layer(int dfd, char ***all, size_t *nall, char ***gone, size_t 
 int view_list(struct view *v, const char *dir, char ***names, size_t *n)
 {
     struct resolved *r = xmalloc(sizeof(*r));
+    view_lock(v);
     int rc = resolve(v, dir, true, r);
     if (rc == 0 && (!r->exists || !S_ISDIR(r->st.st_mode)))
         rc = -1, errno = r->exists ? ENOTDIR : ENOENT;
     if (rc < 0) {
         free(r);
-        return -1;
+        return view_unlock(v, -1);
     }
-    char **all = NULL, **gone = NULL;
-    size_t nall = 0, ngone = 0;
+    char **all = NULL;
+    size_t nall = 0;
+    struct strset seen = STRSET_INIT;
     for (size_t k = 0; k < r->set.n; k++) {
-        int dfd = layer_dir(v, r->set.idx[k], r->canon, O_RDONLY);
+        int dfd = layer_dir(v, r->set.idx[k], r->canon);
         if (dfd >= 0)
-            list_layer(dfd, &all, &nall, &gone, &ngone);
+            list_layer(dfd, k + 1 == r->set.n, &seen, &all, &nall);
     }
-    strv_free(gone);
+    strset_release(&seen);
     free(r);
+    view_unlock(v, 0);
     if (nall)
         qsort(all, nall, sizeof(char *), cmp_str);
     *names = all ? all : xcalloc(1, sizeof(char *));

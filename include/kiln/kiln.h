@@ -22,6 +22,7 @@ struct kiln_kv {
 enum kiln_context_type {
     KILN_CONTEXT_DIR,        /* NAME=DIR */
     KILN_CONTEXT_OCI_LAYOUT, /* NAME=oci-layout://DIR[:TAG|@sha256:...] */
+    KILN_CONTEXT_DOCKER_IMAGE, /* NAME=docker-image://REF: an image from a registry */
 };
 
 struct kiln_named_context {
@@ -105,6 +106,8 @@ struct kiln_build_opts {
     struct kiln_secret_opt *secrets;
     size_t nsecrets;
     bool no_cache;
+    const char *cache_from;  /* --cache-from type=registry,ref=REF: a shared cache to read */
+    const char *cache_to;    /* --cache-to type=registry,ref=REF: where to push this build's */
     char **no_cache_filter;
     size_t nno_cache_filter;
     bool sbom;

@@ -62,3 +62,24 @@ grep -qx "Layers: 13 (.*)" "$T/inspect.txt" || fail "inspect layers"
 grep -qx "User: 10001" "$T/inspect.txt" || fail "inspect user"
 expect_fail 2 "no image named 'nope'" "$KILN" inspect "$T/out:nope"
 ok "kiln inspect summarises the image"
+
+# heredoc sources: expanded unless the delimiter is quoted, tabs stripped for <<-
+mkdir -p "$T/hd"
+printf 'FROM scratch\nARG A=world\nCOPY <<EOF /x.txt\nhello $A\nEOF\nCOPY --chmod=755 <<-"EOT" <<TWO /dir/\n\techo $A\n\tEOT\ntwo $A\nTWO\nUSER 1\n' >"$T/hd/Dockerfile"
+kbuild -t hd:1 --output "type=oci,dest=$T/hdo,tar=false" "$T/hd" >/dev/null
+unpack_tree "$T/hdo" 1 "$T/hdu" >"$T/hd.tree"
+grep -q "^dir/EOT file 755 0:0" "$T/hd.tree" && grep -q "^x.txt file 644 0:0" "$T/hd.tree" || { cat "$T/hd.tree"; fail "heredoc files"; }
+[ "$(cat "$T/hdu/rootfs/x.txt")" = "hello world" ] || fail "COPY <<EOF expands variables"
+[ "$(cat "$T/hdu/rootfs/dir/EOT")" = 'echo $A' ] || fail "a quoted delimiter keeps \$A, <<- strips tabs"
+[ "$(cat "$T/hdu/rootfs/dir/TWO")" = "two world" ] || fail "second heredoc"
+ok "COPY <<EOF heredoc sources (expansion, quoted delimiters, <<-, several per line)"
+
+# --exclude (patterns as .dockerignore, relative to each source) and --parents (with a ./ pivot)
+mkdir -p "$T/pe/src/a/b" "$T/pe/src/c"
+echo 1 >"$T/pe/src/a/b/x.txt"; echo 2 >"$T/pe/src/a/b/y.md"; echo 3 >"$T/pe/src/c/z.txt"; echo 4 >"$T/pe/src/top.md"
+printf 'FROM scratch\nCOPY --exclude=*.md --exclude=c src /ex/\nCOPY --exclude=**/*.md src /ex2/\nCOPY --parents src/a/b/x.txt src/c /par/\nCOPY --parents ./src/./a/b/y.md /piv/\nUSER 1\n' >"$T/pe/Dockerfile"
+kbuild -t pe:1 --output "type=oci,dest=$T/peo,tar=false" "$T/pe" >/dev/null
+unpack_tree "$T/peo" 1 "$T/peu" | cut -d' ' -f1 | tr '\n' ' ' >"$T/pe.tree"
+want="ex ex/a ex/a/b ex/a/b/x.txt ex/a/b/y.md ex2 ex2/a ex2/a/b ex2/a/b/x.txt ex2/c ex2/c/z.txt par par/src par/src/a par/src/a/b par/src/a/b/x.txt par/src/c par/src/c/z.txt piv piv/a piv/a/b piv/a/b/y.md "
+[ "$(cat "$T/pe.tree")" = "$want" ] || fail "--exclude/--parents: got $(cat "$T/pe.tree")"
+ok "COPY --exclude and --parents"

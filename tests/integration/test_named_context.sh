@@ -75,3 +75,18 @@ expect_fail 2 "no image named 'v2'" "$KILN" build --root "$T/root-bad" --progres
   --build-context base=oci-layout://"$T/base-layout":v2 --build-context extra="$T/extra" "$T/app"
 [ -z "$(find "$T/root-bad/blobs" -type f -name "$layer")" ] || fail "a corrupt blob entered the store"
 ok "a tampered blob, a missing blob, an unknown tag: clear errors, nothing corrupt stored"
+
+# COPY --from an image in a layout named context; a named context overrides a stage of its name
+cat >"$T/app/Dockerfile.img" <<'DF'
+FROM scratch AS base
+COPY app.txt /from-stage.txt
+FROM scratch
+COPY --from=base /etc/passwd /copied-passwd
+COPY --from=base /opt/blob.bin /blob.bin
+USER 1000
+DF
+kbuild -t img:1 -f "$T/app/Dockerfile.img" --build-context base=oci-layout://"$T/base-layout":v1 \
+  --output "type=oci,dest=$T/img-out,tar=false" "$T/app" >/dev/null || fail "COPY --from a layout context"
+unpack_tree "$T/img-out" 1 "$T/iu" >"$T/itree"
+grep -q "^copied-passwd file" "$T/itree" && grep -q "^blob.bin file" "$T/itree" || { cat "$T/itree"; fail "files from the image"; }
+ok "COPY --from an image (layout context); the named context overrides the stage 'base'"

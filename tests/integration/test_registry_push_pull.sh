@@ -72,6 +72,15 @@ printf 'FROM 127.0.0.1:1/base@%s\nCOPY app.txt /x\n' "$base_digest" >"$T/app/Doc
 "$KILN" build --root "$T/root2" --progress quiet -f "$T/app/Dockerfile.offline" "$T/app" >/dev/null
 ok "FROM repo@sha256:...; a stored digest reference needs no registry"
 
+# a docker-image:// named context, and COPY --from a registry image
+printf 'FROM mybase\nCOPY --from=%s/base:1 /opt/one.txt /again.txt\n' "$R" >"$T/app/Dockerfile.ctx"
+"$KILN" build --root "$T/root5" --progress quiet -f "$T/app/Dockerfile.ctx" -t ctx:1 \
+  --build-context mybase=docker-image://"$R/base:1" --output "type=oci,dest=$T/ctx-out,tar=false" "$T/app" >/dev/null ||
+  fail "docker-image:// context"
+unpack_tree "$T/ctx-out" 1 "$T/cu" >"$T/ctree"
+grep -q "^again.txt file" "$T/ctree" && grep -q "^opt/big.bin file" "$T/ctree" || { cat "$T/ctree"; fail "docker-image context content"; }
+ok "--build-context NAME=docker-image://REF and COPY --from=REG/REPO:TAG"
+
 # push the app to another repository: the base layers are mounted, not uploaded
 "$KILN" build --root "$T/root2" --progress plain --output "type=registry,name=$R/app:1" "$T/app" \
   >"$T/app.digest" 2>"$T/app.log"

@@ -216,6 +216,8 @@ int build_scan_image(struct build *b, struct build_stage *final, json_t *annotat
  * attestations_attach; an image manifest has none): "... found in the attestation
  * PREDICATE-TYPE". The blobs of a leaking attestation and the index are removed. */
 int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_error_t **err);
+/* With --cache-to: every layer of the build (any stage), before the cache is pushed. */
+int build_scan_cache_export(struct build *b, kiln_error_t **err);
 /* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
 void build_drop_layers(struct build *b);
 

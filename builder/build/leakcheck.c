@@ -89,6 +89,33 @@ int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_err
     return rc < 0 ? -1 : 0;
 }
 
+int build_scan_cache_export(struct build *b, kiln_error_t **err)
+{
+    if (!scanning(b) || !b->o->cache_to)
+        return 0;
+    struct leakscan_hit *hit = xmalloc(sizeof(*hit));
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < b->nnew_layers; i++) {
+        const char *d = b->new_layers[i];
+        bool again = false;
+        for (size_t k = 0; k < i && !again; k++)
+            again = !strcmp(b->new_layers[k], d);
+        cleanup_close int fd = again ? -1 : store_open_blob(b->store, d, err);
+        if (!again && fd < 0)
+            rc = -1;
+        else if (!again)
+            rc = leakscan_tar_fd(b->secrets->scan, fd, hit, err);
+    }
+    if (rc > 0) {
+        cleanup_free char *path = masked(b, hit->path);
+        rc = kiln_err(err, KILN_ELEAK, 0,
+                      "secret '%s' found in a layer of the build cache for --cache-to (path %s)",
+                      secret_id(b, hit->secret), path);
+    }
+    free(hit);
+    return rc < 0 ? -1 : 0;
+}
+
 static bool made_here(struct build *b, const char *digest)
 {
     for (size_t i = 0; i < b->nnew_layers; i++)

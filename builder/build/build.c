@@ -178,7 +178,12 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     warn_unused_args(b);
     if (policy_check_user(b, target, err) < 0 || lint_image_check(b, target, err) < 0)
         return -1;
-    /* the shared cache first: a build whose cache push failed writes no output */
+    /* the shared cache first: a build whose cache push failed writes no output; and no layer
+     * holding a secret (of any stage) is pushed with it */
+    if (build_scan_cache_export(b, err) < 0) {
+        build_drop_layers(b);
+        return -1;
+    }
     if (cache_remote_export(b, err) < 0)
         return -1;
     return export_image(b, target, res, err);

@@ -89,6 +89,9 @@ static int parse_flags(struct build *b, const struct df_instr *in, struct run_fl
                 "--security=insecure is not allowed: kiln never runs privileged steps");
         else if (!strcmp(n, "mount"))
             continue; /* mounts.c */
+        else if (!strcmp(n, "device"))
+            return instr_err(b, in, err, KILN_EUNSUPPORTED,
+                             "--device is not supported yet: steps get no host devices");
         else
             return instr_err(b, in, err, KILN_EINPUT, "unknown flag --%s%s%s", n,
                              in->flags[i].value ? "=" : "", v);

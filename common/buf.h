@@ -18,7 +18,10 @@ struct buf {
     size_t limit;
 };
 
-#define BUF_INIT(lim) {NULL, 0, 0, (lim)}
+#define BUF_INIT(lim)                                                                              \
+    {                                                                                              \
+        NULL, 0, 0, (lim)                                                                          \
+    }
 
 int buf_add(struct buf *b, const void *p, size_t n, kiln_error_t **err);
 int buf_addstr(struct buf *b, const char *s, kiln_error_t **err);

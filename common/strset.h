@@ -11,7 +11,10 @@ struct strset {
     size_t n;
 };
 
-#define STRSET_INIT {NULL, 0, 0}
+#define STRSET_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Adds a copy of s; returns false when it was already there. */
 bool strset_add(struct strset *s, const char *str);

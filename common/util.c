@@ -148,7 +148,7 @@ int parse_size(const char *s, uint64_t *out)
     static const struct {
         const char *suffix;
         unsigned shift;
-    } units[] = {{"", 0},    {"b", 0},   {"k", 10},  {"kb", 10}, {"kib", 10}, {"m", 20},
+    } units[] = {{"", 0},    {"b", 0},    {"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20},
                  {"mb", 20}, {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}};
     for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
         if (strcasecmp(s + n, units[i].suffix) != 0)

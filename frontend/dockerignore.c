@@ -41,8 +41,7 @@ size_t dockerignore_count(const struct dockerignore *d)
     return d ? d->n : 0;
 }
 
-const char *dockerignore_pattern(const struct dockerignore *d, size_t i, bool *exception,
-                                 int *line)
+const char *dockerignore_pattern(const struct dockerignore *d, size_t i, bool *exception, int *line)
 {
     *exception = d->p[i].exclusion;
     *line = d->p[i].line;

@@ -33,8 +33,8 @@ static int make_sbom(struct build *b, struct build_stage *final, const char *nam
     struct view *v;
     if (stage_view(b, final, &v, err) < 0)
         return -1;
-    struct sbom_image_info info = {.name = name, .manifest_digest = digest, .arch = b->arch,
-                                   .epoch = b->epoch};
+    struct sbom_image_info info = {
+        .name = name, .manifest_digest = digest, .arch = b->arch, .epoch = b->epoch};
     if (sbom_generate(v, &info, sr, err) < 0)
         return kiln_err_wrap(err, "SBOM");
     for (size_t i = 0; i < sr->n_warnings; i++)
@@ -66,8 +66,8 @@ static void prov_collect(struct build *b, struct prov_inputs *in)
         for (size_t k = 0; k < in->nmats; k++)
             dup |= !strcmp(in->mats[k].digest, st->base_digest);
         if (!dup)
-            in->mats[in->nmats++] = (struct provenance_material){st->base_ref, st->base_digest,
-                                                                 "linux/amd64", NULL};
+            in->mats[in->nmats++] =
+                (struct provenance_material){st->base_ref, st->base_digest, "linux/amd64", NULL};
     }
     in->secret_ids = xcalloc(b->o->nsecrets + 1, sizeof(char *));
     for (size_t i = 0; i < b->o->nsecrets; i++)
@@ -81,7 +81,9 @@ static void prov_fill(struct build *b, struct prov_inputs *in, const char *diges
     *pi = (struct provenance_info){
         .dockerfile_path = b->dfname,
         .dockerfile_digest = b->df_digest,
-        .context = b->o->context ? "." : "-", /* a host path would make the image depend on where it was built */
+        .context = b->o->context
+                       ? "."
+                       : "-", /* a host path would make the image depend on where it was built */
         .target = b->o->target,
         .platform = "linux/amd64",
         .args = in->args,
@@ -115,8 +117,8 @@ static int write_sbom_out(const char *dir, const struct sbom_result *sr, kiln_er
 }
 
 /* The index of the image and its attestation manifest, stored; described in *top. */
-static int store_index(struct build *b, const struct oci_desc *image,
-                       const struct attest_desc *att, struct oci_desc *top, kiln_error_t **err)
+static int store_index(struct build *b, const struct oci_desc *image, const struct attest_desc *att,
+                       struct oci_desc *top, kiln_error_t **err)
 {
     json_t *img = json_pack("{s:s,s:s,s:I,s:{s:s,s:s}}", "mediaType", image->media_type, "digest",
                             image->digest, "size", (json_int_t)image->size, "platform",

@@ -189,8 +189,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     return export_image(b, target, res, err);
 }
 
-int kiln_build(const struct kiln_build_opts *o, struct kiln_build_result *res,
-               kiln_error_t **err)
+int kiln_build(const struct kiln_build_opts *o, struct kiln_build_result *res, kiln_error_t **err)
 {
     struct build b = {.o = o, .epoch = o->source_date_epoch, .os = "linux", .variant = ""};
     pthread_mutex_init(&b.lock, NULL);

@@ -41,15 +41,15 @@ struct build_stage {
     struct image *img;
     struct kiln_kv *args; /* ARGs declared in this stage; value NULL: declared, unset */
     size_t nargs;
-    char **snapshots;     /* snapshot directory per layer of img, filled lazily */
+    char **snapshots; /* snapshot directory per layer of img, filled lazily */
     size_t nsnapshots;
-    struct view *view;    /* over snapshots; NULL until needed, reset when layers change */
-    int user_line;        /* line of the USER (or FROM) that set the effective user */
+    struct view *view; /* over snapshots; NULL until needed, reset when layers change */
+    int user_line;     /* line of the USER (or FROM) that set the effective user */
     char base_digest[DIGEST_STR_LEN + 1]; /* the resolved base manifest, "" for scratch */
-    char *base_ref;       /* the base as resolved (for provenance), NULL for scratch */
-    char *title;          /* stage name for progress: the AS name or "stage-N" */
+    char *base_ref;                 /* the base as resolved (for provenance), NULL for scratch */
+    char *title;                    /* stage name for progress: the AS name or "stage-N" */
     char chain[DIGEST_STR_LEN + 1]; /* cache key chain: the base, then each layer */
-    bool cmd_set;         /* CMD set in this stage (ENTRYPOINT resets an inherited CMD) */
+    bool cmd_set;                   /* CMD set in this stage (ENTRYPOINT resets an inherited CMD) */
 };
 
 struct build_context {
@@ -78,18 +78,18 @@ struct build {
     size_t nexternals;
     struct kiln_kv *meta; /* global ARGs with their values */
     size_t nmeta;
-    bool *arg_used;       /* per o->build_args */
+    bool *arg_used; /* per o->build_args */
     int64_t epoch;
     const char *os, *arch, *variant;
-    int step;             /* progress step counter */
+    int step;                 /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
-    json_t *cache_from;   /* --cache-from: records {key: record} of the shared cache */
-    json_t *cache_used;   /* records this build used or made, for --cache-to */
-    pthread_mutex_t lock; /* progress callbacks, step numbers, new_layers, arg_used */
-    pthread_cond_t stage_cv; /* a stage changed state */
-    sem_t slots;          /* stages running their steps at once (the number of cores) */
-    bool failed;          /* some stage failed: the others stop at their next step */
-    char **new_layers;    /* blobs this build created (removed again if the build fails) */
+    json_t *cache_from;       /* --cache-from: records {key: record} of the shared cache */
+    json_t *cache_used;       /* records this build used or made, for --cache-to */
+    pthread_mutex_t lock;     /* progress callbacks, step numbers, new_layers, arg_used */
+    pthread_cond_t stage_cv;  /* a stage changed state */
+    sem_t slots;              /* stages running their steps at once (the number of cores) */
+    bool failed;              /* some stage failed: the others stop at their next step */
+    char **new_layers;        /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
     struct secrets *secrets; /* --secret values, loaded before anything else */
 };
@@ -110,19 +110,17 @@ int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
 struct build_stage *stage_find(struct build *b, const char *name_or_index);
 /* An image named by COPY --from (a named layout or docker-image context, or a registry
  * reference), pulled or imported once per build, as a built stage whose view can be read. */
-int external_image(struct build *b, const char *name, struct build_stage **out,
-                   kiln_error_t **err);
+int external_image(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err);
 /* The view of a stage's current rootfs (unpacking snapshots as needed). */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
 /* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */
 bool build_cache_enabled(struct build *b, struct build_stage *st);
 /* Adds a new layer to the stage's image, extends the cache chain, invalidates the view. */
 int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
-                    const char *diff_id, uint64_t size, const char *media_type,
-                    kiln_error_t **err);
+                    const char *diff_id, uint64_t size, const char *media_type, kiln_error_t **err);
 /* Raises "Dockerfile:LINE: INSTR: msg" for an instruction. */
-int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
-              enum kiln_code code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err, enum kiln_code code,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Wraps *err with "Dockerfile:LINE: INSTR". */
 int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err);
 
@@ -168,8 +166,7 @@ int vars_expand_words(struct build *b, struct build_stage *st, const char *line,
 /* Resolves the ARGs before the first FROM. */
 int vars_init_meta(struct build *b, kiln_error_t **err);
 /* ARG in a stage: declares NAME with its value (build arg, global ARG, or default). */
-int vars_declare_arg(struct build *b, struct build_stage *st, const char *name,
-                     const char *value);
+int vars_declare_arg(struct build *b, struct build_stage *st, const char *name, const char *value);
 /* A --build-arg value, marking it used; NULL when not given. */
 const char *vars_build_arg(struct build *b, const char *name, bool *given);
 /* The value of an ARG visible in the stage, or NULL. */
@@ -179,16 +176,16 @@ const char *vars_stage_arg(struct build_stage *st, const char *name);
 int context_open(struct build *b, kiln_error_t **err);
 struct build_context *context_find(struct build *b, const char *name);
 /* Imports an oci-layout named context into the store; the manifest digest in out. */
-int context_import_layout(struct build *b, struct build_context *c,
-                          char out[DIGEST_STR_LEN + 1], kiln_error_t **err);
+int context_import_layout(struct build *b, struct build_context *c, char out[DIGEST_STR_LEN + 1],
+                          kiln_error_t **err);
 
 /* users.c */
 /* Resolves "user[:group]" (names or numbers) through view's /etc/passwd and /etc/group.
  * Without a group, the gid is the user's primary group from passwd when passwd_group (a
  * process's credentials), else the uid (Docker's --chown rule). A name missing from the files
  * is a KILN_EINPUT error. */
-int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
-                  uint32_t *gid, kiln_error_t **err);
+int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid, uint32_t *gid,
+                  kiln_error_t **err);
 
 /* policy.c */
 #define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
@@ -200,11 +197,9 @@ int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t *
  * bytes, hex or base64) is in what it scans; with no secrets they return 0 at once. */
 /* A blob held in memory: an attestation (SBOM, provenance) or any other document the exporter
  * writes. what names it in the message ("the SPDX SBOM"). */
-int build_scan_blob(struct build *b, const char *what, const void *p, size_t n,
-                    kiln_error_t **err);
+int build_scan_blob(struct build *b, const char *what, const void *p, size_t n, kiln_error_t **err);
 /* The same for a blob already in the store (read in chunks, never whole). */
-int build_scan_stored(struct build *b, const char *what, const char *digest,
-                      kiln_error_t **err);
+int build_scan_stored(struct build *b, const char *what, const char *digest, kiln_error_t **err);
 /* A stored layer blob (tar, any compression), entry by entry: "... found in layer INDEX (path
  * P)", INDEX being its 1-based place in the image. */
 int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err);

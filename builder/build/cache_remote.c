@@ -13,9 +13,9 @@
 #include "strset.h"
 #include "util.h"
 
-#define CACHE_ARTIFACT_TYPE  "application/vnd.kiln.cache.v1+json"
-#define CACHE_CONFIG_TYPE    "application/vnd.kiln.cache.config.v1+json"
-#define CACHE_MAX_RECORDS    100000u
+#define CACHE_ARTIFACT_TYPE "application/vnd.kiln.cache.v1+json"
+#define CACHE_CONFIG_TYPE   "application/vnd.kiln.cache.config.v1+json"
+#define CACHE_MAX_RECORDS   100000u
 
 static json_t *record_json(const struct step_record *r)
 {
@@ -110,8 +110,7 @@ static int remote_hit(struct build *b, const char *key, struct step_record *r)
     return 1;
 }
 
-int build_cache_get(struct build *b, struct build_stage *st, const char *key,
-                    struct step_record *r)
+int build_cache_get(struct build *b, struct build_stage *st, const char *key, struct step_record *r)
 {
     if (!build_cache_enabled(b, st))
         return 0;

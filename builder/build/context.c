@@ -11,8 +11,7 @@
 #include "oci/layout.h"
 #include "util.h"
 
-static int open_dir_view(const char *path, const char *what, struct view **out,
-                         kiln_error_t **err)
+static int open_dir_view(const char *path, const char *what, struct view **out, kiln_error_t **err)
 {
     struct stat st;
     if (stat(path, &st) < 0)
@@ -80,8 +79,8 @@ struct build_context *context_find(struct build *b, const char *name)
     return NULL;
 }
 
-int context_import_layout(struct build *b, struct build_context *c,
-                          char out[DIGEST_STR_LEN + 1], kiln_error_t **err)
+int context_import_layout(struct build *b, struct build_context *c, char out[DIGEST_STR_LEN + 1],
+                          kiln_error_t **err)
 {
     if (layout_import(b->store, c->path, c->ref, b->os, b->arch, out, err) < 0)
         return kiln_err_wrap(err, "--build-context %s", c->name);

@@ -8,8 +8,8 @@
 #include "util.h"
 
 static const char *const copy_flags[] = {"from", "chown", "chmod", "link", "parents", "exclude"};
-static const char *const add_flags[] = {"chown", "chmod", "link", "checksum", "keep-git-dir",
-                                        "exclude", "unpack"};
+static const char *const add_flags[] = {"chown",        "chmod",   "link",  "checksum",
+                                        "keep-git-dir", "exclude", "unpack"};
 
 static int check_flags(struct copy_job *j, kiln_error_t **err)
 {
@@ -23,8 +23,8 @@ static int check_flags(struct copy_job *j, kiln_error_t **err)
         if (k == nok)
             return instr_err(j->b, j->in, err, KILN_EINPUT, "unknown flag: --%s", name);
         if (!strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
-            return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
-                             "--%s is not supported yet", name);
+            return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED, "--%s is not supported yet",
+                             name);
     }
     return 0;
 }
@@ -63,8 +63,10 @@ static int owner_flags(struct copy_job *j, kiln_error_t **err)
         if (vars_expand(j->b, j->st, chmod, &m, err) < 0)
             return instr_wrap(j->b, j->in, err);
         if (parse_mode(m, &j->mode) < 0)
-            return instr_err(j->b, j->in, err, KILN_EINPUT,
-                             "invalid chmod parameter: '%s'. it should be octal string and between 0 and 07777", m);
+            return instr_err(
+                j->b, j->in, err, KILN_EINPUT,
+                "invalid chmod parameter: '%s'. it should be octal string and between 0 and 07777",
+                m);
         j->chmod = true;
     }
     return 0;
@@ -92,7 +94,8 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
     }
     struct build_stage *dep = c ? NULL : stage_find(j->b, name);
     if (dep == j->st)
-        return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s", name);
+        return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s",
+                         name);
     if (dep) {
         if (stage_build(j->b, dep, err) < 0)
             return -1;
@@ -332,7 +335,8 @@ static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct matc
     struct stat st;
     cleanup_free char *real = NULL;
     if (dest_resolve(j->dest, dest, &real) < 0)
-        return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest, strerror(errno));
+        return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest,
+                         strerror(errno));
     if (m.n + nheredoc > 1 || j->parents ||
         (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;

@@ -15,9 +15,9 @@ enum plan_kind { PLAN_DIR, PLAN_FILE, PLAN_SYMLINK, PLAN_FIFO, PLAN_ARCHIVE, PLA
 
 struct plan_entry {
     enum plan_kind kind;
-    char *target;  /* absolute path in the image */
-    char *src;     /* path in the source view (FILE, ARCHIVE) */
-    char *link;    /* SYMLINK target; INLINE: the file's content (a heredoc) */
+    char *target; /* absolute path in the image */
+    char *src;    /* path in the source view (FILE, ARCHIVE) */
+    char *link;   /* SYMLINK target; INLINE: the file's content (a heredoc) */
     mode_t perm;
     uint32_t uid, gid;
 };
@@ -27,18 +27,18 @@ struct copy_job {
     struct build_stage *st;
     const struct df_instr *in;
     bool is_add;
-    struct view *src;        /* where sources come from */
-    bool src_is_context;     /* the main context: .dockerignore applies */
-    struct view *dest;       /* the stage's rootfs */
+    struct view *src;    /* where sources come from */
+    bool src_is_context; /* the main context: .dockerignore applies */
+    struct view *dest;   /* the stage's rootfs */
     struct layer_writer *w;
     bool chown;
     uint32_t uid, gid;
     bool chmod;
     unsigned mode;
-    struct strset emitted;   /* directories already planned (or written) */
+    struct strset emitted;        /* directories already planned (or written) */
     struct dockerignore *exclude; /* --exclude patterns, relative to each source */
-    const char *src_root;    /* the source being copied (for --exclude) */
-    bool parents;            /* --parents: keep the source's path under the destination */
+    const char *src_root;         /* the source being copied (for --exclude) */
+    bool parents;                 /* --parents: keep the source's path under the destination */
     struct plan_entry *plan;
     size_t nplan, capplan;
 };
@@ -56,8 +56,7 @@ bool copy_is_archive(struct copy_job *j, const char *src);
 int copy_plan_inline(struct copy_job *j, const char *content, const char *target,
                      kiln_error_t **err);
 /* Plans the extraction of the archive src under target. */
-int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
-                      kiln_error_t **err);
+int copy_plan_archive(struct copy_job *j, const char *src, const char *target, kiln_error_t **err);
 
 /* Adds the plan (with file contents by digest) to a cache key. */
 int copy_plan_key(struct copy_job *j, struct cache_key *k, kiln_error_t **err);

@@ -8,16 +8,16 @@
 #include "copy.h"
 #include "util.h"
 
-static int plan_push(struct copy_job *j, enum plan_kind kind, const char *target,
-                     const char *src, const char *link, mode_t perm, uint32_t uid, uint32_t gid,
-                     kiln_error_t **err)
+static int plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
+                     const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err)
 {
     if (j->nplan >= BUILD_MAX_CONTEXT_ENTRIES)
         return kiln_err(err, KILN_ELIMIT, 0, "more than %u files selected",
                         BUILD_MAX_CONTEXT_ENTRIES);
     xgrow(&j->plan, &j->capplan, j->nplan + 1, sizeof(*j->plan));
-    j->plan[j->nplan++] = (struct plan_entry){kind, xstrdup(target), src ? xstrdup(src) : NULL,
-                                              link ? xstrdup(link) : NULL, perm, uid, gid};
+    j->plan[j->nplan++] = (struct plan_entry){
+        kind, xstrdup(target), src ? xstrdup(src) : NULL, link ? xstrdup(link) : NULL, perm, uid,
+        gid};
     return 0;
 }
 
@@ -48,8 +48,8 @@ static mode_t entry_perm(struct copy_job *j, const struct stat *st)
     return j->chmod ? j->mode : (st->st_mode & 07777);
 }
 
-static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
-                     const char *target, kiln_error_t **err)
+static int copy_file(struct copy_job *j, const char *src, const struct stat *st, const char *target,
+                     kiln_error_t **err)
 {
     uint32_t uid = j->chown ? j->uid : 0, gid = j->chown ? j->gid : 0;
     if (S_ISREG(st->st_mode))
@@ -144,13 +144,13 @@ bool copy_is_archive(struct copy_job *j, const char *src)
     return ok;
 }
 
-int copy_plan_archive(struct copy_job *j, const char *src, const char *target,
-                      kiln_error_t **err)
+int copy_plan_archive(struct copy_job *j, const char *src, const char *target, kiln_error_t **err)
 {
     if (copy_parents(j, target, err) < 0)
         return -1;
     struct stat st;
-    if (strcmp(target, "/") && view_stat(j->dest, target, &st) < 0 && add_dir(j, target, 0755, err) < 0)
+    if (strcmp(target, "/") && view_stat(j->dest, target, &st) < 0 &&
+        add_dir(j, target, 0755, err) < 0)
         return -1;
     return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
 }

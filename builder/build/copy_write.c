@@ -40,8 +40,12 @@ static int write_file(struct copy_job *j, const struct plan_entry *p, kiln_error
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0)
         return kiln_err_errno(err, KILN_EINPUT, "open '%s'", p->src);
-    struct layer_entry e = {.path = p->target + 1, .mode = S_IFREG | p->perm, .uid = p->uid,
-                            .gid = p->gid, .fd = fd, .size = (uint64_t)st.st_size};
+    struct layer_entry e = {.path = p->target + 1,
+                            .mode = S_IFREG | p->perm,
+                            .uid = p->uid,
+                            .gid = p->gid,
+                            .fd = fd,
+                            .size = (uint64_t)st.st_size};
     return layer_writer_add(j->w, &e, err);
 }
 
@@ -116,8 +120,7 @@ static int archive_entry_fill(struct archive_entry *ae, struct layer_entry *e,
 }
 
 static int archive_entry_add(struct copy_job *j, const struct plan_entry *p,
-                             struct archive_reader *r, struct archive_entry *ae,
-                             kiln_error_t **err)
+                             struct archive_reader *r, struct archive_entry *ae, kiln_error_t **err)
 {
     const char *name = archive_entry_pathname(ae);
     cleanup_free char *t = name ? archive_target(p->target, name) : NULL;
@@ -125,7 +128,8 @@ static int archive_entry_add(struct copy_job *j, const struct plan_entry *p,
         return kiln_err(err, KILN_EINPUT, 0, "archive entry '%s': unsafe path", name ? name : "");
     if (!strcmp(t, "/") || archive_parents(j, t, err) < 0)
         return strcmp(t, "/") ? -1 : 0;
-    struct layer_entry e = {.path = t + 1, .fd = -1,
+    struct layer_entry e = {.path = t + 1,
+                            .fd = -1,
                             .uid = j->chown ? p->uid : (uint32_t)archive_entry_uid(ae),
                             .gid = j->chown ? p->gid : (uint32_t)archive_entry_gid(ae)};
     cleanup_free char *hl = NULL;
@@ -180,8 +184,13 @@ static long inline_content(void *ctx, void *buf, size_t n)
 static int write_inline(struct copy_job *j, const struct plan_entry *p, kiln_error_t **err)
 {
     struct inline_reader r = {p->link, strlen(p->link)};
-    struct layer_entry e = {.path = p->target + 1, .mode = S_IFREG | p->perm, .uid = p->uid,
-                            .gid = p->gid, .fd = -1, .size = r.left, .read = inline_content,
+    struct layer_entry e = {.path = p->target + 1,
+                            .mode = S_IFREG | p->perm,
+                            .uid = p->uid,
+                            .gid = p->gid,
+                            .fd = -1,
+                            .size = r.left,
+                            .read = inline_content,
                             .read_ctx = &r};
     return layer_writer_add(j->w, &e, err);
 }
@@ -190,8 +199,8 @@ int copy_plan_write(struct copy_job *j, kiln_error_t **err)
 {
     for (size_t i = 0; i < j->nplan; i++) {
         const struct plan_entry *p = &j->plan[i];
-        struct layer_entry e = {.path = p->target + 1, .uid = p->uid, .gid = p->gid, .fd = -1,
-                                .linkname = p->link};
+        struct layer_entry e = {
+            .path = p->target + 1, .uid = p->uid, .gid = p->gid, .fd = -1, .linkname = p->link};
         int r;
         switch (p->kind) {
         case PLAN_FILE:
@@ -204,7 +213,9 @@ int copy_plan_write(struct copy_job *j, kiln_error_t **err)
             r = write_inline(j, p, err);
             break;
         default:
-            e.mode = (p->kind == PLAN_DIR ? S_IFDIR : p->kind == PLAN_FIFO ? S_IFIFO : S_IFLNK) |
+            e.mode = (p->kind == PLAN_DIR    ? S_IFDIR
+                      : p->kind == PLAN_FIFO ? S_IFIFO
+                                             : S_IFLNK) |
                      p->perm;
             r = layer_writer_add(j->w, &e, err);
             break;

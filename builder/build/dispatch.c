@@ -243,7 +243,8 @@ static int do_shell(struct build *b, struct build_stage *st, const struct df_ins
                     kiln_error_t **err)
 {
     if (!in->json)
-        return instr_err(b, in, err, KILN_EINPUT, "SHELL requires the arguments to be in JSON form");
+        return instr_err(b, in, err, KILN_EINPUT,
+                         "SHELL requires the arguments to be in JSON form");
     if (in->nargs == 0)
         return instr_err(b, in, err, KILN_EINPUT, "SHELL requires at least one argument");
     json_object_set_new(image_cfg(st->img), "Shell", strv_json(in->args, in->nargs));
@@ -263,7 +264,8 @@ static int do_volume(struct build *b, struct build_stage *st, const struct df_in
             return instr_wrap(b, in, err);
         strv_push(&vols, &n, v);
         if (!*v)
-            return instr_err(b, in, err, KILN_EINPUT, "VOLUME specified can not be an empty string");
+            return instr_err(b, in, err, KILN_EINPUT,
+                             "VOLUME specified can not be an empty string");
     }
     json_t *cfg = image_cfg(st->img);
     json_t *obj = json_object_get(cfg, "Volumes");
@@ -345,7 +347,8 @@ static int parse_duration(const char *s, int64_t *ns)
     static const struct {
         const char *unit;
         double mult;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
     double total = 0;
     if (!strcmp(s, "0")) {
         *ns = 0;
@@ -390,8 +393,7 @@ static void go_duration(struct buf *o, int64_t ns)
     }
 }
 
-static const char *const health_flags[] = {"interval", "timeout", "start-period",
-                                           "start-interval"};
+static const char *const health_flags[] = {"interval", "timeout", "start-period", "start-interval"};
 static const char *const health_keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
 
 static int health_options(struct build *b, const struct df_instr *in, json_t *hc, int64_t d[4],
@@ -447,7 +449,8 @@ static int do_healthcheck(struct build *b, struct build_stage *st, const struct 
             strv_push(&test, &n, xstrdup(args[i]));
     } else {
         json_decref(hc);
-        return instr_err(b, in, err, KILN_EINPUT, "Unknown type \"%s\" in HEALTHCHECK (try CMD)", kind);
+        return instr_err(b, in, err, KILN_EINPUT, "Unknown type \"%s\" in HEALTHCHECK (try CMD)",
+                         kind);
     }
     json_object_set_new(hc, "Test", strv_json(test, n));
     json_object_set_new(image_cfg(st->img), "Healthcheck", hc);
@@ -479,8 +482,8 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (dest_resolve(v, wd, &real) < 0)
         return instr_err(b, in, err, KILN_EINPUT, "cannot resolve '%s': %s", wd, strerror(errno));
     cleanup_layer_writer struct layer_writer *w = NULL;
-    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w,
-                         err) < 0)
+    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w, err) <
+        0)
         return -1;
     size_t created = 0;
     for (char *p = strchr(real + 1, '/');; p = strchr(p + 1, '/')) {
@@ -488,8 +491,8 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
             *p = '\0';
         struct stat sst;
         if (view_stat(v, real, &sst) < 0) {
-            struct layer_entry e = {.path = real + 1, .mode = S_IFDIR | 0755, .uid = uid,
-                                    .gid = gid, .fd = -1};
+            struct layer_entry e = {
+                .path = real + 1, .mode = S_IFDIR | 0755, .uid = uid, .gid = gid, .fd = -1};
             if (layer_writer_add(w, &e, err) < 0)
                 return instr_wrap(b, in, err);
             created++;
@@ -515,8 +518,8 @@ static int do_workdir(struct build *b, struct build_stage *st, const struct df_i
     if (expand_one(b, st, in, &path, err) < 0)
         return -1;
     const char *cur = image_cfg_string(st->img, "WorkingDir");
-    cleanup_free char *joined = path[0] == '/' ? xstrdup(path)
-                                               : xasprintf("/%s/%s", cur ? cur : "", path);
+    cleanup_free char *joined =
+        path[0] == '/' ? xstrdup(path) : xasprintf("/%s/%s", cur ? cur : "", path);
     cleanup_free char *wd = path_clean(joined);
     json_object_set_new(image_cfg(st->img), "WorkingDir", json_string(wd));
     if (!strcmp(wd, "/")) {
@@ -527,14 +530,14 @@ static int do_workdir(struct build *b, struct build_stage *st, const struct df_i
 }
 
 static const dispatch_fn dispatch_table[DF_CMD_COUNT] = {
-    [DF_ADD] = dispatch_copy,       [DF_ARG] = do_arg,
-    [DF_CMD] = do_cmd,              [DF_COPY] = dispatch_copy,
-    [DF_ENTRYPOINT] = do_cmd,       [DF_ENV] = do_env,
-    [DF_EXPOSE] = do_expose,        [DF_HEALTHCHECK] = do_healthcheck,
-    [DF_LABEL] = do_label,          [DF_MAINTAINER] = do_maintainer,
-    [DF_ONBUILD] = do_onbuild,      [DF_RUN] = dispatch_run,
-    [DF_SHELL] = do_shell,          [DF_STOPSIGNAL] = do_stopsignal,
-    [DF_USER] = do_user,            [DF_VOLUME] = do_volume,
+    [DF_ADD] = dispatch_copy,  [DF_ARG] = do_arg,
+    [DF_CMD] = do_cmd,         [DF_COPY] = dispatch_copy,
+    [DF_ENTRYPOINT] = do_cmd,  [DF_ENV] = do_env,
+    [DF_EXPOSE] = do_expose,   [DF_HEALTHCHECK] = do_healthcheck,
+    [DF_LABEL] = do_label,     [DF_MAINTAINER] = do_maintainer,
+    [DF_ONBUILD] = do_onbuild, [DF_RUN] = dispatch_run,
+    [DF_SHELL] = do_shell,     [DF_STOPSIGNAL] = do_stopsignal,
+    [DF_USER] = do_user,       [DF_VOLUME] = do_volume,
     [DF_WORKDIR] = do_workdir,
 };
 

@@ -63,8 +63,8 @@ static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t
             from[n++] = b->stages[i].base_ref;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < nnames; i++) {
-        struct registry_push_req req = {.top = top, .ref = names[i], .mount_from = from,
-                                        .nmount_from = n};
+        struct registry_push_req req = {
+            .top = top, .ref = names[i], .mount_from = from, .nmount_from = n};
         struct registry_push_result res;
         rc = registry_push(b->store, NULL, &req, &res, err);
         if (rc == 0)

@@ -6,12 +6,13 @@
 #include "build.h"
 #include "util.h"
 
-#define POLICY_FIX "add a non-root USER to the final stage (for example: USER 10001), or " \
-                   "pass --allow-root-user to accept a root image"
+#define POLICY_FIX                                                                                 \
+    "add a non-root USER to the final stage (for example: USER 10001), or "                        \
+    "pass --allow-root-user to accept a root image"
 
 /* Where the user came from, for the message: the USER line or the FROM line. */
-static int policy_fail(struct build *b, struct build_stage *st, const char *user,
-                       const char *why, kiln_error_t **err)
+static int policy_fail(struct build *b, struct build_stage *st, const char *user, const char *why,
+                       kiln_error_t **err)
 {
     bool inherited = st->user_line == st->df->from->line;
     const char *what = inherited ? "FROM" : "USER";

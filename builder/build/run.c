@@ -132,8 +132,8 @@ static char *shell_script(const struct df_instr *in)
 
 static char **run_argv(struct build_stage *st, const struct df_instr *in, size_t *n)
 {
-    return image_command(st->img, in->json, in->args, in->nargs,
-                         in->json ? NULL : shell_script(in), n);
+    return image_command(st->img, in->json, in->args, in->nargs, in->json ? NULL : shell_script(in),
+                         n);
 }
 
 /* ---- environment and history ---- */

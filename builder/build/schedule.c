@@ -147,8 +147,7 @@ static int claim(struct build *b, struct build_stage *st, kiln_error_t **err)
     else if (st->state == STAGE_FAILED)
         r = kiln_err(err, KILN_ECANCELLED, 0, "stage %s failed", st->title);
     else if (st->state == STAGE_BUILDING)
-        r = kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s",
-                     st->title);
+        r = kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s", st->title);
     else {
         st->state = STAGE_BUILDING;
         st->owner = pthread_self();

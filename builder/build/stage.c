@@ -43,8 +43,7 @@ int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_
 }
 
 int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
-                    const char *diff_id, uint64_t size, const char *media_type,
-                    kiln_error_t **err)
+                    const char *diff_id, uint64_t size, const char *media_type, kiln_error_t **err)
 {
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
@@ -98,7 +97,9 @@ static int from_context(struct build *b, struct build_stage *st, struct build_co
     if (context_import_layout(b, c, st->base_digest, err) < 0 ||
         image_load(b->store, st->base_digest, &st->img, err) < 0)
         return -1;
-    st->base_ref = xasprintf("oci-layout://%s%s%s", c->path, c->ref ? (str_has_prefix(c->ref, "sha256:") ? "@" : ":") : "", c->ref ? c->ref : "");
+    st->base_ref = xasprintf("oci-layout://%s%s%s", c->path,
+                             c->ref ? (str_has_prefix(c->ref, "sha256:") ? "@" : ":") : "",
+                             c->ref ? c->ref : "");
     return 0;
 }
 
@@ -157,8 +158,7 @@ static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **
     if (vars_expand(b, NULL, st->df->base, &base, err) < 0 || check_platform(b, st, err) < 0)
         return -1;
     if (!*base)
-        return kiln_err(err, KILN_EINPUT, 0, "base name (%s) should not be blank",
-                        st->df->base);
+        return kiln_err(err, KILN_EINPUT, 0, "base name (%s) should not be blank", st->df->base);
     if (!strcmp(base, "scratch")) {
         st->img = image_new_scratch(b->os, b->arch, b->variant);
         return 0;
@@ -173,8 +173,7 @@ static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **
     return from_registry(b, st, base, err);
 }
 
-int external_image(struct build *b, const char *name, struct build_stage **out,
-                   kiln_error_t **err)
+int external_image(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err)
 {
     pthread_mutex_lock(&b->lock);
     for (size_t i = 0; i < b->nexternals; i++) {
@@ -237,8 +236,7 @@ static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_err
     int id = step_begin(b, st, i + 1, in->original);
     double t0 = now_seconds();
     dispatch_fn fn = dispatch_lookup(in->cmd);
-    int rc = fn ? fn(b, st, in, err)
-                : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
+    int rc = fn ? fn(b, st, in, err) : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
     step_end(b, id, t0, rc < 0 ? *err : NULL);
     return rc;
 }

@@ -64,8 +64,8 @@ int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err)
     return kiln_err_wrap(err, "%s:%d: %s", b->dfname, in->line, df_cmd_name(in->cmd));
 }
 
-int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
-              enum kiln_code code, const char *fmt, ...)
+int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err, enum kiln_code code,
+              const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -76,8 +76,8 @@ int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err,
 
 int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
 {
-    cleanup_free char *title = xasprintf("[%s %zu/%zu] %s", st->title, i + 1,
-                                         st->df->ninstrs + 1, text);
+    cleanup_free char *title =
+        xasprintf("[%s %zu/%zu] %s", st->title, i + 1, st->df->ninstrs + 1, text);
     pthread_mutex_lock(&b->lock);
     int id = ++b->step;
     if (b->o->progress.step_start)
@@ -92,8 +92,8 @@ void step_end(struct build *b, int id, double start, const kiln_error_t *err)
 {
     pthread_mutex_lock(&b->lock);
     if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, id, tls_cached && !err,
-                                 now_seconds() - start, err);
+        b->o->progress.step_done(b->o->progress.ctx, id, tls_cached && !err, now_seconds() - start,
+                                 err);
     pthread_mutex_unlock(&b->lock);
     tls_cached = false;
 }

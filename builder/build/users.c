@@ -38,7 +38,8 @@ static int find_entry(struct view *v, const char *file, const char *name, uint32
         if (nf < 3 || strcmp(f[0], name) != 0)
             continue;
         uint64_t a, bb = 0;
-        if (parse_u64(f[2], UINT32_MAX, &a) < 0 || (id2 && (nf < 4 || parse_u64(f[3], UINT32_MAX, &bb) < 0)))
+        if (parse_u64(f[2], UINT32_MAX, &a) < 0 ||
+            (id2 && (nf < 4 || parse_u64(f[3], UINT32_MAX, &bb) < 0)))
             return kiln_err(err, KILN_EINPUT, 0, "%s: malformed entry for '%s'", file, name);
         *id = (uint32_t)a;
         if (id2)
@@ -57,8 +58,8 @@ static bool numeric(const char *s, uint32_t *out)
     return true;
 }
 
-int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid,
-                  uint32_t *gid, kiln_error_t **err)
+int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid, uint32_t *gid,
+                  kiln_error_t **err)
 {
     cleanup_free char *user = xstrdup(spec);
     char *group = strchr(user, ':');
@@ -86,6 +87,7 @@ int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t 
     if (r < 0)
         return -1;
     if (r == 0)
-        return kiln_err(err, KILN_EINPUT, 0, "unable to find group %s: no matching entries in group file", group);
+        return kiln_err(err, KILN_EINPUT, 0,
+                        "unable to find group %s: no matching entries in group file", group);
     return 0;
 }

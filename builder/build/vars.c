@@ -85,8 +85,7 @@ const char *vars_build_arg(struct build *b, const char *name, bool *given)
     return NULL;
 }
 
-int vars_declare_arg(struct build *b, struct build_stage *st, const char *name,
-                     const char *value)
+int vars_declare_arg(struct build *b, struct build_stage *st, const char *name, const char *value)
 {
     bool given;
     const char *v = vars_build_arg(b, name, &given);
@@ -98,12 +97,12 @@ int vars_declare_arg(struct build *b, struct build_stage *st, const char *name,
 
 static void predefined(struct build *b)
 {
-    cleanup_free char *plat = xasprintf("%s/%s%s%s", b->os, b->arch, *b->variant ? "/" : "",
-                                        b->variant);
+    cleanup_free char *plat =
+        xasprintf("%s/%s%s%s", b->os, b->arch, *b->variant ? "/" : "", b->variant);
     const char *const kv[][2] = {
-        {"TARGETPLATFORM", plat}, {"TARGETOS", b->os},     {"TARGETARCH", b->arch},
-        {"TARGETVARIANT", b->variant}, {"BUILDPLATFORM", plat}, {"BUILDOS", b->os},
-        {"BUILDARCH", b->arch},  {"BUILDVARIANT", b->variant},
+        {"TARGETPLATFORM", plat},      {"TARGETOS", b->os},          {"TARGETARCH", b->arch},
+        {"TARGETVARIANT", b->variant}, {"BUILDPLATFORM", plat},      {"BUILDOS", b->os},
+        {"BUILDARCH", b->arch},        {"BUILDVARIANT", b->variant},
     };
     for (size_t i = 0; i < ARRAY_SIZE(kv); i++)
         kv_set(&b->meta, &b->nmeta, kv[i][0], kv[i][1]);

@@ -11,7 +11,7 @@
 #include "hashindex.h"
 #include "util.h"
 
-#define HASHINDEX_FILE "cache/hashindex"
+#define HASHINDEX_FILE     "cache/hashindex"
 #define HASHINDEX_MAX_FILE (64u * 1024 * 1024)
 
 struct hi_entry {
@@ -128,8 +128,10 @@ bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *d
 
 void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
 {
-    struct hi_entry e = {.dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
-                         .size = (uint64_t)st->st_size, .mtime = ns(&st->st_mtim),
+    struct hi_entry e = {.dev = (uint64_t)st->st_dev,
+                         .ino = (uint64_t)st->st_ino,
+                         .size = (uint64_t)st->st_size,
+                         .mtime = ns(&st->st_mtim),
                          .ctime = ns(&st->st_ctim)};
     memcpy(e.digest, digest, sizeof(e.digest));
     pthread_mutex_lock(&h->lock);
@@ -140,8 +142,7 @@ void hashindex_note(struct hashindex *h, const struct stat *st, const char *dige
     pthread_mutex_unlock(&h->lock);
 }
 
-int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
-                   kiln_error_t **err)
+int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1], kiln_error_t **err)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
@@ -186,8 +187,9 @@ int hashindex_save(struct hashindex *h, kiln_error_t **err)
     cleanup_buf struct buf b = BUF_INIT(HASHINDEX_MAX_FILE);
     for (size_t i = 0; i < h->cap; i++) {
         const struct hi_entry *e = &h->e[i];
-        if (e->used && buf_addf(&b, err, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %s\n",
-                                e->dev, e->ino, e->size, e->mtime, e->ctime, digest_hex(e->digest)) < 0)
+        if (e->used &&
+            buf_addf(&b, err, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %s\n",
+                     e->dev, e->ino, e->size, e->mtime, e->ctime, digest_hex(e->digest)) < 0)
             return -1;
     }
     if (write_file_atomic(h->s->rootfd, HASHINDEX_FILE, buf_str(&b), b.len, 0600, err) < 0)

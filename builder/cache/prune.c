@@ -127,7 +127,8 @@ static void remove_unused(struct pruner *p, const char *dir, const struct strset
         cleanup_free char *path = xasprintf("%s/%s", dir, names[i]);
         uint64_t size = tree_size(p->s->rootfd, path, 0);
         kiln_error_t *e = NULL;
-        /* snapshots: as container root, so a rootless store can remove its subordinate ids' files */
+        /* snapshots: as container root, so a rootless store can remove its subordinate ids' files
+         */
         int r = !strcmp(dir, "snapshots") ? snapshot_remove(p->s, names[i], &e)
                                           : rm_rf_at(p->s->rootfd, path, &e);
         if (r == 0) {

@@ -95,8 +95,7 @@ int stepcache_lookup(struct store *s, const char *key, struct step_record *out)
     return 1;
 }
 
-int stepcache_put(struct store *s, const char *key, const struct step_record *r,
-                  kiln_error_t **err)
+int stepcache_put(struct store *s, const char *key, const struct step_record *r, kiln_error_t **err)
 {
     if (mkdir_p_at(s->rootfd, STEPCACHE_DIR, 0700, err) < 0)
         return -1;

@@ -77,7 +77,8 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
 {
     const char *eq = strchr(v, '=');
     if (!eq || eq == v || !eq[1])
-        return bad(err, "--build-context", v, "expected NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]");
+        return bad(err, "--build-context", v,
+                   "expected NAME=DIR or NAME=oci-layout://DIR[:TAG|@sha256:...]");
     struct kiln_named_context nc = {.name = xstrndup(v, (size_t)(eq - v))};
     const char *val = eq + 1;
     if (str_has_prefix(val, "oci-layout://")) {
@@ -101,7 +102,8 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
     } else if (strstr(val, "://")) {
         free(nc.name);
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
-                        "--build-context %s: only directories and oci-layout:// are supported yet", v);
+                        "--build-context %s: only directories and oci-layout:// are supported yet",
+                        v);
     } else {
         nc.type = KILN_CONTEXT_DIR;
         nc.path = xstrdup(val);
@@ -132,7 +134,8 @@ static int output_field(struct kiln_output *out, const char *k, const char *v, k
             out->type = KILN_OUTPUT_OCI;
         else if (!strcmp(v, "registry"))
             out->type = KILN_OUTPUT_REGISTRY;
-        else if (!strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") || !strcmp(v, "tar"))
+        else if (!strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") ||
+                 !strcmp(v, "tar"))
             return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output type=%s is not supported yet", v);
         else
             return bad(err, "--output type", v, "expected oci or registry");
@@ -146,7 +149,8 @@ static int output_field(struct kiln_output *out, const char *k, const char *v, k
         if (!strcmp(v, "gzip"))
             out->compression = KILN_COMPRESSION_GZIP;
         else
-            return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output compression=%s is not supported yet", v);
+            return kiln_err(err, KILN_EUNSUPPORTED, 0,
+                            "--output compression=%s is not supported yet", v);
     } else if (!strcmp(k, "compression-level")) {
         if (parse_u64(v, 9, &n) < 0)
             return bad(err, "--output compression-level", v, "expected 0 to 9");
@@ -251,7 +255,8 @@ static int opt_epoch(struct build_cli *c, const char *v, kiln_error_t **err)
 static int opt_platform(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     if (strcmp(v, "linux/amd64") != 0)
-        return kiln_err(err, KILN_EUNSUPPORTED, 0, "--platform %s: kiln builds linux/amd64 only", v);
+        return kiln_err(err, KILN_EUNSUPPORTED, 0, "--platform %s: kiln builds linux/amd64 only",
+                        v);
     c->o.platform = v;
     return 0;
 }
@@ -355,9 +360,10 @@ static int secret_field(struct kiln_secret_opt *sec, const char **type, const ch
         return bad(err, "--secret", v, "each field must be a key=value pair");
     cleanup_free char *key = xstrndup(f, (size_t)(eq - f));
     str_lower(key);
-    char **slot = !strcmp(key, "id") ? &sec->id
+    char **slot = !strcmp(key, "id")                              ? &sec->id
                   : !strcmp(key, "src") || !strcmp(key, "source") ? &sec->src
-                  : !strcmp(key, "env") ? &sec->env : NULL;
+                  : !strcmp(key, "env")                           ? &sec->env
+                                                                  : NULL;
     if (!strcmp(key, "type")) {
         if (strcmp(eq + 1, "file") != 0 && strcmp(eq + 1, "env") != 0)
             return bad(err, "--secret", v, "type must be file or env");
@@ -441,14 +447,16 @@ static int opt_cache(struct build_cli *c, const char *v, kiln_error_t **err)
     if (!strchr(v, '='))
         ref = xstrdup(v);
     char *save = NULL;
-    for (char *f = strchr(v, '=') ? strtok_r(s, ",", &save) : NULL; f; f = strtok_r(NULL, ",", &save)) {
+    for (char *f = strchr(v, '=') ? strtok_r(s, ",", &save) : NULL; f;
+         f = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(f, '=');
         if (!eq)
             return bad(err, flag, v, "expected type=registry,ref=REF");
         *eq = '\0';
         const char *val = eq + 1;
         if (!strcmp(f, "type") && strcmp(val, "registry") != 0)
-            return kiln_err(err, KILN_EUNSUPPORTED, 0, "%s type=%s is not supported yet", flag, val);
+            return kiln_err(err, KILN_EUNSUPPORTED, 0, "%s type=%s is not supported yet", flag,
+                            val);
         else if (!strcmp(f, "ref"))
             free(ref), ref = xstrdup(val);
         else if (!strcmp(f, "mode") && strcmp(val, "min") && strcmp(val, "max"))
@@ -476,7 +484,8 @@ static const struct opt_def {
 } opt_defs[] = {
     {"file", 'f', true, opt_file, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
     {"tag", 't', true, opt_tag, "NAME[:TAG]", "Image name (repeatable)"},
-    {"build-arg", 0, true, opt_build_arg, "K[=V]", "Build argument (K alone: from the environment)"},
+    {"build-arg", 0, true, opt_build_arg, "K[=V]",
+     "Build argument (K alone: from the environment)"},
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
      "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
@@ -503,9 +512,12 @@ static const struct opt_def {
     {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
     {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
     {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
-    {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE", "Do not use the cache for a stage (repeatable)"},
-    {"cache-from", 0, true, opt_cache, "SPEC", "Read a shared cache: type=registry,ref=REF (or REF)"},
-    {"cache-to", 0, true, opt_cache, "SPEC", "Push this build's cache: type=registry,ref=REF[,mode=max]"},
+    {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
+     "Do not use the cache for a stage (repeatable)"},
+    {"cache-from", 0, true, opt_cache, "SPEC",
+     "Read a shared cache: type=registry,ref=REF (or REF)"},
+    {"cache-to", 0, true, opt_cache, "SPEC",
+     "Push this build's cache: type=registry,ref=REF[,mode=max]"},
     {"sbom", 0, false, opt_sbom, NULL, "Attach SPDX 2.3 and CycloneDX 1.6 SBOMs (default)"},
     {"no-sbom", 0, false, opt_sbom, NULL, "Do not attach SBOMs"},
     {"sbom-out", 0, true, opt_sbom_out, "DIR", "Also write the SBOM files to DIR"},
@@ -518,11 +530,12 @@ static const struct opt_def {
 
 static void build_usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln build [OPTIONS] CONTEXT\n\n"
-               "Build an image from a Dockerfile; CONTEXT - reads the Dockerfile from stdin with "
-               "no context.\nPrints the digest the output's name points to on stdout: the image index\n"
-               "(image + SBOM/provenance attestations), or the image manifest with --no-sbom\n"
-               "--no-provenance.\n\nOptions:\n");
+    fprintf(
+        f, "Usage: kiln build [OPTIONS] CONTEXT\n\n"
+           "Build an image from a Dockerfile; CONTEXT - reads the Dockerfile from stdin with "
+           "no context.\nPrints the digest the output's name points to on stdout: the image index\n"
+           "(image + SBOM/provenance attestations), or the image manifest with --no-sbom\n"
+           "--no-provenance.\n\nOptions:\n");
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
         const struct opt_def *d = &opt_defs[i];
         char left[64];
@@ -563,7 +576,9 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
     char shorts[64] = "h";
     size_t ns = 1;
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
-        longs[i] = (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument, NULL, 1000 + (int)i};
+        longs[i] =
+            (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument,
+                            NULL, 1000 + (int)i};
         if (opt_defs[i].short_name) {
             shorts[ns++] = opt_defs[i].short_name;
             shorts[ns++] = ':';
@@ -584,19 +599,22 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
                 d = &opt_defs[i];
         if (!d) {
             const char *bad_opt = argv[optind - 1];
-            return kiln_err(err, KILN_EUSAGE, 0, optopt && strchr(shorts, optopt)
-                                                     ? "flag needs an argument: %s"
-                                                     : "unknown flag: %s", bad_opt);
+            return kiln_err(err, KILN_EUSAGE, 0,
+                            optopt && strchr(shorts, optopt) ? "flag needs an argument: %s"
+                                                             : "unknown flag: %s",
+                            bad_opt);
         }
         c->flag = d->name;
         if (d->apply(c, optarg ? optarg : "", err) < 0)
             return -1;
     }
     if (optind != argc - 1)
-        return kiln_err(err, KILN_EUSAGE, 0, "\"kiln build\" requires exactly 1 argument (the context)");
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "\"kiln build\" requires exactly 1 argument (the context)");
     c->o.context = strcmp(argv[optind], "-") ? argv[optind] : NULL;
     if (!c->o.context && c->o.dockerfile && strcmp(c->o.dockerfile, "-"))
-        return kiln_err(err, KILN_EUSAGE, 0, "context '-' reads the Dockerfile from stdin: do not also pass -f");
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "context '-' reads the Dockerfile from stdin: do not also pass -f");
     if (!c->o.context)
         c->o.dockerfile = "-";
     if (c->o.output.type == KILN_OUTPUT_REGISTRY && !c->o.output.name && !c->o.ntags)

@@ -59,7 +59,8 @@ static void print_packages(json_t *atts)
                 const char *t = type_of_purl(purl);
                 if (!strcmp(t, "oci"))
                     continue;
-                json_object_set_new(counts, t, json_integer(json_integer_value(json_object_get(counts, t)) + 1));
+                json_object_set_new(
+                    counts, t, json_integer(json_integer_value(json_object_get(counts, t)) + 1));
                 total++;
                 break;
             }
@@ -67,7 +68,8 @@ static void print_packages(json_t *atts)
         printf("SBOM packages: %zu", total);
         const char *key;
         json_t *v;
-        json_object_foreach(counts, key, v) printf(" %s=%lld", key, (long long)json_integer_value(v));
+        json_object_foreach(counts, key, v)
+            printf(" %s=%lld", key, (long long)json_integer_value(v));
         printf("\n");
         json_decref(counts);
     }
@@ -101,8 +103,8 @@ int cmd_inspect(int argc, char **argv)
     printf("Digest: %s\nPlatform: %s/%s\nCreated: %s\nLayers: %zu (%.1f MiB compressed)\n",
            r.manifest_digest, json_string_value(json_object_get(r.config, "os")) ?: "?",
            json_string_value(json_object_get(r.config, "architecture")) ?: "?",
-           json_string_value(json_object_get(r.config, "created")) ?: "?",
-           json_array_size(layers), (double)bytes / 1048576.0);
+           json_string_value(json_object_get(r.config, "created")) ?: "?", json_array_size(layers),
+           (double)bytes / 1048576.0);
     const char *user = json_string_value(json_object_get(cfg, "User"));
     printf("User: %s\n", user && *user ? user : "(none: root)");
     printf("Attestations: %zu\n", json_array_size(r.attestations));

@@ -47,7 +47,9 @@ int cmd_prune(int argc, char **argv)
         else if (ch == 'k' && parse_size(optarg, &o.keep_storage) == 0 && o.keep_storage)
             continue;
         else if (ch == 'k')
-            return cli_usage_error("prune", "invalid value '%s' for --keep-storage: expected a size such as 10g", optarg);
+            return cli_usage_error(
+                "prune", "invalid value '%s' for --keep-storage: expected a size such as 10g",
+                optarg);
         else
             return cli_usage_error("prune", "unknown flag: %s", argv[optind - 1]);
     }

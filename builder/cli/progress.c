@@ -83,8 +83,8 @@ static void tty_output(const char *data, size_t len)
                 memmove(state.tail[0], state.tail[1], sizeof(state.tail[0]) * (TTY_TAIL - 1));
                 state.ntail--;
             }
-            snprintf(state.tail[state.ntail++], sizeof(state.tail[0]), "%.*s",
-                     (int)state.npartial, state.partial);
+            snprintf(state.tail[state.ntail++], sizeof(state.tail[0]), "%.*s", (int)state.npartial,
+                     state.partial);
             state.npartial = 0;
             if (data[i] == '\n')
                 continue;
@@ -103,8 +103,8 @@ static void tty_done(bool cached, double seconds, const kiln_error_t *err)
     if (err)
         fprintf(stderr, " => \033[31mERROR %s\033[0m\n", state.running);
     else
-        fprintf(stderr, " => %s%s %*.1fs\n", cached ? "CACHED " : "", state.running,
-                cached ? 0 : 1, seconds);
+        fprintf(stderr, " => %s%s %*.1fs\n", cached ? "CACHED " : "", state.running, cached ? 0 : 1,
+                seconds);
     if (err)
         for (int i = 0; i < state.ntail; i++)
             fprintf(stderr, " => => # %s\n", state.tail[i]);
@@ -134,8 +134,8 @@ static void on_output(void *ctx, int id, const char *data, size_t len)
 {
     (void)ctx;
     if (state.mode == KILN_PROGRESS_JSON)
-        return json_event(json_pack("{s:s,s:i,s:s%}", "event", "output", "id", id, "data", data,
-                                    len));
+        return json_event(
+            json_pack("{s:s,s:i,s:s%}", "event", "output", "id", id, "data", data, len));
     if (state.mode == KILN_PROGRESS_TTY)
         return tty_output(data, len);
     if (state.npartial && state.partial_id != id)
@@ -156,9 +156,8 @@ static void on_done(void *ctx, int id, bool cached, double seconds, const kiln_e
 {
     (void)ctx;
     if (state.mode == KILN_PROGRESS_JSON)
-        return json_event(json_pack("{s:s,s:i,s:b,s:f,s:s?}", "event", "done", "id", id,
-                                    "cached", cached, "seconds", seconds, "error",
-                                    err ? err->msg : NULL));
+        return json_event(json_pack("{s:s,s:i,s:b,s:f,s:s?}", "event", "done", "id", id, "cached",
+                                    cached, "seconds", seconds, "error", err ? err->msg : NULL));
     if (state.mode == KILN_PROGRESS_TTY)
         return tty_done(cached, seconds, err);
     flush_partial();

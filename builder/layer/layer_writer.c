@@ -186,8 +186,7 @@ static void fill_entry(struct archive_entry *ae, const struct layer_entry *e, in
         archive_entry_set_rdev(ae, e->rdev);
     }
     for (size_t i = 0; i < e->nxattrs; i++)
-        archive_entry_xattr_add_entry(ae, e->xattrs[i].name, e->xattrs[i].value,
-                                      e->xattrs[i].size);
+        archive_entry_xattr_add_entry(ae, e->xattrs[i].name, e->xattrs[i].value, e->xattrs[i].size);
 }
 
 static int stream_content(struct layer_writer *w, const struct layer_entry *e, kiln_error_t **err)

@@ -32,18 +32,18 @@ struct layer_xattr {
 };
 
 struct layer_entry {
-    const char *path;      /* relative, no leading '/', no trailing '/' (except "." never) */
-    mode_t mode;           /* S_IFMT type | permission bits */
+    const char *path; /* relative, no leading '/', no trailing '/' (except "." never) */
+    mode_t mode;      /* S_IFMT type | permission bits */
     uint32_t uid, gid;
-    const char *linkname;  /* symlink target, or hard link target path when hardlink */
+    const char *linkname; /* symlink target, or hard link target path when hardlink */
     bool hardlink;
-    uint64_t size;         /* regular files */
-    int fd;                /* regular files: read from here, exactly size bytes (or -1) */
+    uint64_t size; /* regular files */
+    int fd;        /* regular files: read from here, exactly size bytes (or -1) */
     /* regular files when fd < 0: content from a reader; returns bytes read, 0 at the end,
      * -1 on error */
     long (*read)(void *ctx, void *buf, size_t n);
     void *read_ctx;
-    dev_t rdev;            /* character and block devices */
+    dev_t rdev; /* character and block devices */
     const struct layer_xattr *xattrs;
     size_t nxattrs;
 };
@@ -52,7 +52,7 @@ struct layer_entry {
 struct layer_result {
     char digest[DIGEST_STR_LEN + 1];
     char diff_id[DIGEST_STR_LEN + 1];
-    uint64_t size;         /* compressed blob size */
+    uint64_t size; /* compressed blob size */
     uint64_t tar_size;
     const char *media_type;
     size_t nentries;
@@ -71,6 +71,5 @@ static inline void cleanup_layer_writerp(struct layer_writer **w)
     layer_writer_free(*w);
 }
 #define cleanup_layer_writer __attribute__((cleanup(cleanup_layer_writerp)))
-
 
 #endif

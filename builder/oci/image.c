@@ -163,8 +163,8 @@ static json_t *rootfs_diff_ids(struct image *img)
     return ids;
 }
 
-static int layers_push(struct image *img, const char *digest, const char *diff_id,
-                       uint64_t size, const char *media_type, kiln_error_t **err)
+static int layers_push(struct image *img, const char *digest, const char *diff_id, uint64_t size,
+                       const char *media_type, kiln_error_t **err)
 {
     if (img->nlayers >= IMAGE_MAX_LAYERS)
         return kiln_err(err, KILN_ELIMIT, 0, "an image may have at most %d layers",
@@ -201,8 +201,7 @@ void image_drop_last_layer(struct image *img)
         json_object_set_new(json_array_get(hist, n - 1), "empty_layer", json_true());
 }
 
-void image_add_history(struct image *img, const char *created_by, bool empty_layer,
-                       int64_t epoch)
+void image_add_history(struct image *img, const char *created_by, bool empty_layer, int64_t epoch)
 {
     json_t *hist = json_object_get(img->config, "history");
     if (!json_is_array(hist)) {
@@ -238,11 +237,11 @@ int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *anno
         return -1;
     json_t *layers = json_array();
     for (size_t i = 0; i < img->nlayers; i++)
-        json_array_append_new(layers, desc_json(img->layers[i].media_type,
-                                                img->layers[i].digest, img->layers[i].size));
-    json_t *m = json_pack("{s:i,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType",
-                          MEDIA_TYPE_OCI_MANIFEST, "config",
-                          desc_json(c.media_type, c.digest, c.size), "layers", layers);
+        json_array_append_new(layers, desc_json(img->layers[i].media_type, img->layers[i].digest,
+                                                img->layers[i].size));
+    json_t *m =
+        json_pack("{s:i,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_MANIFEST,
+                  "config", desc_json(c.media_type, c.digest, c.size), "layers", layers);
     if (annotations && json_object_size(annotations))
         json_object_set(m, "annotations", annotations);
     cleanup_free char *ms = json_dump_stable(m);
@@ -263,8 +262,7 @@ json_t *json_parse_doc(const char *data, size_t len, const char *what, kiln_erro
     json_error_t je;
     json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        kiln_err(err, KILN_ECORRUPT, 0, "%s: invalid JSON at line %d: %s", what, je.line,
-                 je.text);
+        kiln_err(err, KILN_ECORRUPT, 0, "%s: invalid JSON at line %d: %s", what, je.line, je.text);
         return NULL;
     }
     if (!json_is_object(j)) {
@@ -306,7 +304,8 @@ static bool layer_type_ok(const char *mt)
 static int load_config(struct store *s, const struct oci_desc *cd, struct image *img,
                        kiln_error_t **err)
 {
-    if (strcmp(cd->media_type, MEDIA_TYPE_OCI_CONFIG) && strcmp(cd->media_type, MEDIA_TYPE_DOCKER_CONFIG))
+    if (strcmp(cd->media_type, MEDIA_TYPE_OCI_CONFIG) &&
+        strcmp(cd->media_type, MEDIA_TYPE_DOCKER_CONFIG))
         return kiln_err(err, KILN_ECORRUPT, 0, "config has media type '%s'", cd->media_type);
     cleanup_free char *data = NULL;
     size_t len;
@@ -316,8 +315,7 @@ static int load_config(struct store *s, const struct oci_desc *cd, struct image 
     return img->config ? 0 : -1;
 }
 
-int image_load(struct store *s, const char *manifest_digest, struct image **out,
-               kiln_error_t **err)
+int image_load(struct store *s, const char *manifest_digest, struct image **out, kiln_error_t **err)
 {
     cleanup_free char *data = NULL;
     size_t len;

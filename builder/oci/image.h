@@ -13,9 +13,9 @@
 #include "oci/digest.h"
 #include "store/store.h"
 
-#define MEDIA_TYPE_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MEDIA_TYPE_OCI_INDEX    "application/vnd.oci.image.index.v1+json"
-#define MEDIA_TYPE_OCI_CONFIG   "application/vnd.oci.image.config.v1+json"
+#define MEDIA_TYPE_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_TYPE_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
+#define MEDIA_TYPE_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
 #define MEDIA_TYPE_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MEDIA_TYPE_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MEDIA_TYPE_DOCKER_CONFIG   "application/vnd.docker.container.image.v1+json"
@@ -73,8 +73,7 @@ int image_add_layer(struct image *img, const char *digest, const char *diff_id, 
                     const char *media_type, kiln_error_t **err);
 /* Appends a history entry as BuildKit writes it (created = epoch, comment
  * "buildkit.dockerfile.v0"). */
-void image_add_history(struct image *img, const char *created_by, bool empty_layer,
-                       int64_t epoch);
+void image_add_history(struct image *img, const char *created_by, bool empty_layer, int64_t epoch);
 /* Removes the last layer (an empty diff) and marks its history entry empty_layer. */
 void image_drop_last_layer(struct image *img);
 

@@ -63,8 +63,8 @@ static int walk_index(int dirfd, const char *dir, json_t *idx, struct inspect_re
         struct oci_desc d;
         if (desc_parse(m, "index", &d, err) < 0)
             return -1;
-        const char *type = json_string_value(json_object_get(
-            json_object_get(m, "annotations"), "vnd.docker.reference.type"));
+        const char *type = json_string_value(
+            json_object_get(json_object_get(m, "annotations"), "vnd.docker.reference.type"));
         if (!type && !have) {
             *image = d;
             have = true;
@@ -79,8 +79,7 @@ static int walk_index(int dirfd, const char *dir, json_t *idx, struct inspect_re
     return have ? 0 : kiln_err(err, KILN_EINPUT, 0, "layout '%s': the index holds no image", dir);
 }
 
-int layout_inspect(const char *dir, const char *ref, struct inspect_result *r,
-                   kiln_error_t **err)
+int layout_inspect(const char *dir, const char *ref, struct inspect_result *r, kiln_error_t **err)
 {
     memset(r, 0, sizeof(*r));
     r->attestations = json_array();

@@ -48,8 +48,8 @@ static char *index_json(const struct oci_desc *top, json_t *anns)
     json_array_foreach(anns, i, a) json_array_append_new(ms, top_desc(top, a));
     if (!json_array_size(ms))
         json_array_append_new(ms, top_desc(top, NULL));
-    json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType",
-                            MEDIA_TYPE_OCI_INDEX, "manifests", ms);
+    json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_INDEX,
+                            "manifests", ms);
     char *s = json_dump_stable(idx);
     json_decref(idx);
     return s;
@@ -136,8 +136,8 @@ static int tar_add(struct archive *a, const char *path, mode_t mode, int64_t siz
     return 0;
 }
 
-static int tar_add_data(struct archive *a, const char *path, const void *p, size_t n,
-                        int64_t epoch, kiln_error_t **err)
+static int tar_add_data(struct archive *a, const char *path, const void *p, size_t n, int64_t epoch,
+                        kiln_error_t **err)
 {
     if (tar_add(a, path, S_IFREG | 0644, (int64_t)n, epoch, err) < 0)
         return -1;
@@ -146,8 +146,8 @@ static int tar_add_data(struct archive *a, const char *path, const void *p, size
     return 0;
 }
 
-static int tar_add_blob(struct archive *a, struct store *s, const struct oci_desc *d,
-                        int64_t epoch, kiln_error_t **err)
+static int tar_add_blob(struct archive *a, struct store *s, const struct oci_desc *d, int64_t epoch,
+                        kiln_error_t **err)
 {
     cleanup_close int fd = store_open_blob(s, d->digest, err);
     struct stat st;

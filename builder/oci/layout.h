@@ -34,8 +34,7 @@ int layout_import_all(struct store *s, const char *dir, const char *ref, struct 
  * directory dir into the store, verifying every blob's digest and size. An index is resolved
  * to the manifest of os/arch. Returns the manifest digest in manifest_digest. */
 int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
-                  const char *arch, char manifest_digest[DIGEST_STR_LEN + 1],
-                  kiln_error_t **err);
+                  const char *arch, char manifest_digest[DIGEST_STR_LEN + 1], kiln_error_t **err);
 
 /* Writes an OCI layout holding the image or index `top` (and everything it references, read
  * from the store) to dest, atomically: nothing appears at dest unless the whole layout was

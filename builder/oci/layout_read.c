@@ -111,8 +111,8 @@ static int pick_platform(struct store *s, int dirfd, const char *dir, struct oci
         return kiln_err_wrap(err, "layout '%s'", dir);
     size_t i;
     json_t *m;
-    int rc = kiln_err(err, KILN_EINPUT, 0, "layout '%s': no image for platform %s/%s", dir, os,
-                      arch);
+    int rc =
+        kiln_err(err, KILN_EINPUT, 0, "layout '%s': no image for platform %s/%s", dir, os, arch);
     json_array_foreach(json_object_get(idx, "manifests"), i, m)
     {
         struct oci_desc md;
@@ -153,12 +153,12 @@ static int check_version(int dirfd, const char *dir, kiln_error_t **err)
     const char *ver = json_string_value(json_object_get(j, "imageLayoutVersion"));
     bool ok = ver && !strcmp(ver, "1.0.0");
     json_decref(j);
-    return ok ? 0 : kiln_err(err, KILN_EINPUT, 0, "layout '%s': unsupported imageLayoutVersion", dir);
+    return ok ? 0
+              : kiln_err(err, KILN_EINPUT, 0, "layout '%s': unsupported imageLayoutVersion", dir);
 }
 
 int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
-                  const char *arch, char manifest_digest[DIGEST_STR_LEN + 1],
-                  kiln_error_t **err)
+                  const char *arch, char manifest_digest[DIGEST_STR_LEN + 1], kiln_error_t **err)
 {
     int dirfd;
     json_t *index;
@@ -172,8 +172,8 @@ int layout_import(struct store *s, const char *dir, const char *ref, const char 
     if (rc == 0 && oci_is_index_type(d.media_type))
         rc = pick_platform(s, dirfd, dir, &d, os, arch, 0, err);
     if (rc == 0 && !oci_is_manifest_type(d.media_type))
-        rc = kiln_err(err, KILN_EUNSUPPORTED, 0, "layout '%s': '%s' is not an image manifest",
-                      dir, d.media_type);
+        rc = kiln_err(err, KILN_EUNSUPPORTED, 0, "layout '%s': '%s' is not an image manifest", dir,
+                      d.media_type);
     struct import_ctx c = {s, dirfd, dir};
     if (rc == 0 && oci_walk(s, &d, LAYOUT_MAX_BLOBS, import_visit, &c, err) < 0)
         rc = kiln_err_wrap(err, "layout '%s'", dir);

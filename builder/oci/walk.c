@@ -37,8 +37,7 @@ static int walk_array(struct walker *w, json_t *arr, int depth, kiln_error_t **e
     return 0;
 }
 
-static int walk_children(struct walker *w, const struct oci_desc *d, int depth,
-                         kiln_error_t **err)
+static int walk_children(struct walker *w, const struct oci_desc *d, int depth, kiln_error_t **err)
 {
     cleanup_free char *data = NULL;
     size_t len;
@@ -80,8 +79,8 @@ static int walk_desc(struct walker *w, const struct oci_desc *d, int depth, kiln
     return walk_children(w, d, depth, err);
 }
 
-int oci_walk(struct store *s, const struct oci_desc *top, size_t max, oci_visit_fn visit,
-             void *ctx, kiln_error_t **err)
+int oci_walk(struct store *s, const struct oci_desc *top, size_t max, oci_visit_fn visit, void *ctx,
+             kiln_error_t **err)
 {
     struct walker w = {.s = s, .max = max, .visit = visit, .ctx = ctx};
     int rc = walk_desc(&w, top, 0, err);

@@ -17,8 +17,8 @@
 typedef int (*oci_visit_fn)(void *ctx, const struct oci_desc *d, kiln_error_t **err);
 
 /* Walks from top; more than max distinct blobs is a KILN_ELIMIT error. */
-int oci_walk(struct store *s, const struct oci_desc *top, size_t max, oci_visit_fn visit,
-             void *ctx, kiln_error_t **err);
+int oci_walk(struct store *s, const struct oci_desc *top, size_t max, oci_visit_fn visit, void *ctx,
+             kiln_error_t **err);
 
 bool oci_is_index_type(const char *media_type);
 bool oci_is_manifest_type(const char *media_type);

@@ -106,7 +106,6 @@ int registry_push(struct store *s, const struct registry_opts *o,
                   const struct registry_push_req *req, struct registry_push_result *res,
                   kiln_error_t **err);
 
-
 /* ---- artifacts (the remote build cache's transport) ---- */
 
 #define MEDIA_TYPE_OCI_EMPTY "application/vnd.oci.empty.v1+json"

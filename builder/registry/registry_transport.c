@@ -249,8 +249,7 @@ static char *no_proxy_list(void)
         env = getenv("no_proxy");
     if (env && !strcmp(env, "*"))
         return xstrdup("*");
-    return xasprintf("%s%slocalhost,127.0.0.1,::1", env && *env ? env : "",
-                     env && *env ? "," : "");
+    return xasprintf("%s%slocalhost,127.0.0.1,::1", env && *env ? env : "", env && *env ? "," : "");
 }
 
 static void set_transport(struct registry_conn *conn, struct registry_req *req)

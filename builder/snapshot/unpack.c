@@ -137,7 +137,6 @@ static void source_release(struct source *s)
 
 /* ---- extraction ---- */
 
-
 static int check_path(const char *p)
 {
     if (!*p || p[0] == '/' || strlen(p) > UNPACK_MAX_PATH)
@@ -201,7 +200,8 @@ static int set_caps(int fd, const void *value, size_t size, const struct idshift
     if (!shift || shift->uid == 0 || size != XATTR_CAPS_SZ_2)
         return fsetxattr(fd, "security.capability", value, size, 0);
     unsigned char v3[XATTR_CAPS_SZ_3];
-    uint32_t magic = VFS_CAP_REVISION_3 | (((const unsigned char *)value)[0] & VFS_CAP_FLAGS_EFFECTIVE);
+    uint32_t magic =
+        VFS_CAP_REVISION_3 | (((const unsigned char *)value)[0] & VFS_CAP_FLAGS_EFFECTIVE);
     memcpy(v3, value, XATTR_CAPS_SZ_2);
     memcpy(v3, &magic, 4);
     uint32_t rootid = shift->uid;
@@ -224,7 +224,7 @@ static int set_xattrs(int fd, struct archive_entry *ae, const struct idshift *sh
         if (str_has_prefix(name, "user.overlay."))
             continue;
         int r = strcmp(name, "security.capability") == 0 ? set_caps(fd, value, size, shift)
-                                                          : fsetxattr(fd, name, value, size, 0);
+                                                         : fsetxattr(fd, name, value, size, 0);
         if (r < 0 && errno != ENOTSUP)
             return -1;
     }
@@ -252,7 +252,8 @@ static int apply_meta(int pfd, const char *name, struct archive_entry *ae, bool 
     if (entry_owner(ae, shift, &u, &g) < 0)
         return -1;
     /* in a user namespace with a single id, other owners do not exist: they stay root's */
-    if (fchownat(pfd, name, u, g, AT_SYMLINK_NOFOLLOW) < 0 && !(errno == EINVAL && shift && !shift->uid))
+    if (fchownat(pfd, name, u, g, AT_SYMLINK_NOFOLLOW) < 0 &&
+        !(errno == EINVAL && shift && !shift->uid))
         return -1;
     struct timespec ts[2] = {{archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)},
                              {archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)}};
@@ -383,9 +384,10 @@ static int extract_entry(struct archive *a, struct archive_entry *ae, int root,
     int r = str_has_prefix(name, ".wh.") ? make_whiteout(pfd, name)
                                          : make_entry(a, ae, root, pfd, name, shift);
     if (r < 0)
-        return kiln_err_errno(err, errno == EPERM || errno == EXDEV || errno == ELOOP
-                                       ? KILN_ECORRUPT
-                                       : errno == EOVERFLOW ? KILN_EUNSUPPORTED : KILN_EIO,
+        return kiln_err_errno(err,
+                              errno == EPERM || errno == EXDEV || errno == ELOOP ? KILN_ECORRUPT
+                              : errno == EOVERFLOW                               ? KILN_EUNSUPPORTED
+                                                                                 : KILN_EIO,
                               "layer entry '%s'%s", raw,
                               errno == EOVERFLOW ? ": owner outside the mapped id range" : "");
     return 0;
@@ -419,16 +421,16 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
     int r = ARCHIVE_OK;
     while (rc == 0 && (r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         if (++count > UNPACK_MAX_ENTRIES)
-            rc = kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries",
-                          UNPACK_MAX_ENTRIES);
+            rc =
+                kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries", UNPACK_MAX_ENTRIES);
         else
             rc = extract_entry(a, ae, destfd, shift, err);
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: %s",
-                      src.bad_data ? "corrupt compressed data"
-                                   : (archive_error_string(a) ? archive_error_string(a)
-                                                              : "bad tar"));
+                      src.bad_data
+                          ? "corrupt compressed data"
+                          : (archive_error_string(a) ? archive_error_string(a) : "bad tar"));
     if (rc == 0 && drain(&src) < 0)
         rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: corrupt compressed data");
     archive_read_free(a);
@@ -436,8 +438,8 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
     if (rc == 0) {
         sha256_final(&src.h, got);
         if (diff_id && strcmp(got, diff_id) != 0)
-            rc = kiln_err(err, KILN_ECORRUPT, 0, "layer: content has diff_id %s, expected %s",
-                          got, diff_id);
+            rc = kiln_err(err, KILN_ECORRUPT, 0, "layer: content has diff_id %s, expected %s", got,
+                          diff_id);
     }
     source_release(&src);
     return rc;
@@ -462,9 +464,9 @@ static int ensure_fn(void *arg, const struct idshift *shift, void *result, kiln_
         return kiln_err_errno(err, KILN_EIO, "store '%s': create snapshot", s->root);
     cleanup_close int dfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_close int bfd = store_open_blob(s, a->digest, err);
-    int rc = (dfd < 0 || bfd < 0) ? -1
-                                  : unpack_layer_shifted(bfd, a->media_type, a->diff_id, dfd,
-                                                         shift, err);
+    int rc = (dfd < 0 || bfd < 0)
+                 ? -1
+                 : unpack_layer_shifted(bfd, a->media_type, a->diff_id, dfd, shift, err);
     if (rc == 0 && fchown(dfd, shift->uid, shift->gid) < 0)
         rc = kiln_err_errno(err, KILN_EIO, "store '%s': snapshot owner", s->root);
     if (rc == 0 && renameat(s->rootfd, tmp, s->rootfd, a->final) < 0 && errno != EEXIST &&

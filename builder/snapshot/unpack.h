@@ -4,8 +4,9 @@
  * character device 0:0 named NAME, ".wh..wh..opq" becomes the xattr user.overlay.opaque=y (and
  * trusted.overlay.opaque=y where kiln may set it) on its directory. Files are owned by the
  * store's mapped ids (sandbox/idmap.h: container id + the store's base when kiln runs as root,
- * unpacked inside the user namespace otherwise), so container root owns its files in a step. Snapshots live in ROOT/snapshots/<diff_id hex>, are built in a temporary
- * directory and renamed into place, so a complete name is always a complete snapshot.
+ * unpacked inside the user namespace otherwise), so container root owns its files in a step.
+ * Snapshots live in ROOT/snapshots/<diff_id hex>, are built in a temporary directory and renamed
+ * into place, so a complete name is always a complete snapshot.
  *
  * Hostile entries are refused with KILN_ECORRUPT: absolute paths, ".." components, paths that
  * go through a symlink, hard links to outside the layer, device nodes, more than

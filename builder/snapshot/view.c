@@ -19,7 +19,7 @@
 struct dir_cache_entry {
     char *canon; /* NULL: free slot */
     size_t layer;
-    int fd;      /* O_PATH */
+    int fd; /* O_PATH */
     uint64_t used;
 };
 
@@ -38,7 +38,6 @@ struct layer_set {
     size_t idx[VIEW_MAX_LAYERS];
     size_t n;
 };
-
 
 int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err)
 {
@@ -434,8 +433,7 @@ static void list_layer(int pathfd, bool last, struct strset *seen, char ***all, 
     }
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            strset_has(seen, e->d_name))
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strset_has(seen, e->d_name))
             continue;
         struct stat s;
         bool maybe_whiteout = e->d_type == DT_CHR || e->d_type == DT_UNKNOWN;

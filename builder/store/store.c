@@ -53,8 +53,8 @@ int store_open(const char *root, struct store **out, kiln_error_t **err)
     return store_open_locked(root, false, NULL, out, err);
 }
 
-int store_open_locked(const char *root, bool exclusive, void (*waiting)(void),
-                      struct store **out, kiln_error_t **err)
+int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), struct store **out,
+                      kiln_error_t **err)
 {
     if (mkdir_p_at(AT_FDCWD, root, 0700, err) < 0)
         return kiln_err_wrap(err, "store '%s'", root);
@@ -81,8 +81,7 @@ int store_open_locked(const char *root, bool exclusive, void (*waiting)(void),
     }
     s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     int mode = exclusive ? LOCK_EX : LOCK_SH;
-    if (s->lockfd >= 0 && flock(s->lockfd, mode | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
-        waiting)
+    if (s->lockfd >= 0 && flock(s->lockfd, mode | LOCK_NB) < 0 && errno == EWOULDBLOCK && waiting)
         waiting();
     if (s->lockfd < 0 || flock(s->lockfd, mode) < 0) {
         kiln_err_errno(err, KILN_EIO, "store '%s': lock", root);
@@ -245,8 +244,8 @@ int store_read_blob(struct store *s, const char *digest, size_t max, char **out,
     char got[DIGEST_STR_LEN + 1];
     sha256_buf(data, n, got);
     if (strcmp(got, digest) != 0)
-        return kiln_err(err, KILN_ECORRUPT, 0, "store '%s': blob %s has digest %s", s->root,
-                        digest, got);
+        return kiln_err(err, KILN_ECORRUPT, 0, "store '%s': blob %s has digest %s", s->root, digest,
+                        got);
     *out = steal_ptr(data);
     if (len)
         *len = n;
@@ -258,8 +257,7 @@ char *store_blob_path(struct store *s, const char *digest)
     return xasprintf("%s/blobs/sha256/%s", s->root, digest_hex(digest));
 }
 
-int store_import_fd(struct store *s, int fd, const char *digest, uint64_t size,
-                    kiln_error_t **err)
+int store_import_fd(struct store *s, int fd, const char *digest, uint64_t size, kiln_error_t **err)
 {
     if (!digest_valid(digest))
         return kiln_err(err, KILN_ECORRUPT, 0, "invalid digest '%s'", digest);
@@ -278,8 +276,8 @@ int store_import_fd(struct store *s, int fd, const char *digest, uint64_t size,
         if (n == 0)
             break;
         if (w->size + (uint64_t)n > size)
-            return kiln_err(err, KILN_ECORRUPT, 0, "blob %s is larger than its %llu bytes",
-                            digest, (unsigned long long)size);
+            return kiln_err(err, KILN_ECORRUPT, 0, "blob %s is larger than its %llu bytes", digest,
+                            (unsigned long long)size);
         if (blob_writer_write(w, chunk, (size_t)n, err) < 0)
             return -1;
     }

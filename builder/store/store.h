@@ -34,8 +34,8 @@ struct store {
 int store_open(const char *root, struct store **out, kiln_error_t **err);
 /* The same with the lock taken exclusively (prune) or shared; waiting (may be NULL) is called
  * once when the lock is busy and kiln is about to wait for it. */
-int store_open_locked(const char *root, bool exclusive, void (*waiting)(void),
-                      struct store **out, kiln_error_t **err);
+int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), struct store **out,
+                      kiln_error_t **err);
 void store_close(struct store *s);
 static inline void cleanup_storep(struct store **s)
 {
@@ -77,8 +77,7 @@ int store_read_blob(struct store *s, const char *digest, size_t max, char **out,
 char *store_blob_path(struct store *s, const char *digest);
 /* Copies the file fd into the store, verifying that it has the expected digest and size.
  * A blob already present is not copied again. */
-int store_import_fd(struct store *s, int fd, const char *digest, uint64_t size,
-                    kiln_error_t **err);
+int store_import_fd(struct store *s, int fd, const char *digest, uint64_t size, kiln_error_t **err);
 /* Removes a blob (used to drop the layers of a failed build). Missing is fine. */
 void store_remove_blob(struct store *s, const char *digest);
 

@@ -14,25 +14,25 @@
 
 enum kiln_code {
     KILN_OK = 0,
-    KILN_EINTERNAL = 1,     /* a bug: an invariant did not hold */
-    KILN_EUSAGE = 2,        /* bad command line */
-    KILN_EINPUT = 3,        /* bad input: Dockerfile, context file, layout, flag value */
-    KILN_EIO = 4,           /* an operating-system call failed on kiln's own state or output */
-    KILN_ELIMIT = 5,        /* an input is over one of kiln's size limits */
-    KILN_EBUILD = 6,        /* a build step failed (RUN exit code, missing stage at run time) */
-    KILN_EPOLICY = 7,       /* a policy check failed (root final user, lint error in --strict) */
-    KILN_EUNSUPPORTED = 8,  /* a valid feature kiln does not implement yet */
-    KILN_ECORRUPT = 9,      /* stored or imported content does not match its digest or format */
-    KILN_ESANDBOX = 10,     /* the sandbox could not be set up */
-    KILN_ENETWORK = 11,     /* a registry or network operation failed */
-    KILN_ELEAK = 12,        /* a secret was found in the output */
-    KILN_ECANCELLED = 13,   /* stopped because another part of the build failed */
+    KILN_EINTERNAL = 1,    /* a bug: an invariant did not hold */
+    KILN_EUSAGE = 2,       /* bad command line */
+    KILN_EINPUT = 3,       /* bad input: Dockerfile, context file, layout, flag value */
+    KILN_EIO = 4,          /* an operating-system call failed on kiln's own state or output */
+    KILN_ELIMIT = 5,       /* an input is over one of kiln's size limits */
+    KILN_EBUILD = 6,       /* a build step failed (RUN exit code, missing stage at run time) */
+    KILN_EPOLICY = 7,      /* a policy check failed (root final user, lint error in --strict) */
+    KILN_EUNSUPPORTED = 8, /* a valid feature kiln does not implement yet */
+    KILN_ECORRUPT = 9,     /* stored or imported content does not match its digest or format */
+    KILN_ESANDBOX = 10,    /* the sandbox could not be set up */
+    KILN_ENETWORK = 11,    /* a registry or network operation failed */
+    KILN_ELEAK = 12,       /* a secret was found in the output */
+    KILN_ECANCELLED = 13,  /* stopped because another part of the build failed */
 };
 
 struct kiln_error {
     enum kiln_code code;
-    int errnum;   /* errno captured when the error was raised, or 0 */
-    char *msg;    /* full message, context first: "Dockerfile:3: COPY: open 'a': No such file" */
+    int errnum; /* errno captured when the error was raised, or 0 */
+    char *msg;  /* full message, context first: "Dockerfile:3: COPY: open 'a': No such file" */
 };
 typedef struct kiln_error kiln_error_t;
 

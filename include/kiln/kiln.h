@@ -20,8 +20,8 @@ struct kiln_kv {
 };
 
 enum kiln_context_type {
-    KILN_CONTEXT_DIR,        /* NAME=DIR */
-    KILN_CONTEXT_OCI_LAYOUT, /* NAME=oci-layout://DIR[:TAG|@sha256:...] */
+    KILN_CONTEXT_DIR,          /* NAME=DIR */
+    KILN_CONTEXT_OCI_LAYOUT,   /* NAME=oci-layout://DIR[:TAG|@sha256:...] */
     KILN_CONTEXT_DOCKER_IMAGE, /* NAME=docker-image://REF: an image from a registry */
 };
 
@@ -46,9 +46,9 @@ enum kiln_compression {
 
 struct kiln_output {
     enum kiln_output_type type;
-    char *dest;        /* OCI: the layout directory or archive path */
-    bool tar;          /* OCI: write an OCI archive (tar) instead of a directory */
-    char *name;        /* registry: REG/REPO:TAG */
+    char *dest; /* OCI: the layout directory or archive path */
+    bool tar;   /* OCI: write an OCI archive (tar) instead of a directory */
+    char *name; /* registry: REG/REPO:TAG */
     enum kiln_compression compression;
     int compression_level; /* -1: default */
 };
@@ -86,8 +86,8 @@ struct kiln_secret_opt {
 };
 
 struct kiln_build_opts {
-    const char *context;     /* the context directory; NULL when the Dockerfile comes from stdin */
-    const char *dockerfile;  /* path; NULL: CONTEXT/Dockerfile; "-" : stdin */
+    const char *context;    /* the context directory; NULL when the Dockerfile comes from stdin */
+    const char *dockerfile; /* path; NULL: CONTEXT/Dockerfile; "-" : stdin */
     char **tags;
     size_t ntags;
     struct kiln_kv *build_args;
@@ -96,18 +96,18 @@ struct kiln_build_opts {
     size_t ncontexts;
     const char *target;
     struct kiln_output output;
-    const char *root;        /* the store; NULL: store_default_root() */
+    const char *root; /* the store; NULL: store_default_root() */
     int64_t source_date_epoch;
     struct kiln_kv *labels;
     size_t nlabels;
     struct kiln_kv *annotations;
     size_t nannotations;
-    const char *platform;    /* NULL: the host's */
+    const char *platform; /* NULL: the host's */
     struct kiln_secret_opt *secrets;
     size_t nsecrets;
     bool no_cache;
-    const char *cache_from;  /* --cache-from type=registry,ref=REF: a shared cache to read */
-    const char *cache_to;    /* --cache-to type=registry,ref=REF: where to push this build's */
+    const char *cache_from; /* --cache-from type=registry,ref=REF: a shared cache to read */
+    const char *cache_to;   /* --cache-to type=registry,ref=REF: where to push this build's */
     char **no_cache_filter;
     size_t nno_cache_filter;
     bool sbom;
@@ -117,10 +117,10 @@ struct kiln_build_opts {
     bool allow_network_host; /* --allow network.host */
     bool allow_root_user;
     bool strict;
-    uint64_t memory;         /* 0: no limit */
+    uint64_t memory; /* 0: no limit */
     uint64_t pids_limit;
     uint64_t cpus_milli;
-    uint64_t step_timeout;   /* seconds */
+    uint64_t step_timeout; /* seconds */
     struct kiln_progress progress;
 };
 

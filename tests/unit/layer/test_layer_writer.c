@@ -46,7 +46,12 @@ static void write_layer(int64_t epoch, struct layer_result *r)
     int fd = content_fd("hello world\n");
     struct layer_entry entries[] = {
         {.path = "app", .mode = S_IFDIR | 0755, .fd = -1},
-        {.path = "app/hello.txt", .mode = S_IFREG | 0644, .uid = 10, .gid = 20, .size = 12, .fd = fd},
+        {.path = "app/hello.txt",
+         .mode = S_IFREG | 0644,
+         .uid = 10,
+         .gid = 20,
+         .size = 12,
+         .fd = fd},
         {.path = "app/link", .mode = S_IFLNK | 0777, .linkname = "hello.txt", .fd = -1},
     };
     for (size_t i = 0; i < ARRAY_SIZE(entries); i++)

@@ -67,12 +67,15 @@ Test(image, commit_writes_config_and_manifest_and_load_reads_them_back)
 
 Test(image, load_refuses_diff_id_count_mismatch)
 {
-    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                      "\"layers\",\"diff_ids\":[]}}";
     char cd[DIGEST_STR_LEN + 1], md[DIGEST_STR_LEN + 1];
     cr_assert_eq(store_put_blob(st, cfg, strlen(cfg), cd, NULL), 0);
-    char *man = xasprintf("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
-                          "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\",\"size\":1}]}",
-                          MEDIA_TYPE_OCI_CONFIG, cd, strlen(cfg), MEDIA_TYPE_LAYER_GZIP);
+    char *man = xasprintf(
+        "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu},"
+        "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"sha256:"
+        "1111111111111111111111111111111111111111111111111111111111111111\",\"size\":1}]}",
+        MEDIA_TYPE_OCI_CONFIG, cd, strlen(cfg), MEDIA_TYPE_LAYER_GZIP);
     cr_assert_eq(store_put_blob(st, man, strlen(man), md, NULL), 0);
     struct image *img = NULL;
     kiln_error_t *err = NULL;
@@ -94,7 +97,8 @@ Test(reference, docker_normalisation)
         {"127.0.0.1:5000/repo/x:tag", "127.0.0.1:5000/repo/x:tag"},
         {"localhost/app", "localhost/app:latest"},
         {"app@sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
-         "docker.io/library/app@sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+         "docker.io/library/"
+         "app@sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct reference r;

@@ -11,45 +11,19 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 KILN=$(realpath "${1:-build/kiln}")
 N=${N:-5}
-PEERS_DIR=${PEERS_DIR:-$HOME/.cache/kiln-peers}
 W=$(mktemp -d /tmp/kiln-secret-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-source tests/integration/lib/busybox.sh
-
-# the base: the peers' busybox:1 layout when there is one, else one kiln builds (untimed)
-base="$PEERS_DIR/base-layout"
-if [ -f "$base/index.json" ]; then
-  ref="@$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$base/index.json")"
-else
-  busybox_context "$W/base"
-  printf 'FROM scratch\nCOPY rootfs/ /\nUSER 10001\n' >"$W/base/Dockerfile"
-  "$KILN" build --root "$W/base-store" --progress quiet -t busybox:1 \
-    --output "type=oci,dest=$W/base-layout,tar=false" "$W/base" >/dev/null 2>&1 || exit 1
-  base="$W/base-layout" ref=:1
-fi
+source bench/lib.sh
+bench_base
 
 mkdir -p "$W/c"
 printf 'ARG BASE=busybox:1\nFROM ${BASE}\nRUN --mount=type=secret,id=tok sh -c '"'"'sha256sum /run/secrets/tok > /hash'"'"'\nUSER 10001\n' >"$W/c/Dockerfile"
 printf 'Dockerfile\ntok.txt\n' >"$W/c/.dockerignore"
 echo -n 's3cr3t-token-value' >"$W/c/tok.txt"
 
-median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 counter=0
 edit_secret() { counter=$((counter + 1)); echo -n "s3cr3t-token-value-$counter-$RANDOM" >"$W/c/tok.txt"; }
 
-run() { # label prep cmd
-  local label=$1 prep=$2 cmd=$3 walls=() rss=()
-  for _ in $(seq "$N"); do
-    eval "$prep" >/dev/null 2>&1
-    /usr/bin/time -f '%e %M' -o "$W/t" sh -c "$cmd" >/dev/null 2>"$W/err" ||
-      { echo "$label: FAILED"; tail -3 "$W/err"; return; }
-    read -r w m <"$W/t"
-    walls+=("$w") rss+=("$m")
-  done
-  printf '%-36s wall %6ss  peak RSS %5s MiB  (runs: %s)\n' "$label" \
-    "$(printf '%s\n' "${walls[@]}" | median)" \
-    "$(printf '%s\n' "${rss[@]}" | median | awk '{printf "%.0f", $1/1024}')" "${walls[*]}"
-}
 
 build="$KILN build --root $W/store --progress quiet --build-arg BASE=base \
   --build-context base=oci-layout://$base$ref --secret id=tok,src=$W/c/tok.txt \
@@ -61,10 +35,7 @@ run "kiln c secret-changed" "edit_secret; rm -rf $W/out" "$build"
 
 # BuildKit (dockerd) on the same input and base, when it runs here: its cache keeps the RUN
 # when the secret changes, so its "secret-changed" is a cache hit.
-D=/usr/bin/docker
-if [ -x "$D" ] && $D version >/dev/null 2>&1; then
-  skopeo copy -q "oci:$base$( [ "${ref:0:1}" = @ ] && echo ":busybox:1" || echo "$ref")" \
-    docker-daemon:base:latest >/dev/null 2>&1
+if docker_ready; then
   dk="DOCKER_BUILDKIT=1 $D build -q --network none --build-arg BASE=base \
     --secret id=tok,src=$W/c/tok.txt -t bench-secret-c $W/c"
   run "BuildKit (dockerd) c cold" "$D image rm -f bench-secret-c; $D builder prune -af" "$dk"

@@ -2,25 +2,7 @@
 # The step cache: rebuilds do only what changed, and notice every input that did.
 source "$(dirname "$0")/lib/common.sh"
 
-# steps LOG: "cached,ran" counts of the layer steps (COPY/ADD/RUN) in a --progress=json log
-steps() {
-  python3 - "$1" <<'PY'
-import json, sys
-names, cached, ran = {}, [], []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
-    e = json.loads(line)
-    if e["event"] == "step":
-        names[e["id"]] = e["name"]
-    elif e["event"] == "done":
-        n = names[e["id"]].split("] ", 1)[1]
-        if n.split()[0] in ("COPY", "ADD", "RUN"):
-            (cached if e["cached"] else ran).append(n)
-print(",".join(cached) + "|" + ",".join(ran))
-PY
-}
+steps() { progress_steps "$1"; }
 
 jbuild() { # LOG ARGS...
   local log=$1

@@ -7,17 +7,7 @@ source "$(dirname "$0")/lib/busybox.sh"
 source "$(dirname "$0")/lib/secrets.sh"
 
 user=kiln-rootless
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ok - skipped: creating the test user needs root"
-  exit 0
-fi
-if [ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ] || ! command -v newuidmap >/dev/null; then
-  echo "ok - skipped: no user namespaces or no newuidmap on this machine"
-  exit 0
-fi
-id "$user" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$user"
-grep -q "^$user:" /etc/subuid || echo "$user:300000:65536" >>/etc/subuid
-grep -q "^$user:" /etc/subgid || echo "$user:300000:65536" >>/etc/subgid
+rootless_user "$user"
 
 busybox_context "$T/ctx"
 mkdir -p "$T/ctx/src" && echo hello >"$T/ctx/src/h.txt"

@@ -109,3 +109,40 @@ py() {
 blob_json() {
   cat "$1/blobs/sha256/${2#sha256:}"
 }
+
+# progress_steps LOG [kinds]: "cached|ran" lists of the layer steps (COPY, ADD, RUN) of a
+# --progress=json log, by instruction text, or only by kind ("COPY,RUN|RUN") with "kinds".
+progress_steps() {
+  python3 - "$1" "${2:-}" <<'PY'
+import json, sys
+names, cached, ran = {}, [], []
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line.startswith("{"):
+        continue
+    e = json.loads(line)
+    if e["event"] == "step":
+        names[e["id"]] = e["name"]
+    elif e["event"] == "done":
+        n = names[e["id"]].split("] ", 1)[1]
+        if n.split()[0] in ("COPY", "ADD", "RUN"):
+            (cached if e["cached"] else ran).append(n.split()[0] if sys.argv[2] == "kinds" else n)
+print(",".join(cached) + "|" + ",".join(ran))
+PY
+}
+
+# rootless_user NAME: creates (once) a normal user with a subordinate id range, or exits the
+# test as skipped when this machine cannot run rootless builds.
+rootless_user() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ok - skipped: creating the test user needs root"
+    exit 0
+  fi
+  if [ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ] || ! command -v newuidmap >/dev/null; then
+    echo "ok - skipped: no user namespaces or no newuidmap on this machine"
+    exit 0
+  fi
+  id "$1" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$1"
+  grep -q "^$1:" /etc/subuid || echo "$1:300000:65536" >>/etc/subuid
+  grep -q "^$1:" /etc/subgid || echo "$1:300000:65536" >>/etc/subgid
+}

@@ -23,20 +23,5 @@ no_output() {
 }
 
 json_steps() {
-  python3 - "$1" <<'PY'
-import json, sys
-names, cached, ran = {}, [], []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
-    e = json.loads(line)
-    if e["event"] == "step":
-        names[e["id"]] = e["name"]
-    elif e["event"] == "done":
-        n = names[e["id"]].split("] ", 1)[1]
-        if n.split()[0] in ("COPY", "ADD", "RUN"):
-            (cached if e["cached"] else ran).append(n.split()[0])
-print(",".join(cached) + "|" + ",".join(ran))
-PY
+  progress_steps "$1" kinds
 }

@@ -24,7 +24,7 @@ r=$T/u/rootfs
 [ "$(cat "$r/fresh")" = empty ] || fail "a tmpfs starts empty"
 ok "tmpfs: writable, size= enforced, fresh"
 
-for n in $(seq 1 "$(layer_count "$T/out")"); do layer_list "$T/out" "$n"; done >"$T/all"
+all_layer_paths "$T/out" "$T/all"
 grep -Eq '^(scratch|small|tmp/t)(/|$)' "$T/all" && fail "tmpfs content or stub in a layer: $(grep -E '^(scratch|small|tmp/t)' "$T/all")"
 grep -Eq '^(scratch|small|tmp/t) ' "$T/tree" && fail "a tmpfs mount point in the image"
 ok "nothing of a tmpfs mount is in the image"

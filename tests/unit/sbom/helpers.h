@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../skipcheck.h"
 #include "fsutil.h"
 #include "sbom/intoto.h"
 #include "sbom/sbom.h"
@@ -58,19 +59,6 @@ static inline void test_rm_rf(const char *dir)
     kiln_error_t *e = NULL;
     rm_rf_at(AT_FDCWD, dir, &e);
     kiln_error_free(e);
-}
-
-/* One check of a test that cannot run here (the rest of the test runs): printed, and appended
- * to $KILN_SKIP_LOG, which scripts/test lists among the skipped checks. */
-static inline void test_skip_check(const char *what, const char *why)
-{
-    fprintf(stderr, "skipped check: %s (%s)\n", what, why);
-    const char *log = getenv("KILN_SKIP_LOG");
-    FILE *f = log && *log ? fopen(log, "a") : NULL;
-    if (f) {
-        fprintf(f, "%s: skipped check: %s (%s)\n", criterion_current_test->name, what, why);
-        fclose(f);
-    }
 }
 
 /* node and the shared checker TOOL (a path under ../shared) are there; else the check is

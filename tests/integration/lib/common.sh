@@ -45,7 +45,7 @@ sanitizer_reports() {
     echo "== sanitizer report in ${f#"$T"/}:"
     grep -E -B2 -A20 -- "$KILN_SAN_REGEX" "$f" | head -60
   done < <(find "$T" -maxdepth 2 -type f -size -20M -not -path "$KILN_SAN_DIR/*" \
-    -exec grep -IlE -- "$KILN_SAN_REGEX" {} + 2>/dev/null)
+    -exec env LC_ALL=C grep -IlE -- "$KILN_SAN_REGEX" {} + 2>/dev/null)
   return $found
 }
 

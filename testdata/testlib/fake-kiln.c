@@ -9,6 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Allocations whose last pointer is gone, then a stack wipe: no stale copy of a pointer on the
+ * stack or in a register can keep them reachable for LeakSanitizer's conservative scan. */
+__attribute__((noinline)) static void lose(void)
+{
+    char *volatile p = malloc(64);
+    memset(p, 1, 64);
+    p = NULL;
+}
+
+__attribute__((noinline)) static void wipe_stack(void)
+{
+    volatile char buf[8192];
+    memset((char *)buf, 0, sizeof(buf));
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 2 ? argv[2] : "clean";
@@ -20,9 +35,9 @@ int main(int argc, char **argv)
         volatile int big = 2147483647;
         printf("%d\n", big + argc);
     } else if (!strcmp(mode, "leak")) {
-        char *volatile p = malloc(64);
-        memset(p, 1, 64);
-        p = NULL;
+        for (int i = 0; i < 16; i++)
+            lose();
+        wipe_stack();
     }
     return 1;
 }

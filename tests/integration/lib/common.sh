@@ -74,7 +74,7 @@ skip_log() {
 
 # skip REASON: this test cannot run here. ctest reports it as skipped (never as passed).
 skip() {
-  echo "SKIP: $*"
+  echo "SKIP: $*" >&2 # stderr: also seen when called inside $(...)
   skip_log "SKIP: $*"
   exit "$KILN_SKIP_CODE"
 }
@@ -242,4 +242,14 @@ debian_rootfs() {
   [ "$rc" -ne 77 ] || skip "this machine cannot make the Debian tree"
   [ "$rc" -eq 0 ] || fail "make-debian-rootfs.sh failed (exit $rc)"
   echo "$tree"
+}
+
+# debian_base_layout: the OCI layout (tag bookworm) of the Debian tree as a debootstrap base with
+# its device nodes (lib/make-debian-base.sh), made now when missing; skips where it cannot be.
+debian_base_layout() {
+  local rc=0 layout
+  layout=$("$KILN_SRC/tests/integration/lib/make-debian-base.sh") || rc=$?
+  [ "$rc" -ne 77 ] || skip "this machine cannot make the Debian base"
+  [ "$rc" -eq 0 ] || fail "make-debian-base.sh failed (exit $rc)"
+  echo "$layout"
 }

@@ -29,10 +29,7 @@ rw_setup() {
   if [ -n "${KILN_RW_BASE_LAYOUT:-}" ]; then
     RW_BASE=$KILN_RW_BASE_LAYOUT
   else
-    local rc=0
-    RW_BASE=$("$KILN_SRC/tests/integration/lib/make-debian-base.sh") || rc=$?
-    [ "$rc" -ne 77 ] || skip "this machine cannot make the Debian base"
-    [ "$rc" -eq 0 ] || fail "make-debian-base.sh failed (exit $rc)"
+    RW_BASE=$(debian_base_layout)
   fi
   [ -z "${KILN_RW_EXTRA_ARGS:-}" ] || echo "note: not kiln's defaults: KILN_RW_EXTRA_ARGS=$KILN_RW_EXTRA_ARGS"
 }

@@ -60,7 +60,7 @@ case_diff() {
   shift 2
   if ! "$KILN" build --root "$ROOT" --progress plain -t "$name:1" "$@" \
     --output "type=oci,dest=$T/k-$name,tar=false" "$ctx" >"$T/k-$name.log" 2>&1; then
-    failed+=("$name: kiln build failed: $(LC_ALL=C grep -a '^kiln: ' "$T/k-$name.log" | tail -1)")
+    failed+=("$name: kiln build failed: $(LC_ALL=C grep -aE '^kiln( build)?: ' "$T/k-$name.log" | tail -1)")
     echo "not ok - $name: kiln cannot build it"
     return 0
   fi

@@ -45,7 +45,7 @@ rw_build() {
     --build-context "debian:bookworm=oci-layout://$RW_BASE:bookworm" \
     --output "type=oci,dest=$T/$name.oci,tar=false" "$@" "$ctx" >"$T/$name.log" 2>&1; then
     tail -25 "$T/$name.log" >&2
-    fail "kiln build $name: $(LC_ALL=C grep -a '^kiln: ' "$T/$name.log" | tail -1)"
+    fail "kiln build $name: $(LC_ALL=C grep -aE '^kiln( build)?: ' "$T/$name.log" | tail -1)"
   fi
 }
 

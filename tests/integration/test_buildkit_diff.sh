@@ -27,12 +27,13 @@ export DOCKER_HOST DOCKER_BUILDKIT=1
 dockerd_pid=""
 dockerd_stop() {
   [ -n "$dockerd_pid" ] || return 0
-  kill "$dockerd_pid" 2>/dev/null
+  kill "$dockerd_pid" 2>/dev/null || :
   for _ in $(seq 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
-  kill -9 "$dockerd_pid" 2>/dev/null
+  kill -9 "$dockerd_pid" 2>/dev/null || :
+  wait "$dockerd_pid" 2>/dev/null || :
   dockerd_pid=""
 }
-trap 'rc=$?; dockerd_stop; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; dockerd_stop; (exit $rc); cleanup' EXIT
 mkdir -p "$DK/run"
 setsid /usr/sbin/dockerd --storage-driver overlay2 --iptables=false --ip6tables=false --bridge=none \
   --data-root "$DK/data" --exec-root "$DK/run/exec" -H "$DOCKER_HOST" --pidfile "$DK/run/docker.pid" \

@@ -15,7 +15,7 @@ printf '<h1>served by kiln-built nginx</h1>\n' >"$T/www/index.html"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$port" >"$T/http.log" 2>&1 &
 http_pid=$!
-trap 'rc=$?; kill "$http_pid" 2>/dev/null; wait "$http_pid" 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; kill "$http_pid" 2>/dev/null || :; wait "$http_pid" 2>/dev/null || :; (exit $rc); cleanup' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/index.html" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/index.html" >/dev/null || fail "the loopback server does not answer"
 

@@ -51,6 +51,7 @@ sanitizer_reports() {
 
 cleanup() {
   local rc=$? reports
+  set +e # nothing in here may end the trap early (and keep $T)
   if [ -d "$KILN_SAN_DIR" ] && ! reports=$(sanitizer_reports 2>&1); then
     echo "$reports" >&2
     echo "FAIL: sanitizer reports from kiln (above)" >&2

@@ -95,7 +95,8 @@ static void warn_unused_args(struct build *b)
             continue;
         /* the predefined proxy and platform args are never reported */
         const char *k = b->o->build_args[i].key;
-        if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy"))
+        if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy") ||
+            !strcmp(k, "SOURCE_DATE_EPOCH"))
             continue;
         buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k);
     }

@@ -298,6 +298,18 @@ static void secret_env(struct run_step *s)
         s->envp[n++] = s->mounts.env[i];
 }
 
+/* SOURCE_DATE_EPOCH in every step (unless an ENV or ARG sets it), where BuildKit passes it only
+ * to a stage that declares ARG SOURCE_DATE_EPOCH: kiln always lowers the mtimes of a step's files
+ * to the epoch, so the tools in the step must know it. Python's py_compile (Debian's py3compile,
+ * pip, compileall) then writes hash-checked .pyc files, which stay valid whatever the mtimes; the
+ * epoch is already in the cache key (the stage's chain). Not in the history, never in the
+ * image's config. */
+static void epoch_env(struct build *b, struct run_step *s)
+{
+    if (!env_has(s->env, s->nenv, "SOURCE_DATE_EPOCH"))
+        strv_push(&s->env, &s->nenv, xasprintf("SOURCE_DATE_EPOCH=%lld", (long long)b->epoch));
+}
+
 static int resolve_user(struct build *b, struct build_stage *st, const struct df_instr *in,
                         struct run_step *s, kiln_error_t **err)
 {
@@ -331,6 +343,7 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
         cleanup_free char *home = user_home(v, s->uid);
         strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
     }
+    epoch_env(b, s);
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
     return mounts_prepare(b, st, in, &s->mounts, err);
 }

@@ -168,13 +168,18 @@ static int archive_fail(struct layer_writer *w, const char *what, const char *pa
                     archive_error_string(w->a) ? archive_error_string(w->a) : "tar error");
 }
 
+int64_t layer_entry_mtime(const struct layer_entry *e, int64_t epoch)
+{
+    return e->has_mtime && e->mtime < epoch ? e->mtime : epoch;
+}
+
 static void fill_entry(struct archive_entry *ae, const struct layer_entry *e, int64_t epoch)
 {
     archive_entry_set_pathname(ae, e->path);
     archive_entry_set_mode(ae, e->mode);
     archive_entry_set_uid(ae, e->uid);
     archive_entry_set_gid(ae, e->gid);
-    archive_entry_set_mtime(ae, epoch, 0);
+    archive_entry_set_mtime(ae, layer_entry_mtime(e, epoch), 0);
     if (e->hardlink) {
         archive_entry_set_hardlink(ae, e->linkname);
         archive_entry_set_size(ae, 0);

@@ -3,8 +3,9 @@
  * Memory stays bounded whatever the file sizes: content is streamed in fixed chunks.
  *
  * Entries are written in the order given; callers add them sorted by path so that a layer is
- * reproducible. Every entry gets mtime = the writer's epoch, no user/group names, no atime or
- * ctime, so the same files always give the same bytes.
+ * reproducible. Every entry gets no user/group names, no atime or ctime, and an mtime in whole
+ * seconds that is never later than the writer's epoch (layer_entry_mtime), so the same files
+ * always give the same bytes.
  */
 #ifndef KILN_LAYER_WRITER_H
 #define KILN_LAYER_WRITER_H
@@ -46,7 +47,17 @@ struct layer_entry {
     dev_t rdev; /* character and block devices */
     const struct layer_xattr *xattrs;
     size_t nxattrs;
+    /* has_mtime: the entry's own mtime (seconds), which the layer keeps when it is not later
+     * than the epoch (see layer_entry_mtime); else the entry gets the epoch */
+    bool has_mtime;
+    int64_t mtime;
 };
+
+/* The mtime an entry gets in a layer written with epoch: BuildKit's rewrite-timestamp rule. An
+ * mtime later than the epoch is lowered to it, an earlier one is kept (never raised), so files a
+ * package manager installs keep the times their package gave them when the epoch allows, and
+ * every file a build creates gets the epoch. Without its own mtime an entry gets the epoch. */
+int64_t layer_entry_mtime(const struct layer_entry *e, int64_t epoch);
 
 /* The result: descriptor of the stored blob and the digest of the uncompressed tar. */
 struct layer_result {

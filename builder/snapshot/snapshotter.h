@@ -52,7 +52,7 @@ void step_rootfs_spec(const struct step_rootfs *r, struct sandbox_spec *spec);
 struct step_diff_opts {
     enum layer_compression compression;
     int level;     /* -1: default */
-    int64_t epoch; /* mtime of every entry */
+    int64_t epoch; /* no entry's mtime is later (layer_entry_mtime) */
 };
 
 /* Removes the stubs (relative paths, parents first) that are still empty, writes the diff as a

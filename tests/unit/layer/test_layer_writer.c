@@ -154,3 +154,14 @@ Test(layer_writer, a_file_that_shrinks_is_an_error)
     layer_writer_free(w);
     close(fd);
 }
+
+Test(layer_writer, mtimes_are_lowered_to_the_epoch_never_raised)
+{
+    struct layer_entry own = {.has_mtime = true, .mtime = 1000};
+    struct layer_entry none = {.mtime = 1000};
+    cr_expect_eq(layer_entry_mtime(&own, 5000), 1000, "an older mtime is kept");
+    cr_expect_eq(layer_entry_mtime(&own, 500), 500, "a later mtime becomes the epoch");
+    cr_expect_eq(layer_entry_mtime(&own, 1000), 1000);
+    cr_expect_eq(layer_entry_mtime(&none, 5000), 5000, "no mtime of its own: the epoch");
+    cr_expect_eq(layer_entry_mtime(&none, 0), 0);
+}

@@ -203,6 +203,13 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
             return instr_err(j->b, j->in, err, KILN_EINPUT,
                              "\"%s\": not found (excluded by .dockerignore)", abs);
     }
+    struct stat lst;
+    if (out->n == before && !has_glob(abs) && view_lstat(j->src, abs, &lst) == 0 &&
+        S_ISLNK(lst.st_mode))
+        return instr_err(j->b, j->in, err, KILN_EINPUT,
+                         "\"/%s\": not found (a symlink whose target is missing or excluded by "
+                         ".dockerignore)",
+                         rel);
     if (out->n == before)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "\"/%s\": not found", rel);
     note_keep(out, before, word);

@@ -144,6 +144,7 @@ static void build_release(struct build *b)
     json_decref(b->cache_used);
     free(b->arg_used);
     strv_free(b->new_layers);
+    strset_release(&b->scanned);
     secrets_free(b->secrets);
     if (b->hashes) {
         kiln_error_t *e = NULL;
@@ -179,12 +180,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     warn_unused_args(b);
     if (policy_check_user(b, target, err) < 0 || lint_image_check(b, target, err) < 0)
         return -1;
-    /* the shared cache first: a build whose cache push failed writes no output; and no layer
-     * holding a secret (of any stage) is pushed with it */
-    if (build_scan_cache_export(b, err) < 0) {
-        build_drop_layers(b);
-        return -1;
-    }
+    /* the shared cache first: a build whose cache push failed writes no output (no layer
+     * holds a secret: each was scanned when its stage committed it) */
     if (cache_remote_export(b, err) < 0)
         return -1;
     return export_image(b, target, res, err);

@@ -376,13 +376,13 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     }
     char key[DIGEST_STR_LEN + 1];
     cache_key_end(&k, key);
-    if (build_cache_get(b, j->st, key, r)) {
-        build_mark_cached(b);
-        return 0;
-    }
+    int hit = build_cache_get(b, j->st, key, r, err);
+    if (hit)
+        return hit < 0 ? -1 : (build_mark_cached(b), 0);
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
                          err) < 0)
         return -1;
+    layer_writer_scan(j->w, build_scanner(b), j->st->img->nlayers + 1);
     struct layer_result lr;
     if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
         return -1;

@@ -13,10 +13,9 @@
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
-#define RUN_TAIL_BYTES  4096 /* output kept for the error message of a failed step */
-#define RUN_TAIL_LINES  10
-#define RUN_MAX_GROUPS  32
-#define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
+#define RUN_TAIL_BYTES 4096 /* output kept for the error message of a failed step */
+#define RUN_TAIL_LINES 10
+#define RUN_MAX_GROUPS 32
 
 struct run_out {
     struct build *b;
@@ -505,7 +504,8 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
         return instr_wrap(b, in, err);
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
-    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch,
+                                  build_scanner(b), st->img->nlayers + 1};
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
         rc = instr_wrap(b, in, err);
     sandbox_result_release(&res);
@@ -545,7 +545,10 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     if (run_key(b, st, in, &s, key, err) < 0)
         return -1;
     struct step_record r;
-    if (build_cache_get(b, st, key, &r)) {
+    int hit = build_cache_get(b, st, key, &r, err);
+    if (hit < 0)
+        return instr_wrap(b, in, err);
+    if (hit) {
         build_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */

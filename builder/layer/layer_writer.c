@@ -6,6 +6,7 @@
 
 #include "layer_writer.h"
 #include "pgzip.h"
+#include "scan/leakscan.h"
 #include "util.h"
 
 #define CHUNK (256 * 1024)
@@ -21,6 +22,9 @@ struct layer_writer {
     size_t nentries;
     kiln_error_t *cb_err; /* error raised inside a libarchive callback */
     char *iobuf;
+    const struct leakscan *scan; /* layer_writer_scan */
+    struct leakscan_entry *scanner;
+    size_t index;
 };
 
 static int emit(void *ctx, const void *p, size_t n, kiln_error_t **err)
@@ -60,6 +64,47 @@ int layer_writer_new(struct store *s, enum layer_compression comp, int level, in
         return kiln_err(err, KILN_EINTERNAL, 0, "tar: cannot initialise");
     *out = steal_ptr(w);
     return 0;
+}
+
+void layer_writer_scan(struct layer_writer *w, const struct leakscan *ls, size_t index)
+{
+    if (!ls || leakscan_empty(ls))
+        return;
+    w->scan = ls;
+    w->index = index;
+    w->scanner = leakscan_entry_new(ls);
+}
+
+static int leak(struct layer_writer *w, const struct leakscan_hit *hit, kiln_error_t **err)
+{
+    cleanup_free char *where = xasprintf("layer %zu", w->index);
+    return leakscan_hit_error(w->scan, hit, where, err);
+}
+
+/* The name, link target and xattrs of an entry, before anything of it is written. */
+static int scan_fields(struct layer_writer *w, const struct layer_entry *e, kiln_error_t **err)
+{
+    struct leakscan_hit *hit = xmalloc(sizeof(*hit));
+    int found = leakscan_entry_field(w->scanner, e->path, e->path, strlen(e->path), hit) ||
+                (e->linkname &&
+                 leakscan_entry_field(w->scanner, e->path, e->linkname, strlen(e->linkname), hit));
+    for (size_t i = 0; !found && i < e->nxattrs; i++)
+        found =
+            leakscan_entry_field(w->scanner, e->path, e->xattrs[i].name, strlen(e->xattrs[i].name),
+                                 hit) ||
+            leakscan_entry_field(w->scanner, e->path, e->xattrs[i].value, e->xattrs[i].size, hit);
+    int rc = found ? leak(w, hit, err) : 0;
+    free(hit);
+    return rc;
+}
+
+static int scan_content(struct layer_writer *w, const struct layer_entry *e, const void *p,
+                        size_t n, kiln_error_t **err)
+{
+    struct leakscan_hit *hit = xmalloc(sizeof(*hit));
+    int rc = leakscan_entry_content(w->scanner, e->path, p, n, hit) ? leak(w, hit, err) : 0;
+    free(hit);
+    return rc;
 }
 
 static int archive_fail(struct layer_writer *w, const char *what, const char *path,
@@ -112,6 +157,8 @@ static int stream_content(struct layer_writer *w, const struct layer_entry *e, k
             return kiln_err_errno(err, KILN_EIO, "layer: read '%s'", e->path);
         if (n == 0)
             return kiln_err(err, KILN_EIO, 0, "layer: '%s' shrank while it was read", e->path);
+        if (w->scanner && scan_content(w, e, w->iobuf, (size_t)n, err) < 0)
+            return -1;
         if (archive_write_data(w->a, w->iobuf, (size_t)n) != n)
             return archive_fail(w, "write", e->path, err);
         left -= (uint64_t)n;
@@ -123,6 +170,10 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
 {
     if (!e->path[0] || e->path[0] == '/' || strlen(e->path) > LAYER_MAX_PATH)
         return kiln_err(err, KILN_EINTERNAL, 0, "layer: bad entry path '%s'", e->path);
+    if (w->scanner && scan_fields(w, e, err) < 0)
+        return -1;
+    if (w->scanner)
+        leakscan_entry_content_begin(w->scanner);
     struct archive_entry *ae = archive_entry_new();
     fill_entry(ae, e, w->epoch);
     int r = archive_write_header(w->a, ae);
@@ -159,6 +210,7 @@ void layer_writer_free(struct layer_writer *w)
     if (w->a)
         archive_write_free(w->a); /* may write a trailer into the blob that is discarded below */
     pgzip_free(w->gz);
+    leakscan_entry_free(w->scanner);
     sha256_release(&w->tar_hash);
     blob_writer_abort(w->blob);
     kiln_error_free(w->cb_err);

@@ -74,6 +74,12 @@ struct layer_writer;
 int layer_writer_new(struct store *s, enum layer_compression comp, int level, int64_t epoch,
                      struct layer_writer **out, kiln_error_t **err);
 int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_error_t **err);
+struct leakscan;
+/* Scans every entry for the secrets of ls (borrowed; NULL: no scan) as it is written - its
+ * name, link target, xattrs and content, each on its own as leakscan_tar_fd does - so the layer
+ * is read once. A hit fails layer_writer_add with KILN_ELEAK, "secret 'ID' found in layer INDEX
+ * (path P)" (index: the layer's 1-based place in its image), and the blob is never stored. */
+void layer_writer_scan(struct layer_writer *w, const struct leakscan *ls, size_t index);
 /* Finishes the tar and stores the blob. Frees w in every case. */
 int layer_writer_finish(struct layer_writer *w, struct layer_result *res, kiln_error_t **err);
 void layer_writer_free(struct layer_writer *w);

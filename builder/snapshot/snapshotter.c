@@ -186,8 +186,10 @@ static int commit_fn(void *arg, const struct idshift *sh, void *result, kiln_err
     if (view_new((const char *const *)r->layers, r->nlayers, &v, err) < 0)
         return -1;
     cleanup_layer_writer struct layer_writer *w = NULL;
-    if (layer_writer_new(r->s, a->o->compression, a->o->level, a->o->epoch, &w, err) < 0 ||
-        diff_write(dfd, v, copy, sh, w, err) < 0)
+    if (layer_writer_new(r->s, a->o->compression, a->o->level, a->o->epoch, &w, err) < 0)
+        return -1;
+    layer_writer_scan(w, a->o->scan, a->o->index);
+    if (diff_write(dfd, v, copy, sh, w, err) < 0)
         return -1;
     struct layer_result *res = result;
     if (layer_writer_finish(steal_ptr(w), res, err) < 0)

@@ -53,6 +53,10 @@ struct step_diff_opts {
     enum layer_compression compression;
     int level;     /* -1: default */
     int64_t epoch; /* no entry's mtime is later (layer_entry_mtime) */
+    /* the leak scan while the layer is written (layer_writer_scan): NULL for none; index is the
+     * layer's place in the image */
+    const struct leakscan *scan;
+    size_t index;
 };
 
 /* Removes the stubs (relative paths, parents first) that are still empty, writes the diff as a

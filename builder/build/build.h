@@ -11,7 +11,7 @@
  * export.c    the output (OCI layout directory or archive)
  * secrets.c   --secret values, held in memory only, and their keyed hashes
  * mounts*.c   RUN --mount (secret, cache, bind, tmpfs)
- * leakcheck.c the leak scan of the output before it is written
+ * leakcheck.c the leak scan of every layer, the config and the attestations
  */
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
@@ -28,9 +28,11 @@
 #include "oci/image.h"
 #include "secrets.h"
 #include "snapshot/view.h"
+#include "strset.h"
 #include "store/store.h"
 
-#define BUILD_MAX_CONTEXT_ENTRIES 1000000u /* files one COPY may select */
+#define BUILD_MAX_CONTEXT_ENTRIES 1000000u                           /* files one COPY may select */
+#define RUN_EMPTY_LAYER           "application/vnd.kiln.empty-layer" /* record of a no-change RUN */
 
 enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE, STAGE_FAILED };
 
@@ -91,6 +93,7 @@ struct build {
     bool failed;              /* some stage failed: the others stop at their next step */
     char **new_layers;        /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
+    struct strset scanned;   /* cached layers the leak scan has seen in this build (b->lock) */
     struct secrets *secrets; /* --secret values, loaded before anything else */
 };
 
@@ -192,35 +195,42 @@ int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t 
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
 int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
 
-/* leakcheck.c: the leak scan the exporter runs before it writes anything (DESIGN.md, Secrets).
+/* leakcheck.c: the leak scan (DESIGN.md, Secrets). Every layer of every stage is scanned once:
+ * while its step writes it (layer_writer_scan with build_scanner), so a leaking layer never
+ * reaches the store, or when a step takes it from the cache (build_scan_cached). Before
+ * anything is written the exporter scans the config, annotations and attestations.
  * Each fails with KILN_ELEAK, "secret 'ID' found in WHAT", when a secret of the build (its
  * bytes, hex or base64) is in what it scans; with no secrets they return 0 at once. */
+/* The scanner for layer_writer_scan, or NULL when the build has no secret to look for. */
+const struct leakscan *build_scanner(struct build *b);
 /* A blob held in memory: an attestation (SBOM, provenance) or any other document the exporter
  * writes. what names it in the message ("the SPDX SBOM"). */
 int build_scan_blob(struct build *b, const char *what, const void *p, size_t n, kiln_error_t **err);
 /* The same for a blob already in the store (read in chunks, never whole). */
 int build_scan_stored(struct build *b, const char *what, const char *digest, kiln_error_t **err);
-/* A stored layer blob (tar, any compression), entry by entry: "... found in layer INDEX (path
- * P)", INDEX being its 1-based place in the image. */
-int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err);
-/* The final image before it is committed: every layer this build made (b->new_layers), the
- * config and the manifest annotations (may be NULL). */
+/* A layer a step of st takes from the step cache (this store's or --cache-from's), entry by
+ * entry, once per build: "step cache: ... found in layer INDEX (path P)", INDEX being the place
+ * it would take in the image. A leak removes the blob, its snapshot and the record of key. */
+struct step_record;
+int build_scan_cached(struct build *b, struct build_stage *st, const char *key,
+                      const struct step_record *r, kiln_error_t **err);
+/* The final image before it is committed: the config and the manifest annotations (may be
+ * NULL); its layers were scanned when they were committed. */
 int build_scan_image(struct build *b, struct build_stage *final, json_t *annotations,
                      kiln_error_t **err);
 /* The in-toto statements of the attestation manifests in top (an index made by
  * attestations_attach; an image manifest has none): "... found in the attestation
  * PREDICATE-TYPE". The blobs of a leaking attestation and the index are removed. */
 int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_error_t **err);
-/* With --cache-to: every layer of the build (any stage), before the cache is pushed. */
-int build_scan_cache_export(struct build *b, kiln_error_t **err);
 /* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
 void build_drop_layers(struct build *b);
 
 /* cache_remote.c: the step cache of the store plus one shared through a registry */
 struct step_record;
-/* A usable record for key: 1 (cache hit, noted for --cache-to), else 0. */
-int build_cache_get(struct build *b, struct build_stage *st, const char *key,
-                    struct step_record *r);
+/* A usable record for key: 1 (cache hit, noted for --cache-to), 0 (miss), -1 when its layer
+ * holds a secret of the build (build_scan_cached). */
+int build_cache_get(struct build *b, struct build_stage *st, const char *key, struct step_record *r,
+                    kiln_error_t **err);
 /* Records a new step in the store (and for --cache-to). */
 void build_cache_put(struct build *b, const char *key, const struct step_record *r);
 void build_cache_note(struct build *b, const char *key, const struct step_record *r);

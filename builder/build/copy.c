@@ -203,6 +203,13 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
             return instr_err(j->b, j->in, err, KILN_EINPUT,
                              "\"%s\": not found (excluded by .dockerignore)", abs);
     }
+    struct stat lst;
+    if (out->n == before && !has_glob(abs) && view_lstat(j->src, abs, &lst) == 0 &&
+        S_ISLNK(lst.st_mode))
+        return instr_err(j->b, j->in, err, KILN_EINPUT,
+                         "\"/%s\": not found (a symlink whose target is missing or excluded by "
+                         ".dockerignore)",
+                         rel);
     if (out->n == before)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "\"/%s\": not found", rel);
     note_keep(out, before, word);
@@ -369,13 +376,13 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     }
     char key[DIGEST_STR_LEN + 1];
     cache_key_end(&k, key);
-    if (build_cache_get(b, j->st, key, r)) {
-        build_mark_cached(b);
-        return 0;
-    }
+    int hit = build_cache_get(b, j->st, key, r, err);
+    if (hit)
+        return hit < 0 ? -1 : (build_mark_cached(b), 0);
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
                          err) < 0)
         return -1;
+    layer_writer_scan(j->w, build_scanner(b), j->st->img->nlayers + 1);
     struct layer_result lr;
     if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
         return -1;

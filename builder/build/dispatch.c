@@ -485,6 +485,7 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w, err) <
         0)
         return -1;
+    layer_writer_scan(w, build_scanner(b), st->img->nlayers + 1);
     size_t created = 0;
     for (char *p = strchr(real + 1, '/');; p = strchr(p + 1, '/')) {
         if (p)

@@ -13,10 +13,9 @@
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
-#define RUN_TAIL_BYTES  4096 /* output kept for the error message of a failed step */
-#define RUN_TAIL_LINES  10
-#define RUN_MAX_GROUPS  32
-#define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
+#define RUN_TAIL_BYTES 4096 /* output kept for the error message of a failed step */
+#define RUN_TAIL_LINES 10
+#define RUN_MAX_GROUPS 32
 
 struct run_out {
     struct build *b;
@@ -298,6 +297,18 @@ static void secret_env(struct run_step *s)
         s->envp[n++] = s->mounts.env[i];
 }
 
+/* SOURCE_DATE_EPOCH in every step (unless an ENV or ARG sets it), where BuildKit passes it only
+ * to a stage that declares ARG SOURCE_DATE_EPOCH: kiln always lowers the mtimes of a step's files
+ * to the epoch, so the tools in the step must know it. Python's py_compile (Debian's py3compile,
+ * pip, compileall) then writes hash-checked .pyc files, which stay valid whatever the mtimes; the
+ * epoch is already in the cache key (the stage's chain). Not in the history, never in the
+ * image's config. */
+static void epoch_env(struct build *b, struct run_step *s)
+{
+    if (!env_has(s->env, s->nenv, "SOURCE_DATE_EPOCH"))
+        strv_push(&s->env, &s->nenv, xasprintf("SOURCE_DATE_EPOCH=%lld", (long long)b->epoch));
+}
+
 static int resolve_user(struct build *b, struct build_stage *st, const struct df_instr *in,
                         struct run_step *s, kiln_error_t **err)
 {
@@ -331,6 +342,7 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
         cleanup_free char *home = user_home(v, s->uid);
         strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
     }
+    epoch_env(b, s);
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
     return mounts_prepare(b, st, in, &s->mounts, err);
 }
@@ -492,7 +504,8 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
         return instr_wrap(b, in, err);
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
-    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch,
+                                  build_scanner(b), st->img->nlayers + 1};
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
         rc = instr_wrap(b, in, err);
     sandbox_result_release(&res);
@@ -532,7 +545,10 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     if (run_key(b, st, in, &s, key, err) < 0)
         return -1;
     struct step_record r;
-    if (build_cache_get(b, st, key, &r)) {
+    int hit = build_cache_get(b, st, key, &r, err);
+    if (hit < 0)
+        return instr_wrap(b, in, err);
+    if (hit) {
         build_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */

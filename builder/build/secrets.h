@@ -11,8 +11,9 @@
  *     (ROOT/cache/secret.key, 32 bytes, mode 0600, created once with an atomic no-replace
  *     rename), so a changed value re-runs the step and the key reveals nothing about it.
  *
- * After the build the exporter scans the new layers, the config and the attestations for the
- * bytes of every secret given (builder/scan/leakscan.h); step output is masked ("****").
+ * Every layer of every stage is scanned as it is written or taken from the cache, and the
+ * config and attestations before the output, for the bytes of every secret given
+ * (builder/scan/leakscan.h); step output is masked ("****").
  */
 #ifndef KILN_BUILD_SECRETS_H
 #define KILN_BUILD_SECRETS_H

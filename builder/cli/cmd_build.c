@@ -623,8 +623,32 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
     return 0;
 }
 
+/* --build-arg SOURCE_DATE_EPOCH=N is the epoch, as in BuildKit (the last one given counts; a bare
+ * --build-arg SOURCE_DATE_EPOCH takes the environment's value). */
+static int epoch_from_build_arg(struct build_cli *c, kiln_error_t **err)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < c->o.nbuild_args; i++)
+        if (!strcmp(c->o.build_args[i].key, "SOURCE_DATE_EPOCH"))
+            v = c->o.build_args[i].value ? c->o.build_args[i].value : getenv("SOURCE_DATE_EPOCH");
+    if (!v || !*v)
+        return 0;
+    int64_t e;
+    if (parse_i64(v, 0, 253402300799LL, &e) < 0)
+        return bad(err, "--build-arg SOURCE_DATE_EPOCH", v, "expected seconds since 1970");
+    if (c->epoch_set && e != c->o.source_date_epoch)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "--source-date-epoch %lld and --build-arg SOURCE_DATE_EPOCH=%s disagree",
+                        (long long)c->o.source_date_epoch, v);
+    c->o.source_date_epoch = e;
+    c->epoch_set = true;
+    return 0;
+}
+
 static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
 {
+    if (epoch_from_build_arg(c, err) < 0)
+        return -1;
     const char *env = getenv("SOURCE_DATE_EPOCH");
     if (c->epoch_set || !env || !*env)
         return 0;

@@ -68,9 +68,13 @@ static int root_map(const char *root, struct idmap *m, kiln_error_t **err)
     unsigned long long ub, uc, gb, gc;
     m->mode = IDMAP_ROOT;
     if (read_file_limited(AT_FDCWD, path, 4096, &data, NULL, &e) == 0) {
+        /* never host ids of system or login users (the store's checks keep others out of it) */
         if (sscanf(data, "%llu %llu\n%llu %llu", &ub, &uc, &gb, &gc) != 4 || uc != IDMAP_COUNT ||
-            gc != IDMAP_COUNT || ub == 0 || gb == 0 || ub + uc > UINT32_MAX || gb + gc > UINT32_MAX)
-            return kiln_err(err, KILN_ECORRUPT, 0, "store '%s': bad idmap file", root);
+            gc != IDMAP_COUNT || ub < IDMAP_MIN_BASE || gb < IDMAP_MIN_BASE ||
+            ub + uc > UINT32_MAX || gb + gc > UINT32_MAX)
+            return kiln_err(err, KILN_ECORRUPT, 0,
+                            "store '%s': bad idmap file (\"BASE %u\" twice, BASE at least %u)",
+                            root, IDMAP_COUNT, IDMAP_MIN_BASE);
         m->count = IDMAP_COUNT;
         set_ranges(m, (uint32_t)ub, (uint32_t)gb);
         return 0;
@@ -78,7 +82,8 @@ static int root_map(const char *root, struct idmap *m, kiln_error_t **err)
     kiln_error_free(e);
     uint32_t us = IDMAP_ROOT_BASE, gs = IDMAP_ROOT_BASE, n;
     if (subid_lookup("/etc/subuid", "root", 0, IDMAP_COUNT, &us, &n) < 0 ||
-        subid_lookup("/etc/subgid", "root", 0, IDMAP_COUNT, &gs, &n) < 0 || us == 0 || gs == 0)
+        subid_lookup("/etc/subgid", "root", 0, IDMAP_COUNT, &gs, &n) < 0 || us < IDMAP_MIN_BASE ||
+        gs < IDMAP_MIN_BASE)
         us = gs = IDMAP_ROOT_BASE;
     m->count = IDMAP_COUNT;
     set_ranges(m, us, gs);

@@ -30,6 +30,7 @@
 
 #define IDMAP_COUNT     65536u
 #define IDMAP_ROOT_BASE 1000000000u /* far above login and system users, below 2^31 */
+#define IDMAP_MIN_BASE  65536u      /* a store's id map never starts lower (ROOT/idmap) */
 
 enum idmap_mode { IDMAP_ROOT, IDMAP_SUBID, IDMAP_SINGLE };
 

@@ -186,8 +186,11 @@ int leakscan_new(const struct leakscan_secret *secrets, size_t n, struct leaksca
     struct leakscan *ls = xcalloc(1, sizeof(*ls));
     ls->nsecrets = n;
     ls->skipped = xcalloc(n + 1, sizeof(bool));
-    for (size_t i = 0; i < n; i++)
+    ls->ids = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        ls->ids[i] = xstrdup(secrets[i].id ? secrets[i].id : "?");
         add_secret(ls, (int)i, secrets[i].value, secrets[i].len);
+    }
     ac_build(ls, &ls->raw, LS_RAW);
     ac_build(ls, &ls->enc, LS_ENC);
     *out = ls;
@@ -205,6 +208,7 @@ void leakscan_free(struct leakscan *ls)
         }
     free(ls->pats);
     free(ls->skipped);
+    strv_free(ls->ids);
     ac_release(&ls->raw), ac_release(&ls->enc);
     free(ls);
 }

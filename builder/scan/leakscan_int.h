@@ -42,6 +42,7 @@ struct leakscan {
     struct ls_pattern *pats;
     size_t npats, pats_cap;
     bool *skipped;
+    char **ids; /* copies of the secrets' ids, for messages */
     size_t nsecrets;
     struct ls_ac raw, enc;
 };

@@ -116,6 +116,8 @@ static void fill_common(struct differ *d, struct layer_entry *e, const char *pat
     e->uid = to_container(st->st_uid, d->shift->uid, d->shift->count);
     e->gid = to_container(st->st_gid, d->shift->gid, d->shift->count);
     e->fd = -1;
+    e->has_mtime = true; /* clamped to the epoch by the layer writer */
+    e->mtime = st->st_mtim.tv_sec;
 }
 
 static int write_dir(struct differ *d, const char *path, const struct stat *st, kiln_error_t **err)

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "layer/layer_writer.h"
 #include "sandbox/idmap.h"
+#include "snapshot/snapshotter.h"
 #include "unpack.h"
 #include "util.h"
 
@@ -485,7 +486,9 @@ int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
         return kiln_err(err, KILN_ECORRUPT, 0, "invalid diff_id '%s'", diff_id);
     cleanup_free char *final = xasprintf("snapshots/%s", digest_hex(diff_id));
     struct stat st;
-    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (snapshot_check_existing(s, final, &st, err) < 0)
+            return -1;
         *path = xasprintf("%s/%s", s->root, final);
         return 0;
     }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "layer/tarname.h"
 #include "util.h"
 
 static int plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
@@ -138,8 +139,8 @@ bool copy_is_archive(struct copy_job *j, const char *src)
     archive_read_support_filter_xz(a);
     archive_read_support_format_tar(a);
     struct archive_entry *ae;
-    bool ok = archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK &&
-              archive_read_next_header(a, &ae) == ARCHIVE_OK;
+    bool ok =
+        archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK && tar_read_next(a, &ae) == ARCHIVE_OK;
     archive_read_free(a);
     return ok;
 }

@@ -6,6 +6,7 @@
 
 #include "cache/hashindex.h"
 #include "copy.h"
+#include "layer/tarname.h"
 #include "util.h"
 
 #define ARCHIVE_MAX_ENTRIES 1000000u
@@ -154,7 +155,7 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     struct archive_entry *ae;
     int rc = 0, ar = archive_read_open_fd(a, fd, 64 * 1024);
     size_t count = 0;
-    while (rc == 0 && ar == ARCHIVE_OK && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+    while (rc == 0 && ar == ARCHIVE_OK && (ar = tar_read_next(a, &ae)) == ARCHIVE_OK) {
         if (++count > ARCHIVE_MAX_ENTRIES)
             rc = kiln_err(err, KILN_ELIMIT, 0, "more than %u entries", ARCHIVE_MAX_ENTRIES);
         else

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "layer_writer.h"
+#include "tarname.h"
 #include "util.h"
 
 #define CHUNK (256 * 1024)
@@ -214,7 +215,7 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
         return kiln_err(err, KILN_EINTERNAL, 0, "layer: bad entry path '%s'", e->path);
     struct archive_entry *ae = archive_entry_new();
     fill_entry(ae, e, w->epoch);
-    int r = archive_write_header(w->a, ae);
+    int r = tar_write_header(w->a, ae);
     archive_entry_free(ae);
     if (r != ARCHIVE_OK)
         return archive_fail(w, "add", e->path, err);

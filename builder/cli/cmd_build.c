@@ -332,6 +332,27 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
     return 0;
 }
 
+/* --max-layer-size, --max-file-size: decompression bounds (snapshot/unpack.h) */
+static int opt_max_size(struct build_cli *c, const char *v, kiln_error_t **err, bool layer)
+{
+    uint64_t n;
+    const char *flag = layer ? "--max-layer-size" : "--max-file-size";
+    if (parse_size(v, &n) < 0 || n < (1u << 20))
+        return bad(err, flag, v, "expected a size of at least 1m, e.g. 64g");
+    *(layer ? &c->o.max_layer_size : &c->o.max_file_size) = n;
+    return 0;
+}
+
+static int opt_max_layer(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return opt_max_size(c, v, err, true);
+}
+
+static int opt_max_file(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return opt_max_size(c, v, err, false);
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -512,6 +533,10 @@ static const struct opt_def {
     {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
     {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
     {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
+    {"max-layer-size", 0, true, opt_max_layer, "BYTES",
+     "Uncompressed size limit of a layer or ADD archive (default 32g)"},
+    {"max-file-size", 0, true, opt_max_file, "BYTES",
+     "Size limit of one file in a layer or ADD archive (default 16g)"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
      "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_cache, "SPEC",

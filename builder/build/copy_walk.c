@@ -30,14 +30,39 @@ static int add_dir(struct copy_job *j, const char *target, mode_t perm, kiln_err
                      j->chown ? j->gid : 0, err);
 }
 
+/* An existing directory of the image, planned as it is: BuildKit's layers carry the parents of
+ * what changed with their own mode and owner, so a consumer that unpacks the layer alone (or
+ * over another base) does not make them up. */
+static int keep_dir(struct copy_job *j, const char *path, const struct stat *st, kiln_error_t **err)
+{
+    if (!strset_add(&j->emitted, path))
+        return 0;
+    uint32_t uid, gid;
+    build_container_owner(j->b, st, &uid, &gid);
+    return plan_push(j, PLAN_DIR, path, NULL, NULL, st->st_mode & 07777, uid, gid, err);
+}
+
+/* path (absolute, not "/") in the layer: as it is when the image has it as a directory, a new
+ * 0755 directory of the --chown owner when the image has nothing there (anything else, such as
+ * a symlink to a directory, is left alone). */
+static int plan_dir(struct copy_job *j, const char *path, kiln_error_t **err)
+{
+    struct stat st;
+    if (strset_has(&j->emitted, path))
+        return 0;
+    if (view_lstat(j->dest, path, &st) == 0 && S_ISDIR(st.st_mode))
+        return keep_dir(j, path, &st, err);
+    if (view_stat(j->dest, path, &st) == 0)
+        return 0;
+    return add_dir(j, path, 0755, err);
+}
+
 int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err)
 {
     cleanup_free char *p = xstrdup(target);
     for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
-        struct stat st;
-        if (!strset_has(&j->emitted, p) && view_stat(j->dest, p, &st) < 0 &&
-            add_dir(j, p, 0755, err) < 0)
+        if (plan_dir(j, p, err) < 0)
             return -1;
         *s = '/';
     }
@@ -119,9 +144,7 @@ int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const 
         return copy_file(j, src, st, target, err);
     }
     j->src_root = src;
-    struct stat dst;
-    if (strcmp(target, "/") != 0 && view_stat(j->dest, target, &dst) < 0 &&
-        add_dir(j, target, 0755, err) < 0)
+    if (strcmp(target, "/") != 0 && plan_dir(j, target, err) < 0)
         return -1;
     int rc = copy_dir(j, src, target, 0, err);
     j->src_root = NULL;
@@ -149,9 +172,7 @@ int copy_plan_archive(struct copy_job *j, const char *src, const char *target, k
 {
     if (copy_parents(j, target, err) < 0)
         return -1;
-    struct stat st;
-    if (strcmp(target, "/") && view_stat(j->dest, target, &st) < 0 &&
-        add_dir(j, target, 0755, err) < 0)
+    if (strcmp(target, "/") && plan_dir(j, target, err) < 0)
         return -1;
     return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
 }

@@ -72,19 +72,29 @@ static char *archive_target(const char *target, const char *name)
     return !strcmp(clean, ".") ? xstrdup(target) : path_join(target, clean);
 }
 
-/* Parents of archive entries that neither the image nor the layer has yet. */
+/* A parent of an archive entry that the layer has not written yet: as the image has it (a
+ * directory; see copy_parents), or a new 0755 directory of root when the image has nothing. */
+static int archive_parent(struct copy_job *j, const char *p, kiln_error_t **err)
+{
+    struct stat st;
+    struct layer_entry e = {.path = p + 1, .mode = S_IFDIR | 0755, .fd = -1};
+    if (view_lstat(j->dest, p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        e.mode = S_IFDIR | (st.st_mode & 07777);
+        build_container_owner(j->b, &st, &e.uid, &e.gid);
+    } else if (view_stat(j->dest, p, &st) == 0) {
+        return 0;
+    }
+    strset_add(&j->emitted, p);
+    return layer_writer_add(j->w, &e, err);
+}
+
 static int archive_parents(struct copy_job *j, const char *t, kiln_error_t **err)
 {
     cleanup_free char *p = xstrdup(t);
     for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
-        struct stat st;
-        if (!strset_has(&j->emitted, p) && view_stat(j->dest, p, &st) < 0) {
-            strset_add(&j->emitted, p);
-            struct layer_entry e = {.path = p + 1, .mode = S_IFDIR | 0755, .fd = -1};
-            if (layer_writer_add(j->w, &e, err) < 0)
-                return -1;
-        }
+        if (!strset_has(&j->emitted, p) && archive_parent(j, p, err) < 0)
+            return -1;
         *s = '/';
     }
     return 0;

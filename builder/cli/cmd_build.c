@@ -73,6 +73,24 @@ static int opt_annotation(struct build_cli *c, const char *v, kiln_error_t **err
     return push_kv(&c->o.annotations, &c->o.nannotations, v, true, "--annotation", err);
 }
 
+/* DIR[:TAG][@DIGEST] as buildx splits it: the digest after the first '@', the tag after the
+ * first ':' before it (tags that umoci and skopeo write hold ':', e.g. busybox:1), so DIR cannot
+ * hold either. A digest names the image whatever the tag says. */
+static int split_layout_ref(const char *p, struct kiln_named_context *nc)
+{
+    const char *at = strchr(p, '@');
+    if (at && !str_has_prefix(at + 1, "sha256:"))
+        return -1;
+    size_t n = at ? (size_t)(at - p) : strlen(p);
+    const char *colon = memchr(p, ':', n);
+    nc->path = xstrndup(p, colon ? (size_t)(colon - p) : n);
+    if (at)
+        nc->ref = xstrdup(at + 1);
+    else if (colon)
+        nc->ref = xstrdup(colon + 1);
+    return 0;
+}
+
 static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     const char *eq = strchr(v, '=');
@@ -82,19 +100,10 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
     struct kiln_named_context nc = {.name = xstrndup(v, (size_t)(eq - v))};
     const char *val = eq + 1;
     if (str_has_prefix(val, "oci-layout://")) {
-        const char *p = val + strlen("oci-layout://");
-        const char *at = strstr(p, "@sha256:");
-        const char *colon = strrchr(p, ':');
-        const char *slash = strrchr(p, '/');
         nc.type = KILN_CONTEXT_OCI_LAYOUT;
-        if (at) {
-            nc.path = xstrndup(p, (size_t)(at - p));
-            nc.ref = xstrdup(at + 1);
-        } else if (colon && (!slash || colon > slash)) {
-            nc.path = xstrndup(p, (size_t)(colon - p));
-            nc.ref = xstrdup(colon + 1);
-        } else {
-            nc.path = xstrdup(p);
+        if (split_layout_ref(val + strlen("oci-layout://"), &nc) < 0) {
+            free(nc.name);
+            return bad(err, "--build-context", v, "expected oci-layout://DIR[:TAG][@sha256:...]");
         }
     } else if (str_has_prefix(val, "docker-image://")) {
         nc.type = KILN_CONTEXT_DOCKER_IMAGE;

@@ -517,7 +517,8 @@ static const struct opt_def {
     {"build-arg", 0, true, opt_build_arg, "K[=V]",
      "Build argument (K alone: from the environment)"},
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
-     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF"},
+     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG][@sha256:...] (TAG after the first "
+     "':') or NAME=docker-image://REF"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
     {"output", 'o', true, opt_output, "SPEC",
      "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "

@@ -7,6 +7,7 @@
 #include "cache/hashindex.h"
 #include "copy.h"
 #include "layer/tarname.h"
+#include "snapshot/unpack.h"
 #include "util.h"
 
 #define ARCHIVE_MAX_ENTRIES 1000000u
@@ -54,7 +55,31 @@ static int write_file(struct copy_job *j, const struct plan_entry *p, kiln_error
 
 struct archive_reader {
     struct archive *a;
+    uint64_t total;               /* content bytes the headers announced so far */
+    uint64_t max_layer, max_file; /* the bounds of snapshot/unpack.h, as for a base layer */
 };
+
+/* A decompression bomb in an ADD archive is refused on its headers, before its content is
+ * read: the layer writer reads exactly the size a header announces. */
+static int archive_bounds(struct archive_reader *r, const char *name, la_int64_t size,
+                          kiln_error_t **err)
+{
+    char lim[32];
+    if (size < 0 || (uint64_t)size > r->max_file) {
+        unpack_size_str(r->max_file, lim, sizeof(lim));
+        return kiln_err(err, KILN_ELIMIT, 0,
+                        "archive entry '%s': %lld bytes, over the limit of %s for one file "
+                        "(--max-file-size)",
+                        name, (long long)size, lim);
+    }
+    r->total += (uint64_t)size;
+    if (r->total <= r->max_layer)
+        return 0;
+    unpack_size_str(r->max_layer, lim, sizeof(lim));
+    return kiln_err(err, KILN_ELIMIT, 0,
+                    "more than %s of uncompressed content (--max-layer-size), at entry '%s'", lim,
+                    name);
+}
 
 static long archive_content(void *ctx, void *buf, size_t n)
 {
@@ -114,6 +139,8 @@ static int archive_entry_fill(struct archive_entry *ae, struct layer_entry *e,
         e->linkname = *hl + 1;
         e->mode = S_IFREG | perm;
     } else if (type == AE_IFREG) {
+        if (archive_bounds(r, name, archive_entry_size(ae), err) < 0)
+            return -1;
         e->mode = S_IFREG | perm;
         e->size = (uint64_t)archive_entry_size(ae);
         e->read = archive_content;
@@ -161,7 +188,10 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     archive_read_support_filter_bzip2(a);
     archive_read_support_filter_xz(a);
     archive_read_support_format_tar(a);
-    struct archive_reader r = {a};
+    const struct kiln_build_opts *o = j->b->o;
+    struct archive_reader r = {a, 0,
+                               o->max_layer_size ? o->max_layer_size : UNPACK_DEFAULT_MAX_LAYER,
+                               o->max_file_size ? o->max_file_size : UNPACK_DEFAULT_MAX_ENTRY};
     struct archive_entry *ae;
     int rc = 0, ar = archive_read_open_fd(a, fd, 64 * 1024);
     size_t count = 0;

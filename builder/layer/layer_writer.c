@@ -213,6 +213,11 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
 {
     if (!e->path[0] || e->path[0] == '/' || strlen(e->path) > LAYER_MAX_PATH)
         return kiln_err(err, KILN_EINTERNAL, 0, "layer: bad entry path '%s'", e->path);
+    if (tarname_whiteout(e->path, e->whiteout))
+        return kiln_err(err, KILN_EINPUT, 0,
+                        "'/%s': a name starting with '.wh.' is a whiteout in an OCI layer, it "
+                        "would delete a file for whoever unpacks the image: rename it",
+                        e->path);
     struct archive_entry *ae = archive_entry_new();
     fill_entry(ae, e, w->epoch);
     int r = tar_write_header(w->a, ae);

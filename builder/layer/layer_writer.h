@@ -43,7 +43,9 @@ struct layer_entry {
      * -1 on error */
     long (*read)(void *ctx, void *buf, size_t n);
     void *read_ctx;
-    dev_t rdev; /* character and block devices */
+    dev_t rdev;    /* character and block devices */
+    bool whiteout; /* the last component is a whiteout marker the caller means (".wh.NAME");
+                    * any other ".wh." component is refused (tarname_whiteout) */
     const struct layer_xattr *xattrs;
     size_t nxattrs;
 };

@@ -50,3 +50,17 @@ int tar_write_header(struct archive *a, struct archive_entry *ae)
         uselocale(old);
     return r == ARCHIVE_WARN && name_warning(a) ? ARCHIVE_OK : r;
 }
+
+bool tarname_whiteout(const char *path, bool last_ok)
+{
+    for (const char *c = path; *c;) {
+        size_t n = strcspn(c, "/");
+        bool last = c[n] == '\0';
+        if (n >= 4 && !strncmp(c, ".wh.", 4) && !(last && last_ok))
+            return true;
+        c += n;
+        while (*c == '/')
+            c++;
+    }
+    return false;
+}

@@ -17,6 +17,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <stdbool.h>
 
 /* archive_read_next_header: ARCHIVE_OK (also after a name-conversion warning), ARCHIVE_EOF, or
  * libarchive's error code. */
@@ -24,5 +25,10 @@ int tar_read_next(struct archive *a, struct archive_entry **ae);
 
 /* archive_write_header: ARCHIVE_OK (also after a name-conversion warning) or the error code. */
 int tar_write_header(struct archive *a, struct archive_entry *ae);
+
+/* Whether a component of path (relative, '/'-separated) starts with ".wh.": in an OCI layer
+ * such an entry is a whiteout, which deletes a file for every consumer of the image. With
+ * last_ok, the last component is not checked (a marker its writer means). */
+bool tarname_whiteout(const char *path, bool last_ok);
 
 #endif

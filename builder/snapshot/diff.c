@@ -151,6 +151,7 @@ static int write_marker(struct differ *d, const char *dir, const char *name, kil
     e.path = p;
     e.mode = S_IFREG;
     e.fd = -1;
+    e.whiteout = true;
     return layer_writer_add(d->w, &e, err);
 }
 

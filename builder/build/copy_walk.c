@@ -74,10 +74,26 @@ static mode_t entry_perm(struct copy_job *j, const struct stat *st)
     return j->chmod ? j->mode : (st->st_mode & 07777);
 }
 
+/* The target an earlier name of this inode was planned at, or NULL (and the inode noted). */
+static const char *first_link(struct copy_job *j, const struct stat *st, const char *target)
+{
+    if (st->st_nlink < 2)
+        return NULL;
+    for (size_t i = 0; i < j->ninodes; i++)
+        if (j->inodes[i].dev == st->st_dev && j->inodes[i].ino == st->st_ino)
+            return j->inodes[i].target;
+    xgrow(&j->inodes, &j->capinodes, j->ninodes + 1, sizeof(*j->inodes));
+    j->inodes[j->ninodes++] = (struct copy_inode){st->st_dev, st->st_ino, xstrdup(target)};
+    return NULL;
+}
+
 static int copy_file(struct copy_job *j, const char *src, const struct stat *st, const char *target,
                      kiln_error_t **err)
 {
     uint32_t uid = j->chown ? j->uid : 0, gid = j->chown ? j->gid : 0;
+    const char *first = S_ISREG(st->st_mode) ? first_link(j, st, target) : NULL;
+    if (first && strcmp(first, target) != 0)
+        return plan_push(j, PLAN_HARDLINK, target, NULL, first, entry_perm(j, st), uid, gid, err);
     if (S_ISREG(st->st_mode))
         return plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISFIFO(st->st_mode))
@@ -196,4 +212,9 @@ void copy_plan_release(struct copy_job *j)
     free(j->plan);
     j->plan = NULL;
     j->nplan = j->capplan = 0;
+    for (size_t i = 0; i < j->ninodes; i++)
+        free(j->inodes[i].target);
+    free(j->inodes);
+    j->inodes = NULL;
+    j->ninodes = j->capinodes = 0;
 }

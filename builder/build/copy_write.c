@@ -253,6 +253,12 @@ int copy_plan_write(struct copy_job *j, kiln_error_t **err)
         case PLAN_INLINE:
             r = write_inline(j, p, err);
             break;
+        case PLAN_HARDLINK:
+            e.mode = S_IFREG | p->perm;
+            e.hardlink = true;
+            e.linkname = p->link + 1;
+            r = layer_writer_add(j->w, &e, err);
+            break;
         default:
             e.mode = (p->kind == PLAN_DIR    ? S_IFDIR
                       : p->kind == PLAN_FIFO ? S_IFIFO

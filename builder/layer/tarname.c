@@ -30,7 +30,10 @@ static bool name_warning(struct archive *a)
     const char *msg = archive_error_string(a);
     if (archive_errno(a) != EILSEQ || !msg)
         return false;
-    return strstr(msg, "can't be converted from") || strstr(msg, "Can't translate ");
+    /* tar: "... can't be converted from UTF-8 to current locale."; zip (jars): "... cannot be
+     * converted from ..."; the tar writer: "Can't translate pathname ..." */
+    return strstr(msg, "can't be converted from") || strstr(msg, "cannot be converted from") ||
+           strstr(msg, "Can't translate ");
 }
 
 int tar_read_next(struct archive *a, struct archive_entry **ae)

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 
 /* archive_read_next_header: ARCHIVE_OK (also after a name-conversion warning), ARCHIVE_EOF, or
- * libarchive's error code. */
+ * libarchive's error code. Any format libarchive reads (jars are zips). */
 int tar_read_next(struct archive *a, struct archive_entry **ae);
 
 /* archive_write_header: ARCHIVE_OK (also after a name-conversion warning) or the error code. */

@@ -145,3 +145,21 @@ kbuild --secret id=tok,src="$T/secret" -t names:1 --build-context deb=oci-layout
   --no-cache --output "type=oci,dest=$T/out3,tar=false" "$ctx" >/dev/null 2>"$T/build3.log" ||
   { cat "$T/build3.log" >&2; fail "leak scan over layers with non-ASCII names"; }
 ok "the leak scan reads layers with non-ASCII names"
+
+# a jar (a zip) whose entries have non-ASCII names before its pom.properties: the SBOM's Java
+# cataloger reads every entry (before, it stopped at the first such name)
+mkdir -p "$T/jctx"
+py - "$T/jctx/app.jar" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    z.writestr("données/é.txt", "x")
+    z.writestr("META-INF/maven/org.ex/démo/pom.properties",
+               "groupId=org.ex\nartifactId=demo\nversion=1.2.3\n")
+PY
+printf 'FROM scratch\nCOPY app.jar /app/app.jar\nUSER 1\n' >"$T/jctx/Dockerfile"
+mkdir -p "$T/sbom"
+kbuild --no-provenance --sbom-out "$T/sbom" "$T/jctx" >/dev/null 2>"$T/jar.log" || { cat "$T/jar.log" >&2; fail "jar build"; }
+! grep -q 'cannot be converted' "$T/jar.log" || { cat "$T/jar.log" >&2; fail "the jar's names were not read"; }
+grep -q 'pkg:maven/org.ex/demo@1.2.3' "$T/sbom/sbom.spdx.json" || fail "the pom.properties after a non-ASCII entry was not read"
+ok "the SBOM reads jars whose entries have non-ASCII names"

@@ -96,6 +96,11 @@ while read -r v; do
 done <"$T/all-caps"
 [ -s "$T/all-caps" ] || fail "no capability value found at all (the check would be empty)"
 check_layer_caps "$T/out-caps"
+# the copy snapshotter copies the snapshot's values into the step's rootfs: the same result
+KILN_SNAPSHOTTER=copy kbuild -f "$T/ctx/Dockerfile.caps" --build-context caps=oci-layout://"$T/caps":1 \
+  --no-cache --output "type=oci,dest=$T/out-caps-copy,tar=false" "$T/ctx" >/dev/null 2>"$T/caps-copy.log" ||
+  { cat "$T/caps-copy.log" >&2; fail "build FROM the capabilities image, copy snapshotter"; }
+check_layer_caps "$T/out-caps-copy"
 ok "v3 capabilities of a hostile gzip layer are rewritten for the map (host root never), dropped when outside it; RUN's layer carries v2 / v3 1000"
 
 user=kiln-rootless

@@ -34,10 +34,12 @@ RUN mkdir /opt/日本語 && echo ja > /opt/日本語/ファイル && \
     echo cert > /usr/share/ca-certificates/mozilla/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt && \
     ln -s /usr/share/ca-certificates/mozilla/NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt \
       /etc/ssl/certs/NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem && \
-    echo latin > "$(printf '/opt/lat\351n')" && echo nl > "$(printf '/opt/new\nline')"
+    echo latin > "$(printf '/opt/lat\351n')" && echo nl > "$(printf '/opt/new\nline')" && \
+    ln -s "$(printf 'lat\351n')" /opt/latin-link
 RUN cat /opt/日本語/ファイル /etc/ssl/certs/NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem \
       "$(printf '/opt/lat\351n')" "/ctx/Résumé – café.txt" /ctx/lien-vers-résumé \
-      "$(printf '/ctx/caf\351.txt')" /added/ädd/ÜBER.txt "$(printf '/added/ädd/caf\351-latin1.txt')"
+      "$(printf '/ctx/caf\351.txt')" /added/ädd/ÜBER.txt "$(printf '/added/ädd/caf\351-latin1.txt')" \
+      /opt/latin-link
 USER nobody
 DF
 kbuild -t names:1 --build-context deb=oci-layout://"$deb":12 \
@@ -76,6 +78,8 @@ assert run[pem].pax_headers.get("linkpath") == run[pem].linkname, run[pem].pax_h
 for w in (b"opt/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "opt/日本語/ファイル".encode(), b"opt/lat\xe9n",
           b"opt/new\nline"):
     assert w in run, (w, sorted(run))
+ll = run[b"opt/latin-link"]
+assert ll.issym() and ll.linkname.encode("utf-8", "surrogateescape") == b"lat\xe9n", ll.linkname
 PY
 ok "layer tars hold every name and link target byte for byte (python tarfile)"
 

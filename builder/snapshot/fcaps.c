@@ -66,9 +66,9 @@ size_t fcaps_to_disk(const void *value, size_t n, const struct idshift *shift,
                      unsigned char out[FCAPS_MAX])
 {
     struct fcaps c;
-    if (parse(value, n, &c) < 0 || (shift && c.rootid >= shift->count))
-        return 0;
-    if (shift && shift->uid)
+    if (!shift || parse(value, n, &c) < 0 || c.rootid >= shift->count)
+        return 0; /* without a map a value could only hold for host root */
+    if (shift->uid)
         return emit(&c, true, shift->uid + c.rootid, out);
     return emit(&c, c.rootid != 0, c.rootid, out);
 }

@@ -20,7 +20,8 @@
 #define FCAPS_MAX 24
 
 /* The value to set on disk for value (n bytes) from a layer, into out; returns its size, or 0
- * when it must be dropped (not a capability value, or a root uid outside the map). As root
+ * when it must be dropped (not a capability value, a root uid outside the map, or no map: shift
+ * NULL). As root
  * (shift->uid != 0) the result is always v3 with root uid = host uid of the container root uid
  * of the value; in a user namespace it is v2 or v3 in the namespace's terms. */
 size_t fcaps_to_disk(const void *value, size_t n, const struct idshift *shift,

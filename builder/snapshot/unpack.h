@@ -62,8 +62,9 @@ struct unpack_report {
 };
 
 /* Unpacks the layer blob in fd (media type gives the compression) into the empty directory
- * destfd, owners as in the tar. When diff_id is not NULL the uncompressed tar must hash to it.
- * limits and report may be NULL (defaults; no report). */
+ * destfd, owners as in the tar and no file capabilities (without an id map they could only hold
+ * for host root). When diff_id is not NULL the uncompressed tar must hash to it. limits and
+ * report may be NULL (defaults; no report). */
 int unpack_layer(int fd, const char *media_type, const char *diff_id, int destfd,
                  const struct unpack_limits *limits, struct unpack_report *report,
                  kiln_error_t **err);

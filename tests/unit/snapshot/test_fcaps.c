@@ -82,3 +82,12 @@ Test(fcaps, layers_get_v2_for_container_root)
     cr_assert(!fcaps_disk_ok(in, n, &root_map));
     cr_assert_eq(fcaps_to_layer(in, n, &userns, out), 20, "in a namespace v2 is its root's");
 }
+
+Test(fcaps, without_a_map_nothing_is_written)
+{
+    unsigned char in[24], out[FCAPS_MAX];
+    size_t n = value(in, 2, 0);
+    cr_assert_eq(fcaps_to_disk(in, n, NULL, out), 0);
+    n = value(in, 3, 0);
+    cr_assert_eq(fcaps_to_disk(in, n, NULL, out), 0);
+}

@@ -82,6 +82,7 @@ struct build {
     bool *arg_used; /* per o->build_args */
     int64_t epoch;
     const char *os, *arch, *variant;
+    struct idmap idmap;       /* the store's id map: views show host ids (owners.c) */
     int step;                 /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
     json_t *cache_from;       /* --cache-from: records {key: record} of the shared cache */
@@ -93,7 +94,6 @@ struct build {
     char **new_layers;        /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
     struct secrets *secrets; /* --secret values, loaded before anything else */
-    struct idmap idmap;      /* the store's id map: views show host ids (owners.c) */
 };
 
 /* schedule.c: stages in dependency order, independent ones in parallel threads */

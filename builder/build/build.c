@@ -168,6 +168,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
         read_dockerfile(b, err) < 0 || store_open(root, &b->store, err) < 0 ||
         context_open(b, err) < 0 || lint_image_dockerfile(b, err) < 0)
         return -1;
+    if (idmap_for_store(b->store->root, &b->idmap, err) < 0)
+        return -1;
     b->hashes = hashindex_open(b->store);
     if (cache_remote_import(b, err) < 0)
         return -1;

@@ -26,6 +26,7 @@
 #include "dockerignore.h"
 #include "kiln/kiln.h"
 #include "oci/image.h"
+#include "sandbox/idmap.h"
 #include "secrets.h"
 #include "snapshot/view.h"
 #include "strset.h"
@@ -83,6 +84,7 @@ struct build {
     bool *arg_used; /* per o->build_args */
     int64_t epoch;
     const char *os, *arch, *variant;
+    struct idmap idmap;       /* the store's id map: views show host ids (owners.c) */
     int step;                 /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
     json_t *cache_from;       /* --cache-from: records {key: record} of the shared cache */
@@ -106,6 +108,13 @@ int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **e
 /* The stages st needs before its steps (FROM <stage>, COPY --from, RUN --mount from=). */
 size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_stage **deps,
                           size_t max);
+
+/* owners.c */
+/* The container ids of a file a stage's view shows: views of snapshots show host ids (the
+ * store's mapped range, sandbox/idmap.h); an id outside the map is nobody (65534), as the
+ * differ writes it. */
+void build_container_owner(const struct build *b, const struct stat *st, uint32_t *uid,
+                           uint32_t *gid);
 
 /* stage.c */
 /* The steps of one stage, once its dependencies are built. */

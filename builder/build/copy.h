@@ -11,13 +11,22 @@
 #include "layer/layer_writer.h"
 #include "strset.h"
 
-enum plan_kind { PLAN_DIR, PLAN_FILE, PLAN_SYMLINK, PLAN_FIFO, PLAN_ARCHIVE, PLAN_INLINE };
+enum plan_kind {
+    PLAN_DIR,
+    PLAN_FILE,
+    PLAN_SYMLINK,
+    PLAN_FIFO,
+    PLAN_ARCHIVE,
+    PLAN_INLINE,
+    PLAN_HARDLINK, /* a second name of a FILE planned before (link: its target) */
+};
 
 struct plan_entry {
     enum plan_kind kind;
     char *target; /* absolute path in the image */
     char *src;    /* path in the source view (FILE, ARCHIVE) */
-    char *link;   /* SYMLINK target; INLINE: the file's content (a heredoc) */
+    char *link;   /* SYMLINK target; INLINE: the file's content (a heredoc); HARDLINK: the
+                   * target of the FILE entry it links to */
     mode_t perm;
     uint32_t uid, gid;
 };
@@ -41,6 +50,16 @@ struct copy_job {
     bool parents;                 /* --parents: keep the source's path under the destination */
     struct plan_entry *plan;
     size_t nplan, capplan;
+    struct copy_inode *inodes; /* sources with more than one link, by inode: hard links */
+    size_t ninodes, capinodes;
+};
+
+/* A source file seen with st_nlink > 1 and where it was planned: another name of the same
+ * inode within the same COPY becomes a tar hard link to it, as BuildKit's layers have them. */
+struct copy_inode {
+    dev_t dev;
+    ino_t ino;
+    char *target;
 };
 
 /* Plans the parent chain of target (absolute, canonical): every directory missing in the image

@@ -73,6 +73,24 @@ static int opt_annotation(struct build_cli *c, const char *v, kiln_error_t **err
     return push_kv(&c->o.annotations, &c->o.nannotations, v, true, "--annotation", err);
 }
 
+/* DIR[:TAG][@DIGEST] as buildx splits it: the digest after the first '@', the tag after the
+ * first ':' before it (tags that umoci and skopeo write hold ':', e.g. busybox:1), so DIR cannot
+ * hold either. A digest names the image whatever the tag says. */
+static int split_layout_ref(const char *p, struct kiln_named_context *nc)
+{
+    const char *at = strchr(p, '@');
+    if (at && !str_has_prefix(at + 1, "sha256:"))
+        return -1;
+    size_t n = at ? (size_t)(at - p) : strlen(p);
+    const char *colon = memchr(p, ':', n);
+    nc->path = xstrndup(p, colon ? (size_t)(colon - p) : n);
+    if (at)
+        nc->ref = xstrdup(at + 1);
+    else if (colon)
+        nc->ref = xstrdup(colon + 1);
+    return 0;
+}
+
 static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     const char *eq = strchr(v, '=');
@@ -82,19 +100,10 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
     struct kiln_named_context nc = {.name = xstrndup(v, (size_t)(eq - v))};
     const char *val = eq + 1;
     if (str_has_prefix(val, "oci-layout://")) {
-        const char *p = val + strlen("oci-layout://");
-        const char *at = strstr(p, "@sha256:");
-        const char *colon = strrchr(p, ':');
-        const char *slash = strrchr(p, '/');
         nc.type = KILN_CONTEXT_OCI_LAYOUT;
-        if (at) {
-            nc.path = xstrndup(p, (size_t)(at - p));
-            nc.ref = xstrdup(at + 1);
-        } else if (colon && (!slash || colon > slash)) {
-            nc.path = xstrndup(p, (size_t)(colon - p));
-            nc.ref = xstrdup(colon + 1);
-        } else {
-            nc.path = xstrdup(p);
+        if (split_layout_ref(val + strlen("oci-layout://"), &nc) < 0) {
+            free(nc.name);
+            return bad(err, "--build-context", v, "expected oci-layout://DIR[:TAG][@sha256:...]");
         }
     } else if (str_has_prefix(val, "docker-image://")) {
         nc.type = KILN_CONTEXT_DOCKER_IMAGE;
@@ -332,6 +341,27 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
     return 0;
 }
 
+/* --max-layer-size, --max-file-size: decompression bounds (snapshot/unpack.h) */
+static int opt_max_size(struct build_cli *c, const char *v, kiln_error_t **err, bool layer)
+{
+    uint64_t n;
+    const char *flag = layer ? "--max-layer-size" : "--max-file-size";
+    if (parse_size(v, &n) < 0 || n < (1u << 20))
+        return bad(err, flag, v, "expected a size of at least 1m, e.g. 64g");
+    *(layer ? &c->o.max_layer_size : &c->o.max_file_size) = n;
+    return 0;
+}
+
+static int opt_max_layer(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return opt_max_size(c, v, err, true);
+}
+
+static int opt_max_file(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return opt_max_size(c, v, err, false);
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -487,7 +517,8 @@ static const struct opt_def {
     {"build-arg", 0, true, opt_build_arg, "K[=V]",
      "Build argument (K alone: from the environment)"},
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
-     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF"},
+     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG][@sha256:...] (TAG after the first "
+     "':') or NAME=docker-image://REF"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
     {"output", 'o', true, opt_output, "SPEC",
      "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
@@ -512,6 +543,10 @@ static const struct opt_def {
     {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
     {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
     {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
+    {"max-layer-size", 0, true, opt_max_layer, "BYTES",
+     "Uncompressed size limit of a layer or ADD archive (default 32g)"},
+    {"max-file-size", 0, true, opt_max_file, "BYTES",
+     "Size limit of one file in a layer or ADD archive (default 16g)"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
      "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_cache, "SPEC",

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "layer_writer.h"
+#include "tarname.h"
 #include "pgzip.h"
 #include "scan/leakscan.h"
 #include "util.h"
@@ -172,11 +173,16 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
         return kiln_err(err, KILN_EINTERNAL, 0, "layer: bad entry path '%s'", e->path);
     if (w->scanner && scan_fields(w, e, err) < 0)
         return -1;
+    if (tarname_whiteout(e->path, e->whiteout))
+        return kiln_err(err, KILN_EINPUT, 0,
+                        "'/%s': a name starting with '.wh.' is a whiteout in an OCI layer, it "
+                        "would delete a file for whoever unpacks the image: rename it",
+                        e->path);
     if (w->scanner)
         leakscan_entry_content_begin(w->scanner);
     struct archive_entry *ae = archive_entry_new();
     fill_entry(ae, e, w->epoch);
-    int r = archive_write_header(w->a, ae);
+    int r = tar_write_header(w->a, ae);
     archive_entry_free(ae);
     if (r != ARCHIVE_OK)
         return archive_fail(w, "add", e->path, err);

@@ -38,6 +38,9 @@ struct layer_entry {
     uint32_t uid, gid;
     const char *linkname; /* symlink target, or hard link target path when hardlink */
     bool hardlink;
+    /* whiteout: the last component is a deletion marker the caller means (".wh.NAME"); any other
+     * ".wh." component is refused (tarname_whiteout) */
+    bool whiteout;
     uint64_t size; /* regular files */
     int fd;        /* regular files: read from here, exactly size bytes (or -1) */
     /* regular files when fd < 0: content from a reader; returns bytes read, 0 at the end,

@@ -81,7 +81,7 @@ static int prepare_fn(void *arg, const struct idshift *sh, void *result, kiln_er
     cleanup_close int dfd = openat(root, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return kiln_err_errno(err, KILN_EIO, "snapshot: open '%s'", p);
-    return copy_layers(r->layers, r->nlayers, dfd, err);
+    return copy_layers(r->layers, r->nlayers, dfd, sh, err);
 }
 
 int step_rootfs_prepare(struct store *s, const struct idmap *m, enum snapshotter_kind kind,

@@ -98,7 +98,8 @@ int diff_write(int dirfd, struct view *lower, bool copy, const struct idshift *s
 
 /* Applies the snapshot directories layers (bottom first) onto the empty directory destfd:
  * whiteouts delete, opaque directories hide what is below, owners, modes, times and kept
- * xattrs are copied. */
-int copy_layers(char *const *layers, size_t n, int destfd, kiln_error_t **err);
+ * xattrs are copied (file capabilities only when they hold inside the map of sh). */
+int copy_layers(char *const *layers, size_t n, int destfd, const struct idshift *sh,
+                kiln_error_t **err);
 
 #endif

@@ -120,7 +120,9 @@ struct kiln_build_opts {
     uint64_t memory; /* 0: no limit */
     uint64_t pids_limit;
     uint64_t cpus_milli;
-    uint64_t step_timeout; /* seconds */
+    uint64_t step_timeout;   /* seconds */
+    uint64_t max_layer_size; /* uncompressed bytes of a layer or local archive; 0: default */
+    uint64_t max_file_size;  /* bytes of one file in one; 0: default */
     struct kiln_progress progress;
 };
 

@@ -233,3 +233,34 @@ Test(layer_writer, a_leaking_entry_fails_and_nothing_is_stored)
     cr_expect_eq(blob_count(), 1);
     close(clean);
 }
+
+/* A ".wh." component is a whiteout for whoever unpacks the layer: only a marker the caller
+ * means (the differ's deletions) may have one, and only as its last component. */
+Test(layer_writer, whiteout_names_only_when_meant)
+{
+    struct layer_writer *w;
+    kiln_error_t *err = NULL;
+    cr_assert_eq(layer_writer_new(st, LAYER_GZIP, -1, 0, &w, &err), 0);
+    static const char *const refused[] = {".wh.x", "etc/.wh.passwd", "a/.wh.b/c", "d/.wh..wh..opq"};
+    for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+        struct layer_entry e = {.path = refused[i], .mode = S_IFREG | 0644, .fd = -1};
+        cr_assert_eq(layer_writer_add(w, &e, &err), -1, "%s was written", refused[i]);
+        cr_assert(strstr(err->msg, "whiteout"), "%s", err->msg);
+        kiln_error_free(err);
+        err = NULL;
+    }
+    struct layer_entry marker = {
+        .path = "etc/.wh.motd", .mode = S_IFREG, .fd = -1, .whiteout = true};
+    cr_assert_eq(layer_writer_add(w, &marker, &err), 0, "%s", err ? err->msg : "");
+    struct layer_entry nested = {
+        .path = ".wh.d/.wh.x", .mode = S_IFREG, .fd = -1, .whiteout = true};
+    cr_assert_eq(layer_writer_add(w, &nested, &err), -1, "a marker under a .wh. directory");
+    kiln_error_free(err);
+    err = NULL;
+    static const char *const fine[] = {"a.wh.b", ".whatever", "x/.wh", "x/..wh.y"};
+    for (size_t i = 0; i < ARRAY_SIZE(fine); i++) {
+        struct layer_entry e = {.path = fine[i], .mode = S_IFREG | 0644, .fd = -1};
+        cr_assert_eq(layer_writer_add(w, &e, &err), 0, "%s: %s", fine[i], err ? err->msg : "");
+    }
+    layer_writer_free(w);
+}

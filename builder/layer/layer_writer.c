@@ -174,7 +174,8 @@ static void fill_entry(struct archive_entry *ae, const struct layer_entry *e, in
     archive_entry_set_mode(ae, e->mode);
     archive_entry_set_uid(ae, e->uid);
     archive_entry_set_gid(ae, e->gid);
-    archive_entry_set_mtime(ae, epoch, 0);
+    /* an entry's own time is clamped to the epoch, never raised (BuildKit's rewrite-timestamp) */
+    archive_entry_set_mtime(ae, e->has_mtime && e->mtime < epoch ? e->mtime : epoch, 0);
     if (e->hardlink) {
         archive_entry_set_hardlink(ae, e->linkname);
         archive_entry_set_size(ae, 0);

@@ -3,8 +3,9 @@
  * Memory stays bounded whatever the file sizes: content is streamed in fixed chunks.
  *
  * Entries are written in the order given; callers add them sorted by path so that a layer is
- * reproducible. Every entry gets mtime = the writer's epoch, no user/group names, no atime or
- * ctime, so the same files always give the same bytes.
+ * reproducible. Every entry gets mtime = the writer's epoch (or its own time when older, for
+ * entries that carry one), no user/group names, no atime or ctime, so the same files always
+ * give the same bytes.
  */
 #ifndef KILN_LAYER_WRITER_H
 #define KILN_LAYER_WRITER_H
@@ -43,7 +44,9 @@ struct layer_entry {
      * -1 on error */
     long (*read)(void *ctx, void *buf, size_t n);
     void *read_ctx;
-    dev_t rdev; /* character and block devices */
+    dev_t rdev;     /* character and block devices */
+    bool has_mtime; /* mtime is the entry's own time (clamped to the epoch); else the epoch */
+    int64_t mtime;
     const struct layer_xattr *xattrs;
     size_t nxattrs;
 };

@@ -104,7 +104,7 @@ static int fetch(struct copy_job *j, struct copy_url *u, kiln_error_t **err)
     if (fetch_url(u->url, &fo, fd, &u->res, err) < 0)
         return kiln_err_wrap(err, "%s", shown);
     if (j->checksum[0] && strcmp(j->checksum, u->res.digest) != 0)
-        return kiln_err(err, KILN_EINPUT, 0, "digest mismatch for %s: %s (expected: %s)", shown,
+        return kiln_err(err, KILN_ECORRUPT, 0, "digest mismatch for %s: %s (expected: %s)", shown,
                         u->res.digest, j->checksum);
     u->fd = steal_fd(fd);
     return 0;

@@ -120,7 +120,7 @@ static int transfer_error(CURL *h, CURLcode rc, struct fetch_ctx *c, const char 
         return -1;
     }
     if (rc == CURLE_COULDNT_CONNECT && c->refused[0])
-        return kiln_err(err, KILN_ENETWORK, 0,
+        return kiln_err(err, KILN_EPOLICY, 0,
                         "%s (the build host, its networks, link-local and private addresses "
                         "are blocked; --allow-net ADDR[:PORT] lets one through)",
                         c->refused);

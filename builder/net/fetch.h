@@ -37,9 +37,10 @@ struct fetch_result {
     int64_t mtime;  /* its time, seconds since 1970 */
 };
 
-/* Fetches url into fd (a regular file, written from its current offset). KILN_ENETWORK with
- * the reason ("destination 10.0.0.1:80 is not allowed: a private network", "invalid response
- * status 404", curl's message), KILN_ELIMIT over max_size, KILN_EINPUT for a bad URL. Messages
+/* Fetches url into fd (a regular file, written from its current offset). KILN_EPOLICY for a
+ * destination the policy refuses ("destination 10.0.0.1:80 is not allowed: a private
+ * network ..."), KILN_ENETWORK for the rest ("invalid response status 404", curl's message),
+ * KILN_ELIMIT over max_size, KILN_EINPUT for a bad URL. Messages
  * never show a password the URL carries. */
 int fetch_url(const char *url, const struct fetch_opts *o, int fd, struct fetch_result *res,
               kiln_error_t **err);

@@ -3,7 +3,7 @@
 namespaces the test creates; every request is logged so a test can show that a refused
 destination never saw one.
 
-  netlab.py http ADDR PORT NAME LOG    an HTTP server ("::" for both families)
+  netlab.py http ADDR PORT NAME LOG [DIR]   an HTTP server ("::" for both families)
   netlab.py dns ADDR LOG               a DNS server answering A queries for *.test
 
 HTTP paths: /            "NAME reached at ADDR" (the address the client connected to)
@@ -13,7 +13,10 @@ HTTP paths: /            "NAME reached at ADDR" (the address the client connecte
             /a.tar.gz    a gzip tar holding one file (ADD of a URL must not unpack it)
             /big         2 MiB with Content-Length; /big-stream the same without
             /redirect?to=URL   302 to URL
+            /files/NAME  the file DIR/NAME, read at each request
+            http://...   (an absolute URI) fetched and relayed: the server is an HTTP proxy
 """
+import urllib.request
 import gzip
 import io
 import socket
@@ -42,7 +45,7 @@ def log(path, line):
         f.write(line + "\n")
 
 
-def http(addr, port, name, logpath):
+def http(addr, port, name, logpath, www=None):
     tgz = tarball()
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,7 +69,15 @@ def http(addr, port, name, logpath):
                 here = here[7:]
             log(logpath, "%s %s" % (here, self.path))
             p = self.path.split("?")[0]
-            if p == "/":
+            if self.path.startswith("http://"):
+                with urllib.request.urlopen(self.path, timeout=5) as r:
+                    self.send(r.read())
+            elif p.startswith("/files/") and www:
+                try:
+                    self.send(open(www + "/" + p[7:], "rb").read())
+                except OSError:
+                    self.send(b"not found\n", code=404)
+            elif p == "/":
                 self.send(("%s reached at %s\n" % (name, here)).encode())
             elif p == "/file.txt":
                 self.send(FILE_TEXT, [("Last-Modified", LAST_MODIFIED)])
@@ -124,6 +135,7 @@ def dns(addr, logpath):
 
 if __name__ == "__main__":
     if sys.argv[1] == "http":
-        http(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+        http(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5],
+             sys.argv[6] if len(sys.argv) > 6 else None)
     elif sys.argv[1] == "dns":
         dns(sys.argv[2], sys.argv[3])

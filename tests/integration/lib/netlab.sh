@@ -10,7 +10,9 @@
 #     $NL_WORLD "everything else": 10.77.0.1/24 (the gateway, a private network), 10.77.0.53
 #               (a private DNS server answering world.test and meta.test), 169.254.169.254
 #               (the metadata service), 198.51.100.10 and 2001:db8:77::10 (stand-ins for the
-#               outside world), fd77::1/64; one HTTP service on all of them, port $NL_PORT
+#               outside world), fd77::1/64; one HTTP service on all of them, port $NL_PORT,
+#               serving $T/www under /files/ (lib/netlab.py lists its paths); the service on
+#               the host's loopback is also an HTTP proxy
 #   nl_host CMD...  runs CMD in the build host's namespace
 #   nl_log NAME     requests a service saw ("world", "host-loopback", "host-address", "dns")
 # Everything is removed when the test exits.
@@ -90,7 +92,8 @@ netlab_start() {
   nl_host ip -6 route add default via fd77::1
   mkdir -p "/etc/netns/$NL_HOST"
   echo "nameserver 10.77.0.53" >"/etc/netns/$NL_HOST/resolv.conf"
-  _nl_service "$NL_WORLD" world http :: "$NL_PORT" world "$T/netlab-world.log"
+  mkdir -p "$T/www"
+  _nl_service "$NL_WORLD" world http :: "$NL_PORT" world "$T/netlab-world.log" "$T/www"
   _nl_service "$NL_WORLD" dns dns 10.77.0.53 "$T/netlab-dns.log"
   _nl_service "$NL_HOST" host-loopback http 127.0.0.1 "$NL_LOOP_PORT" host-loopback "$T/netlab-host-loopback.log"
   _nl_service "$NL_HOST" host-address http 10.77.0.2 "$NL_ADDR_PORT" host-address "$T/netlab-host-address.log"

@@ -363,9 +363,9 @@ const char *netpolicy_check(const struct netpolicy *p, const struct sockaddr *sa
         const uint8_t *a = in6->sin6_addr.s6_addr;
         uint16_t port = ntohs(in6->sin6_port);
         const uint8_t *v4 = embedded_v4(a);
-        /* a mapped address is an IPv4 connection: its IPv4 allowance counts */
-        if (v4 && a[0] == 0 && allowed(p, AF_INET, v4, port))
-            return NULL;
+        /* a mapped address is an IPv4 connection: it is the IPv4 address, nothing else */
+        if (v4 && a[0] == 0)
+            return check_one(p, AF_INET, v4, port);
         return check_one(p, AF_INET6, a, port);
     }
     return "not an IP address";

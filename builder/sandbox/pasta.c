@@ -193,9 +193,13 @@ static int failed(struct pasta *p, const char *log_path, int status, kiln_error_
                  "default network: pasta did not set up the step's network within %d ms: %s",
                  PASTA_START_TIMEOUT_MS, msg);
     else
-        kiln_err(err, KILN_ESANDBOX, 0, "default network: pasta failed (%s %d): %s",
+        kiln_err(err, KILN_ESANDBOX, 0, "default network: pasta failed (%s %d): %s%s",
                  WIFSIGNALED(status) ? "signal" : "exit status",
-                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), msg);
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), msg,
+                 strstr(msg, "tun") && geteuid() != 0
+                     ? " (rootless, /dev/net/tun must be open to unprivileged users, mode 0666 "
+                       "as udev makes it; or build with --network none)"
+                     : "");
     pasta_stop(p);
     return -1;
 }

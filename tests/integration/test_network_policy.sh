@@ -175,3 +175,22 @@ KILN_PASTA=$T/badpasta expect_fail 1 "default network: pasta failed \(exit statu
 KILN_PASTA=/nonexistent/pasta kb --no-cache --network none --output "type=oci,dest=$T/out5,tar=false" "$T/ctx" >"$T/log" 2>&1 ||
   { cat "$T/log"; fail "--network none must not need pasta"; }
 ok "a missing or failing pasta fails the step with its message (no fallback); --network none needs none"
+
+# rootless: the same network and the same policy
+user=kiln-rootless
+rootless_user "$user"
+chmod 0755 "$T"
+chown -R "$user" "$T/ctx"
+mkdir -p "$T/rl" && chown "$user" "$T/rl"
+df <<DF
+RUN $P tcp 198.51.100.10 $NL_PORT; $P tcp 10.77.0.1 $NL_PORT; $P tcp 169.254.169.254 $NL_PORT; \\
+    $P tcp 127.0.0.1 $NL_LOOP_PORT; $P raw; true
+DF
+nl_host su -s /bin/sh "$user" -c "HOME=$T/rl '$KILN' build --root '$T/rl/store' --progress plain \
+  --allow-net 127.0.0.1:$NL_LOOP_PORT '$T/ctx'" >"$T/log" 2>&1 || { cat "$T/log"; fail "rootless build"; }
+out "tcp 198.51.100.10 $NL_PORT: ok world reached at 198.51.100.10" "rootless: the outside world"
+out "tcp 10.77.0.1 $NL_PORT: EACCES" "rootless: a private network"
+out "tcp 169.254.169.254 $NL_PORT: EACCES" "rootless: the metadata service"
+out "tcp 127.0.0.1 $NL_LOOP_PORT: ok host-loopback reached at 127.0.0.1" "rootless: an allowed loopback port"
+out "raw: EPERM" "rootless: a raw socket"
+ok "rootless builds get the same default network and policy"

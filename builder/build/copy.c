@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "copy.h"
@@ -260,7 +261,9 @@ static int copy_one(struct copy_job *j, const char *match, const char *dest, boo
 /* ADD <url> sources into the plan: named after their URL's path inside a directory. */
 static int plan_urls(struct copy_job *j, const char *real, bool dest_dir, kiln_error_t **err)
 {
-    if (j->nurls && df_instr_flag(j->in, "unpack", NULL))
+    bool given = false;
+    const char *unpack = df_instr_flag(j->in, "unpack", &given);
+    if (j->nurls && given && (!unpack || strcasecmp(unpack, "false") != 0))
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
                         "--unpack of a remote archive is not supported yet");
     for (size_t i = 0; i < j->nurls; i++) {

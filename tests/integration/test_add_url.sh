@@ -112,6 +112,10 @@ df <<DF
 COPY $W/file.txt /x
 DF
 expect_fail 2 "source can't be a URL for COPY" kb "$T/ctx"
+df <<DF
+ADD --unpack=true $W/a.tar.gz /x/
+DF
+expect_fail 1 "unpack of a remote archive is not supported yet" kb "$T/ctx"
 ok "a checksum mismatch names the line; bad or misplaced --checksum, 404, git URLs and COPY of a URL fail clearly"
 
 # the destination policy

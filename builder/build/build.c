@@ -146,6 +146,7 @@ static void build_release(struct build *b)
     strv_free(b->new_layers);
     strset_release(&b->scanned);
     secrets_free(b->secrets);
+    netpolicy_release(&b->net);
     if (b->hashes) {
         kiln_error_t *e = NULL;
         hashindex_save(b->hashes, &e); /* losing it costs a re-read next time, nothing else */
@@ -165,8 +166,9 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
     if (!root || check_tags(o, err) < 0 || load_secrets(b, err) < 0 ||
-        read_dockerfile(b, err) < 0 || store_open(root, &b->store, err) < 0 ||
-        context_open(b, err) < 0 || lint_image_dockerfile(b, err) < 0)
+        build_network_init(b, err) < 0 || read_dockerfile(b, err) < 0 ||
+        store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
+        lint_image_dockerfile(b, err) < 0)
         return -1;
     if (idmap_for_store(b->store->root, &b->idmap, err) < 0)
         return -1;

@@ -12,6 +12,7 @@
  * secrets.c   --secret values, held in memory only, and their keyed hashes
  * mounts*.c   RUN --mount (secret, cache, bind, tmpfs)
  * leakcheck.c the leak scan of every layer, the config and the attestations
+ * network.c   the destination policy (RUN's default network, ADD <url>) and proxy build args
  */
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
@@ -25,6 +26,7 @@
 #include "cache/hashindex.h"
 #include "dockerignore.h"
 #include "kiln/kiln.h"
+#include "net/netpolicy.h"
 #include "oci/image.h"
 #include "sandbox/idmap.h"
 #include "secrets.h"
@@ -97,6 +99,7 @@ struct build {
     size_t nnew_layers;
     struct strset scanned;   /* cached layers the leak scan has seen in this build (b->lock) */
     struct secrets *secrets; /* --secret values, loaded before anything else */
+    struct netpolicy net;    /* what RUN (default network) and ADD <url> may reach */
 };
 
 /* schedule.c: stages in dependency order, independent ones in parallel threads */
@@ -245,6 +248,21 @@ void build_cache_put(struct build *b, const char *key, const struct step_record 
 void build_cache_note(struct build *b, const char *key, const struct step_record *r);
 int cache_remote_import(struct build *b, kiln_error_t **err);
 int cache_remote_export(struct build *b, kiln_error_t **err);
+
+/* network.c */
+#define BUILD_MAX_DOWNLOAD (4ull << 30) /* ADD <url> without --max-download-size */
+/* The build's destination policy: the host's addresses, --allow-net, and the operator's proxy
+ * build args (a proxy given on the command line is allowed: the operator named it). */
+int build_network_init(struct build *b, kiln_error_t **err);
+/* The operator's proxy build args (HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY, in
+ * either case) as "K=V" for a RUN step's environment, as BuildKit passes them: not declared,
+ * not in the history, the config or the cache key. Entries env already has are skipped. */
+void build_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out, size_t *n);
+/* The proxy build arg for a URL's scheme ("https" → HTTPS_PROXY, https_proxy, ALL_PROXY...),
+ * or NULL; *no_proxy the NO_PROXY value or NULL. */
+const char *build_proxy_for(struct build *b, const char *scheme, const char **no_proxy);
+/* What to tell the user when a RUN step failed on this network, from its last output, or "". */
+const char *build_network_hint(int network, const char *tail);
 
 /* attestations.c */
 /* With --sbom/--provenance (the defaults): generates the documents, stores them in an

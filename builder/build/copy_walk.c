@@ -9,16 +9,20 @@
 #include "layer/tarname.h"
 #include "util.h"
 
-static int plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
-                     const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err)
+int copy_plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
+                   const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err)
 {
     if (j->nplan >= BUILD_MAX_CONTEXT_ENTRIES)
         return kiln_err(err, KILN_ELIMIT, 0, "more than %u files selected",
                         BUILD_MAX_CONTEXT_ENTRIES);
     xgrow(&j->plan, &j->capplan, j->nplan + 1, sizeof(*j->plan));
-    j->plan[j->nplan++] = (struct plan_entry){
-        kind, xstrdup(target), src ? xstrdup(src) : NULL, link ? xstrdup(link) : NULL, perm, uid,
-        gid};
+    j->plan[j->nplan++] = (struct plan_entry){.kind = kind,
+                                              .target = xstrdup(target),
+                                              .src = src ? xstrdup(src) : NULL,
+                                              .link = link ? xstrdup(link) : NULL,
+                                              .perm = perm,
+                                              .uid = uid,
+                                              .gid = gid};
     return 0;
 }
 
@@ -26,8 +30,8 @@ static int add_dir(struct copy_job *j, const char *target, mode_t perm, kiln_err
 {
     if (!strset_add(&j->emitted, target))
         return 0;
-    return plan_push(j, PLAN_DIR, target, NULL, NULL, perm, j->chown ? j->uid : 0,
-                     j->chown ? j->gid : 0, err);
+    return copy_plan_push(j, PLAN_DIR, target, NULL, NULL, perm, j->chown ? j->uid : 0,
+                          j->chown ? j->gid : 0, err);
 }
 
 /* An existing directory of the image, planned as it is: BuildKit's layers carry the parents of
@@ -95,9 +99,9 @@ static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
     if (first && strcmp(first, target) != 0)
         return plan_push(j, PLAN_HARDLINK, target, NULL, first, entry_perm(j, st), uid, gid, err);
     if (S_ISREG(st->st_mode))
-        return plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
+        return copy_plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISFIFO(st->st_mode))
-        return plan_push(j, PLAN_FIFO, target, NULL, NULL, entry_perm(j, st), uid, gid, err);
+        return copy_plan_push(j, PLAN_FIFO, target, NULL, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISSOCK(st->st_mode))
         return 0; /* sockets are not copied, as Docker does */
     if (!S_ISLNK(st->st_mode))
@@ -105,7 +109,7 @@ static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
     cleanup_free char *link = NULL;
     if (view_readlink(j->src, src, &link) < 0)
         return kiln_err_errno(err, KILN_EINPUT, "readlink '%s'", src);
-    return plan_push(j, PLAN_SYMLINK, target, NULL, link, 0777, uid, gid, err);
+    return copy_plan_push(j, PLAN_SYMLINK, target, NULL, link, 0777, uid, gid, err);
 }
 
 static bool ignored(struct copy_job *j, const char *src)
@@ -190,7 +194,7 @@ int copy_plan_archive(struct copy_job *j, const char *src, const char *target, k
         return -1;
     if (strcmp(target, "/") && plan_dir(j, target, err) < 0)
         return -1;
-    return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
+    return copy_plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
 }
 
 int copy_plan_inline(struct copy_job *j, const char *content, const char *target,
@@ -198,8 +202,8 @@ int copy_plan_inline(struct copy_job *j, const char *content, const char *target
 {
     if (copy_parents(j, target, err) < 0)
         return -1;
-    return plan_push(j, PLAN_INLINE, target, NULL, content, j->chmod ? j->mode : 0644,
-                     j->chown ? j->uid : 0, j->chown ? j->gid : 0, err);
+    return copy_plan_push(j, PLAN_INLINE, target, NULL, content, j->chmod ? j->mode : 0644,
+                          j->chown ? j->uid : 0, j->chown ? j->gid : 0, err);
 }
 
 void copy_plan_release(struct copy_job *j)

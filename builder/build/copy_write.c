@@ -23,6 +23,8 @@ int copy_plan_key(struct copy_job *j, struct cache_key *k, kiln_error_t **err)
         cache_key_add(k, p->link);
         cache_key_addu(k, p->perm);
         cache_key_addu(k, ((uint64_t)p->uid << 32) | p->gid);
+        if (p->kind == PLAN_URL && copy_url_key(j, p, k, err) < 0)
+            return -1;
         if (p->kind != PLAN_FILE && p->kind != PLAN_ARCHIVE)
             continue; /* an INLINE's content is its link field, already in the key */
         cleanup_close int fd = view_open(j->src, p->src);
@@ -258,6 +260,9 @@ int copy_plan_write(struct copy_job *j, kiln_error_t **err)
             e.hardlink = true;
             e.linkname = p->link + 1;
             r = layer_writer_add(j->w, &e, err);
+            break;
+        case PLAN_URL:
+            r = copy_url_write(j, p, err);
             break;
         default:
             e.mode = (p->kind == PLAN_DIR    ? S_IFDIR

@@ -73,7 +73,12 @@ struct run_flags {
 static int parse_flags(struct build *b, const struct df_instr *in, struct run_flags *f,
                        kiln_error_t **err)
 {
-    f->network = b->o->network_host ? SANDBOX_NET_HOST : SANDBOX_NET_NONE;
+    static const enum sandbox_network by_opt[] = {
+        [KILN_NETWORK_DEFAULT] = SANDBOX_NET_DEFAULT,
+        [KILN_NETWORK_NONE] = SANDBOX_NET_NONE,
+        [KILN_NETWORK_HOST] = SANDBOX_NET_HOST,
+    };
+    f->network = by_opt[b->o->network];
     for (size_t i = 0; i < in->nflags; i++) {
         const char *n = in->flags[i].name, *v = in->flags[i].value ? in->flags[i].value : "";
         if (!strcmp(n, "network") && (!strcmp(v, "none") || !strcmp(v, "default")))
@@ -263,12 +268,14 @@ struct run_step {
     size_t ngroups;
     char *history;
     struct step_mounts mounts;
-    char **envp; /* env with the secrets' env= over it (borrowed strings) */
+    char **proxy; /* the operator's proxy build args (network.c): not in the key or history */
+    size_t nproxy;
+    char **envp; /* env, proxies, and the secrets' env= over them (borrowed strings) */
 };
 
 static void run_step_release(struct run_step *s)
 {
-    strv_free(s->argv), strv_free(s->env), strv_free(s->args);
+    strv_free(s->argv), strv_free(s->env), strv_free(s->args), strv_free(s->proxy);
     free(s->history);
     mounts_release(&s->mounts);
     free(s->envp);
@@ -289,10 +296,13 @@ static void secret_env(struct run_step *s)
 {
     size_t n = 0;
     free(s->envp);
-    s->envp = xcalloc(s->nenv + s->mounts.nenv + 1, sizeof(char *));
+    s->envp = xcalloc(s->nenv + s->nproxy + s->mounts.nenv + 1, sizeof(char *));
     for (size_t i = 0; i < s->nenv; i++)
         if (!env_overridden(&s->mounts, s->env[i]))
             s->envp[n++] = s->env[i];
+    for (size_t i = 0; i < s->nproxy; i++)
+        if (!env_overridden(&s->mounts, s->proxy[i]))
+            s->envp[n++] = s->proxy[i];
     for (size_t i = 0; i < s->mounts.nenv; i++)
         s->envp[n++] = s->mounts.env[i];
 }
@@ -344,6 +354,8 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
     }
     epoch_env(b, s);
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
+    if (s->flags.network != SANDBOX_NET_NONE)
+        build_proxy_env(b, s->env, s->nenv, &s->proxy, &s->nproxy);
     return mounts_prepare(b, st, in, &s->mounts, err);
 }
 
@@ -370,18 +382,20 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
     spec->groups = s->groups, spec->ngroups = s->ngroups;
     spec->hostname = step_hostname(b, s);
     spec->network = s->flags.network;
+    spec->policy = &b->net;
     spec->limits = (struct sandbox_limits){b->o->memory, b->o->pids_limit, b->o->cpus_milli,
                                            b->o->step_timeout};
 }
 
-static int step_failed(struct build *b, const struct df_instr *in, const struct sandbox_result *r,
-                       const struct run_out *o, kiln_error_t **err)
+static int step_failed(struct build *b, const struct df_instr *in, const struct run_step *s,
+                       const struct sandbox_result *r, const struct run_out *o, kiln_error_t **err)
 {
     cleanup_free char *lines = tail_lines(o);
+    const char *hint = build_network_hint(s->flags.network, lines);
     if (r->how == SANDBOX_SIGNALED)
-        kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s", r->status, lines);
+        kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s%s", r->status, lines, hint);
     else
-        kiln_err(err, KILN_EBUILD, 0, "exit code %d%s", r->status, lines);
+        kiln_err(err, KILN_EBUILD, 0, "exit code %d%s%s", r->status, lines, hint);
     return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
 }
 
@@ -413,7 +427,7 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     if (rc < 0)
         rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)
-        rc = step_failed(b, in, res, o, err);
+        rc = step_failed(b, in, s, res, o, err);
     free(o);
     return rc;
 }

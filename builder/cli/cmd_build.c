@@ -280,9 +280,29 @@ static int opt_no_cache(struct build_cli *c, const char *v, kiln_error_t **err)
 
 static int opt_network(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    if (strcmp(v, "none") != 0 && strcmp(v, "host") != 0 && strcmp(v, "default") != 0)
-        return bad(err, "--network", v, "expected none or host");
-    c->o.network_host = !strcmp(v, "host");
+    static const char *const names[] = {"default", "none", "host"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (!strcmp(v, names[i]))
+            return c->o.network = (enum kiln_network)i, 0;
+    return bad(err, "--network", v, "expected default, none or host");
+}
+
+static int opt_allow_net(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--allow-net", v, "expected ADDR[/PREFIX][:PORT] or HOST[:PORT]");
+    if (c->o.nallow_net >= CLI_MAX_REPEAT)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --allow-net flags");
+    strv_push(&c->o.allow_net, &c->o.nallow_net, xstrdup(v));
+    return 0;
+}
+
+static int opt_max_download(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_size(v, &n) < 0 || n == 0)
+        return bad(err, "--max-download-size", v, "expected a size, e.g. 512m or 8g");
+    c->o.max_download = n;
     return 0;
 }
 
@@ -537,8 +557,16 @@ static const struct opt_def {
     {"no-cache", 0, false, opt_no_cache, NULL, "Do not use the step cache"},
     {"secret", 0, true, opt_secret, "id=ID[,src=PATH|,env=VAR]",
      "Secret for RUN --mount=type=secret (repeatable)"},
-    {"network", 0, true, opt_network, "MODE", "Network for RUN steps (none or host)"},
+    {"network", 0, true, opt_network, "MODE",
+     "Network for RUN steps: default (the outside world through pasta, but not the build "
+     "host, its networks, link-local or private ranges; no CAP_NET_RAW), none, or host "
+     "(needs --allow network.host)"},
     {"allow", 0, true, opt_allow, "ENT", "Allow an entitlement (network.host)"},
+    {"allow-net", 0, true, opt_allow_net, "ADDR[/PREFIX][:PORT]",
+     "Let RUN (default network) and ADD <url> reach this address, range or HOST[:PORT] "
+     "(repeatable; loopback: one port, reached as 127.0.0.1:PORT)"},
+    {"max-download-size", 0, true, opt_max_download, "BYTES",
+     "Largest file ADD <url> fetches (default 4g)"},
     {"memory", 0, true, opt_memory, "BYTES", "Memory limit for RUN steps"},
     {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
     {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
@@ -563,6 +591,23 @@ static const struct opt_def {
      "Operator override: allow a final USER that is root"},
 };
 
+/* Prints help after a 39-column option column, wrapped at spaces to stay within 100 columns. */
+static void print_help_text(FILE *f, const char *left, const char *help)
+{
+    enum { COL = 39, WIDTH = 100 - COL };
+    fprintf(f, "  %-36s ", left);
+    while (strlen(help) > WIDTH) {
+        size_t cut = WIDTH;
+        while (cut > 0 && help[cut] != ' ')
+            cut--;
+        if (cut == 0)
+            break;
+        fprintf(f, "%.*s\n%*s", (int)cut, help, COL, "");
+        help += cut + 1;
+    }
+    fprintf(f, "%s\n", help);
+}
+
 static void build_usage(FILE *f)
 {
     fprintf(
@@ -577,7 +622,7 @@ static void build_usage(FILE *f)
         snprintf(left, sizeof(left), "%s%c%s--%s %s", d->short_name ? "-" : "",
                  d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
                  d->meta ? d->meta : "");
-        fprintf(f, "  %-36s %s\n", left, d->help);
+        print_help_text(f, left, d->help);
     }
     fprintf(f, "  %-36s %s\n", "-h, --help", "Show this help");
 }
@@ -587,6 +632,7 @@ static void release(struct build_cli *c)
     struct kiln_build_opts *o = &c->o;
     strv_free(o->tags);
     strv_free(o->no_cache_filter);
+    strv_free(o->allow_net);
     strv_free(c->owned);
     struct kiln_kv *kvs[] = {o->build_args, o->labels, o->annotations};
     size_t ns[] = {o->nbuild_args, o->nlabels, o->nannotations};

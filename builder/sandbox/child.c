@@ -7,12 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -127,18 +125,7 @@ static void net_and_uts(struct sbx_child *c)
     const char *hn = c->spec->hostname ? c->spec->hostname : "kiln";
     if (sethostname(hn, strlen(hn)) < 0)
         FAIL(c, "sethostname");
-    if (c->spec->network != SANDBOX_NET_NONE)
-        return;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    memcpy(ifr.ifr_name, "lo", 3);
-    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        FAIL(c, "loopback");
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-        FAIL(c, "bring up loopback");
-    close(fd);
+    sbx_net_setup(c); /* network.c */
 }
 
 static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
@@ -453,7 +440,7 @@ void sbx_child_main(struct sbx_child *c)
     memset(&h, 0, sizeof(h));
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     open_host(c, &h);
-    if (chan_send(c->sock, CHAN_READY, 0, 0, NULL, 0) < 0)
+    if (sbx_net_ready(c) < 0)
         _exit(1);
     become_root(c);
     net_and_uts(c);

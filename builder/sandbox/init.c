@@ -61,7 +61,7 @@ static void make_cwd(struct sbx_child *c)
 static void drop_bounding(struct sbx_child *c)
 {
     for (int cap = 0; cap <= 63; cap++) {
-        if (SANDBOX_CAPS & (1ull << cap))
+        if (c->caps & (1ull << cap))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             FAIL(c, "drop capability %d", cap);
@@ -88,7 +88,7 @@ static void set_ids(struct sbx_child *c)
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
     for (int i = 0; i < 2; i++) {
-        uint32_t v = (uint32_t)(SANDBOX_CAPS >> (32 * i));
+        uint32_t v = (uint32_t)(c->caps >> (32 * i));
         data[i].effective = data[i].permitted = data[i].inheritable = v;
     }
     if (syscall(SYS_capset, &hdr, data) < 0)

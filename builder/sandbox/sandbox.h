@@ -4,6 +4,10 @@
  * What a step gets (DESIGN.md, "Key decisions"):
  *   - user, mount, pid, net (unless SANDBOX_NET_HOST), ipc, uts and cgroup namespaces; container
  *     root maps to an unprivileged host id range (sandbox/idmap.h);
+ *   - its network (enum sandbox_network): only loopback, the host's (the caller checks the
+ *     entitlement), or by default loopback plus user-mode networking through pasta
+ *     (sandbox/pasta.h) under spec->policy (net/netpolicy.h, sandbox/fibrules.h), with
+ *     CAP_NET_RAW dropped and unprivileged ICMP sockets (ping) allowed for the step's groups;
  *   - its rootfs: an overlay of spec->rootfs.lowers (top first) with a writable upper, or a plain
  *     directory (the copy snapshotter), mounted inside the step's own mount namespace, entered
  *     with pivot_root (the old root is detached, never chroot alone);
@@ -33,6 +37,7 @@
 #include <sys/types.h>
 
 #include "kiln/error.h"
+#include "net/netpolicy.h"
 #include "sandbox/idmap.h"
 
 #define SANDBOX_MAX_LOWERS   128   /* overlay lower layers */
@@ -44,8 +49,10 @@
 #define SANDBOX_MAX_DATA     (512u * 1024) /* bytes of one DATA mount */
 
 enum sandbox_network {
-    SANDBOX_NET_NONE, /* a new network namespace with only loopback, brought up */
-    SANDBOX_NET_HOST, /* the host's network namespace (the caller checks it is allowed) */
+    SANDBOX_NET_NONE,    /* a new network namespace with only loopback, brought up */
+    SANDBOX_NET_HOST,    /* the host's network namespace (the caller checks it is allowed) */
+    SANDBOX_NET_DEFAULT, /* a new network namespace reaching the outside through pasta: what
+                            spec->policy allows, /etc/resolv.conf naming pasta's DNS forward */
 };
 
 enum sandbox_mount_type {
@@ -113,6 +120,7 @@ struct sandbox_spec {
     size_t ngroups;
     const char *hostname; /* NULL: "kiln" */
     enum sandbox_network network;
+    const struct netpolicy *policy; /* DEFAULT: the build's destination policy, finished */
     const struct sandbox_mount *mounts;
     size_t nmounts;
     struct sandbox_limits limits;
@@ -140,7 +148,8 @@ struct sandbox_result {
  * Returns 0 when the step ran to its end, whatever its exit status (see res->how and
  * res->status). Returns -1 with:
  *   KILN_ESANDBOX  the sandbox could not be set up (namespaces, mounts, id maps, exec failed:
- *                  "exec '/bin/sh': No such file or directory"), or a bad spec;
+ *                  "exec '/bin/sh': No such file or directory"), or a bad spec; for the default
+ *                  network also "pasta not found ..." or "default network: pasta failed ...";
  *   KILN_EBUILD    the step was killed over a limit: "memory limit of 64 MiB exceeded",
  *                  "pids limit of 32 exceeded", "step timeout of 5 s exceeded".
  * res is filled in both cases (stubs and warnings too); release it with sandbox_result_release.

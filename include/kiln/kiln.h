@@ -44,6 +44,14 @@ enum kiln_compression {
     KILN_COMPRESSION_ZSTD,
 };
 
+/* The network of RUN steps. */
+enum kiln_network {
+    KILN_NETWORK_DEFAULT, /* a private namespace reaching the outside world through pasta, not
+                             the build host, its networks, link-local or private ranges */
+    KILN_NETWORK_NONE,    /* loopback only */
+    KILN_NETWORK_HOST,    /* the host's network (needs allow_network_host) */
+};
+
 struct kiln_output {
     enum kiln_output_type type;
     char *dest; /* OCI: the layout directory or archive path */
@@ -113,8 +121,11 @@ struct kiln_build_opts {
     bool sbom;
     bool provenance;
     const char *sbom_out;
-    bool network_host;       /* --network host */
-    bool allow_network_host; /* --allow network.host */
+    enum kiln_network network; /* --network (RUN --network=default means this) */
+    bool allow_network_host;   /* --allow network.host */
+    char **allow_net;          /* --allow-net ADDR[/PREFIX][:PORT] or HOST[:PORT] */
+    size_t nallow_net;
+    uint64_t max_download; /* --max-download-size: bytes of one ADD <url>; 0: the default */
     bool allow_root_user;
     bool strict;
     uint64_t memory; /* 0: no limit */

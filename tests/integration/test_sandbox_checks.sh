@@ -28,7 +28,8 @@ kbuild --progress plain --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >"$T/
 g() { grep -Eq "$1" "$T/log" || { cat "$T/log"; fail "$2"; }; }
 g 'NoNewPrivs:[[:space:]]+1' "no_new_privs"
 g 'Seccomp:[[:space:]]+2' "seccomp filter mode"
-g 'CapBnd:[[:space:]]+00000000a80425fb' "bounding set is Docker's 14 defaults"
+# the default network drops CAP_NET_RAW (raw packets would skip its destination policy)
+g 'CapBnd:[[:space:]]+00000000a80405fb' "bounding set is Docker's 14 defaults less NET_RAW"
 g 'uidmap: +0 +[1-9][0-9]* +65536' "container root maps to a host range, not the identity"
 g 'procs: [1-5]$' "a pid namespace with only the step"
 g 'hostname: kiln$' "hostname"
@@ -41,6 +42,11 @@ g '^#[0-9]+ BLOCKED-procsys: .*ns_last_pid: Read-only file system$' "/proc/sys: 
 g '^#[0-9]+ BLOCKED-mknod: mknod: /tmp/sda: Operation not permitted$' "mknod: $(grep BLOCKED-mknod "$T/log")"
 g 'CapPrm:[[:space:]]+0000000000000000' "non-root USER has no capabilities"
 ok "RUN steps: no_new_privs, seccomp, bounding set, user and pid namespaces, hostname, masks; mount/sys/proc-sys/mknod fail"
+
+kbuild --progress plain --network none --no-cache --output "type=oci,dest=$T/out1,tar=false" "$T/ctx" >"$T/log" 2>&1 ||
+  { cat "$T/log"; fail "build --network none"; }
+g 'CapBnd:[[:space:]]+00000000a80425fb' "bounding set with --network none is Docker's 14 defaults"
+ok "--network none keeps Docker's 14 capabilities (CAP_NET_RAW included)"
 
 { busybox_dockerfile; printf 'FROM base\nRUN echo "name=$(hostname)"\nUSER app\n'; } >"$T/ctx/Dockerfile"
 kbuild --progress plain --build-arg BUILDKIT_SANDBOX_HOSTNAME=builder-1 \

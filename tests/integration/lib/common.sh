@@ -230,6 +230,9 @@ rootless_user() {
     skip "no user namespaces or no newuidmap on this machine"
   fi
   id "$1" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$1"
+  # rootless RUN steps reach the network through pasta, which opens /dev/net/tun as the user:
+  # 0666 as Debian's udev rules make it (machines without udev leave it 0600)
+  [ -c /dev/net/tun ] && chmod 0666 /dev/net/tun
   grep -q "^$1:" /etc/subuid || echo "$1:300000:65536" >>/etc/subuid
   grep -q "^$1:" /etc/subgid || echo "$1:300000:65536" >>/etc/subgid
 }

@@ -23,6 +23,7 @@
 
 #include "chan.h"
 #include "fsutil.h"
+#include "harden.h"
 #include "sandbox_int.h"
 #include "util.h"
 
@@ -114,6 +115,8 @@ static void become_root(struct sbx_child *c)
         _exit(1); /* the parent gave up */
     if (sbx_setresgid(0) < 0 || sbx_setresuid(0) < 0)
         FAIL(c, "become root in the user namespace");
+    if (sbx_harden_after_map() < 0)
+        FAIL(c, "make the step's init not dumpable");
     if (c->spec->idmap->mode != IDMAP_SINGLE && syscall(SYS_setgroups, 0, NULL) < 0)
         FAIL(c, "setgroups");
     /* credentials changed: the parent-death signal must be set again */
@@ -451,6 +454,8 @@ void sbx_child_main(struct sbx_child *c)
 {
     struct host_fds h;
     memset(&h, 0, sizeof(h));
+    if (sbx_harden_child_start(c) < 0)
+        FAIL(c, "new session");
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     open_host(c, &h);
     if (chan_send(c->sock, CHAN_READY, 0, 0, NULL, 0) < 0)

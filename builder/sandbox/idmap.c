@@ -223,6 +223,9 @@ int idmap_write(const struct idmap *m, pid_t pid, kiln_error_t **err)
 static void run_child(int sock, idmap_fn fn, void *arg, size_t result_size)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* newuidmap writes /proc/PID/uid_map only of a process of its caller's that is dumpable
+     * (kiln is not): dumpable until the map is written */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (unshare(CLONE_NEWUSER) < 0) {
         chan_fail(sock, KILN_ESANDBOX, errno, "unshare(CLONE_NEWUSER)");
         _exit(1);
@@ -235,6 +238,7 @@ static void run_child(int sock, idmap_fn fn, void *arg, size_t result_size)
         chan_fail(sock, KILN_ESANDBOX, errno, "become root in the user namespace");
         _exit(1);
     }
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     struct idshift shift = {0, 0, 0};
     kiln_error_t *e = NULL;
     void *result = xcalloc(1, result_size ? result_size : 1);

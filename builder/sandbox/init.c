@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -136,6 +137,8 @@ __attribute__((noreturn)) static void step_main(struct sbx_child *c)
     if (null < 0 || dup2(null, 0) < 0 || dup2(c->out_w, 1) < 0 || dup2(c->out_w, 2) < 0)
         FAIL(c, "standard descriptors");
     signal(SIGPIPE, SIG_DFL);
+    if (sbx_harden_step() < 0)
+        FAIL(c, "new session");
     set_rlimits(c);
     make_cwd(c);
     drop_bounding(c);

@@ -17,6 +17,10 @@
  *     most the current hard limit), moby's default seccomp profile loaded last before execve;
  *   - descriptors: stdin /dev/null, stdout and stderr one pipe streamed to spec->output, every
  *     other descriptor closed; the environment is exactly spec->envp;
+ *   - a session of its own: the child calls setsid() (no controlling terminal: /dev/tty fails
+ *     with ENXIO, no TIOCSTI into the user's terminal), and the step's process leads its own
+ *     session and process group too (kill(0) reaches only the step, never kiln or its caller);
+ *     the child is dumpable only until its id map is written, the init never;
  *   - a pid-1 init (kiln's own code, not exec'd from the rootfs) that reaps orphans and, when the
  *     main process exits, kills every process left in the step's pid namespace.
  *

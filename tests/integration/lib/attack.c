@@ -1,0 +1,154 @@
+/* A static attack helper the sandbox tests copy into a busybox rootfs and run from RUN steps
+ * (busybox has no perl or python to make these system calls). Each subcommand prints what it
+ * tried and what the kernel answered; the tests grep for the markers.
+ *
+ *   attack tiocsti          push a command into the controlling terminal's input queue (TIOCSTI)
+ *                           through /dev/tty and fds 0-2: "TIOCSTI-INJECTED" or "TIOCSTI-BLOCKED"
+ *   attack setcap-inh FILE  give FILE file capabilities (v2 xattr) with every default capability
+ *                           inheritable and permitted, effective bit set
+ *   attack caps             print this process's Cap* lines from /proc/self/status
+ *   attack peek PID         try to read /proc/PID/environ and /proc/PID/mem (at an address from
+ *                           /proc/PID/maps) and to ptrace-attach: "PEEK-<what>-OK" or "-DENIED"
+ *
+ * Built by the tests with: cc -static -O2 -o attack attack.c */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* built at run time so that the Dockerfile and the step's title never hold the payload */
+static void payload(char *buf, size_t n)
+{
+    snprintf(buf, n, "echo %s_%d\n", "PWNED", 6 * 7);
+}
+
+static int inject(int fd, const char *what)
+{
+    char p[64];
+    payload(p, sizeof(p));
+    for (const char *c = p; *c; c++) {
+        if (ioctl(fd, TIOCSTI, c) < 0) {
+            printf("TIOCSTI-BLOCKED %s: %s\n", what, strerror(errno));
+            return -1;
+        }
+    }
+    printf("TIOCSTI-INJECTED through %s\n", what);
+    return 0;
+}
+
+static int cmd_tiocsti(void)
+{
+    int injected = 0;
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (fd < 0)
+        printf("TIOCSTI-BLOCKED open /dev/tty: %s\n", strerror(errno));
+    else
+        injected |= inject(fd, "/dev/tty") == 0;
+    for (int i = 0; i <= 2; i++) {
+        char what[16];
+        snprintf(what, sizeof(what), "fd %d", i);
+        injected |= inject(i, what) == 0;
+    }
+    printf("tty name of the session: %s\n", ttyname(0) ? ttyname(0) : "none");
+    return injected ? 0 : 0; /* the marker says it; the step itself succeeds */
+}
+
+static int cmd_setcap_inh(const char *file)
+{
+    /* VFS_CAP_REVISION_2: magic_etc, then permitted/inheritable for the low and high words */
+    const unsigned caps = 0xa80425fbu; /* Docker's 14 defaults */
+    struct {
+        unsigned magic_etc;
+        struct {
+            unsigned permitted, inheritable;
+        } data[2];
+    } v = {VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE, {{caps, caps}, {0, 0}}};
+    if (setxattr(file, "security.capability", &v, sizeof(v), 0) < 0) {
+        printf("SETCAP-FAILED %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    printf("SETCAP-OK %s\n", file);
+    return 0;
+}
+
+static int cmd_caps(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "Cap", 3) || !strncmp(line, "Uid:", 4))
+            fputs(line, stdout);
+    return f ? 0 : 1;
+}
+
+static unsigned long first_readable(const char *pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("PEEK-maps-DENIED: %s\n", strerror(errno));
+        return 0;
+    }
+    unsigned long start = 0, end;
+    char perms[8];
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[0] == 'r')
+            break;
+    fclose(f);
+    printf("PEEK-maps-%s\n", start ? "OK" : "EMPTY");
+    return start;
+}
+
+static void peek_file(const char *pid, const char *name, unsigned long off)
+{
+    char path[64], buf[64];
+    snprintf(path, sizeof(path), "/proc/%s/%s", pid, name);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf), (off_t)off);
+    if (n > 0)
+        printf("PEEK-%s-OK (%zd bytes)\n", name, n);
+    else
+        printf("PEEK-%s-DENIED: %s\n", name, n == 0 ? "empty" : strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+static int cmd_peek(const char *pid)
+{
+    peek_file(pid, "environ", 0);
+    unsigned long at = first_readable(pid);
+    peek_file(pid, "mem", at ? at : 0x400000);
+    pid_t p = (pid_t)strtol(pid, NULL, 10);
+    if (ptrace(PTRACE_SEIZE, p, NULL, NULL) == 0) {
+        printf("PEEK-ptrace-OK\n");
+        ptrace(PTRACE_DETACH, p, NULL, NULL);
+    } else {
+        printf("PEEK-ptrace-DENIED: %s\n", strerror(errno));
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc == 2 && !strcmp(argv[1], "tiocsti"))
+        return cmd_tiocsti();
+    if (argc == 3 && !strcmp(argv[1], "setcap-inh"))
+        return cmd_setcap_inh(argv[2]);
+    if (argc == 2 && !strcmp(argv[1], "caps"))
+        return cmd_caps();
+    if (argc == 3 && !strcmp(argv[1], "peek"))
+        return cmd_peek(argv[2]);
+    fprintf(stderr, "usage: attack tiocsti | setcap-inh FILE | caps | peek PID\n");
+    return 2;
+}

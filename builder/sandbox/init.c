@@ -90,7 +90,7 @@ static void set_ids(struct sbx_child *c)
     memset(data, 0, sizeof(data));
     for (int i = 0; i < 2; i++) {
         uint32_t v = (uint32_t)(SANDBOX_CAPS >> (32 * i));
-        data[i].effective = data[i].permitted = data[i].inheritable = v;
+        data[i].effective = data[i].permitted = v; /* inheritable stays empty (CVE-2022-24769) */
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
         FAIL(c, "capset");

@@ -7,12 +7,15 @@
  *   attack setcap-inh FILE  give FILE file capabilities (v2 xattr) with every default capability
  *                           inheritable and permitted, effective bit set
  *   attack caps             print this process's Cap* lines from /proc/self/status
+ *   attack as ID PROG ARG.. become uid and gid ID (as root does with setuid: permitted and
+ *                           effective capabilities go, inheritable ones stay), then exec PROG
  *   attack peek PID         try to read /proc/PID/environ and /proc/PID/mem (at an address from
  *                           /proc/PID/maps) and to ptrace-attach: "PEEK-<what>-OK" or "-DENIED"
  *
  * Built by the tests with: cc -static -O2 -o attack attack.c */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -90,6 +93,18 @@ static int cmd_caps(void)
     return f ? 0 : 1;
 }
 
+static int cmd_as(const char *id, char **argv)
+{
+    unsigned n = (unsigned)strtoul(id, NULL, 10);
+    if (setgroups(0, NULL) < 0 || setresgid(n, n, n) < 0 || setresuid(n, n, n) < 0) {
+        printf("AS-FAILED %u: %s\n", n, strerror(errno));
+        return 1;
+    }
+    execv(argv[0], argv);
+    printf("AS-FAILED exec %s: %s\n", argv[0], strerror(errno));
+    return 127;
+}
+
 static unsigned long first_readable(const char *pid)
 {
     char path[64], line[512];
@@ -147,8 +162,10 @@ int main(int argc, char **argv)
         return cmd_setcap_inh(argv[2]);
     if (argc == 2 && !strcmp(argv[1], "caps"))
         return cmd_caps();
+    if (argc >= 4 && !strcmp(argv[1], "as"))
+        return cmd_as(argv[2], argv + 3);
     if (argc == 3 && !strcmp(argv[1], "peek"))
         return cmd_peek(argv[2]);
-    fprintf(stderr, "usage: attack tiocsti | setcap-inh FILE | caps | peek PID\n");
+    fprintf(stderr, "usage: attack tiocsti | setcap-inh FILE | caps | as ID PROG ARGS | peek PID\n");
     return 2;
 }

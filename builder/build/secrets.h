@@ -2,8 +2,10 @@
  * that mount them, never written anywhere.
  *
  * Where a value lives:
- *   - in kiln: a private anonymous mapping per secret (locked in RAM when RLIMIT_MEMLOCK
- *     allows, excluded from core dumps, wiped before it is unmapped);
+ *   - in kiln: secmem (builder/secmem.h): a private mapping per secret, locked in RAM when
+ *     RLIMIT_MEMLOCK allows, excluded from core dumps and from forked children (the sandbox
+ *     child gets a DATA mount's bytes through a sealed memfd instead), wiped when freed; the
+ *     scanner's encodings and automata and the store's HMAC key live in secmem too;
  *   - in a step: a file on a tmpfs mounted only inside that step's mount namespace (the
  *     sandbox's SANDBOX_MOUNT_DATA), bind-mounted read-only, nosuid, nodev, noexec on the
  *     target; or the process environment for env= (that process only).
@@ -43,7 +45,7 @@ struct secrets {
     struct leakscan *scan; /* every secret's patterns */
     pthread_mutex_t lock;  /* key */
     bool have_key;
-    unsigned char key[SECRET_KEY_LEN];
+    unsigned char *key; /* SECRET_KEY_LEN bytes of secmem once loaded */
 };
 
 /* Reads every --secret: a file (src), an environment variable (env), or with neither the

@@ -22,6 +22,7 @@
 #include <grp.h>
 
 #include "chan.h"
+#include "data.h"
 #include "fsutil.h"
 #include "harden.h"
 #include "sandbox_int.h"
@@ -395,9 +396,11 @@ static void mount_data(struct sbx_child *c, struct host_fds *h, size_t i, int t)
     snprintf(name, sizeof(name), "%zu", i);
     cleanup_close int fd =
         openat(h->data_mnt, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || (m->len && write_all(fd, m->data, m->len) < 0) ||
-        fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode ? m->mode : 0400) < 0)
+    if (fd < 0 || sbx_data_copy(c->data_fds[i], fd, m->len) < 0 || fchown(fd, m->uid, m->gid) < 0 ||
+        fchmod(fd, m->mode ? m->mode : 0400) < 0)
         FAIL(c, "write '%s'", m->target);
+    close(c->data_fds[i]);
+    c->data_fds[i] = -1;
     cleanup_close int src = openat(h->data_mnt, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (src < 0 || bind_at(src, t, RO_ATTRS, false) < 0)
         FAIL(c, "bind mount '%s'", m->target);

@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "chan.h"
+#include "data.h"
 #include "fsutil.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
@@ -256,16 +257,23 @@ static int prepare(const struct sandbox_spec *spec, struct sbx_child *c, int out
 {
     memset(c, 0, sizeof(*c));
     c->spec = spec;
-    if (write_etc(spec, err) < 0 || sbx_seccomp_build(SANDBOX_CAPS, &c->seccomp, err) < 0)
+    if (write_etc(spec, err) < 0 || sbx_data_prepare(spec, c->data_fds, err) < 0)
         return -1;
+    if (sbx_seccomp_build(SANDBOX_CAPS, &c->seccomp, err) < 0) {
+        sbx_data_close(c->data_fds);
+        return -1;
+    }
     struct rlimit cur;
     getrlimit(RLIMIT_NOFILE, &cur);
     rlim_t want = cur.rlim_max < 1048576 ? cur.rlim_max : 1048576; /* never above the hard */
     c->nofile = (struct rlimit){want, want};
-    if (pipe2(out, O_CLOEXEC) < 0)
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        sbx_data_close(c->data_fds);
         return kiln_err_errno(err, KILN_ESANDBOX, "pipe");
+    }
     if (chan_pair(sv, err) < 0) {
         close(out[0]), close(out[1]);
+        sbx_data_close(c->data_fds);
         return -1;
     }
     c->sock = sv[1];
@@ -311,6 +319,7 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
     int clone_errno = errno;
     close(sv[1]);
     close(out[1]);
+    sbx_data_close(c.data_fds);
     free(c.seccomp.filter);
     if (r.pid < 0) {
         close(sv[0]), close(out[0]);

@@ -28,6 +28,7 @@ struct sbx_child {
     struct rlimit nofile;
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
     int lower_fds[SANDBOX_MAX_LOWERS];
+    int data_fds[SANDBOX_MAX_MOUNTS]; /* sealed memfds of the DATA mounts (sandbox/data.h) */
 };
 
 /* The child is made by a raw clone, so glibc still believes the threads of kiln exist there:

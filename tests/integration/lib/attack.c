@@ -9,11 +9,13 @@
  *   attack caps             print this process's Cap* lines from /proc/self/status
  *   attack as ID PROG ARG.. become uid and gid ID (as root does with setuid: permitted and
  *                           effective capabilities go, inheritable ones stay), then exec PROG
- *   attack peek PID         try to read /proc/PID/environ and /proc/PID/mem (at an address from
- *                           /proc/PID/maps) and to ptrace-attach: "PEEK-<what>-OK" or "-DENIED"
+ *   attack peek PID         try to read /proc/PID/environ, list /proc/PID/fd, read /proc/PID/mem
+ *                           (at an address from /proc/PID/maps) and ptrace-attach:
+ *                           "PEEK-<what>-OK" or "PEEK-<what>-DENIED"
  *
  * Built by the tests with: cc -static -O2 -o attack attack.c */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
@@ -138,9 +140,27 @@ static void peek_file(const char *pid, const char *name, unsigned long off)
         close(fd);
 }
 
+static void peek_fds(const char *pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+    DIR *d = opendir(path);
+    struct dirent *e = NULL;
+    errno = 0;
+    while (d && (e = readdir(d)) && e->d_name[0] == '.')
+        ;
+    if (e)
+        printf("PEEK-fd-OK (%s)\n", e->d_name);
+    else
+        printf("PEEK-fd-DENIED: %s\n", d ? "empty" : strerror(errno));
+    if (d)
+        closedir(d);
+}
+
 static int cmd_peek(const char *pid)
 {
     peek_file(pid, "environ", 0);
+    peek_fds(pid);
     unsigned long at = first_readable(pid);
     peek_file(pid, "mem", at ? at : 0x400000);
     pid_t p = (pid_t)strtol(pid, NULL, 10);

@@ -359,7 +359,7 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
     spec->hostname = step_hostname(b, s);
     spec->network = s->flags.network;
     spec->limits = (struct sandbox_limits){b->o->memory, b->o->pids_limit, b->o->cpus_milli,
-                                           b->o->step_timeout};
+                                           b->o->step_timeout, b->o->allow_unenforced_limits};
 }
 
 static int step_failed(struct build *b, const struct df_instr *in, const struct sandbox_result *r,
@@ -371,6 +371,16 @@ static int step_failed(struct build *b, const struct df_instr *in, const struct 
     else
         kiln_err(err, KILN_EBUILD, 0, "exit code %d%s", r->status, lines);
     return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+}
+
+/* A limit the operator asked for cannot be applied here: say how to go on without it. */
+static int limit_error(kiln_error_t **err)
+{
+    kiln_error_t *e = *err;
+    *err = NULL;
+    kiln_err(err, e->code, 0, "%s (--allow-unenforced-limits runs the step without it)", e->msg);
+    kiln_error_free(e);
+    return -1;
 }
 
 static void log_warnings(struct build *b, const struct df_instr *in, char **w)
@@ -398,6 +408,8 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     leakscan_masker_flush(o->mask);
     leakscan_masker_free(o->mask);
     log_warnings(b, in, res->warnings);
+    if (rc < 0 && res->limits_unenforced && !b->o->allow_unenforced_limits)
+        rc = limit_error(err);
     if (rc < 0)
         rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)

@@ -34,7 +34,8 @@
 static void set_rlimits(struct sbx_child *c)
 {
     struct rlimit core = {0, 0};
-    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
+    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0 ||
+        setrlimit(RLIMIT_NPROC, &c->nproc) < 0)
         FAIL(c, "setrlimit");
 }
 

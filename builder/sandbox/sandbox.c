@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "chan.h"
 #include "data.h"
+#include "limits.h"
 #include "fsutil.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
@@ -312,7 +313,12 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
         return -1;
     }
     struct run r = {.spec = spec, .res = res, .sock = sv[0], .out_r = out[0]};
-    cgroup_create(&spec->limits, &r.cg, &res->warnings, &r.nwarnings);
+    if (sbx_limits_setup(spec, &r.cg, &c.nproc, res, &r.nwarnings, err) < 0) {
+        close(sv[0]), close(sv[1]), close(out[0]), close(out[1]);
+        sbx_data_close(c.data_fds);
+        free(c.seccomp.filter);
+        return -1;
+    }
     if (spec->idmap->warning[0])
         strv_push(&res->warnings, &r.nwarnings, xstrdup(spec->idmap->warning));
     r.pid = clone_child(&c);

@@ -120,7 +120,9 @@ struct kiln_build_opts {
     uint64_t memory; /* 0: no limit */
     uint64_t pids_limit;
     uint64_t cpus_milli;
-    uint64_t step_timeout; /* seconds */
+    uint64_t step_timeout;        /* seconds */
+    bool allow_unenforced_limits; /* --allow-unenforced-limits: a limit that cannot be applied
+                                     is a warning, not an error */
     struct kiln_progress progress;
 };
 

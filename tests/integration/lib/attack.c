@@ -9,6 +9,8 @@
  *   attack caps             print this process's Cap* lines from /proc/self/status
  *   attack as ID PROG ARG.. become uid and gid ID (as root does with setuid: permitted and
  *                           effective capabilities go, inheritable ones stay), then exec PROG
+ *   attack forks N          fork N children that wait, count those the kernel allowed:
+ *                           "FORKS n of N" (then the children are killed)
  *   attack peek PID         try to read /proc/PID/environ, list /proc/PID/fd, read /proc/PID/mem
  *                           (at an address from /proc/PID/maps) and ptrace-attach:
  *                           "PEEK-<what>-OK" or "PEEK-<what>-DENIED"
@@ -18,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -93,6 +96,27 @@ static int cmd_caps(void)
         if (!strncmp(line, "Cap", 3) || !strncmp(line, "Uid:", 4))
             fputs(line, stdout);
     return f ? 0 : 1;
+}
+
+static int cmd_forks(const char *count)
+{
+    int n = atoi(count), ok = 0;
+    pid_t kids[4096];
+    for (int i = 0; i < n && i < 4096; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            pause();
+            _exit(0);
+        }
+        if (p > 0)
+            kids[ok++] = p;
+    }
+    printf("FORKS %d of %d\n", ok, n);
+    for (int i = 0; i < ok; i++)
+        kill(kids[i], SIGKILL);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
 }
 
 static int cmd_as(const char *id, char **argv)
@@ -182,10 +206,12 @@ int main(int argc, char **argv)
         return cmd_setcap_inh(argv[2]);
     if (argc == 2 && !strcmp(argv[1], "caps"))
         return cmd_caps();
+    if (argc == 3 && !strcmp(argv[1], "forks"))
+        return cmd_forks(argv[2]);
     if (argc >= 4 && !strcmp(argv[1], "as"))
         return cmd_as(argv[2], argv + 3);
     if (argc == 3 && !strcmp(argv[1], "peek"))
         return cmd_peek(argv[2]);
-    fprintf(stderr, "usage: attack tiocsti | setcap-inh FILE | caps | as ID PROG ARGS | peek PID\n");
+    fprintf(stderr, "usage: attack tiocsti | setcap-inh FILE | caps | as ID PROG ARGS | forks N | peek PID\n");
     return 2;
 }

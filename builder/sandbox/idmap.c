@@ -13,6 +13,7 @@
 #include "chan.h"
 #include "fsutil.h"
 #include "idmap.h"
+#include "idmap_alloc.h"
 #include "util.h"
 
 #define NEWUIDMAP "/usr/bin/newuidmap"
@@ -76,17 +77,11 @@ static int root_map(const char *root, struct idmap *m, kiln_error_t **err)
         return 0;
     }
     kiln_error_free(e);
-    uint32_t us = IDMAP_ROOT_BASE, gs = IDMAP_ROOT_BASE, n;
-    if (subid_lookup("/etc/subuid", "root", 0, IDMAP_COUNT, &us, &n) < 0 ||
-        subid_lookup("/etc/subgid", "root", 0, IDMAP_COUNT, &gs, &n) < 0 || us == 0 || gs == 0)
-        us = gs = IDMAP_ROOT_BASE;
+    uint32_t base;
+    if (idmap_alloc_store(root, &base, err) < 0) /* a range of its own (idmap_alloc.h) */
+        return -1;
     m->count = IDMAP_COUNT;
-    set_ranges(m, us, gs);
-    cleanup_free char *text = xasprintf("%u %u\n%u %u\n", us, IDMAP_COUNT, gs, IDMAP_COUNT);
-    cleanup_close int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || write_file_atomic(dfd, "idmap", text, strlen(text), 0644, err) < 0)
-        return dfd < 0 ? kiln_err_errno(err, KILN_EIO, "store '%s'", root)
-                       : kiln_err_wrap(err, "store '%s'", root);
+    set_ranges(m, base, base);
     return 0;
 }
 

@@ -9,6 +9,8 @@ KILN_SHARED=${KILN_SHARED:-$(cd "$KILN_SRC/.." && pwd)/shared}
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-it.XXXXXX")
 ROOT=$T/root
 TESTS_RUN=0
+# the host-wide list of the id ranges kiln gives its stores as root: the tests' own
+export KILN_IDMAP_RANGES=${KILN_IDMAP_RANGES:-$T/idmap-ranges}
 
 cleanup() {
   local rc=$?

@@ -84,7 +84,8 @@ struct sandbox_mount {
     uint64_t size;      /* TMPFS: bytes */
     mode_t mode;        /* TMPFS: mode of its root (0: 01777); DATA: the file's (0: 0400) */
     uint32_t uid, gid;  /* TMPFS: owner of its root, DATA: of the file; container ids */
-    const void *data;   /* DATA: the content (the caller's memory, copied by the step's child) */
+    const void *data;   /* DATA: the content (copied into a sealed memfd before the clone: the
+                           caller may keep it in memory children do not inherit, secmem) */
     size_t len;
 };
 

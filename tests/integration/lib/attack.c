@@ -212,6 +212,8 @@ int main(int argc, char **argv)
         return cmd_as(argv[2], argv + 3);
     if (argc == 3 && !strcmp(argv[1], "peek"))
         return cmd_peek(argv[2]);
-    fprintf(stderr, "usage: attack tiocsti | setcap-inh FILE | caps | as ID PROG ARGS | forks N | peek PID\n");
+    fprintf(
+        stderr,
+        "usage: attack tiocsti | setcap-inh FILE | caps | as ID PROG ARGS | forks N | peek PID\n");
     return 2;
 }

@@ -17,7 +17,7 @@
 #include "cgroup.h"
 #include "chan.h"
 #include "data.h"
-#include "limits.h"
+#include "limit.h"
 #include "fsutil.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
@@ -313,7 +313,7 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
         return -1;
     }
     struct run r = {.spec = spec, .res = res, .sock = sv[0], .out_r = out[0]};
-    if (sbx_limits_setup(spec, &r.cg, &c.nproc, res, &r.nwarnings, err) < 0) {
+    if (sbx_limit_setup(spec, &r.cg, &c.nproc, res, &r.nwarnings, err) < 0) {
         close(sv[0]), close(sv[1]), close(out[0]), close(out[1]);
         sbx_data_close(c.data_fds);
         free(c.seccomp.filter);

@@ -26,7 +26,7 @@
  *
  * Limits (memory, pids, cpus) go to a cgroup made for the step (v2 where delegated, v1 per
  * controller otherwise); RLIMIT_NPROC stands in for the pids cgroup where it bounds the whole
- * step (sandbox/limits.h). A limit that cannot be applied fails the step before it starts,
+ * step (sandbox/limit.h). A limit that cannot be applied fails the step before it starts,
  * unless limits.allow_unenforced: then res->warnings says so. A step that goes over a limit is
  * killed and sandbox_run() fails with an error naming the limit.
  */

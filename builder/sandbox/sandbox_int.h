@@ -26,7 +26,7 @@ struct sbx_child {
     int out_w; /* write end of the output pipe */
     struct sock_fprog seccomp;
     struct rlimit nofile;
-    struct rlimit nproc;     /* the step's RLIMIT_NPROC (sandbox/limits.h) */
+    struct rlimit nproc;     /* the step's RLIMIT_NPROC (sandbox/limit.h) */
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
     int lower_fds[SANDBOX_MAX_LOWERS];
     int data_fds[SANDBOX_MAX_MOUNTS]; /* sealed memfds of the DATA mounts (sandbox/data.h) */

@@ -1,8 +1,8 @@
 /* The step's limits: cgroups, RLIMIT_NPROC in their stead for pids, and the decision when a
- * limit cannot be applied (see limits.h). */
+ * limit cannot be applied (see limit.h). */
 #include <string.h>
 
-#include "limits.h"
+#include "limit.h"
 #include "util.h"
 
 /* Whether RLIMIT_NPROC bounds all the step's processes: they all have one user id. */
@@ -20,8 +20,8 @@ static void nproc_limit(uint64_t pids, struct rlimit *nproc)
     nproc->rlim_cur = nproc->rlim_max = want;
 }
 
-int sbx_limits_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rlimit *nproc,
-                     struct sandbox_result *res, size_t *nwarnings, kiln_error_t **err)
+int sbx_limit_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rlimit *nproc,
+                    struct sandbox_result *res, size_t *nwarnings, kiln_error_t **err)
 {
     const struct sandbox_limits *l = &s->limits;
     char *why[CGROUP_NLIMITS];

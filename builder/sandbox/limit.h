@@ -11,8 +11,8 @@
  * A limit that is not enforced fails the step (KILN_ESANDBOX "memory limit of 64 MiB cannot be
  * enforced: <why>", res->limits_unenforced set) unless spec->limits.allow_unenforced, in which
  * case it is a warning in res->warnings. */
-#ifndef KILN_SANDBOX_LIMITS_H
-#define KILN_SANDBOX_LIMITS_H
+#ifndef KILN_SANDBOX_LIMIT_H
+#define KILN_SANDBOX_LIMIT_H
 
 #include <stddef.h>
 #include <sys/resource.h>
@@ -23,7 +23,7 @@
 /* Creates the step's cgroups (*cg, NULL when none) and sets *nproc, the RLIMIT_NPROC of the
  * step's process (its current value when the pids limit needs none). Warnings go to
  * res->warnings (*nwarnings of them). */
-int sbx_limits_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rlimit *nproc,
-                     struct sandbox_result *res, size_t *nwarnings, kiln_error_t **err);
+int sbx_limit_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rlimit *nproc,
+                    struct sandbox_result *res, size_t *nwarnings, kiln_error_t **err);
 
 #endif

@@ -1,4 +1,5 @@
 /* Memory for secret material (see secmem.h). */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 
 struct secmem_header {
     uint64_t magic;
-    uint64_t maplen;
+    uint32_t maplen; /* at most 4 GiB: every caller's size is bounded far below */
+    uint32_t flags;
 };
 
 static void oom(void)
@@ -23,18 +25,61 @@ static void oom(void)
     abort();
 }
 
+/* The SECMEM_HELPERS mappings, for secmem_drop_helpers in a child: a slot is free when its
+ * len is 0; the lock orders writers, a child reads without it. */
+static struct {
+    void *addr;
+    size_t len;
+} helpers[SECMEM_MAX_HELPERS];
+static pthread_mutex_t helpers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void helpers_add(void *addr, size_t len)
+{
+    pthread_mutex_lock(&helpers_lock);
+    size_t i = 0;
+    while (i < SECMEM_MAX_HELPERS && __atomic_load_n(&helpers[i].len, __ATOMIC_RELAXED))
+        i++;
+    if (i == SECMEM_MAX_HELPERS) {
+        fprintf(stderr, "kiln: more than %d secret objects\n", SECMEM_MAX_HELPERS);
+        abort();
+    }
+    helpers[i].addr = addr;
+    __atomic_store_n(&helpers[i].len, len, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&helpers_lock);
+}
+
+static void helpers_remove(void *addr)
+{
+    pthread_mutex_lock(&helpers_lock);
+    for (size_t i = 0; i < SECMEM_MAX_HELPERS; i++)
+        if (helpers[i].addr == addr && __atomic_load_n(&helpers[i].len, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&helpers[i].len, 0, __ATOMIC_RELEASE);
+            helpers[i].addr = NULL;
+        }
+    pthread_mutex_unlock(&helpers_lock);
+}
+
+void secmem_drop_helpers(void)
+{
+    for (size_t i = 0; i < SECMEM_MAX_HELPERS; i++) {
+        size_t len = __atomic_load_n(&helpers[i].len, __ATOMIC_ACQUIRE);
+        if (len)
+            munmap(helpers[i].addr, len);
+    }
+}
+
 void *secmem_alloc(size_t n, unsigned flags)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (n > SIZE_MAX - SECMEM_HEADER - page)
+    if (n > UINT32_MAX - SECMEM_HEADER - page)
         oom();
     size_t len = (n + SECMEM_HEADER + page - 1) / page * page;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         oom();
     /* both are required: a mapping that would reach a dump or a child is not used */
-    if (madvise(p, len, MADV_DONTDUMP) < 0 ||
-        (!(flags & SECMEM_INHERIT) && madvise(p, len, MADV_DONTFORK) < 0)) {
+    bool fork_keeps = flags & (SECMEM_INHERIT | SECMEM_HELPERS);
+    if (madvise(p, len, MADV_DONTDUMP) < 0 || (!fork_keeps && madvise(p, len, MADV_DONTFORK) < 0)) {
         munmap(p, len);
         oom();
     }
@@ -42,6 +87,9 @@ void *secmem_alloc(size_t n, unsigned flags)
     struct secmem_header *h = p;
     h->magic = SECMEM_MAGIC;
     h->maplen = len;
+    h->flags = flags;
+    if (flags & SECMEM_HELPERS)
+        helpers_add(p, len);
     return (char *)p + SECMEM_HEADER;
 }
 
@@ -75,6 +123,8 @@ void secmem_free(void *p)
         abort();
     }
     size_t len = h->maplen;
+    if (h->flags & SECMEM_HELPERS)
+        helpers_remove(h);
     explicit_bzero(h, len);
     munlock(h, len);
     munmap(h, len);

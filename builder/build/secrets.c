@@ -22,13 +22,13 @@
 static unsigned char *value_map(size_t *maplen)
 {
     *maplen = SECRET_MAX_SIZE + 1;
-    return secmem_alloc(*maplen, 0);
+    return secmem_alloc(*maplen, SECMEM_HELPERS);
 }
 
 /* Moves the value into a mapping of its own size: less locked memory per secret. */
 static void value_shrink(struct secret *s)
 {
-    unsigned char *v = secmem_alloc(s->len, 0);
+    unsigned char *v = secmem_alloc(s->len, SECMEM_HELPERS);
     memcpy(v, s->value, s->len);
     secmem_free(s->value);
     s->value = v;

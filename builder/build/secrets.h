@@ -3,9 +3,11 @@
  *
  * Where a value lives:
  *   - in kiln: secmem (builder/secmem.h): a private mapping per secret, locked in RAM when
- *     RLIMIT_MEMLOCK allows, excluded from core dumps and from forked children (the sandbox
- *     child gets a DATA mount's bytes through a sealed memfd instead), wiped when freed; the
- *     scanner's encodings and automata and the store's HMAC key live in secmem too;
+ *     RLIMIT_MEMLOCK allows, excluded from core dumps, kept by kiln's helper children (they
+ *     scan layers) but unmapped by the sandbox child first thing (the step's init holds no
+ *     secret: a DATA mount's bytes reach it through a sealed memfd), wiped when freed; the
+ *     scanner's encodings and automata live there too, and the store's HMAC key in secmem
+ *     that no child inherits;
  *   - in a step: a file on a tmpfs mounted only inside that step's mount namespace (the
  *     sandbox's SANDBOX_MOUNT_DATA), bind-mounted read-only, nosuid, nodev, noexec on the
  *     target; or the process environment for env= (that process only).

@@ -5,9 +5,13 @@
 #include <unistd.h>
 
 #include "harden.h"
+#include "secmem.h"
 
 int sbx_harden_child_start(const struct sbx_child *c)
 {
+    /* the secret values and the leak scanner, which kiln's helper children keep: not the
+     * step's init (a DATA mount comes through a memfd, sandbox/data.h) */
+    secmem_drop_helpers();
     /* a new session: no controlling terminal, not in kiln's session or process group */
     if (setsid() < 0)
         return -1;

@@ -2,7 +2,8 @@
  * and terminal, and other processes' view (issue 13 items 1 and 6). Each returns 0 or -1 with
  * errno set; the caller reports the failure over the channel.
  *
- *   sbx_harden_child_start   first thing in the cloned child: setsid() (a new session without a
+ *   sbx_harden_child_start   first thing in the cloned child: unmaps the secret values and the
+ *                            leak scanner (secmem_drop_helpers), setsid() (a new session without a
  *                            controlling terminal, out of kiln's process group), and dumpable only
  *                            while the id map is written by someone else (rootless)
  *   sbx_harden_after_map     once the child is container root: never dumpable again (the step's

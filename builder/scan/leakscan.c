@@ -43,7 +43,7 @@ static void add_pattern(struct leakscan *ls, int secret, const unsigned char *by
 static unsigned char *hex(const unsigned char *p, size_t n, bool upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    unsigned char *out = secmem_alloc(2 * n, 0);
+    unsigned char *out = secmem_alloc(2 * n, SECMEM_HELPERS);
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = (unsigned char)digits[p[i] >> 4];
         out[2 * i + 1] = (unsigned char)digits[p[i] & 15];
@@ -71,7 +71,7 @@ static void add_b64_core(struct leakscan *ls, int secret, const unsigned char *p
     size_t first = (8 * o + 5) / 6, end = 8 * (o + n) / 6;
     if (end <= first || end - first < LEAKSCAN_MIN_B64)
         return;
-    unsigned char *out = secmem_alloc(end - first, 0);
+    unsigned char *out = secmem_alloc(end - first, SECMEM_HELPERS);
     for (size_t i = first; i < end; i++)
         out[i - first] = (unsigned char)alphabet[sextet(p, n, o, i)];
     add_pattern(ls, secret, out, end - first, true, true);
@@ -150,12 +150,12 @@ static void ac_build(struct leakscan *ls, struct ls_ac *a, enum ls_set set)
         bound += ac_wants(set, &ls->pats[i]) ? ls->pats[i].fp : 0;
     a->skip_newlines = set == LS_ENC;
     /* the transitions spell the patterns' first bytes: secret material */
-    a->delta = secmem_calloc(bound * 256, sizeof(*a->delta), 0);
-    a->depth = secmem_calloc(bound, sizeof(*a->depth), 0);
-    a->dict = secmem_calloc(bound, sizeof(*a->dict), 0);
-    a->dnext = secmem_calloc(bound, sizeof(*a->dnext), 0);
-    a->own = secmem_calloc(bound, sizeof(*a->own), 0);
-    a->next = secmem_calloc(ls->npats + 1, sizeof(*a->next), 0);
+    a->delta = secmem_calloc(bound * 256, sizeof(*a->delta), SECMEM_HELPERS);
+    a->depth = secmem_calloc(bound, sizeof(*a->depth), SECMEM_HELPERS);
+    a->dict = secmem_calloc(bound, sizeof(*a->dict), SECMEM_HELPERS);
+    a->dnext = secmem_calloc(bound, sizeof(*a->dnext), SECMEM_HELPERS);
+    a->own = secmem_calloc(bound, sizeof(*a->own), SECMEM_HELPERS);
+    a->next = secmem_calloc(ls->npats + 1, sizeof(*a->next), SECMEM_HELPERS);
     for (size_t i = 0; i < bound; i++)
         a->own[i] = -1;
     a->nstates = 1;

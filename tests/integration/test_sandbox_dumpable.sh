@@ -104,3 +104,59 @@ bg_done=1
 [ "$bg_rc" = 0 ] || { cat "$T/rl.log"; fail "rootless build"; }
 ! grep -q "$SECRET" "$T/rl.log" "$T"/peek-*.log || fail "the secret was seen"
 ok "rootless: the same user cannot read or ptrace a running kiln or its step's init (non-dumpable)"
+
+# ---- what the step's init holds: no secret (as root, which may read any process's memory) ----
+# secret A is mounted in the step, B is not; kiln itself holds both (the control: the scan can
+# find them), the step's init neither (the values are unmapped in the sandbox child, and A
+# reaches the step's tmpfs through a memfd)
+A=init-scan-a-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+B=init-scan-b-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s' "$A" >"$T/a.txt"
+printf '%s' "$B" >"$T/b.txt"
+{
+  busybox_dockerfile
+  printf 'FROM base\nRUN --mount=type=secret,id=a echo init-scan-running && sleep 8\nUSER app\n'
+} >"$T/ctx/Dockerfile"
+sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$T/rl/kiln.pid" "$KILN" build --root "$ROOT" \
+  --progress plain --no-cache --secret "id=a,src=$T/a.txt" --secret "id=b,src=$T/b.txt" \
+  --output "type=oci,dest=$T/out-scan,tar=false" "$T/ctx" >"$T/scan.log" 2>&1 &
+bg=$!
+bg_done= # stop_bg now stops this build
+for _ in $(seq 1 200); do
+  grep -Eq '^#[0-9]+ init-scan-running$' "$T/scan.log" 2>/dev/null && break
+  kill -0 "$bg" 2>/dev/null || break
+  sleep 0.1
+done
+grep -Eq '^#[0-9]+ init-scan-running$' "$T/scan.log" || { cat "$T/scan.log"; fail "the slow step did not start"; }
+kiln_pid=$(cat "$T/rl/kiln.pid")
+init_pid=$(ps -o pid=,stat=,comm= --ppid "$kiln_pid" | awk '$2 !~ /^Z/ && $3 == "kiln" {print $1}' | tail -1)
+[ -n "$init_pid" ] || fail "the step's init not found"
+scan_mem() { # PID: prints "a" and/or "b" for each secret found in its memory
+  python3 - "$1" "$A" "$B" <<'PY'
+import sys
+pid, secrets = sys.argv[1], {"a": sys.argv[2].encode(), "b": sys.argv[3].encode()}
+found = set()
+with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
+    for line in maps:
+        rng, perms = line.split()[:2]
+        if perms[0] != "r":
+            continue
+        start, end = (int(x, 16) for x in rng.split("-"))
+        try:
+            mem.seek(start)
+            data = mem.read(end - start)
+        except (OSError, ValueError, OverflowError):
+            continue
+        found |= {k for k, v in secrets.items() if v in data}
+print(" ".join(sorted(found)))
+PY
+}
+in_kiln=$(scan_mem "$kiln_pid")
+in_init=$(scan_mem "$init_pid")
+bg_rc=0
+wait "$bg" || bg_rc=$?
+bg_done=1
+[ "$bg_rc" = 0 ] || { cat "$T/scan.log"; fail "the build with two secrets"; }
+[ "$in_kiln" = "a b" ] || fail "control: kiln's memory should hold both secrets, found '$in_kiln'"
+[ -z "$in_init" ] || fail "the step's init holds secret(s): $in_init"
+ok "the step's init holds no secret, mounted or not (kiln holds both)"

@@ -51,6 +51,25 @@ Test(secmem, inherit_keeps_it_in_children)
     secmem_free(p);
 }
 
+Test(secmem, helpers_keep_it_until_the_sandbox_child_drops_it)
+{
+    char *p = secmem_strdup("scanner-bytes", SECMEM_HELPERS);
+    int st = child_reads(p, "scanner-bytes", 14);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a helper child keeps it (status 0x%x)", st);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        secmem_drop_helpers();
+        _exit(memcmp(p, "scanner-bytes", 14) == 0 ? 0 : 1);
+    }
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+              "after secmem_drop_helpers the child has no copy (status 0x%x)", st);
+    cr_expect_str_eq(p, "scanner-bytes", "the parent keeps its own");
+    secmem_free(p);
+}
+
 Test(secmem, heap_is_not_protected)
 {
     /* the check itself can fail: plain heap memory is dumpable */

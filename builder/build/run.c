@@ -384,7 +384,7 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
     spec->network = s->flags.network;
     spec->policy = &b->net;
     spec->limits = (struct sandbox_limits){b->o->memory, b->o->pids_limit, b->o->cpus_milli,
-                                           b->o->step_timeout};
+                                           b->o->step_timeout, b->o->allow_unenforced_limits};
 }
 
 static int step_failed(struct build *b, const struct df_instr *in, const struct run_step *s,
@@ -397,6 +397,16 @@ static int step_failed(struct build *b, const struct df_instr *in, const struct 
     else
         kiln_err(err, KILN_EBUILD, 0, "exit code %d%s%s", r->status, lines, hint);
     return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+}
+
+/* A limit the operator asked for cannot be applied here: say how to go on without it. */
+static int limit_error(kiln_error_t **err)
+{
+    kiln_error_t *e = *err;
+    *err = NULL;
+    kiln_err(err, e->code, 0, "%s (--allow-unenforced-limits runs the step without it)", e->msg);
+    kiln_error_free(e);
+    return -1;
 }
 
 static void log_warnings(struct build *b, const struct df_instr *in, char **w)
@@ -424,6 +434,8 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     leakscan_masker_flush(o->mask);
     leakscan_masker_free(o->mask);
     log_warnings(b, in, res->warnings);
+    if (rc < 0 && res->limits_unenforced && !b->o->allow_unenforced_limits)
+        rc = limit_error(err);
     if (rc < 0)
         rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)

@@ -390,6 +390,14 @@ static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err
     return 0;
 }
 
+static int opt_allow_unenforced(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.allow_unenforced_limits = true;
+    return 0;
+}
+
 static int opt_no_cache_filter(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     if (!*v)
@@ -575,6 +583,8 @@ static const struct opt_def {
      "Uncompressed size limit of a layer or ADD archive (default 32g)"},
     {"max-file-size", 0, true, opt_max_file, "BYTES",
      "Size limit of one file in a layer or ADD archive (default 16g)"},
+    {"allow-unenforced-limits", 0, false, opt_allow_unenforced, NULL,
+     "Operator override: run steps when --memory/--pids-limit/--cpus cannot be enforced"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
      "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_cache, "SPEC",

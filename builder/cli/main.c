@@ -1,10 +1,15 @@
 /* kiln's entry point: dispatches to a subcommand. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "termsafe.h"
 #include "util.h"
 
 static const struct command {
@@ -35,7 +40,10 @@ static void usage(FILE *f)
 
 int cli_fail(kiln_error_t *err)
 {
-    fprintf(stderr, "kiln: %s\n", err ? err->msg : "unknown error");
+    /* the message may quote a step's output or names from a base image */
+    const char *msg = err ? err->msg : "unknown error";
+    cleanup_free char *safe = termsafe_escape(msg, strlen(msg));
+    fprintf(stderr, "kiln: %s\n", safe);
     int status = kiln_error_exit_status(err);
     kiln_error_free(err);
     return status ? status : 1;
@@ -60,8 +68,21 @@ int cmd_version(int argc, char **argv)
     return 0;
 }
 
+/* Before anything is read: no core dump, and no other process of this user may read kiln's
+ * memory, environment or descriptors through /proc or ptrace (secrets, the cache key and
+ * registry tokens live there). Children that must be dumpable say so themselves. */
+static void harden_process(void)
+{
+    struct rlimit core = {0, 0};
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &core) < 0) {
+        fprintf(stderr, "kiln: cannot make the process non-dumpable: %s\n", strerror(errno));
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    harden_process();
     if (argc < 2) {
         usage(stderr);
         return 2;

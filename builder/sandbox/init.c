@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -33,7 +34,8 @@
 static void set_rlimits(struct sbx_child *c)
 {
     struct rlimit core = {0, 0};
-    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
+    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0 ||
+        setrlimit(RLIMIT_NPROC, &c->nproc) < 0)
         FAIL(c, "setrlimit");
 }
 
@@ -89,7 +91,7 @@ static void set_ids(struct sbx_child *c)
     memset(data, 0, sizeof(data));
     for (int i = 0; i < 2; i++) {
         uint32_t v = (uint32_t)(c->caps >> (32 * i));
-        data[i].effective = data[i].permitted = data[i].inheritable = v;
+        data[i].effective = data[i].permitted = v; /* inheritable stays empty (CVE-2022-24769) */
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
         FAIL(c, "capset");
@@ -136,6 +138,8 @@ __attribute__((noreturn)) static void step_main(struct sbx_child *c)
     if (null < 0 || dup2(null, 0) < 0 || dup2(c->out_w, 1) < 0 || dup2(c->out_w, 2) < 0)
         FAIL(c, "standard descriptors");
     signal(SIGPIPE, SIG_DFL);
+    if (sbx_harden_step() < 0)
+        FAIL(c, "new session");
     set_rlimits(c);
     make_cwd(c);
     drop_bounding(c);

@@ -16,6 +16,8 @@
 
 #include "cgroup.h"
 #include "chan.h"
+#include "data.h"
+#include "limit.h"
 #include "fsutil.h"
 #include "sandbox/pasta.h"
 #include "sandbox/seccomp.h"
@@ -290,16 +292,23 @@ static int prepare(const struct sandbox_spec *spec, struct sbx_child *c, char **
     memset(c, 0, sizeof(*c));
     c->spec = spec;
     if (sbx_net_prepare(spec, c, pasta_bin, err) < 0 || write_etc(spec, err) < 0 ||
-        sbx_seccomp_build(c->caps, &c->seccomp, err) < 0)
+        sbx_data_prepare(spec, c->data_fds, err) < 0)
         return -1;
+    if (sbx_seccomp_build(c->caps, &c->seccomp, err) < 0) {
+        sbx_data_close(c->data_fds);
+        return -1;
+    }
     struct rlimit cur;
     getrlimit(RLIMIT_NOFILE, &cur);
     rlim_t want = cur.rlim_max < 1048576 ? cur.rlim_max : 1048576; /* never above the hard */
     c->nofile = (struct rlimit){want, want};
-    if (pipe2(out, O_CLOEXEC) < 0)
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        sbx_data_close(c->data_fds);
         return kiln_err_errno(err, KILN_ESANDBOX, "pipe");
+    }
     if (chan_pair(sv, err) < 0) {
         close(out[0]), close(out[1]);
+        sbx_data_close(c->data_fds);
         return -1;
     }
     c->sock = sv[1];
@@ -343,13 +352,20 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
     }
     struct run r = {
         .spec = spec, .res = res, .sock = sv[0], .out_r = out[0], .pasta_bin = pasta_bin};
-    cgroup_create(&spec->limits, &r.cg, &res->warnings, &r.nwarnings);
+    if (sbx_limit_setup(spec, &r.cg, &c.nproc, res, &r.nwarnings, err) < 0) {
+        close(sv[0]), close(sv[1]), close(out[0]), close(out[1]);
+        sbx_data_close(c.data_fds);
+        free(c.seccomp.filter);
+        free(pasta_bin);
+        return -1;
+    }
     if (spec->idmap->warning[0])
         strv_push(&res->warnings, &r.nwarnings, xstrdup(spec->idmap->warning));
     r.pid = clone_child(&c);
     int clone_errno = errno;
     close(sv[1]);
     close(out[1]);
+    sbx_data_close(c.data_fds);
     free(c.seccomp.filter);
     if (r.pid < 0) {
         close(sv[0]), close(out[0]);

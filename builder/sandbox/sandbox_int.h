@@ -29,8 +29,10 @@ struct sbx_child {
     struct sock_fprog seccomp;
     uint64_t caps; /* the step's capabilities (SANDBOX_CAPS, less CAP_NET_RAW by default) */
     struct rlimit nofile;
+    struct rlimit nproc;     /* the step's RLIMIT_NPROC (sandbox/limit.h) */
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
     int lower_fds[SANDBOX_MAX_LOWERS];
+    int data_fds[SANDBOX_MAX_MOUNTS]; /* sealed memfds of the DATA mounts (sandbox/data.h) */
 };
 
 /* The child is made by a raw clone, so glibc still believes the threads of kiln exist there:

@@ -134,6 +134,8 @@ struct kiln_build_opts {
     uint64_t step_timeout;   /* seconds */
     uint64_t max_layer_size; /* uncompressed bytes of a layer or local archive; 0: default */
     uint64_t max_file_size;  /* bytes of one file in one; 0: default */
+    bool allow_unenforced_limits; /* --allow-unenforced-limits: a limit that cannot be applied
+                                     is a warning, not an error */
     struct kiln_progress progress;
 };
 

@@ -48,6 +48,8 @@ sanitizer_reports() {
     -exec env LC_ALL=C grep -IlE -- "$KILN_SAN_REGEX" {} + 2>/dev/null)
   return $found
 }
+# the host-wide list of the id ranges kiln gives its stores as root: the tests' own
+export KILN_IDMAP_RANGES=${KILN_IDMAP_RANGES:-$T/idmap-ranges}
 
 cleanup() {
   local rc=$? reports

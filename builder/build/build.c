@@ -145,6 +145,7 @@ static void build_release(struct build *b)
     free(b->arg_used);
     strv_free(b->new_layers);
     strset_release(&b->scanned);
+    strset_release(&b->warned);
     secrets_free(b->secrets);
     netpolicy_release(&b->net);
     if (b->hashes) {

@@ -98,6 +98,7 @@ struct build {
     char **new_layers;        /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
     struct strset scanned;   /* cached layers the leak scan has seen in this build (b->lock) */
+    struct strset warned;    /* warnings printed (b->lock): each is printed once */
     struct secrets *secrets; /* --secret values, loaded before anything else */
     struct netpolicy net;    /* what RUN (default network) and ADD <url> may reach */
 };

@@ -27,7 +27,10 @@ void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
     char *msg = NULL;
     if (vasprintf(&msg, fmt, ap) >= 0) {
         pthread_mutex_lock(&b->lock);
-        b->o->progress.log(b->o->progress.ctx, level, msg);
+        /* a warning once per build, however many stages meet its cause (a base layer two
+         * parallel stages unpack) */
+        if (level != KILN_LOG_WARN || strset_add(&b->warned, msg))
+            b->o->progress.log(b->o->progress.ctx, level, msg);
         pthread_mutex_unlock(&b->lock);
         free(msg);
     }

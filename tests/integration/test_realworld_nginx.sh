@@ -50,6 +50,8 @@ RUN <<SH
 set -e
 rm -f /etc/nginx/sites-enabled/default
 nginx -t -e stderr
+# nginx -t (as root) leaves its pid file and temp dirs, which www-data could not reuse
+rm -rf /tmp/nginx.pid /tmp/body /tmp/proxy /tmp/fastcgi /tmp/uwsgi /tmp/scgi
 chown -R www-data:www-data /srv/www
 SH
 USER www-data

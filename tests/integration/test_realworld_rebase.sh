@@ -39,6 +39,7 @@ rw_unpack app
   fail "/srv/data: $(stat -c '%u:%g' "$T/app.bundle/rootfs/srv/data")"
 ok "the new steps wrote as their users into the base's directories; the base's owners are kept"
 
+rw_unpack base
 py - "$T/base.single" "$T/app.single" <<'PY' || fail "the base's layers are not the first layers of the app, as they are"
 import sys, oci
 b, a = oci.image_manifest(sys.argv[1])["layers"], oci.image_manifest(sys.argv[2])["layers"]

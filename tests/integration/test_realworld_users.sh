@@ -59,7 +59,7 @@ want app/src/index.js "640 10001:10001"
 want etc "755 0:0"
 want etc/app "755 0:0"
 want etc/app/app.conf "644 0:0"
-want home/app "700 10001:10001"
+want home/app "755 10001:10001" # useradd -m on Debian 12 (UMASK 022, no HOME_MODE)
 want home/app/data "755 10001:10001" # WORKDIR creates it as the USER, as BuildKit does
 want home/app/data/made-in-home "644 10001:10001"
 ok "owners and modes: COPY --chown/--chmod, RUN as the user, directories kiln created"

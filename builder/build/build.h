@@ -8,7 +8,8 @@
  * vars.c      variable lookup and ARG scoping
  * context.c   the main and named build contexts
  * users.c     user and group names through the image's /etc/passwd and /etc/group
- * export.c    the output (OCI layout directory or archive)
+ * export.c    the output (OCI layout directory or archive, docker tarball, registry)
+ * export_files.c  the final stage's files (local and tar outputs)
  * secrets.c   --secret values, held in memory only, and their keyed hashes
  * mounts*.c   RUN --mount (secret, cache, bind, tmpfs)
  * leakcheck.c the leak scan of the output before it is written
@@ -191,6 +192,8 @@ int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t 
 #define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
 int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
+/* FROM scratch with no CMD and no ENTRYPOINT: a stage whose files are the product. */
+bool policy_artifact_stage(struct build *b, struct build_stage *st);
 
 /* leakcheck.c: the leak scan the exporter runs before it writes anything (DESIGN.md, Secrets).
  * Each fails with KILN_ELEAK, "secret 'ID' found in WHAT", when a secret of the build (its
@@ -236,6 +239,10 @@ int attestations_attach(struct build *b, struct build_stage *final, const struct
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err);
+/* export_files.c: the final stage's files (type=local: a new directory; type=tar: one tar, "-"
+ * for stdout), written atomically (except to stdout). */
+int export_local(struct build *b, struct build_stage *final, const char *dest, kiln_error_t **err);
+int export_tar(struct build *b, struct build_stage *final, const char *dest, kiln_error_t **err);
 
 void build_stage_release(struct build_stage *st);
 

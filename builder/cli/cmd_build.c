@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build_cli.h"
 #include "cli.h"
 #include "commands.h"
 #include "oci/reference.h"
@@ -10,17 +11,6 @@
 #include "util.h"
 
 #define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
-
-struct build_cli {
-    struct kiln_build_opts o;
-    enum kiln_progress_mode progress;
-    bool epoch_set;
-    const char *flag; /* the long name of the flag being applied */
-    char **owned;     /* strings the options point to, freed at the end */
-    size_t nowned;
-    struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
-    const char *insecure[REGISTRY_MAX_INSECURE];
-};
 
 typedef int (*opt_fn)(struct build_cli *c, const char *v, kiln_error_t **err);
 
@@ -117,86 +107,37 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
     return 0;
 }
 
-static int parse_bool(const char *v, bool *out)
+static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    if (!strcmp(v, "true") || !strcmp(v, "1"))
-        return *out = true, 0;
-    if (!strcmp(v, "false") || !strcmp(v, "0"))
-        return *out = false, 0;
-    return -1;
+    return cli_output_parse(c, v, err);
 }
 
-static int output_field(struct kiln_output *out, const char *k, const char *v, kiln_error_t **err)
+static int opt_push_load(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    uint64_t n;
-    if (!strcmp(k, "type")) {
-        if (!strcmp(v, "oci"))
-            out->type = KILN_OUTPUT_OCI;
-        else if (!strcmp(v, "registry"))
-            out->type = KILN_OUTPUT_REGISTRY;
-        else if (!strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") ||
-                 !strcmp(v, "tar"))
-            return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output type=%s is not supported yet", v);
-        else
-            return bad(err, "--output type", v, "expected oci or registry");
-    } else if (!strcmp(k, "dest")) {
-        free(out->dest);
-        out->dest = xstrdup(v);
-    } else if (!strcmp(k, "tar")) {
-        if (parse_bool(v, &out->tar) < 0)
-            return bad(err, "--output tar", v, "expected true or false");
-    } else if (!strcmp(k, "compression")) {
-        if (!strcmp(v, "gzip"))
-            out->compression = KILN_COMPRESSION_GZIP;
-        else
-            return kiln_err(err, KILN_EUNSUPPORTED, 0,
-                            "--output compression=%s is not supported yet", v);
-    } else if (!strcmp(k, "compression-level")) {
-        if (parse_u64(v, 9, &n) < 0)
-            return bad(err, "--output compression-level", v, "expected 0 to 9");
-        out->compression_level = (int)n;
-    } else if (!strcmp(k, "name")) {
-        free(out->name);
-        out->name = xstrdup(v);
-    } else {
-        return kiln_err(err, KILN_EUSAGE, 0, "--output: unknown field '%s'", k);
-    }
+    (void)v, (void)err;
+    if (!strcmp(c->flag, "push"))
+        c->push = true;
+    else
+        c->load = true;
     return 0;
 }
 
-static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
+static int opt_quiet(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    struct kiln_output *out = &c->o.output;
-    out->tar = true; /* BuildKit's oci exporter writes an archive unless tar=false */
-    if (!strchr(v, '=')) {
-        out->type = KILN_OUTPUT_OCI;
-        out->dest = xstrdup(v);
-        out->tar = false;
-        return 0;
-    }
-    cleanup_free char *s = xstrdup(v);
-    char *save = NULL;
-    for (char *f = strtok_r(s, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(f, '=');
-        if (!eq)
-            return bad(err, "--output", v, "expected type=oci,dest=PATH[,tar=true|false]");
-        *eq = '\0';
-        if (output_field(out, f, eq + 1, err) < 0)
-            return -1;
-    }
-    if (out->type == KILN_OUTPUT_NONE)
-        return bad(err, "--output", v, "type= is required");
-    if (out->type == KILN_OUTPUT_OCI && (!out->dest || !*out->dest))
-        return bad(err, "--output", v, "type=oci needs dest=PATH");
-    if (out->type == KILN_OUTPUT_REGISTRY && out->name && !*out->name)
-        return bad(err, "--output", v, "empty name=");
-    struct reference r;
-    if (out->type == KILN_OUTPUT_REGISTRY && out->name && reference_parse(out->name, &r, err) < 0) {
-        (*err)->code = KILN_EUSAGE;
-        return kiln_err_wrap(err, "--output name");
-    }
-    if (out->type == KILN_OUTPUT_REGISTRY && out->name)
-        reference_release(&r);
+    (void)v, (void)err;
+    c->quiet = true;
+    return 0;
+}
+
+static int opt_result_file(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, !strcmp(c->flag, "iidfile") ? "--iidfile" : "--metadata-file", v,
+                   "expected a file");
+    if (!strcmp(c->flag, "iidfile"))
+        c->iidfile = v;
+    else
+        c->metadata_file = v;
     return 0;
 }
 
@@ -233,12 +174,13 @@ static int opt_target(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+static const char *const progress_names[] = {"auto", "plain", "tty", "quiet", "json"};
+
 static int opt_progress(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    static const char *const names[] = {"auto", "plain", "tty", "quiet", "json"};
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-        if (!strcmp(v, names[i]))
-            return c->progress = (enum kiln_progress_mode)i, 0;
+    for (size_t i = 0; i < ARRAY_SIZE(progress_names); i++)
+        if (!strcmp(v, progress_names[i]))
+            return c->progress = (enum kiln_progress_mode)i, c->progress_set = true, 0;
     return bad(err, "--progress", v, "expected auto, plain, tty, quiet or json");
 }
 
@@ -490,8 +432,17 @@ static const struct opt_def {
      "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF"},
     {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
     {"output", 'o', true, opt_output, "SPEC",
-     "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
-     "the -t names)"},
+     "type=oci|docker,dest=PATH|-[,tar=false][,name=N], type=local,dest=DIR, "
+     "type=tar,dest=FILE|-, type=registry[,name=REG/REPO[:TAG]] (or type=image,push=true); "
+     "-o DIR is type=local, -o - a tar on stdout"},
+    {"push", 0, false, opt_push_load, NULL, "Shorthand for --output=type=registry"},
+    {"load", 0, false, opt_push_load, NULL,
+     "Refused: there is no Docker daemon (use -o type=docker,dest=FILE, then docker load)"},
+    {"iidfile", 0, true, opt_result_file, "FILE", "Write the image ID to a file"},
+    {"metadata-file", 0, true, opt_result_file, "FILE",
+     "Write build result metadata (buildx's JSON keys) to a file"},
+    {"quiet", 'q', false, opt_quiet, NULL,
+     "Suppress the build output and print the image ID on success"},
     {"registry-ca", 0, true, opt_registry_ca, "FILE",
      "Also trust this CA bundle (PEM) for registry TLS"},
     {"insecure-registry", 0, true, opt_insecure_registry, "HOST[:PORT]",
@@ -581,7 +532,8 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
                             NULL, 1000 + (int)i};
         if (opt_defs[i].short_name) {
             shorts[ns++] = opt_defs[i].short_name;
-            shorts[ns++] = ':';
+            if (opt_defs[i].arg)
+                shorts[ns++] = ':';
         }
     }
     longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
@@ -617,10 +569,13 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
                         "context '-' reads the Dockerfile from stdin: do not also pass -f");
     if (!c->o.context)
         c->o.dockerfile = "-";
-    if (c->o.output.type == KILN_OUTPUT_REGISTRY && !c->o.output.name && !c->o.ntags)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "--output type=registry needs name=REGISTRY/REPOSITORY[:TAG] or a -t tag");
-    return 0;
+    if (c->quiet && c->progress_set && c->progress != KILN_PROGRESS_AUTO &&
+        c->progress != KILN_PROGRESS_QUIET)
+        return kiln_err(err, KILN_EUSAGE, 0, "progress=%s and quiet cannot be used together",
+                        progress_names[c->progress]);
+    if (c->quiet) /* --progress quiet alone keeps kiln's stdout (what the name points to) */
+        c->progress = KILN_PROGRESS_QUIET;
+    return cli_output_finish(c, err);
 }
 
 static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
@@ -657,6 +612,10 @@ int cmd_build(int argc, char **argv)
         }
         return cli_fail(err);
     }
+    if (cli_result_prepare(&c, &err) < 0) {
+        release(&c);
+        return cli_fail(err);
+    }
     progress_init(&c.o.progress, c.progress);
     c.registry.insecure = c.insecure;
     registry_opts_set_default(&c.registry);
@@ -664,11 +623,10 @@ int cmd_build(int argc, char **argv)
     r = kiln_build(&c.o, &res, &err);
     registry_opts_set_default(NULL);
     progress_finish(&c.o.progress);
-    release(&c);
-    if (r < 0)
-        return cli_fail(err);
     /* what the output's name points to: the index when attestations are attached (as
      * BuildKit's containerimage.digest and skopeo inspect report), else the image manifest */
-    printf("%s\n", *res.index_digest ? res.index_digest : res.manifest_digest);
-    return 0;
+    if (r == 0)
+        r = cli_result_report(&c, &res, &err);
+    release(&c);
+    return r < 0 ? cli_fail(err) : 0;
 }

@@ -35,7 +35,10 @@ struct kiln_named_context {
 enum kiln_output_type {
     KILN_OUTPUT_NONE,     /* build only: the result stays in the store */
     KILN_OUTPUT_OCI,      /* an OCI layout directory or archive */
-    KILN_OUTPUT_REGISTRY, /* push to a registry */
+    KILN_OUTPUT_REGISTRY, /* push to a registry (buildx: type=registry, type=image,push=true) */
+    KILN_OUTPUT_DOCKER,   /* a tarball `docker load` reads (docker save format + OCI layout) */
+    KILN_OUTPUT_LOCAL,    /* the final stage's files written to a new directory */
+    KILN_OUTPUT_TAR,      /* the final stage's files as one tar */
 };
 
 enum kiln_compression {
@@ -46,9 +49,11 @@ enum kiln_compression {
 
 struct kiln_output {
     enum kiln_output_type type;
-    char *dest; /* OCI: the layout directory or archive path */
-    bool tar;   /* OCI: write an OCI archive (tar) instead of a directory */
-    char *name; /* registry: REG/REPO:TAG */
+    char *dest; /* OCI, docker, tar: the directory or archive path, "-" for stdout; local: the
+                   directory (created; an existing one must be empty) */
+    bool tar;   /* OCI, docker: write an archive (tar) instead of a directory */
+    char *name; /* registry: REG/REPO:TAG; OCI, docker: the image names (',' separated), else
+                   the -t tags */
     enum kiln_compression compression;
     int compression_level; /* -1: default */
 };
@@ -127,6 +132,13 @@ struct kiln_build_opts {
 struct kiln_build_result {
     char manifest_digest[KILN_DIGEST_MAX]; /* the image manifest */
     char index_digest[KILN_DIGEST_MAX];    /* the index written to the output, or "" */
+    char config_digest[KILN_DIGEST_MAX];   /* the image config */
+    /* What the output's name points to (buildx's containerimage.descriptor): the index with
+     * the attestations, or the image manifest (always for type=docker); digest "" for the local
+     * and tar outputs, which export files rather than an image. */
+    char exported_media_type[128];
+    char exported_digest[KILN_DIGEST_MAX];
+    uint64_t exported_size;
     size_t nlayers;
 };
 

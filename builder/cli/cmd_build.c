@@ -5,6 +5,7 @@
 
 #include "build_cli.h"
 #include "cli.h"
+#include "build/runopts.h"
 #include "commands.h"
 #include "oci/reference.h"
 #include "registry/registry.h"
@@ -274,6 +275,25 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
     return 0;
 }
 
+static int opt_add_host(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return runopts_add_host(v, &c->o.extra_hosts, &c->o.nextra_hosts, err);
+}
+
+static int opt_ulimit(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return runopts_ulimit(v, c->o.ulimits, &c->o.nulimits, err);
+}
+
+static int opt_shm_size(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_size(v, &n) < 0 || n == 0)
+        return bad(err, "--shm-size", v, "expected a size such as 64m or 1g");
+    c->o.shm_size = n;
+    return 0;
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -463,6 +483,12 @@ static const struct opt_def {
     {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
     {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
     {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
+    {"add-host", 0, true, opt_add_host, "HOST:IP",
+     "Add a host-to-IP mapping to /etc/hosts of RUN steps (repeatable; host-gateway refused)"},
+    {"ulimit", 0, true, opt_ulimit, "NAME=SOFT[:HARD]",
+     "Resource limit for RUN steps (Docker's names; core dumps stay off; a hard limit above "
+     "kiln's own needs CAP_SYS_RESOURCE)"},
+    {"shm-size", 0, true, opt_shm_size, "BYTES", "Size of /dev/shm in RUN steps (default 64m)"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
      "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_cache, "SPEC",
@@ -519,6 +545,9 @@ static void release(struct build_cli *c)
     free(o->secrets);
     free(o->output.dest);
     free(o->output.name);
+    for (size_t i = 0; i < o->nextra_hosts; i++)
+        free(o->extra_hosts[i].key), free(o->extra_hosts[i].value);
+    free(o->extra_hosts);
 }
 
 static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t **err)

@@ -332,8 +332,7 @@ static void mount_dev(struct sbx_child *c, struct host_fds *h)
     cleanup_close int shm = openat(dfd, "shm", O_PATH | O_CLOEXEC);
     if (pts < 0 || mount_at(pts, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, pts_opts) < 0)
         FAIL(c, "mount /dev/pts");
-    if (shm < 0 || mount_at(shm, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                            "mode=1777,size=65536k") < 0)
+    if (shm < 0 || mount_at(shm, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, c->shm_opt) < 0)
         FAIL(c, "mount /dev/shm");
     dev_links(c, dfd);
 }

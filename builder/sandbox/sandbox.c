@@ -107,7 +107,8 @@ static int write_etc(const struct sandbox_spec *s, kiln_error_t **err)
     /* the mount point of the step's private tmpfs for DATA mounts */
     if (mkdirat(dfd, "data", 0700) < 0 && errno != EEXIST)
         return kiln_err_errno(err, KILN_ESANDBOX, "sandbox: mkdir '%s/data'", s->run_dir);
-    if (write_file_atomic(dfd, "hosts", hosts_text, strlen(hosts_text), 0644, err) < 0 ||
+    cleanup_free char *hosts = xasprintf("%s%s", hosts_text, s->extra_hosts ? s->extra_hosts : "");
+    if (write_file_atomic(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
         write_file_atomic(dfd, "hostname", hn, strlen(hn), 0644, err) < 0 ||
         write_file_atomic(dfd, "resolv.conf", resolv ? resolv : "", rlen, 0644, err) < 0)
         return kiln_err_wrap(err, "sandbox");
@@ -152,6 +153,7 @@ static int on_message(struct run *r, struct chan_msg *m)
     case CHAN_READY: {
         kiln_error_t *e = NULL;
         if (cgroup_add(r->cg, r->pid, &e) < 0 || idmap_write(r->spec->idmap, r->pid, &e) < 0 ||
+            sbx_rlimits_raise(r->spec, r->pid, &e) < 0 ||
             chan_send(r->sock, CHAN_GO, 0, 0, NULL, 0) < 0) {
             if (!e)
                 kiln_err_errno(&e, KILN_ESANDBOX, "sandbox: start");
@@ -262,6 +264,10 @@ static int prepare(const struct sandbox_spec *spec, struct sbx_child *c, int out
     getrlimit(RLIMIT_NOFILE, &cur);
     rlim_t want = cur.rlim_max < 1048576 ? cur.rlim_max : 1048576; /* never above the hard */
     c->nofile = (struct rlimit){want, want};
+    if (sbx_rlimits_prepare(spec, c, err) < 0)
+        return -1;
+    snprintf(c->shm_opt, sizeof(c->shm_opt), "mode=1777,size=%lluk",
+             (unsigned long long)(spec->shm_size ? (spec->shm_size + 1023) / 1024 : 65536));
     if (pipe2(out, O_CLOEXEC) < 0)
         return kiln_err_errno(err, KILN_ESANDBOX, "pipe");
     if (chan_pair(sv, err) < 0) {

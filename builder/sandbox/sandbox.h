@@ -98,6 +98,15 @@ struct sandbox_limits {
     uint64_t timeout_sec; /* wall-clock; 0: none */
 };
 
+/* A resource limit for the step (--ulimit). A hard limit above kiln's own is raised from the
+ * parent when kiln may (CAP_SYS_RESOURCE), else the step fails before it runs. RLIMIT_CORE is
+ * refused (a dump goes to the host's core_pattern handler). */
+struct sandbox_rlimit {
+    int resource;        /* RLIMIT_* */
+    uint64_t soft, hard; /* RLIM_INFINITY: unlimited */
+};
+#define SANDBOX_MAX_RLIMITS 16
+
 /* Receives the step's stdout and stderr interleaved, as it comes. */
 typedef void (*sandbox_output_fn)(void *ctx, const char *data, size_t len);
 
@@ -116,6 +125,11 @@ struct sandbox_spec {
     const struct sandbox_mount *mounts;
     size_t nmounts;
     struct sandbox_limits limits;
+    const char *extra_hosts; /* --add-host: lines ("IP\tNAME\n") after the localhost lines of
+                                /etc/hosts, or NULL */
+    uint64_t shm_size;       /* bytes of /dev/shm; 0: 64 MiB */
+    const struct sandbox_rlimit *rlimits; /* --ulimit */
+    size_t nrlimits;
     const struct idmap *idmap; /* how container ids map to host ids (idmap_for_store) */
     sandbox_output_fn output;  /* may be NULL: output is dropped */
     void *output_ctx;

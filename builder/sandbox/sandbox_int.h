@@ -26,6 +26,12 @@ struct sbx_child {
     int out_w; /* write end of the output pipe */
     struct sock_fprog seccomp;
     struct rlimit nofile;
+    struct {
+        int resource;
+        struct rlimit lim;
+    } rlimits[SANDBOX_MAX_RLIMITS]; /* --ulimit, nofile excepted (in nofile) */
+    size_t nrlimits;
+    char shm_opt[64];        /* the /dev/shm tmpfs options */
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
     int lower_fds[SANDBOX_MAX_LOWERS];
 };
@@ -46,6 +52,12 @@ static inline pid_t sbx_fork(void)
 {
     return (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
 }
+
+/* rlimits.c: --ulimit. Before clone: checks the spec's limits and copies them into c (nofile
+ * replaces kiln's default). After clone, before the child goes on: raises the hard limits above
+ * kiln's own on pid, which needs CAP_SYS_RESOURCE (an error says so). */
+int sbx_rlimits_prepare(const struct sandbox_spec *spec, struct sbx_child *c, kiln_error_t **err);
+int sbx_rlimits_raise(const struct sandbox_spec *spec, pid_t pid, kiln_error_t **err);
 
 /* The child: never returns. Runs with the parent's memory copied (fork semantics). */
 __attribute__((noreturn)) void sbx_child_main(struct sbx_child *c);

@@ -90,6 +90,13 @@ struct kiln_secret_opt {
     char *env; /* environment variable, or NULL */
 };
 
+/* --ulimit NAME=SOFT[:HARD] (Docker's names); RLIM_INFINITY for -1 (unlimited). */
+struct kiln_ulimit {
+    int resource; /* RLIMIT_* */
+    uint64_t soft, hard;
+};
+#define KILN_MAX_ULIMITS 16
+
 struct kiln_build_opts {
     const char *context;    /* the context directory; NULL when the Dockerfile comes from stdin */
     const char *dockerfile; /* path; NULL: CONTEXT/Dockerfile; "-" : stdin */
@@ -125,7 +132,12 @@ struct kiln_build_opts {
     uint64_t memory; /* 0: no limit */
     uint64_t pids_limit;
     uint64_t cpus_milli;
-    uint64_t step_timeout; /* seconds */
+    uint64_t step_timeout;       /* seconds */
+    struct kiln_kv *extra_hosts; /* --add-host: host name (lowercase) -> IP (canonical) */
+    size_t nextra_hosts;
+    struct kiln_ulimit ulimits[KILN_MAX_ULIMITS]; /* --ulimit, one per resource */
+    size_t nulimits;
+    uint64_t shm_size; /* --shm-size: bytes of /dev/shm in RUN steps; 0: 64 MiB */
     struct kiln_progress progress;
 };
 

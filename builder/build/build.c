@@ -93,9 +93,10 @@ static void warn_unused_args(struct build *b)
     for (size_t i = 0; i < b->o->nbuild_args; i++) {
         if (b->arg_used[i])
             continue;
-        /* the predefined proxy and platform args are never reported */
+        /* the predefined proxy, platform and BUILDKIT_* args are never reported */
         const char *k = b->o->build_args[i].key;
-        if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy"))
+        if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy") ||
+            buildkit_arg_predefined(k))
             continue;
         buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k);
     }
@@ -166,6 +167,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
         store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
         lint_image_dockerfile(b, err) < 0)
         return -1;
+    buildkit_args_check(b);
     b->hashes = hashindex_open(b->store);
     if (cache_remote_import(b, err) < 0)
         return -1;

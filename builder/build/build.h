@@ -188,6 +188,13 @@ int context_import_layout(struct build *b, struct build_context *c, char out[DIG
 int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid, uint32_t *gid,
                   kiln_error_t **err);
 
+/* buildkit_args.c: BuildKit's predefined build arguments (BUILDKIT_*), each used or ignored
+ * with a warning (buildkit_args_check, once per build); none is an "unused" build argument. */
+bool buildkit_arg_predefined(const char *name);
+void buildkit_args_check(struct build *b);
+/* BUILDKIT_CACHE_MOUNT_NS, or NULL. */
+const char *buildkit_cache_ns(struct build *b);
+
 /* policy.c */
 #define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */

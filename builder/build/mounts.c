@@ -88,10 +88,13 @@ static int resolve_source(struct build *b, struct step_mount *sm, kiln_error_t *
     return 0;
 }
 
-static char *cache_name(const char *id)
+/* The cache directory of id; BUILDKIT_CACHE_MOUNT_NS names a namespace ("NS/ID"), as BuildKit. */
+static char *cache_name(struct build *b, const char *id)
 {
     char d[DIGEST_STR_LEN + 1];
-    sha256_buf(id, strlen(id), d);
+    const char *ns = buildkit_cache_ns(b);
+    cleanup_free char *full = ns ? xasprintf("%s/%s", ns, id) : xstrdup(id);
+    sha256_buf(full, strlen(full), d);
     return xasprintf(MOUNTS_DIR "/%s", digest_hex(d));
 }
 
@@ -117,7 +120,7 @@ static int resolve_one(struct build *b, struct build_stage *st, struct step_moun
         cleanup_free char *unused = NULL;
         if (df_mount_defaults(m, &sm->id, &unused, err) < 0)
             return -1;
-        sm->cache_name = cache_name(sm->id);
+        sm->cache_name = cache_name(b, sm->id);
         if (!m->from)
             return 0;
     }
@@ -195,6 +198,8 @@ static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, 
         cache_key_addu(k, (uint64_t)m->size);
     if (m->type == DF_MOUNT_CACHE) {
         cache_key_add(k, sm->id);
+        if (buildkit_cache_ns(b))
+            cache_key_add(k, "ns"), cache_key_add(k, buildkit_cache_ns(b));
         cache_key_addu(k, m->sharing);
         key_owner(k, m);
     }

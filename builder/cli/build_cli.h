@@ -24,6 +24,7 @@ struct build_cli {
     bool output_push;  /* push=true */
     bool push, load;   /* --push, --load */
     bool quiet;        /* -q: only the image ID on stdout */
+    bool check;        /* --check: the build checks only, no build */
     const char *iidfile;
     const char *metadata_file;
 };

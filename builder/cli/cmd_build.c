@@ -126,7 +126,10 @@ static int opt_push_load(struct build_cli *c, const char *v, kiln_error_t **err)
 static int opt_quiet(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v, (void)err;
-    c->quiet = true;
+    if (!strcmp(c->flag, "check"))
+        c->check = true;
+    else
+        c->quiet = true;
     return 0;
 }
 
@@ -463,6 +466,8 @@ static const struct opt_def {
      "Write build result metadata (buildx's JSON keys) to a file"},
     {"quiet", 'q', false, opt_quiet, NULL,
      "Suppress the build output and print the image ID on success"},
+    {"check", 0, false, opt_quiet, NULL,
+     "Run the build checks only (kiln lint's output); exit 1 when one is an error"},
     {"registry-ca", 0, true, opt_registry_ca, "FILE",
      "Also trust this CA bundle (PEM) for registry TLS"},
     {"insecure-registry", 0, true, opt_insecure_registry, "HOST[:PORT]",
@@ -619,6 +624,32 @@ static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
     return 0;
 }
 
+/* --check: no build; the exit status of docker build --check (1: a check is an error). */
+static int run_check(struct build_cli *c)
+{
+    char **names = xcalloc(c->o.ncontexts + 1, sizeof(char *));
+    for (size_t i = 0; i < c->o.ncontexts; i++)
+        names[i] = c->o.contexts[i].name;
+    struct cli_check_req q = {.dockerfile = c->o.dockerfile,
+                              .context = c->o.context,
+                              .build_args = c->o.build_args,
+                              .nbuild_args = c->o.nbuild_args,
+                              .contexts = names,
+                              .ncontexts = c->o.ncontexts,
+                              .target = c->o.target,
+                              .strict = c->o.strict};
+    kiln_error_t *err = NULL;
+    int status = 0;
+    int rc = cli_check(&q, &status, &err);
+    free(names);
+    if (rc < 0) {
+        fprintf(stderr, "kiln: %s\n", err->msg);
+        kiln_error_free(err);
+        return 2;
+    }
+    return fflush(stdout) == 0 ? status : 2;
+}
+
 int cmd_build(int argc, char **argv)
 {
     struct build_cli c = {.progress = KILN_PROGRESS_AUTO};
@@ -640,6 +671,11 @@ int cmd_build(int argc, char **argv)
             return st;
         }
         return cli_fail(err);
+    }
+    if (c.check) {
+        r = run_check(&c);
+        release(&c);
+        return r;
     }
     if (cli_result_prepare(&c, &err) < 0) {
         release(&c);

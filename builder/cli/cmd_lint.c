@@ -30,6 +30,7 @@ struct lint_cli {
     char **contexts; /* --build-context names */
     size_t ncontexts;
     struct lint_opts opts;
+    void (*on_result)(const struct lint_result *r); /* kiln build --check: on errors */
 };
 
 typedef int (*lint_opt_fn)(struct lint_cli *c, const char *v, kiln_error_t **err);
@@ -241,9 +242,46 @@ static int run(struct lint_cli *c, int *status, kiln_error_t **err)
         cleanup_free char *out = render(c, &r, name, data, len);
         fputs(out, stdout);
         *status = lint_result_errors(&r) > 0 ? 1 : 0;
+        if (*status && c->on_result)
+            c->on_result(&r);
         lint_result_release(&r);
     }
     dockerignore_free(ig);
+    return rc;
+}
+
+/* BuildKit's "lint violation found for rules: A, B" for the error-level findings. */
+static void print_violation(const struct lint_result *r)
+{
+    bool seen[LINT_RULE_COUNT] = {false};
+    const char *sep = "";
+    fputs("kiln: lint violation found for rules: ", stderr);
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->v[i].level != LINT_ERROR || seen[r->v[i].rule->id])
+            continue;
+        seen[r->v[i].rule->id] = true;
+        fprintf(stderr, "%s%s", sep, r->v[i].rule->name);
+        sep = ", ";
+    }
+    fputc('\n', stderr);
+}
+
+int cli_check(const struct cli_check_req *q, int *status, kiln_error_t **err)
+{
+    struct lint_cli c = {.file = q->dockerfile, .context = q->context ? q->context : "."};
+    c.opts.target = q->target;
+    c.opts.strict = q->strict;
+    c.build_args = xcalloc(q->nbuild_args + 1, sizeof(*c.build_args));
+    for (size_t i = 0; i < q->nbuild_args; i++) {
+        const char *v =
+            q->build_args[i].value ? q->build_args[i].value : getenv(q->build_args[i].key);
+        c.build_args[c.nbuild_args++] = (struct kiln_kv){q->build_args[i].key, (char *)v};
+    }
+    c.contexts = (char **)q->contexts;
+    c.ncontexts = q->ncontexts;
+    c.on_result = print_violation;
+    int rc = run(&c, status, err);
+    free(c.build_args);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "lint_image.h"
 #include "oci/reference.h"
+#include "ssh.h"
 #include "util.h"
 
 const char *kiln_version(void)
@@ -145,6 +146,7 @@ static void build_release(struct build *b)
     free(b->arg_used);
     strv_free(b->new_layers);
     secrets_free(b->secrets);
+    ssh_agents_close(b->ssh);
     if (b->hashes) {
         kiln_error_t *e = NULL;
         hashindex_save(b->hashes, &e); /* losing it costs a re-read next time, nothing else */
@@ -163,7 +165,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
 {
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root();
-    if (check_tags(o, err) < 0 || load_secrets(b, err) < 0 || read_dockerfile(b, err) < 0 ||
+    if (check_tags(o, err) < 0 || load_secrets(b, err) < 0 ||
+        ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 || read_dockerfile(b, err) < 0 ||
         store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
         lint_image_dockerfile(b, err) < 0)
         return -1;

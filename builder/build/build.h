@@ -93,6 +93,7 @@ struct build {
     char **new_layers;        /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
     struct secrets *secrets; /* --secret values, loaded before anything else */
+    struct ssh_agents *ssh;  /* --ssh agents (ssh.h), or NULL */
 };
 
 /* schedule.c: stages in dependency order, independent ones in parallel threads */

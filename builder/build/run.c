@@ -337,10 +337,15 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
     }
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
     s->hosts = runopts_hosts_text(b->o->extra_hosts, b->o->nextra_hosts);
+    if (mounts_prepare(b, st, in, &s->mounts, err) < 0)
+        return -1;
+    /* BuildKit's llb: the first ssh mount is SSH_AUTH_SOCK unless the environment sets it */
+    if (s->mounts.ssh_target && !env_has(s->env, s->nenv, "SSH_AUTH_SOCK"))
+        strv_push(&s->env, &s->nenv, xasprintf("SSH_AUTH_SOCK=%s", s->mounts.ssh_target));
     for (size_t i = 0; i < b->o->nulimits; i++)
         s->rlimits[i] = (struct sandbox_rlimit){b->o->ulimits[i].resource, b->o->ulimits[i].soft,
                                                 b->o->ulimits[i].hard};
-    return mounts_prepare(b, st, in, &s->mounts, err);
+    return 0;
 }
 
 static const char *step_hostname(struct build *b, struct run_step *s)

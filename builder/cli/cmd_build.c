@@ -297,6 +297,29 @@ static int opt_shm_size(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+/* buildx's form: default|ID[=SOCKET|KEY[,KEY...]] */
+static int opt_ssh(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (c->o.nssh >= KILN_MAX_SSH)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --ssh flags");
+    const char *eq = strchr(v, '=');
+    struct kiln_ssh_opt s = {.id = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v)};
+    if (!*s.id) {
+        free(s.id);
+        s.id = xstrdup("default");
+    }
+    cleanup_free char *list = eq ? xstrdup(eq + 1) : NULL;
+    char *save = NULL;
+    for (char *p = list ? strtok_r(list, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save))
+        if (s.npaths < KILN_MAX_SSH_PATHS)
+            strv_push(&s.paths, &s.npaths, xstrdup(p));
+        else
+            return strv_free(s.paths), free(s.id), bad(err, "--ssh", v, "too many paths");
+    c->o.ssh = xrealloc(c->o.ssh, (c->o.nssh + 1) * sizeof(s));
+    c->o.ssh[c->o.nssh++] = s;
+    return 0;
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -494,6 +517,9 @@ static const struct opt_def {
      "Resource limit for RUN steps (Docker's names; core dumps stay off; a hard limit above "
      "kiln's own needs CAP_SYS_RESOURCE)"},
     {"shm-size", 0, true, opt_shm_size, "BYTES", "Size of /dev/shm in RUN steps (default 64m)"},
+    {"ssh", 0, true, opt_ssh, "default|ID[=SOCKET|KEY[,KEY]]",
+     "SSH agent socket or keys for RUN --mount=type=ssh (repeatable; only list and sign "
+     "requests reach the agent)"},
     {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
      "Do not use the cache for a stage (repeatable)"},
     {"cache-from", 0, true, opt_cache, "SPEC",
@@ -550,6 +576,9 @@ static void release(struct build_cli *c)
     free(o->secrets);
     free(o->output.dest);
     free(o->output.name);
+    for (size_t i = 0; i < o->nssh; i++)
+        free(o->ssh[i].id), strv_free(o->ssh[i].paths);
+    free(o->ssh);
     for (size_t i = 0; i < o->nextra_hosts; i++)
         free(o->extra_hosts[i].key), free(o->extra_hosts[i].value);
     free(o->extra_hosts);

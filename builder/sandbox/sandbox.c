@@ -67,7 +67,8 @@ static int check_spec(const struct sandbox_spec *s, kiln_error_t **err)
     for (size_t i = 0; i < s->nmounts; i++) {
         const struct sandbox_mount *m = &s->mounts[i];
         if (!m->target || m->target[0] != '/' || !m->target[1] ||
-            (m->type == SANDBOX_MOUNT_BIND && (!m->source || m->source[0] != '/')))
+            ((m->type == SANDBOX_MOUNT_BIND || m->type == SANDBOX_MOUNT_SOCKET) &&
+             (!m->source || m->source[0] != '/')))
             return kiln_err(err, KILN_EINPUT, 0, "mount: bad source or target '%s'",
                             m->target ? m->target : "");
         if (m->type == SANDBOX_MOUNT_DATA && (m->len > SANDBOX_MAX_DATA || (m->len && !m->data)))

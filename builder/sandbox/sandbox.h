@@ -49,12 +49,16 @@ enum sandbox_network {
 };
 
 enum sandbox_mount_type {
-    SANDBOX_MOUNT_BIND,  /* source: a host path (file or directory) */
-    SANDBOX_MOUNT_TMPFS, /* a fresh tmpfs of size bytes (0: 64 MiB) */
-    SANDBOX_MOUNT_DATA,  /* a file holding data[0, len) (a secret): written to a tmpfs that exists
-                            only in the step's mount namespace (never on disk, unreachable once the
-                            old root is detached) and bind-mounted on the target; mode (0: 0400),
-                            uid and gid are the file's */
+    SANDBOX_MOUNT_BIND,   /* source: a host path (file or directory) */
+    SANDBOX_MOUNT_TMPFS,  /* a fresh tmpfs of size bytes (0: 64 MiB) */
+    SANDBOX_MOUNT_DATA,   /* a file holding data[0, len) (a secret): written to a tmpfs that exists
+                             only in the step's mount namespace (never on disk, unreachable once the
+                             old root is detached) and bind-mounted on the target; mode (0: 0400),
+                             uid and gid are the file's */
+    SANDBOX_MOUNT_SOCKET, /* source: a host Unix socket (an agent), bound on the target file;
+                             its owner becomes uid:gid (container ids) in the step's namespace
+                             (as root, the caller sets the host owner first); the caller sets
+                             its mode */
 };
 
 enum {

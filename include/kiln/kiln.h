@@ -90,6 +90,16 @@ struct kiln_secret_opt {
     char *env; /* environment variable, or NULL */
 };
 
+/* --ssh ID[=PATH[,PATH...]]: an agent socket, or private key files kiln loads into an agent it
+ * starts (ssh-agent), for RUN --mount=type=ssh,id=ID. No path: $SSH_AUTH_SOCK. */
+struct kiln_ssh_opt {
+    char *id;     /* "default" when not given */
+    char **paths; /* NULL-terminated */
+    size_t npaths;
+};
+#define KILN_MAX_SSH       64 /* --ssh flags */
+#define KILN_MAX_SSH_PATHS 16 /* paths in one */
+
 /* --ulimit NAME=SOFT[:HARD] (Docker's names); RLIM_INFINITY for -1 (unlimited). */
 struct kiln_ulimit {
     int resource; /* RLIMIT_* */
@@ -137,7 +147,9 @@ struct kiln_build_opts {
     size_t nextra_hosts;
     struct kiln_ulimit ulimits[KILN_MAX_ULIMITS]; /* --ulimit, one per resource */
     size_t nulimits;
-    uint64_t shm_size; /* --shm-size: bytes of /dev/shm in RUN steps; 0: 64 MiB */
+    uint64_t shm_size;        /* --shm-size: bytes of /dev/shm in RUN steps; 0: 64 MiB */
+    struct kiln_ssh_opt *ssh; /* --ssh */
+    size_t nssh;
     struct kiln_progress progress;
 };
 

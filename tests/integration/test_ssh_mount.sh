@@ -159,3 +159,17 @@ grep -q 'kiln-test-client' "$T/out5/tmp/mine.txt" && grep -q '^10001:10001 600$'
 grep -q 'kiln-test-client' "$T/out5/tmp/open.txt" && grep -q '^666$' "$T/out5/tmp/open.txt" ||
   fail "mode=0666,target=: $(cat "$T/out5/tmp/open.txt")"
 ok "uid, gid, mode and target of the ssh mount, as BuildKit (default 0600 root:root)"
+
+# rootless: the same mount owners through a subordinate id range (the step chowns its socket)
+if [ "$(id -u)" = 0 ] && [ "$(cat /proc/sys/user/max_user_namespaces)" != 0 ] && command -v newuidmap >/dev/null; then
+  rl=kiln-rootless
+  rootless_user "$rl"
+  mkdir -p "$T/rl" && cp "$T/id" "$T/rl/id" && chmod 0755 "$T" && chown -R "$rl" "$T/rl" "$T/ctx"
+  su -s /bin/sh "$rl" -c "HOME=$T/rl '$KILN' build --root '$T/rl/store' --progress plain -f '$T/ctx/Dockerfile.owner' \
+    --ssh default=$T/rl/id -o '$T/rl/out' '$T/ctx'" >/dev/null 2>"$T/rl.log" || { cat "$T/rl.log"; fail "rootless ssh build"; }
+  grep -q 'kiln-test-client' "$T/rl/out/tmp/mine.txt" && grep -q '^10001:10001 600$' "$T/rl/out/tmp/mine.txt" ||
+    fail "rootless uid=10001: $(cat "$T/rl/out/tmp/mine.txt")"
+  ! grep -q 'kiln-test-client' "$T/rl/out/tmp/root.txt" || fail "rootless: root's socket usable by app"
+  [ "$(stat -c %u "$T/rl/out/tmp/mine.txt")" = "$(id -u "$rl")" ] || fail "rootless local output owner"
+  ok "rootless (subordinate ids): the ssh mount's owner and mode hold; the local output is the user's"
+fi

@@ -95,6 +95,17 @@ static int opt_target(struct lint_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+/* The target platform: the OS decides how paths read (windows/amd64: "C:\\go" is absolute). */
+static int opt_platform(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    const char *slash = strchr(v, '/');
+    if (!slash || slash == v || !slash[1] || strchr(v, ','))
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --platform: expected OS/ARCH[/VARIANT]", v);
+    c->opts.target_platform = v;
+    return 0;
+}
+
 static int opt_strict(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -118,6 +129,8 @@ static const struct lint_opt_def {
     {"build-context", 0, true, opt_build_context, "NAME=VALUE",
      "A named context (FROM NAME is then not an image)"},
     {"target", 0, true, opt_target, "STAGE", "The stage to build (FinalUserRoot)"},
+    {"platform", 0, true, opt_platform, "OS/ARCH",
+     "Target platform (default linux/amd64; windows/... reads paths as Windows does)"},
     {"strict", 0, false, opt_strict, NULL, "Warnings are errors (exit 1)"},
 };
 

@@ -257,7 +257,7 @@ Test(lint_config, result_add_respects_skip_and_error)
 
 Test(lint_output, json_sarif_short)
 {
-    struct df_file *f = parse("FROM scratch AS Base\nMAINTAINER me\n");
+    struct df_file *f = parse("FROM scratch AS Base\nMAINTAINER me\nCMD [\"/x\"]\n");
     struct lint_result r;
     struct lint_opts o = {0};
     cr_assert_eq(lint_run(f, &o, &r, NULL), 0);

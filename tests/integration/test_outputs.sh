@@ -164,6 +164,22 @@ assert len(names) == len(set(names))
 PY
 ok "type=tar (and -o - on stdout): the image's files with its owners, modes, FIFO and hard links, parents first"
 
+# --- archives on stdout: type=oci without dest (buildx: stdout), type=docker,dest=- ---
+kbuild -t out:1 -o type=oci "$T/ctx" >"$T/stdout-oci.tar"
+tar -tf "$T/stdout-oci.tar" | grep -qx index.json || fail "type=oci on stdout is not an OCI archive"
+mkdir "$T/stdout-oci" && tar -C "$T/stdout-oci" -xf "$T/stdout-oci.tar"
+check_layout "$T/stdout-oci" 1
+kbuild -t out:1 -o type=docker,dest=- "$T/ctx" >"$T/stdout-docker.tar"
+tar -tf "$T/stdout-docker.tar" | grep -qx manifest.json || fail "type=docker,dest=- has no manifest.json"
+for f in stdout-oci.tar stdout-docker.tar stdout.tar; do # the archive's end-of-archive blocks, then nothing
+  [ -z "$(tail -c 1024 "$T/$f" | tr -d '\0')" ] || fail "$f: something follows the archive on stdout"
+done
+if script -qec "$KILN build --root $ROOT -o - $T/ctx" /dev/null >"$T/tty.log" 2>&1; then
+  fail "a tar was written to a terminal"
+fi
+grep -q "refusing to write to console" "$T/tty.log" || fail "no refusal on a terminal: $(cat "$T/tty.log")"
+ok "type=oci without dest and type=docker,dest=- write the archive on stdout (and only it); a terminal is refused"
+
 # --- artifact stages: FROM scratch, no CMD/ENTRYPOINT, files out ---
 kbuild -f "$T/ctx/Dockerfile.artifact" -o "$T/artifact" "$T/ctx" >/dev/null
 [ "$(cat "$T/artifact/app.bin")" = artifact ] || fail "artifact stage output"

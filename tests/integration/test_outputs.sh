@@ -166,11 +166,13 @@ ok "type=tar (and -o - on stdout): the image's files with its owners, modes, FIF
 
 # --- archives on stdout: type=oci without dest (buildx: stdout), type=docker,dest=- ---
 kbuild -t out:1 -o type=oci "$T/ctx" >"$T/stdout-oci.tar"
-tar -tf "$T/stdout-oci.tar" | grep -qx index.json || fail "type=oci on stdout is not an OCI archive"
+tar -tf "$T/stdout-oci.tar" >"$T/stdout-oci.list"
+grep -qx index.json "$T/stdout-oci.list" || fail "type=oci on stdout is not an OCI archive"
 mkdir "$T/stdout-oci" && tar -C "$T/stdout-oci" -xf "$T/stdout-oci.tar"
 check_layout "$T/stdout-oci" 1
 kbuild -t out:1 -o type=docker,dest=- "$T/ctx" >"$T/stdout-docker.tar"
-tar -tf "$T/stdout-docker.tar" | grep -qx manifest.json || fail "type=docker,dest=- has no manifest.json"
+tar -tf "$T/stdout-docker.tar" >"$T/stdout-docker.list"
+grep -qx manifest.json "$T/stdout-docker.list" || fail "type=docker,dest=- has no manifest.json"
 for f in stdout-oci.tar stdout-docker.tar stdout.tar; do # the archive's end-of-archive blocks, then nothing
   [ -z "$(tail -c 1024 "$T/$f" | tr -d '\0')" ] || fail "$f: something follows the archive on stdout"
 done

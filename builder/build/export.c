@@ -82,8 +82,8 @@ static char *familiar_name(const struct reference *r)
 }
 
 /* The docker save format's manifest.json for one image (docker load, skopeo docker-archive:). */
-static int docker_manifest(struct build *b, struct image *img, const struct oci_desc *config,
-                           char *const *names, size_t nnames, char **out, kiln_error_t **err)
+static int docker_manifest(struct image *img, const struct oci_desc *config, char *const *names,
+                           size_t nnames, char **out, kiln_error_t **err)
 {
     json_t *tags = json_array(), *layers = json_array();
     for (size_t i = 0; i < nnames; i++) {
@@ -104,7 +104,6 @@ static int docker_manifest(struct build *b, struct image *img, const struct oci_
                           "RepoTags", tags, "Layers", layers);
     *out = json_dump_stable(m);
     json_decref(m);
-    (void)b;
     return 0;
 }
 
@@ -153,7 +152,7 @@ static int export_docker(struct build *b, struct build_stage *final,
     cleanup_strv char **names = output_names(b, &nnames);
     cleanup_free char *dm = NULL;
     json_t *anns = NULL;
-    if (docker_manifest(b, final->img, config, names, nnames, &dm, err) < 0 ||
+    if (docker_manifest(final->img, config, names, nnames, &dm, err) < 0 ||
         name_annotations(names, nnames, &anns, err) < 0)
         return -1;
     struct layout_write_opts o = {.tar = out->tar,

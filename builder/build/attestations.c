@@ -93,7 +93,7 @@ static void prov_fill(struct build *b, struct prov_inputs *in, const char *diges
         .materials = in->mats,
         .n_materials = in->nmats,
         .no_cache = b->o->no_cache,
-        .network = b->o->network_host ? "host" : "none",
+        .network = (const char *const[]){"default", "none", "host"}[b->o->network],
         .builder_platform = "linux/amd64",
         .source_date_epoch = b->epoch,
         .started_on = b->epoch,

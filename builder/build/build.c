@@ -97,7 +97,7 @@ static void warn_unused_args(struct build *b)
         /* the predefined proxy, platform and BUILDKIT_* args are never reported */
         const char *k = b->o->build_args[i].key;
         if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy") ||
-            buildkit_arg_predefined(k))
+            buildkit_arg_predefined(k) || !strcmp(k, "SOURCE_DATE_EPOCH"))
             continue;
         buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k);
     }
@@ -145,8 +145,10 @@ static void build_release(struct build *b)
     json_decref(b->cache_used);
     free(b->arg_used);
     strv_free(b->new_layers);
+    strset_release(&b->scanned);
     secrets_free(b->secrets);
     ssh_agents_close(b->ssh);
+    netpolicy_release(&b->net);
     if (b->hashes) {
         kiln_error_t *e = NULL;
         hashindex_save(b->hashes, &e); /* losing it costs a re-read next time, nothing else */
@@ -164,11 +166,13 @@ static void build_release(struct build *b)
 static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_t **err)
 {
     const struct kiln_build_opts *o = b->o;
-    cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root();
-    if (check_tags(o, err) < 0 || load_secrets(b, err) < 0 ||
-        ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 || read_dockerfile(b, err) < 0 ||
-        store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
-        lint_image_dockerfile(b, err) < 0)
+    cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
+    if (!root || check_tags(o, err) < 0 || load_secrets(b, err) < 0 ||
+        build_network_init(b, err) < 0 || ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 ||
+        read_dockerfile(b, err) < 0 || store_open(root, &b->store, err) < 0 ||
+        context_open(b, err) < 0 || lint_image_dockerfile(b, err) < 0)
+        return -1;
+    if (idmap_for_store(b->store->root, &b->idmap, err) < 0)
         return -1;
     buildkit_args_check(b);
     b->hashes = hashindex_open(b->store);
@@ -183,12 +187,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     warn_unused_args(b);
     if (policy_check_user(b, target, err) < 0 || lint_image_check(b, target, err) < 0)
         return -1;
-    /* the shared cache first: a build whose cache push failed writes no output; and no layer
-     * holding a secret (of any stage) is pushed with it */
-    if (build_scan_cache_export(b, err) < 0) {
-        build_drop_layers(b);
-        return -1;
-    }
+    /* the shared cache first: a build whose cache push failed writes no output (no layer
+     * holds a secret: each was scanned when its stage committed it) */
     if (cache_remote_export(b, err) < 0)
         return -1;
     return export_image(b, target, res, err);

@@ -12,7 +12,8 @@
  * export_files.c  the final stage's files (local and tar outputs)
  * secrets.c   --secret values, held in memory only, and their keyed hashes
  * mounts*.c   RUN --mount (secret, cache, bind, tmpfs)
- * leakcheck.c the leak scan of the output before it is written
+ * leakcheck.c the leak scan of every layer, the config and the attestations
+ * network.c   the destination policy (RUN's default network, ADD <url>) and proxy build args
  */
 #ifndef KILN_BUILD_H
 #define KILN_BUILD_H
@@ -26,12 +27,16 @@
 #include "cache/hashindex.h"
 #include "dockerignore.h"
 #include "kiln/kiln.h"
+#include "net/netpolicy.h"
 #include "oci/image.h"
+#include "sandbox/idmap.h"
 #include "secrets.h"
 #include "snapshot/view.h"
+#include "strset.h"
 #include "store/store.h"
 
-#define BUILD_MAX_CONTEXT_ENTRIES 1000000u /* files one COPY may select */
+#define BUILD_MAX_CONTEXT_ENTRIES 1000000u                           /* files one COPY may select */
+#define RUN_EMPTY_LAYER           "application/vnd.kiln.empty-layer" /* record of a no-change RUN */
 
 enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE, STAGE_FAILED };
 
@@ -82,6 +87,7 @@ struct build {
     bool *arg_used; /* per o->build_args */
     int64_t epoch;
     const char *os, *arch, *variant;
+    struct idmap idmap;       /* the store's id map: views show host ids (owners.c) */
     int step;                 /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
     json_t *cache_from;       /* --cache-from: records {key: record} of the shared cache */
@@ -92,8 +98,10 @@ struct build {
     bool failed;              /* some stage failed: the others stop at their next step */
     char **new_layers;        /* blobs this build created (removed again if the build fails) */
     size_t nnew_layers;
+    struct strset scanned;   /* cached layers the leak scan has seen in this build (b->lock) */
     struct secrets *secrets; /* --secret values, loaded before anything else */
     struct ssh_agents *ssh;  /* --ssh agents (ssh.h), or NULL */
+    struct netpolicy net;    /* what RUN (default network) and ADD <url> may reach */
 };
 
 /* schedule.c: stages in dependency order, independent ones in parallel threads */
@@ -105,6 +113,13 @@ int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **e
 /* The stages st needs before its steps (FROM <stage>, COPY --from, RUN --mount from=). */
 size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_stage **deps,
                           size_t max);
+
+/* owners.c */
+/* The container ids of a file a stage's view shows: views of snapshots show host ids (the
+ * store's mapped range, sandbox/idmap.h); an id outside the map is nobody (65534), as the
+ * differ writes it. */
+void build_container_owner(const struct build *b, const struct stat *st, uint32_t *uid,
+                           uint32_t *gid);
 
 /* stage.c */
 /* The steps of one stage, once its dependencies are built. */
@@ -203,40 +218,62 @@ int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t *
 /* FROM scratch with no CMD and no ENTRYPOINT: a stage whose files are the product. */
 bool policy_artifact_stage(struct build *b, struct build_stage *st);
 
-/* leakcheck.c: the leak scan the exporter runs before it writes anything (DESIGN.md, Secrets).
+/* leakcheck.c: the leak scan (DESIGN.md, Secrets). Every layer of every stage is scanned once:
+ * while its step writes it (layer_writer_scan with build_scanner), so a leaking layer never
+ * reaches the store, or when a step takes it from the cache (build_scan_cached). Before
+ * anything is written the exporter scans the config, annotations and attestations.
  * Each fails with KILN_ELEAK, "secret 'ID' found in WHAT", when a secret of the build (its
  * bytes, hex or base64) is in what it scans; with no secrets they return 0 at once. */
+/* The scanner for layer_writer_scan, or NULL when the build has no secret to look for. */
+const struct leakscan *build_scanner(struct build *b);
 /* A blob held in memory: an attestation (SBOM, provenance) or any other document the exporter
  * writes. what names it in the message ("the SPDX SBOM"). */
 int build_scan_blob(struct build *b, const char *what, const void *p, size_t n, kiln_error_t **err);
 /* The same for a blob already in the store (read in chunks, never whole). */
 int build_scan_stored(struct build *b, const char *what, const char *digest, kiln_error_t **err);
-/* A stored layer blob (tar, any compression), entry by entry: "... found in layer INDEX (path
- * P)", INDEX being its 1-based place in the image. */
-int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err);
-/* The final image before it is committed: every layer this build made (b->new_layers), the
- * config and the manifest annotations (may be NULL). */
+/* A layer a step of st takes from the step cache (this store's or --cache-from's), entry by
+ * entry, once per build: "step cache: ... found in layer INDEX (path P)", INDEX being the place
+ * it would take in the image. A leak removes the blob, its snapshot and the record of key. */
+struct step_record;
+int build_scan_cached(struct build *b, struct build_stage *st, const char *key,
+                      const struct step_record *r, kiln_error_t **err);
+/* The final image before it is committed: the config and the manifest annotations (may be
+ * NULL); its layers were scanned when they were committed. */
 int build_scan_image(struct build *b, struct build_stage *final, json_t *annotations,
                      kiln_error_t **err);
 /* The in-toto statements of the attestation manifests in top (an index made by
  * attestations_attach; an image manifest has none): "... found in the attestation
  * PREDICATE-TYPE". The blobs of a leaking attestation and the index are removed. */
 int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_error_t **err);
-/* With --cache-to: every layer of the build (any stage), before the cache is pushed. */
-int build_scan_cache_export(struct build *b, kiln_error_t **err);
 /* After a leak: removes every layer blob of this build, and its snapshot, from the store. */
 void build_drop_layers(struct build *b);
 
 /* cache_remote.c: the step cache of the store plus one shared through a registry */
 struct step_record;
-/* A usable record for key: 1 (cache hit, noted for --cache-to), else 0. */
-int build_cache_get(struct build *b, struct build_stage *st, const char *key,
-                    struct step_record *r);
+/* A usable record for key: 1 (cache hit, noted for --cache-to), 0 (miss), -1 when its layer
+ * holds a secret of the build (build_scan_cached). */
+int build_cache_get(struct build *b, struct build_stage *st, const char *key, struct step_record *r,
+                    kiln_error_t **err);
 /* Records a new step in the store (and for --cache-to). */
 void build_cache_put(struct build *b, const char *key, const struct step_record *r);
 void build_cache_note(struct build *b, const char *key, const struct step_record *r);
 int cache_remote_import(struct build *b, kiln_error_t **err);
 int cache_remote_export(struct build *b, kiln_error_t **err);
+
+/* network.c */
+#define BUILD_MAX_DOWNLOAD (4ull << 30) /* ADD <url> without --max-download-size */
+/* The build's destination policy: the host's addresses, --allow-net, and the operator's proxy
+ * build args (a proxy given on the command line is allowed: the operator named it). */
+int build_network_init(struct build *b, kiln_error_t **err);
+/* The operator's proxy build args (HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY, in
+ * either case) as "K=V" for a RUN step's environment, as BuildKit passes them: not declared,
+ * not in the history, the config or the cache key. Entries env already has are skipped. */
+void build_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out, size_t *n);
+/* The proxy build arg for a URL's scheme ("https" → HTTPS_PROXY, https_proxy, ALL_PROXY...),
+ * or NULL; *no_proxy the NO_PROXY value or NULL. */
+const char *build_proxy_for(struct build *b, const char *scheme, const char **no_proxy);
+/* What to tell the user when a RUN step failed on this network, from its last output, or "". */
+const char *build_network_hint(int network, const char *tail);
 
 /* attestations.c */
 /* With --sbom/--provenance (the defaults): generates the documents, stores them in an

@@ -110,12 +110,15 @@ static int remote_hit(struct build *b, const char *key, struct step_record *r)
     return 1;
 }
 
-int build_cache_get(struct build *b, struct build_stage *st, const char *key, struct step_record *r)
+int build_cache_get(struct build *b, struct build_stage *st, const char *key, struct step_record *r,
+                    kiln_error_t **err)
 {
     if (!build_cache_enabled(b, st))
         return 0;
     if (!stepcache_lookup(b->store, key, r) && !remote_hit(b, key, r))
         return 0;
+    if (build_scan_cached(b, st, key, r, err) < 0)
+        return -1;
     build_cache_note(b, key, r);
     return 1;
 }

@@ -40,6 +40,18 @@ static int read_ignore(struct build *b, const char *ctx, kiln_error_t **err)
     return dockerignore_parse(base ? base + 1 : pick, data, len, &b->ignore, err);
 }
 
+/* The .dockerignore as the context view's filter: an ignored path does not exist for COPY, ADD
+ * and bind mounts, whatever route leads to it (a symlink to an ignored file, a link to an
+ * ignored directory, a path through one), as BuildKit never transfers ignored files. A directory
+ * an exception may re-include below stays visible; its ignored entries do not. */
+static bool ignored_entry(void *ctx, const char *canon, bool dir)
+{
+    const struct dockerignore *ig = ctx;
+    const char *rel = canon[0] == '/' ? canon + 1 : canon;
+    return *rel && dockerignore_excluded(ig, rel) &&
+           !(dir && dockerignore_may_include_below(ig, rel));
+}
+
 int context_open(struct build *b, kiln_error_t **err)
 {
     const struct kiln_build_opts *o = b->o;
@@ -47,6 +59,8 @@ int context_open(struct build *b, kiln_error_t **err)
         if (open_dir_view(o->context, "build context", &b->ctx_view, err) < 0 ||
             read_ignore(b, o->context, err) < 0)
             return -1;
+        if (b->ignore)
+            view_set_hidden(b->ctx_view, ignored_entry, b->ignore);
     }
     b->contexts = xcalloc(o->ncontexts ? o->ncontexts : 1, sizeof(*b->contexts));
     for (size_t i = 0; i < o->ncontexts; i++) {

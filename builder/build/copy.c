@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "copy.h"
+#include "net/url.h"
 #include "util.h"
 
 static const char *const copy_flags[] = {"from", "chown", "chmod", "link", "parents", "exclude"};
@@ -22,7 +24,7 @@ static int check_flags(struct copy_job *j, kiln_error_t **err)
             k++;
         if (k == nok)
             return instr_err(j->b, j->in, err, KILN_EINPUT, "unknown flag: --%s", name);
-        if (!strcmp(name, "keep-git-dir") || !strcmp(name, "checksum"))
+        if (!strcmp(name, "keep-git-dir"))
             return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED, "--%s is not supported yet",
                              name);
     }
@@ -150,12 +152,6 @@ static int glob_walk(struct copy_job *j, const char *dir, const char *pattern,
     return 0;
 }
 
-static bool is_url(const char *s)
-{
-    return str_has_prefix(s, "http://") || str_has_prefix(s, "https://") ||
-           str_has_prefix(s, "git@") || str_has_suffix(s, ".git");
-}
-
 /* --parents: what each new match keeps of its path: all of it, or what follows a "/./" pivot
  * of the source word (BuildKit's marker). */
 static void note_keep(struct match_list *out, size_t before, const char *word)
@@ -179,10 +175,11 @@ static void note_keep(struct match_list *out, size_t before, const char *word)
 static int select_source(struct copy_job *j, const char *word, struct match_list *out,
                          kiln_error_t **err)
 {
-    if (is_url(word))
-        return instr_err(j->b, j->in, err, j->is_add ? KILN_EUNSUPPORTED : KILN_EINPUT,
-                         j->is_add ? "remote sources (%s) are not supported yet"
-                                   : "source can't be a URL for COPY (%s)",
+    if (j->is_add && copy_is_git(word))
+        return instr_err(j->b, j->in, err, KILN_EUNSUPPORTED,
+                         "git repositories as sources (%s) are not supported yet", word);
+    if (copy_is_remote(word) || copy_is_git(word))
+        return instr_err(j->b, j->in, err, KILN_EINPUT, "source can't be a URL for COPY (%s)",
                          word);
     cleanup_free char *rel = path_clean(word[0] == '/' ? word + 1 : word);
     if (j->src_is_context && (!strcmp(rel, "..") || str_has_prefix(rel, "../")))
@@ -203,6 +200,13 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
             return instr_err(j->b, j->in, err, KILN_EINPUT,
                              "\"%s\": not found (excluded by .dockerignore)", abs);
     }
+    struct stat lst;
+    if (out->n == before && !has_glob(abs) && view_lstat(j->src, abs, &lst) == 0 &&
+        S_ISLNK(lst.st_mode))
+        return instr_err(j->b, j->in, err, KILN_EINPUT,
+                         "\"/%s\": not found (a symlink whose target is missing or excluded by "
+                         ".dockerignore)",
+                         rel);
     if (out->n == before)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "\"/%s\": not found", rel);
     note_keep(out, before, word);
@@ -261,6 +265,32 @@ static int copy_one(struct copy_job *j, const char *match, const char *dest, boo
     return copy_tree(j, match, &st, target, err);
 }
 
+/* ADD <url> sources into the plan: named after their URL's path inside a directory. */
+static int plan_urls(struct copy_job *j, const char *real, bool dest_dir, kiln_error_t **err)
+{
+    bool given = false;
+    const char *unpack = df_instr_flag(j->in, "unpack", &given);
+    if (j->nurls && given && (!unpack || strcasecmp(unpack, "false") != 0))
+        return kiln_err(err, KILN_EUNSUPPORTED, 0,
+                        "--unpack of a remote archive is not supported yet");
+    for (size_t i = 0; i < j->nurls; i++) {
+        cleanup_free char *target = NULL;
+        if (dest_dir) {
+            struct url_parts u;
+            if (url_parse(j->urls[i].url, false, &u, err) < 0)
+                return -1;
+            cleanup_free char *name = url_file_name(&u);
+            url_parts_release(&u);
+            target = path_join(real, name);
+        } else {
+            target = xstrdup(real);
+        }
+        if (copy_plan_url(j, i, target, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static char *history_text(struct copy_job *j, char **words, size_t n)
 {
     cleanup_buf struct buf t = BUF_INIT(SIZE_MAX / 2);
@@ -308,9 +338,14 @@ static int copy_run(struct copy_job *j, char **words, size_t n, kiln_error_t **e
     char **bodies = NULL;
     size_t nheredoc;
     int rc = heredoc_sources(j, n - 1, &bodies, &nheredoc, err);
-    for (size_t i = 0; rc == 0 && i + 1 < n; i++)
-        if (!bodies[i])
+    for (size_t i = 0; rc == 0 && i + 1 < n; i++) {
+        if (bodies[i])
+            continue;
+        if (j->is_add && copy_is_remote(words[i]) && !copy_is_git(words[i]))
+            copy_url_add(j, words[i]);
+        else
             rc = select_source(j, words[i], &m, err);
+    }
     paths_guard = m.paths;
     cleanup_strv char **keep_guard = m.keep;
     if (rc == 0)
@@ -337,9 +372,11 @@ static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct matc
     if (dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest,
                          strerror(errno));
-    if (m.n + nheredoc > 1 || j->parents ||
+    if (m.n + nheredoc + j->nurls > 1 || j->parents ||
         (view_stat(j->dest, real, &st) == 0 && S_ISDIR(st.st_mode)))
         dest_dir = true;
+    if (plan_urls(j, real, dest_dir, err) < 0)
+        return instr_wrap(j->b, j->in, err);
     for (size_t i = 0; i + 1 < n; i++) {
         if (!bodies[i])
             continue;
@@ -369,13 +406,13 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     }
     char key[DIGEST_STR_LEN + 1];
     cache_key_end(&k, key);
-    if (build_cache_get(b, j->st, key, r)) {
-        build_mark_cached(b);
-        return 0;
-    }
+    int hit = build_cache_get(b, j->st, key, r, err);
+    if (hit)
+        return hit < 0 ? -1 : (build_mark_cached(b), 0);
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
                          err) < 0)
         return -1;
+    layer_writer_scan(j->w, build_scanner(b), j->st->img->nlayers + 1);
     struct layer_result lr;
     if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
         return -1;
@@ -408,13 +445,16 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
         strv_push(&words, &n, w);
     }
     struct step_record r;
-    int rc = copy_run(&j, words, n, err);
+    int rc = copy_url_checksum(&j, words, n - 1, err);
+    if (rc == 0)
+        rc = copy_run(&j, words, n, err);
     if (rc == 0)
         rc = copy_layer(&j, &r, err) < 0 ? instr_wrap(b, in, err) : 0;
     layer_writer_free(j.w);
     strset_release(&j.emitted);
     dockerignore_free(j.exclude);
     copy_plan_release(&j);
+    copy_url_release(&j);
     if (rc < 0)
         return -1;
     cleanup_free char *text = history_text(&j, words, n);

@@ -9,17 +9,37 @@
 #include "build.h"
 #include "cache/stepcache.h"
 #include "layer/layer_writer.h"
+#include "net/fetch.h"
 #include "strset.h"
 
-enum plan_kind { PLAN_DIR, PLAN_FILE, PLAN_SYMLINK, PLAN_FIFO, PLAN_ARCHIVE, PLAN_INLINE };
+enum plan_kind {
+    PLAN_DIR,
+    PLAN_FILE,
+    PLAN_SYMLINK,
+    PLAN_FIFO,
+    PLAN_ARCHIVE,
+    PLAN_INLINE,
+    PLAN_HARDLINK, /* a second name of a FILE planned before (link: its target) */
+    PLAN_URL
+};
+
+/* ADD <url>: one remote source, fetched when the plan is keyed (with --checksum: only when the
+ * step cache misses, then verified). */
+struct copy_url {
+    char *url;
+    int fd; /* the body, an unnamed file in the store's tmp dir; -1 until fetched */
+    struct fetch_result res;
+};
 
 struct plan_entry {
     enum plan_kind kind;
     char *target; /* absolute path in the image */
     char *src;    /* path in the source view (FILE, ARCHIVE) */
-    char *link;   /* SYMLINK target; INLINE: the file's content (a heredoc) */
+    char *link;   /* SYMLINK target; INLINE: the file's content (a heredoc); HARDLINK: the
+                   * target of the FILE entry it links to */
     mode_t perm;
     uint32_t uid, gid;
+    size_t url; /* PLAN_URL: index in j->urls */
 };
 
 struct copy_job {
@@ -41,7 +61,42 @@ struct copy_job {
     bool parents;                 /* --parents: keep the source's path under the destination */
     struct plan_entry *plan;
     size_t nplan, capplan;
+    struct copy_url *urls; /* ADD <url> sources, in source order */
+    size_t nurls;
+    char checksum[DIGEST_STR_LEN + 1]; /* ADD --checksum, or "" */
+    struct copy_inode *inodes;         /* sources with more than one link, by inode: hard links */
+    size_t ninodes, capinodes;
 };
+
+/* A source file seen with st_nlink > 1 and where it was planned: another name of the same
+ * inode within the same COPY becomes a tar hard link to it, as BuildKit's layers have them. */
+struct copy_inode {
+    dev_t dev;
+    ino_t ino;
+    char *target;
+};
+
+/* copy_url.c: ADD <url> */
+/* An http(s) URL (an ADD source that is downloaded). */
+bool copy_is_remote(const char *word);
+/* A git repository URL (ADD of one is not supported yet). */
+bool copy_is_git(const char *word);
+/* ADD --checksum (expanded) into j->checksum, with BuildKit's rules for the sources. */
+int copy_url_checksum(struct copy_job *j, char **words, size_t nsrc, kiln_error_t **err);
+/* Registers a URL source (j->urls). */
+void copy_url_add(struct copy_job *j, const char *url);
+/* Plans URL source idx at target (the file name rule is the caller's: url_file_name). */
+int copy_plan_url(struct copy_job *j, size_t idx, const char *target, kiln_error_t **err);
+/* The cache key part of a PLAN_URL entry: the content digest and Last-Modified (fetching it),
+ * or with --checksum the checksum alone. */
+int copy_url_key(struct copy_job *j, const struct plan_entry *p, struct cache_key *k,
+                 kiln_error_t **err);
+/* Writes a PLAN_URL entry into j->w (fetching it when the key did not). */
+int copy_url_write(struct copy_job *j, const struct plan_entry *p, kiln_error_t **err);
+void copy_url_release(struct copy_job *j);
+/* copy_walk.c: adds an entry to the plan */
+int copy_plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
+                   const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err);
 
 /* Plans the parent chain of target (absolute, canonical): every directory missing in the image
  * and not yet planned, as 0755 owned by the --chown owner (BuildKit's mkdir). --chmod applies to

@@ -6,18 +6,23 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "layer/tarname.h"
 #include "util.h"
 
-static int plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
-                     const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err)
+int copy_plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
+                   const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err)
 {
     if (j->nplan >= BUILD_MAX_CONTEXT_ENTRIES)
         return kiln_err(err, KILN_ELIMIT, 0, "more than %u files selected",
                         BUILD_MAX_CONTEXT_ENTRIES);
     xgrow(&j->plan, &j->capplan, j->nplan + 1, sizeof(*j->plan));
-    j->plan[j->nplan++] = (struct plan_entry){
-        kind, xstrdup(target), src ? xstrdup(src) : NULL, link ? xstrdup(link) : NULL, perm, uid,
-        gid};
+    j->plan[j->nplan++] = (struct plan_entry){.kind = kind,
+                                              .target = xstrdup(target),
+                                              .src = src ? xstrdup(src) : NULL,
+                                              .link = link ? xstrdup(link) : NULL,
+                                              .perm = perm,
+                                              .uid = uid,
+                                              .gid = gid};
     return 0;
 }
 
@@ -25,8 +30,35 @@ static int add_dir(struct copy_job *j, const char *target, mode_t perm, kiln_err
 {
     if (!strset_add(&j->emitted, target))
         return 0;
-    return plan_push(j, PLAN_DIR, target, NULL, NULL, perm, j->chown ? j->uid : 0,
-                     j->chown ? j->gid : 0, err);
+    return copy_plan_push(j, PLAN_DIR, target, NULL, NULL, perm, j->chown ? j->uid : 0,
+                          j->chown ? j->gid : 0, err);
+}
+
+/* An existing directory of the image, planned as it is: BuildKit's layers carry the parents of
+ * what changed with their own mode and owner, so a consumer that unpacks the layer alone (or
+ * over another base) does not make them up. */
+static int keep_dir(struct copy_job *j, const char *path, const struct stat *st, kiln_error_t **err)
+{
+    if (!strset_add(&j->emitted, path))
+        return 0;
+    uint32_t uid, gid;
+    build_container_owner(j->b, st, &uid, &gid);
+    return copy_plan_push(j, PLAN_DIR, path, NULL, NULL, st->st_mode & 07777, uid, gid, err);
+}
+
+/* path (absolute, not "/") in the layer: as it is when the image has it as a directory, a new
+ * 0755 directory of the --chown owner when the image has nothing there (anything else, such as
+ * a symlink to a directory, is left alone). */
+static int plan_dir(struct copy_job *j, const char *path, kiln_error_t **err)
+{
+    struct stat st;
+    if (strset_has(&j->emitted, path))
+        return 0;
+    if (view_lstat(j->dest, path, &st) == 0 && S_ISDIR(st.st_mode))
+        return keep_dir(j, path, &st, err);
+    if (view_stat(j->dest, path, &st) == 0)
+        return 0;
+    return add_dir(j, path, 0755, err);
 }
 
 int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err)
@@ -34,9 +66,7 @@ int copy_parents(struct copy_job *j, const char *target, kiln_error_t **err)
     cleanup_free char *p = xstrdup(target);
     for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
-        struct stat st;
-        if (!strset_has(&j->emitted, p) && view_stat(j->dest, p, &st) < 0 &&
-            add_dir(j, p, 0755, err) < 0)
+        if (plan_dir(j, p, err) < 0)
             return -1;
         *s = '/';
     }
@@ -48,14 +78,31 @@ static mode_t entry_perm(struct copy_job *j, const struct stat *st)
     return j->chmod ? j->mode : (st->st_mode & 07777);
 }
 
+/* The target an earlier name of this inode was planned at, or NULL (and the inode noted). */
+static const char *first_link(struct copy_job *j, const struct stat *st, const char *target)
+{
+    if (st->st_nlink < 2)
+        return NULL;
+    for (size_t i = 0; i < j->ninodes; i++)
+        if (j->inodes[i].dev == st->st_dev && j->inodes[i].ino == st->st_ino)
+            return j->inodes[i].target;
+    xgrow(&j->inodes, &j->capinodes, j->ninodes + 1, sizeof(*j->inodes));
+    j->inodes[j->ninodes++] = (struct copy_inode){st->st_dev, st->st_ino, xstrdup(target)};
+    return NULL;
+}
+
 static int copy_file(struct copy_job *j, const char *src, const struct stat *st, const char *target,
                      kiln_error_t **err)
 {
     uint32_t uid = j->chown ? j->uid : 0, gid = j->chown ? j->gid : 0;
+    const char *first = S_ISREG(st->st_mode) ? first_link(j, st, target) : NULL;
+    if (first && strcmp(first, target) != 0)
+        return copy_plan_push(j, PLAN_HARDLINK, target, NULL, first, entry_perm(j, st), uid, gid,
+                              err);
     if (S_ISREG(st->st_mode))
-        return plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
+        return copy_plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISFIFO(st->st_mode))
-        return plan_push(j, PLAN_FIFO, target, NULL, NULL, entry_perm(j, st), uid, gid, err);
+        return copy_plan_push(j, PLAN_FIFO, target, NULL, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISSOCK(st->st_mode))
         return 0; /* sockets are not copied, as Docker does */
     if (!S_ISLNK(st->st_mode))
@@ -63,7 +110,7 @@ static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
     cleanup_free char *link = NULL;
     if (view_readlink(j->src, src, &link) < 0)
         return kiln_err_errno(err, KILN_EINPUT, "readlink '%s'", src);
-    return plan_push(j, PLAN_SYMLINK, target, NULL, link, 0777, uid, gid, err);
+    return copy_plan_push(j, PLAN_SYMLINK, target, NULL, link, 0777, uid, gid, err);
 }
 
 static bool ignored(struct copy_job *j, const char *src)
@@ -118,9 +165,7 @@ int copy_tree(struct copy_job *j, const char *src, const struct stat *st, const 
         return copy_file(j, src, st, target, err);
     }
     j->src_root = src;
-    struct stat dst;
-    if (strcmp(target, "/") != 0 && view_stat(j->dest, target, &dst) < 0 &&
-        add_dir(j, target, 0755, err) < 0)
+    if (strcmp(target, "/") != 0 && plan_dir(j, target, err) < 0)
         return -1;
     int rc = copy_dir(j, src, target, 0, err);
     j->src_root = NULL;
@@ -138,8 +183,8 @@ bool copy_is_archive(struct copy_job *j, const char *src)
     archive_read_support_filter_xz(a);
     archive_read_support_format_tar(a);
     struct archive_entry *ae;
-    bool ok = archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK &&
-              archive_read_next_header(a, &ae) == ARCHIVE_OK;
+    bool ok =
+        archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK && tar_read_next(a, &ae) == ARCHIVE_OK;
     archive_read_free(a);
     return ok;
 }
@@ -148,11 +193,9 @@ int copy_plan_archive(struct copy_job *j, const char *src, const char *target, k
 {
     if (copy_parents(j, target, err) < 0)
         return -1;
-    struct stat st;
-    if (strcmp(target, "/") && view_stat(j->dest, target, &st) < 0 &&
-        add_dir(j, target, 0755, err) < 0)
+    if (strcmp(target, "/") && plan_dir(j, target, err) < 0)
         return -1;
-    return plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
+    return copy_plan_push(j, PLAN_ARCHIVE, target, src, NULL, 0, j->uid, j->gid, err);
 }
 
 int copy_plan_inline(struct copy_job *j, const char *content, const char *target,
@@ -160,8 +203,8 @@ int copy_plan_inline(struct copy_job *j, const char *content, const char *target
 {
     if (copy_parents(j, target, err) < 0)
         return -1;
-    return plan_push(j, PLAN_INLINE, target, NULL, content, j->chmod ? j->mode : 0644,
-                     j->chown ? j->uid : 0, j->chown ? j->gid : 0, err);
+    return copy_plan_push(j, PLAN_INLINE, target, NULL, content, j->chmod ? j->mode : 0644,
+                          j->chown ? j->uid : 0, j->chown ? j->gid : 0, err);
 }
 
 void copy_plan_release(struct copy_job *j)
@@ -174,4 +217,9 @@ void copy_plan_release(struct copy_job *j)
     free(j->plan);
     j->plan = NULL;
     j->nplan = j->capplan = 0;
+    for (size_t i = 0; i < j->ninodes; i++)
+        free(j->inodes[i].target);
+    free(j->inodes);
+    j->inodes = NULL;
+    j->ninodes = j->capinodes = 0;
 }

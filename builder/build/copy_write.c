@@ -6,6 +6,8 @@
 
 #include "cache/hashindex.h"
 #include "copy.h"
+#include "layer/tarname.h"
+#include "snapshot/unpack.h"
 #include "util.h"
 
 #define ARCHIVE_MAX_ENTRIES 1000000u
@@ -21,6 +23,8 @@ int copy_plan_key(struct copy_job *j, struct cache_key *k, kiln_error_t **err)
         cache_key_add(k, p->link);
         cache_key_addu(k, p->perm);
         cache_key_addu(k, ((uint64_t)p->uid << 32) | p->gid);
+        if (p->kind == PLAN_URL && copy_url_key(j, p, k, err) < 0)
+            return -1;
         if (p->kind != PLAN_FILE && p->kind != PLAN_ARCHIVE)
             continue; /* an INLINE's content is its link field, already in the key */
         cleanup_close int fd = view_open(j->src, p->src);
@@ -53,7 +57,31 @@ static int write_file(struct copy_job *j, const struct plan_entry *p, kiln_error
 
 struct archive_reader {
     struct archive *a;
+    uint64_t total;               /* content bytes the headers announced so far */
+    uint64_t max_layer, max_file; /* the bounds of snapshot/unpack.h, as for a base layer */
 };
+
+/* A decompression bomb in an ADD archive is refused on its headers, before its content is
+ * read: the layer writer reads exactly the size a header announces. */
+static int archive_bounds(struct archive_reader *r, const char *name, la_int64_t size,
+                          kiln_error_t **err)
+{
+    char lim[32];
+    if (size < 0 || (uint64_t)size > r->max_file) {
+        unpack_size_str(r->max_file, lim, sizeof(lim));
+        return kiln_err(err, KILN_ELIMIT, 0,
+                        "archive entry '%s': %lld bytes, over the limit of %s for one file "
+                        "(--max-file-size)",
+                        name, (long long)size, lim);
+    }
+    r->total += (uint64_t)size;
+    if (r->total <= r->max_layer)
+        return 0;
+    unpack_size_str(r->max_layer, lim, sizeof(lim));
+    return kiln_err(err, KILN_ELIMIT, 0,
+                    "more than %s of uncompressed content (--max-layer-size), at entry '%s'", lim,
+                    name);
+}
 
 static long archive_content(void *ctx, void *buf, size_t n)
 {
@@ -71,19 +99,29 @@ static char *archive_target(const char *target, const char *name)
     return !strcmp(clean, ".") ? xstrdup(target) : path_join(target, clean);
 }
 
-/* Parents of archive entries that neither the image nor the layer has yet. */
+/* A parent of an archive entry that the layer has not written yet: as the image has it (a
+ * directory; see copy_parents), or a new 0755 directory of root when the image has nothing. */
+static int archive_parent(struct copy_job *j, const char *p, kiln_error_t **err)
+{
+    struct stat st;
+    struct layer_entry e = {.path = p + 1, .mode = S_IFDIR | 0755, .fd = -1};
+    if (view_lstat(j->dest, p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        e.mode = S_IFDIR | (st.st_mode & 07777);
+        build_container_owner(j->b, &st, &e.uid, &e.gid);
+    } else if (view_stat(j->dest, p, &st) == 0) {
+        return 0;
+    }
+    strset_add(&j->emitted, p);
+    return layer_writer_add(j->w, &e, err);
+}
+
 static int archive_parents(struct copy_job *j, const char *t, kiln_error_t **err)
 {
     cleanup_free char *p = xstrdup(t);
     for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
-        struct stat st;
-        if (!strset_has(&j->emitted, p) && view_stat(j->dest, p, &st) < 0) {
-            strset_add(&j->emitted, p);
-            struct layer_entry e = {.path = p + 1, .mode = S_IFDIR | 0755, .fd = -1};
-            if (layer_writer_add(j->w, &e, err) < 0)
-                return -1;
-        }
+        if (!strset_has(&j->emitted, p) && archive_parent(j, p, err) < 0)
+            return -1;
         *s = '/';
     }
     return 0;
@@ -103,6 +141,8 @@ static int archive_entry_fill(struct archive_entry *ae, struct layer_entry *e,
         e->linkname = *hl + 1;
         e->mode = S_IFREG | perm;
     } else if (type == AE_IFREG) {
+        if (archive_bounds(r, name, archive_entry_size(ae), err) < 0)
+            return -1;
         e->mode = S_IFREG | perm;
         e->size = (uint64_t)archive_entry_size(ae);
         e->read = archive_content;
@@ -150,11 +190,14 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     archive_read_support_filter_bzip2(a);
     archive_read_support_filter_xz(a);
     archive_read_support_format_tar(a);
-    struct archive_reader r = {a};
+    const struct kiln_build_opts *o = j->b->o;
+    struct archive_reader r = {a, 0,
+                               o->max_layer_size ? o->max_layer_size : UNPACK_DEFAULT_MAX_LAYER,
+                               o->max_file_size ? o->max_file_size : UNPACK_DEFAULT_MAX_ENTRY};
     struct archive_entry *ae;
     int rc = 0, ar = archive_read_open_fd(a, fd, 64 * 1024);
     size_t count = 0;
-    while (rc == 0 && ar == ARCHIVE_OK && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+    while (rc == 0 && ar == ARCHIVE_OK && (ar = tar_read_next(a, &ae)) == ARCHIVE_OK) {
         if (++count > ARCHIVE_MAX_ENTRIES)
             rc = kiln_err(err, KILN_ELIMIT, 0, "more than %u entries", ARCHIVE_MAX_ENTRIES);
         else
@@ -211,6 +254,15 @@ int copy_plan_write(struct copy_job *j, kiln_error_t **err)
             break;
         case PLAN_INLINE:
             r = write_inline(j, p, err);
+            break;
+        case PLAN_HARDLINK:
+            e.mode = S_IFREG | p->perm;
+            e.hardlink = true;
+            e.linkname = p->link + 1;
+            r = layer_writer_add(j->w, &e, err);
+            break;
+        case PLAN_URL:
+            r = copy_url_write(j, p, err);
             break;
         default:
             e.mode = (p->kind == PLAN_DIR    ? S_IFDIR

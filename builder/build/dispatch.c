@@ -467,7 +467,8 @@ static int do_healthcheck(struct build *b, struct build_stage *st, const struct 
 }
 
 /* Writes a layer holding the directories of wd that do not exist yet (owner: the current USER,
- * as BuildKit's mkdir does); an empty result is recorded as an empty layer. */
+ * as BuildKit's mkdir does) and, before them, their existing parents as they are; when every
+ * directory exists the step is recorded as an empty layer. */
 static int workdir_layer(struct build *b, struct build_stage *st, const struct df_instr *in,
                          const char *wd, kiln_error_t **err)
 {
@@ -485,20 +486,24 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w, err) <
         0)
         return -1;
+    layer_writer_scan(w, build_scanner(b), st->img->nlayers + 1);
     size_t created = 0;
     for (char *p = strchr(real + 1, '/');; p = strchr(p + 1, '/')) {
         if (p)
             *p = '\0';
         struct stat sst;
-        if (view_stat(v, real, &sst) < 0) {
-            struct layer_entry e = {
-                .path = real + 1, .mode = S_IFDIR | 0755, .uid = uid, .gid = gid, .fd = -1};
-            if (layer_writer_add(w, &e, err) < 0)
-                return instr_wrap(b, in, err);
-            created++;
-        } else if (!S_ISDIR(sst.st_mode)) {
+        struct layer_entry e = {
+            .path = real + 1, .mode = S_IFDIR | 0755, .uid = uid, .gid = gid, .fd = -1};
+        if (view_stat(v, real, &sst) == 0 && !S_ISDIR(sst.st_mode))
             return instr_err(b, in, err, KILN_EINPUT, "'%s' exists and is not a directory", real);
+        bool exists = view_stat(v, real, &sst) == 0;
+        if (exists) { /* a parent as the image has it, as BuildKit's layers carry them */
+            e.mode = S_IFDIR | (sst.st_mode & 07777);
+            build_container_owner(b, &sst, &e.uid, &e.gid);
         }
+        if (layer_writer_add(w, &e, err) < 0)
+            return instr_wrap(b, in, err);
+        created += !exists;
         if (!p)
             break;
         *p = '/';

@@ -1,11 +1,12 @@
-/* The leak check before any output: every layer this build made, the config and the
- * attestations are scanned for the secrets of the build (builder/scan/leakscan.h). A hit
- * fails the build with KILN_ELEAK and drops the layers of the build from the store. */
+/* The leak check (builder/scan/leakscan.h): the layers of every stage as they are committed
+ * (written by a step, or taken from the cache), then the config and the attestations before
+ * any output. A hit fails the build with KILN_ELEAK; a leaking layer never reaches the store
+ * (a cached one is removed from it), and a leak found at export drops the build's layers. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "cache/stepcache.h"
 #include "build.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
@@ -20,22 +21,6 @@ static bool scanning(struct build *b)
 static const char *secret_id(struct build *b, int i)
 {
     return i >= 0 && (size_t)i < b->secrets->n ? b->secrets->v[i].id : "?";
-}
-
-static void to_buf(void *ctx, const char *data, size_t len)
-{
-    buf_add(ctx, data, len, NULL);
-}
-
-/* s with every secret in it masked: a path named after a secret must not print it. */
-static char *masked(struct build *b, const char *s)
-{
-    struct buf out = BUF_INIT(4 * LEAKSCAN_MAX_PATH);
-    struct leakscan_masker *m = leakscan_masker_new(b->secrets->scan, to_buf, &out);
-    leakscan_masker_feed(m, s, strlen(s));
-    leakscan_masker_flush(m);
-    leakscan_masker_free(m);
-    return buf_detach(&out);
 }
 
 int build_scan_blob(struct build *b, const char *what, const void *p, size_t n, kiln_error_t **err)
@@ -69,59 +54,50 @@ int build_scan_stored(struct build *b, const char *what, const char *digest, kil
     return rc;
 }
 
-int build_scan_layer(struct build *b, size_t index, const char *digest, kiln_error_t **err)
+const struct leakscan *build_scanner(struct build *b)
 {
-    if (!scanning(b))
+    return scanning(b) ? b->secrets->scan : NULL;
+}
+
+/* Drops a cached layer that leaks: the blob, the snapshot of its diff_id, the record. */
+static void drop_cached(struct build *b, const char *key, const struct step_record *r)
+{
+    kiln_error_t *e = NULL;
+    if (snapshot_remove(b->store, digest_hex(r->diff_id), &e) < 0)
+        kiln_error_free(e);
+    store_remove_blob(b->store, r->digest);
+    stepcache_remove(b->store, key);
+}
+
+/* Whether digest was scanned in this build already (and marks it). */
+static bool seen_before(struct build *b, const char *digest)
+{
+    pthread_mutex_lock(&b->lock);
+    bool seen = !strset_add(&b->scanned, digest);
+    pthread_mutex_unlock(&b->lock);
+    return seen;
+}
+
+int build_scan_cached(struct build *b, struct build_stage *st, const char *key,
+                      const struct step_record *r, kiln_error_t **err)
+{
+    if (!scanning(b) || !strcmp(r->media_type, RUN_EMPTY_LAYER) || seen_before(b, r->digest))
         return 0;
-    cleanup_close int fd = store_open_blob(b->store, digest, err);
+    cleanup_close int fd = store_open_blob(b->store, r->digest, err);
     if (fd < 0)
         return -1;
     struct leakscan_hit *hit = xmalloc(sizeof(*hit));
     int rc = leakscan_tar_fd(b->secrets->scan, fd, hit, err);
     if (rc < 0)
-        kiln_err_wrap(err, "leak scan of layer %zu (%s)", index, digest);
-    else if (rc > 0) {
-        cleanup_free char *path = masked(b, hit->path);
-        rc = kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in layer %zu (path %s)",
-                      secret_id(b, hit->secret), index, path);
-    }
-    free(hit);
-    return rc < 0 ? -1 : 0;
-}
-
-int build_scan_cache_export(struct build *b, kiln_error_t **err)
-{
-    if (!scanning(b) || !b->o->cache_to)
-        return 0;
-    struct leakscan_hit *hit = xmalloc(sizeof(*hit));
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < b->nnew_layers; i++) {
-        const char *d = b->new_layers[i];
-        bool again = false;
-        for (size_t k = 0; k < i && !again; k++)
-            again = !strcmp(b->new_layers[k], d);
-        cleanup_close int fd = again ? -1 : store_open_blob(b->store, d, err);
-        if (!again && fd < 0)
-            rc = -1;
-        else if (!again)
-            rc = leakscan_tar_fd(b->secrets->scan, fd, hit, err);
-    }
+        kiln_err_wrap(err, "leak scan of the cached layer %s", r->digest);
     if (rc > 0) {
-        cleanup_free char *path = masked(b, hit->path);
-        rc = kiln_err(err, KILN_ELEAK, 0,
-                      "secret '%s' found in a layer of the build cache for --cache-to (path %s)",
-                      secret_id(b, hit->secret), path);
+        cleanup_free char *where = xasprintf("layer %zu", st->img->nlayers + 1);
+        leakscan_hit_error(b->secrets->scan, hit, where, err);
+        kiln_err_wrap(err, "step cache");
+        drop_cached(b, key, r);
     }
     free(hit);
-    return rc < 0 ? -1 : 0;
-}
-
-static bool made_here(struct build *b, const char *digest)
-{
-    for (size_t i = 0; i < b->nnew_layers; i++)
-        if (!strcmp(b->new_layers[i], digest))
-            return true;
-    return false;
+    return rc != 0 ? -1 : 0;
 }
 
 int build_scan_image(struct build *b, struct build_stage *final, json_t *annotations,
@@ -129,12 +105,8 @@ int build_scan_image(struct build *b, struct build_stage *final, json_t *annotat
 {
     if (!scanning(b))
         return 0;
-    const struct image *img = final->img;
-    for (size_t i = 0; i < img->nlayers; i++)
-        if (made_here(b, img->layers[i].digest) &&
-            build_scan_layer(b, i + 1, img->layers[i].digest, err) < 0)
-            return -1;
-    cleanup_free char *cfg = json_dump_stable(img->config);
+    /* its layers were scanned when their steps committed them (or took them from the cache) */
+    cleanup_free char *cfg = json_dump_stable(final->img->config);
     if (build_scan_blob(b, "the image config", cfg, strlen(cfg), err) < 0)
         return -1;
     cleanup_free char *ann = annotations ? json_dump_stable(annotations) : NULL;

@@ -296,12 +296,14 @@ static void check_entry(struct walk *w, const char *path, const char *name, cons
     if ((st->st_mode & (S_ISUID | S_ISGID)) &&
         lint_result_enabled(w->r, LINT_SETUID_FILES_IN_IMAGE)) {
         bool u = st->st_mode & S_ISUID, g = st->st_mode & S_ISGID;
+        uint32_t uid, gid; /* as the image has them, not kiln's view of the store */
+        build_container_owner(w->b, st, &uid, &gid);
         cleanup_free char *what =
             xasprintf("%s (mode %04o, owner %u:%u)",
                       u && g ? "setuid and setgid"
                       : u    ? "setuid"
                              : "setgid",
-                      (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid);
+                      (unsigned)(st->st_mode & 07777), (unsigned)uid, (unsigned)gid);
         report(w, LINT_SETUID_FILES_IN_IMAGE, path, st, what);
     }
     if (!lint_result_enabled(w->r, LINT_SECRET_LIKE_FILE_IN_IMAGE))

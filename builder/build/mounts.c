@@ -7,6 +7,7 @@
 
 #include "fsutil.h"
 #include "mounts_int.h"
+#include "secmem.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -275,7 +276,8 @@ static void attach_secret(struct step_mounts *m, struct step_mount *sm)
         return; /* optional and not given: no file, no variable */
     if (sm->m.env) {
         size_t kl = strlen(sm->m.env);
-        char *e = xmalloc(kl + 1 + sec->len + 1);
+        /* the step's child must inherit it (it is in the step's envp): no MADV_DONTFORK */
+        char *e = secmem_alloc(kl + 1 + sec->len + 1, SECMEM_INHERIT);
         memcpy(e, sm->m.env, kl);
         e[kl] = '=';
         memcpy(e + kl + 1, sec->value, sec->len);
@@ -434,7 +436,7 @@ void mounts_release(struct step_mounts *m)
     free(m->v);
     free(m->sbx);
     for (size_t i = 0; i < m->nenv; i++)
-        explicit_bzero(m->env[i], strlen(m->env[i]));
-    strv_free(m->env);
+        secmem_free(m->env[i]); /* wiped */
+    free(m->env);
     memset(m, 0, sizeof(*m));
 }

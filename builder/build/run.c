@@ -14,10 +14,9 @@
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
-#define RUN_TAIL_BYTES  4096 /* output kept for the error message of a failed step */
-#define RUN_TAIL_LINES  10
-#define RUN_MAX_GROUPS  32
-#define RUN_EMPTY_LAYER "application/vnd.kiln.empty-layer" /* cache record of a no-change RUN */
+#define RUN_TAIL_BYTES 4096 /* output kept for the error message of a failed step */
+#define RUN_TAIL_LINES 10
+#define RUN_MAX_GROUPS 32
 
 struct run_out {
     struct build *b;
@@ -75,7 +74,12 @@ struct run_flags {
 static int parse_flags(struct build *b, const struct df_instr *in, struct run_flags *f,
                        kiln_error_t **err)
 {
-    f->network = b->o->network_host ? SANDBOX_NET_HOST : SANDBOX_NET_NONE;
+    static const enum sandbox_network by_opt[] = {
+        [KILN_NETWORK_DEFAULT] = SANDBOX_NET_DEFAULT,
+        [KILN_NETWORK_NONE] = SANDBOX_NET_NONE,
+        [KILN_NETWORK_HOST] = SANDBOX_NET_HOST,
+    };
+    f->network = by_opt[b->o->network];
     for (size_t i = 0; i < in->nflags; i++) {
         const char *n = in->flags[i].name, *v = in->flags[i].value ? in->flags[i].value : "";
         if (!strcmp(n, "network") && (!strcmp(v, "none") || !strcmp(v, "default")))
@@ -265,14 +269,16 @@ struct run_step {
     size_t ngroups;
     char *history;
     struct step_mounts mounts;
-    char **envp; /* env with the secrets' env= over it (borrowed strings) */
+    char **proxy; /* the operator's proxy build args (network.c): not in the key or history */
+    size_t nproxy;
+    char **envp; /* env, proxies, and the secrets' env= over them (borrowed strings) */
     char *hosts; /* --add-host lines for /etc/hosts, or NULL */
     struct sandbox_rlimit rlimits[KILN_MAX_ULIMITS];
 };
 
 static void run_step_release(struct run_step *s)
 {
-    strv_free(s->argv), strv_free(s->env), strv_free(s->args);
+    strv_free(s->argv), strv_free(s->env), strv_free(s->args), strv_free(s->proxy);
     free(s->history);
     mounts_release(&s->mounts);
     free(s->envp);
@@ -294,12 +300,27 @@ static void secret_env(struct run_step *s)
 {
     size_t n = 0;
     free(s->envp);
-    s->envp = xcalloc(s->nenv + s->mounts.nenv + 1, sizeof(char *));
+    s->envp = xcalloc(s->nenv + s->nproxy + s->mounts.nenv + 1, sizeof(char *));
     for (size_t i = 0; i < s->nenv; i++)
         if (!env_overridden(&s->mounts, s->env[i]))
             s->envp[n++] = s->env[i];
+    for (size_t i = 0; i < s->nproxy; i++)
+        if (!env_overridden(&s->mounts, s->proxy[i]))
+            s->envp[n++] = s->proxy[i];
     for (size_t i = 0; i < s->mounts.nenv; i++)
         s->envp[n++] = s->mounts.env[i];
+}
+
+/* SOURCE_DATE_EPOCH in every step (unless an ENV or ARG sets it), where BuildKit passes it only
+ * to a stage that declares ARG SOURCE_DATE_EPOCH: kiln always lowers the mtimes of a step's files
+ * to the epoch, so the tools in the step must know it. Python's py_compile (Debian's py3compile,
+ * pip, compileall) then writes hash-checked .pyc files, which stay valid whatever the mtimes; the
+ * epoch is already in the cache key (the stage's chain). Not in the history, never in the
+ * image's config. */
+static void epoch_env(struct build *b, struct run_step *s)
+{
+    if (!env_has(s->env, s->nenv, "SOURCE_DATE_EPOCH"))
+        strv_push(&s->env, &s->nenv, xasprintf("SOURCE_DATE_EPOCH=%lld", (long long)b->epoch));
 }
 
 static int resolve_user(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -335,7 +356,10 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
         cleanup_free char *home = user_home(v, s->uid);
         strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
     }
+    epoch_env(b, s);
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
+    if (s->flags.network != SANDBOX_NET_NONE)
+        build_proxy_env(b, s->env, s->nenv, &s->proxy, &s->nproxy);
     s->hosts = runopts_hosts_text(b->o->extra_hosts, b->o->nextra_hosts);
     if (mounts_prepare(b, st, in, &s->mounts, err) < 0)
         return -1;
@@ -371,23 +395,35 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
     spec->groups = s->groups, spec->ngroups = s->ngroups;
     spec->hostname = step_hostname(b, s);
     spec->network = s->flags.network;
+    spec->policy = &b->net;
     spec->limits = (struct sandbox_limits){b->o->memory, b->o->pids_limit, b->o->cpus_milli,
-                                           b->o->step_timeout};
+                                           b->o->step_timeout, b->o->allow_unenforced_limits};
     spec->extra_hosts = s->hosts;
     spec->shm_size = b->o->shm_size;
     spec->rlimits = s->rlimits;
     spec->nrlimits = b->o->nulimits;
 }
 
-static int step_failed(struct build *b, const struct df_instr *in, const struct sandbox_result *r,
-                       const struct run_out *o, kiln_error_t **err)
+static int step_failed(struct build *b, const struct df_instr *in, const struct run_step *s,
+                       const struct sandbox_result *r, const struct run_out *o, kiln_error_t **err)
 {
     cleanup_free char *lines = tail_lines(o);
+    const char *hint = build_network_hint(s->flags.network, lines);
     if (r->how == SANDBOX_SIGNALED)
-        kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s", r->status, lines);
+        kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s%s", r->status, lines, hint);
     else
-        kiln_err(err, KILN_EBUILD, 0, "exit code %d%s", r->status, lines);
+        kiln_err(err, KILN_EBUILD, 0, "exit code %d%s%s", r->status, lines, hint);
     return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+}
+
+/* A limit the operator asked for cannot be applied here: say how to go on without it. */
+static int limit_error(kiln_error_t **err)
+{
+    kiln_error_t *e = *err;
+    *err = NULL;
+    kiln_err(err, e->code, 0, "%s (--allow-unenforced-limits runs the step without it)", e->msg);
+    kiln_error_free(e);
+    return -1;
 }
 
 static void log_warnings(struct build *b, const struct df_instr *in, char **w)
@@ -415,10 +451,12 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     leakscan_masker_flush(o->mask);
     leakscan_masker_free(o->mask);
     log_warnings(b, in, res->warnings);
+    if (rc < 0 && res->limits_unenforced && !b->o->allow_unenforced_limits)
+        rc = limit_error(err);
     if (rc < 0)
         rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)
-        rc = step_failed(b, in, res, o, err);
+        rc = step_failed(b, in, s, res, o, err);
     free(o);
     return rc;
 }
@@ -519,7 +557,8 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
         return instr_wrap(b, in, err);
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
-    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch};
+    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch,
+                                  build_scanner(b), st->img->nlayers + 1};
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
         rc = instr_wrap(b, in, err);
     sandbox_result_release(&res);
@@ -559,7 +598,10 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     if (run_key(b, st, in, &s, key, err) < 0)
         return -1;
     struct step_record r;
-    if (build_cache_get(b, st, key, &r)) {
+    int hit = build_cache_get(b, st, key, &r, err);
+    if (hit < 0)
+        return instr_wrap(b, in, err);
+    if (hit) {
         build_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */

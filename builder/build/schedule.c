@@ -1,6 +1,8 @@
-/* Stage scheduling: a stage's dependencies (FROM <stage>, COPY --from, RUN --mount from=) are
- * built before its steps; independent ones in parallel threads, with at most one stage per core
- * running steps at a time. A cycle among the stages is refused before anything runs. */
+/* Stage scheduling: a stage builds its FROM stage first, in its own thread; its other
+ * dependencies (COPY --from, RUN --mount from=) start in parallel threads while its own steps
+ * run, and an instruction that needs one waits for it there. At most one stage per core runs
+ * steps at a time (a thread waiting for another stage gives its slot up). A cycle among the
+ * stages is refused before anything runs. */
 #include <string.h>
 #include <unistd.h>
 
@@ -95,6 +97,11 @@ struct dep_job {
     bool started;
 };
 
+struct dep_jobs {
+    struct dep_job *v;
+    size_t n;
+};
+
 static void *dep_main(void *p)
 {
     struct dep_job *j = p;
@@ -103,44 +110,68 @@ static void *dep_main(void *p)
     return NULL;
 }
 
-/* Builds the dependencies: the first in this thread, the others in their own threads. */
-static int build_deps(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* Starts a thread for every dependency of st other than its FROM stage (which st builds itself,
+ * first): the stage's own steps go on meanwhile and wait for a dependency only at the
+ * instruction that uses it (COPY --from and RUN --mount from= call stage_build), as BuildKit's
+ * graph does. Before, every dependency was built before the stage's first step, so a final
+ * stage's own RUN apt-get waited for the whole build stage. */
+static void start_deps(struct build *b, struct build_stage *st, struct dep_jobs *jobs)
 {
     struct build_stage *deps[SCHEDULE_MAX_DEPS];
     size_t n = stage_dependencies(b, st, deps, SCHEDULE_MAX_DEPS);
-    if (n == 0)
-        return 0;
-    struct dep_job *jobs = xcalloc(n, sizeof(*jobs));
-    for (size_t i = 1; i < n; i++) {
-        jobs[i] = (struct dep_job){.b = b, .st = deps[i]};
-        jobs[i].started = pthread_create(&jobs[i].thread, NULL, dep_main, &jobs[i]) == 0;
-        if (!jobs[i].started)
-            jobs[i].rc = stage_build(b, deps[i], &jobs[i].err);
+    struct build_stage *from = from_stage(b, st);
+    jobs->v = xcalloc(n + 1, sizeof(*jobs->v));
+    jobs->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (deps[i] == from)
+            continue;
+        struct dep_job *j = &jobs->v[jobs->n++];
+        *j = (struct dep_job){.b = b, .st = deps[i]};
+        j->started = pthread_create(&j->thread, NULL, dep_main, j) == 0;
+        if (!j->started) /* no thread: it is built when an instruction needs it */
+            jobs->n--;
     }
-    int rc = stage_build(b, deps[0], err);
-    for (size_t i = 1; i < n; i++) {
-        if (jobs[i].started)
-            pthread_join(jobs[i].thread, NULL);
-        /* the failure that caused the others' cancellation is the one to report */
+}
+
+/* Waits for the dependency threads; the failure that caused the others' cancellation is the one
+ * to report. */
+static int join_deps(struct dep_jobs *jobs, int rc, kiln_error_t **err)
+{
+    for (size_t i = 0; i < jobs->n; i++) {
+        struct dep_job *j = &jobs->v[i];
+        pthread_join(j->thread, NULL);
         bool cancelled = rc < 0 && (*err)->code == KILN_ECANCELLED;
-        if (jobs[i].rc < 0 && (rc == 0 || (cancelled && jobs[i].err->code != KILN_ECANCELLED))) {
+        if (j->rc < 0 && (rc == 0 || (cancelled && j->err->code != KILN_ECANCELLED))) {
             kiln_error_free(*err);
-            *err = steal_ptr(jobs[i].err);
+            *err = steal_ptr(j->err);
             rc = -1;
         }
-        kiln_error_free(jobs[i].err);
+        kiln_error_free(j->err);
     }
-    free(jobs);
+    free(jobs->v);
     return rc;
 }
 
+static void slot_take(struct build *b)
+{
+    while (sem_wait(&b->slots) < 0)
+        ;
+}
+
 /* Claims st for this thread: 1 to build it, 0 when it is built, -1 when it failed or would
- * wait on itself. Waits while another thread builds it. */
+ * wait on itself. Waits while another thread builds it, giving up this thread's slot meanwhile
+ * (the other thread may need it). */
 static int claim(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
+    bool gave_slot = false;
     pthread_mutex_lock(&b->lock);
-    while (st->state == STAGE_BUILDING && !pthread_equal(st->owner, pthread_self()))
+    while (st->state == STAGE_BUILDING && !pthread_equal(st->owner, pthread_self())) {
+        if (tls_slots_held && !gave_slot) {
+            sem_post(&b->slots);
+            gave_slot = true;
+        }
         pthread_cond_wait(&b->stage_cv, &b->lock);
+    }
     int r = 1;
     if (st->state == STAGE_DONE)
         r = 0;
@@ -153,6 +184,8 @@ static int claim(struct build *b, struct build_stage *st, kiln_error_t **err)
         st->owner = pthread_self();
     }
     pthread_mutex_unlock(&b->lock);
+    if (gave_slot)
+        slot_take(b);
     return r;
 }
 
@@ -162,17 +195,16 @@ int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
     if (c <= 0)
         return c;
     int outer_step = build_current_step();
-    int rc = build_deps(b, st, err);
-    if (rc == 0) {
-        bool take = tls_slots_held++ == 0;
-        if (take)
-            while (sem_wait(&b->slots) < 0)
-                ;
-        rc = stage_run(b, st, err);
-        if (take)
-            sem_post(&b->slots);
-        tls_slots_held--;
-    }
+    struct dep_jobs jobs;
+    start_deps(b, st, &jobs);
+    bool take = tls_slots_held++ == 0;
+    if (take)
+        slot_take(b);
+    int rc = stage_run(b, st, err);
+    if (take)
+        sem_post(&b->slots);
+    tls_slots_held--;
+    rc = join_deps(&jobs, rc, err);
     build_set_current_step(outer_step);
     pthread_mutex_lock(&b->lock);
     st->state = rc == 0 ? STAGE_DONE : STAGE_FAILED;

@@ -11,31 +11,33 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "secmem.h"
 #include "secrets.h"
 #include "util.h"
 
 /* ---- values ---- */
 
+/* Room for the largest value and the byte that tells it is too large (secmem.h: no dump, not
+ * in forked children, locked when allowed, wiped when freed). */
 static unsigned char *value_map(size_t *maplen)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    *maplen = (SECRET_MAX_SIZE + 1 + (size_t)page - 1) / (size_t)page * (size_t)page;
-    void *p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        fprintf(stderr, "kiln: out of memory for a secret\n");
-        abort();
-    }
-    madvise(p, *maplen, MADV_DONTDUMP);
-    return p;
+    *maplen = SECRET_MAX_SIZE + 1;
+    return secmem_alloc(*maplen, SECMEM_HELPERS);
+}
+
+/* Moves the value into a mapping of its own size: less locked memory per secret. */
+static void value_shrink(struct secret *s)
+{
+    unsigned char *v = secmem_alloc(s->len, SECMEM_HELPERS);
+    memcpy(v, s->value, s->len);
+    secmem_free(s->value);
+    s->value = v;
+    s->maplen = s->len;
 }
 
 static void value_unmap(struct secret *s)
 {
-    if (!s->value)
-        return;
-    explicit_bzero(s->value, s->len);
-    munlock(s->value, s->maplen);
-    munmap(s->value, s->maplen);
+    secmem_free(s->value);
     s->value = NULL;
 }
 
@@ -104,8 +106,8 @@ static int load_one(const struct kiln_secret_opt *o, struct secret *s, kiln_erro
         rc = read_value_env(s, o->id, err);
     else
         rc = read_value_file(s, o->id, err);
-    if (rc == 0 && s->len)
-        mlock(s->value, s->len); /* best effort: RLIMIT_MEMLOCK may forbid it */
+    if (rc == 0)
+        value_shrink(s);
     return rc;
 }
 
@@ -172,7 +174,7 @@ void secrets_free(struct secrets *s)
     for (size_t i = 0; i < s->n; i++)
         secret_release(&s->v[i]);
     free(s->v);
-    explicit_bzero(s->key, sizeof(s->key));
+    secmem_free(s->key);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -242,6 +244,8 @@ static int key_load(struct secrets *s, struct store *st, kiln_error_t **err)
         return kiln_err_errno(err, KILN_EIO, "open '%s/cache'", st->root);
     if (faccessat(cfd, "secret.key", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && key_create(cfd, err) < 0)
         return -1;
+    if (!s->key)
+        s->key = secmem_alloc(SECRET_KEY_LEN, 0);
     if (key_read(cfd, s->key, err) < 0)
         return -1;
     s->have_key = true;

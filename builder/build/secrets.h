@@ -2,8 +2,12 @@
  * that mount them, never written anywhere.
  *
  * Where a value lives:
- *   - in kiln: a private anonymous mapping per secret (locked in RAM when RLIMIT_MEMLOCK
- *     allows, excluded from core dumps, wiped before it is unmapped);
+ *   - in kiln: secmem (builder/secmem.h): a private mapping per secret, locked in RAM when
+ *     RLIMIT_MEMLOCK allows, excluded from core dumps, kept by kiln's helper children (they
+ *     scan layers) but unmapped by the sandbox child first thing (the step's init holds no
+ *     secret: a DATA mount's bytes reach it through a sealed memfd), wiped when freed; the
+ *     scanner's encodings and automata live there too, and the store's HMAC key in secmem
+ *     that no child inherits;
  *   - in a step: a file on a tmpfs mounted only inside that step's mount namespace (the
  *     sandbox's SANDBOX_MOUNT_DATA), bind-mounted read-only, nosuid, nodev, noexec on the
  *     target; or the process environment for env= (that process only).
@@ -11,8 +15,9 @@
  *     (ROOT/cache/secret.key, 32 bytes, mode 0600, created once with an atomic no-replace
  *     rename), so a changed value re-runs the step and the key reveals nothing about it.
  *
- * After the build the exporter scans the new layers, the config and the attestations for the
- * bytes of every secret given (builder/scan/leakscan.h); step output is masked ("****").
+ * Every layer of every stage is scanned as it is written or taken from the cache, and the
+ * config and attestations before the output, for the bytes of every secret given
+ * (builder/scan/leakscan.h); step output is masked ("****").
  */
 #ifndef KILN_BUILD_SECRETS_H
 #define KILN_BUILD_SECRETS_H
@@ -43,7 +48,7 @@ struct secrets {
     struct leakscan *scan; /* every secret's patterns */
     pthread_mutex_t lock;  /* key */
     bool have_key;
-    unsigned char key[SECRET_KEY_LEN];
+    unsigned char *key; /* SECRET_KEY_LEN bytes of secmem once loaded */
 };
 
 /* Reads every --secret: a file (src), an environment variable (env), or with neither the

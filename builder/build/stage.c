@@ -29,12 +29,21 @@ int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_
     }
     const struct image *img = st->img;
     st->snapshots = xrealloc(st->snapshots, (img->nlayers + 1) * sizeof(char *));
+    struct unpack_limits lim = {b->o->max_layer_size, b->o->max_file_size};
     for (size_t i = st->nsnapshots; i < img->nlayers; i++) {
         const struct image_layer *l = &img->layers[i];
-        if (snapshot_ensure(b->store, l->digest, l->media_type, l->diff_id, &st->snapshots[i],
-                            err) < 0)
+        struct unpack_report rep;
+        if (snapshot_ensure(b->store, l->digest, l->media_type, l->diff_id, &lim, &rep,
+                            &st->snapshots[i], err) < 0)
             return -1;
         st->nsnapshots = i + 1;
+        if (rep.devices)
+            build_log(b, KILN_LOG_WARN,
+                      "layer %s: %llu device node%s ('%s'...) not created: kiln never "
+                      "creates devices on the host and RUN steps get their own /dev; the layer "
+                      "is kept unchanged in the image",
+                      l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
+                      rep.first_dev);
     }
     if (view_new((const char *const *)st->snapshots, img->nlayers, &st->view, err) < 0)
         return -1;

@@ -106,6 +106,9 @@ static void predefined(struct build *b)
     };
     for (size_t i = 0; i < ARRAY_SIZE(kv); i++)
         kv_set(&b->meta, &b->nmeta, kv[i][0], kv[i][1]);
+    /* BuildKit's predefined SOURCE_DATE_EPOCH: a stage gets it with ARG SOURCE_DATE_EPOCH */
+    cleanup_free char *epoch = xasprintf("%lld", (long long)b->epoch);
+    kv_set(&b->meta, &b->nmeta, "SOURCE_DATE_EPOCH", epoch);
 }
 
 /* Splits "NAME=default" (raw); *value NULL for a bare NAME. */
@@ -134,6 +137,8 @@ int vars_init_meta(struct build *b, kiln_error_t **err)
                 return instr_wrap(b, in, err);
             bool given;
             const char *v = vars_build_arg(b, name, &given);
+            if (!given && !def && kv_get(b->meta, b->nmeta, name))
+                continue; /* a bare ARG keeps a predefined value (TARGETARCH...) */
             kv_set(&b->meta, &b->nmeta, name, given ? v : def);
         }
     }

@@ -106,3 +106,9 @@ int stepcache_put(struct store *s, const char *key, const struct step_record *r,
     cleanup_free char *path = record_path(key);
     return write_file_atomic(s->rootfd, path, data, strlen(data), 0600, err);
 }
+
+void stepcache_remove(struct store *s, const char *key)
+{
+    cleanup_free char *path = record_path(key);
+    unlinkat(s->rootfd, path, 0);
+}

@@ -32,6 +32,8 @@ int stepcache_lookup(struct store *s, const char *key, struct step_record *out);
 int stepcache_read(struct store *s, const char *key, struct step_record *out);
 int stepcache_put(struct store *s, const char *key, const struct step_record *r,
                   kiln_error_t **err);
+/* Removes the record of key (a leaking layer). Missing is fine. */
+void stepcache_remove(struct store *s, const char *key);
 
 /* An incremental key: sha256 over length-prefixed fields, so ("ab","c") != ("a","bc"). */
 struct cache_key {

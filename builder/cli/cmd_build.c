@@ -64,6 +64,24 @@ static int opt_annotation(struct build_cli *c, const char *v, kiln_error_t **err
     return push_kv(&c->o.annotations, &c->o.nannotations, v, true, "--annotation", err);
 }
 
+/* DIR[:TAG][@DIGEST] as buildx splits it: the digest after the first '@', the tag after the
+ * first ':' before it (tags that umoci and skopeo write hold ':', e.g. busybox:1), so DIR cannot
+ * hold either. A digest names the image whatever the tag says. */
+static int split_layout_ref(const char *p, struct kiln_named_context *nc)
+{
+    const char *at = strchr(p, '@');
+    if (at && !str_has_prefix(at + 1, "sha256:"))
+        return -1;
+    size_t n = at ? (size_t)(at - p) : strlen(p);
+    const char *colon = memchr(p, ':', n);
+    nc->path = xstrndup(p, colon ? (size_t)(colon - p) : n);
+    if (at)
+        nc->ref = xstrdup(at + 1);
+    else if (colon)
+        nc->ref = xstrdup(colon + 1);
+    return 0;
+}
+
 static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     const char *eq = strchr(v, '=');
@@ -73,19 +91,10 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
     struct kiln_named_context nc = {.name = xstrndup(v, (size_t)(eq - v))};
     const char *val = eq + 1;
     if (str_has_prefix(val, "oci-layout://")) {
-        const char *p = val + strlen("oci-layout://");
-        const char *at = strstr(p, "@sha256:");
-        const char *colon = strrchr(p, ':');
-        const char *slash = strrchr(p, '/');
         nc.type = KILN_CONTEXT_OCI_LAYOUT;
-        if (at) {
-            nc.path = xstrndup(p, (size_t)(at - p));
-            nc.ref = xstrdup(at + 1);
-        } else if (colon && (!slash || colon > slash)) {
-            nc.path = xstrndup(p, (size_t)(colon - p));
-            nc.ref = xstrdup(colon + 1);
-        } else {
-            nc.path = xstrdup(p);
+        if (split_layout_ref(val + strlen("oci-layout://"), &nc) < 0) {
+            free(nc.name);
+            return bad(err, "--build-context", v, "expected oci-layout://DIR[:TAG][@sha256:...]");
         }
     } else if (str_has_prefix(val, "docker-image://")) {
         nc.type = KILN_CONTEXT_DOCKER_IMAGE;
@@ -217,9 +226,29 @@ static int opt_no_cache(struct build_cli *c, const char *v, kiln_error_t **err)
 
 static int opt_network(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    if (strcmp(v, "none") != 0 && strcmp(v, "host") != 0 && strcmp(v, "default") != 0)
-        return bad(err, "--network", v, "expected none or host");
-    c->o.network_host = !strcmp(v, "host");
+    static const char *const names[] = {"default", "none", "host"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (!strcmp(v, names[i]))
+            return c->o.network = (enum kiln_network)i, 0;
+    return bad(err, "--network", v, "expected default, none or host");
+}
+
+static int opt_allow_net(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, "--allow-net", v, "expected ADDR[/PREFIX][:PORT] or HOST[:PORT]");
+    if (c->o.nallow_net >= CLI_MAX_REPEAT)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --allow-net flags");
+    strv_push(&c->o.allow_net, &c->o.nallow_net, xstrdup(v));
+    return 0;
+}
+
+static int opt_max_download(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_size(v, &n) < 0 || n == 0)
+        return bad(err, "--max-download-size", v, "expected a size, e.g. 512m or 8g");
+    c->o.max_download = n;
     return 0;
 }
 
@@ -320,11 +349,40 @@ static int opt_ssh(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+/* --max-layer-size, --max-file-size: decompression bounds (snapshot/unpack.h) */
+static int opt_max_size(struct build_cli *c, const char *v, kiln_error_t **err, bool layer)
+{
+    uint64_t n;
+    const char *flag = layer ? "--max-layer-size" : "--max-file-size";
+    if (parse_size(v, &n) < 0 || n < (1u << 20))
+        return bad(err, flag, v, "expected a size of at least 1m, e.g. 64g");
+    *(layer ? &c->o.max_layer_size : &c->o.max_file_size) = n;
+    return 0;
+}
+
+static int opt_max_layer(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return opt_max_size(c, v, err, true);
+}
+
+static int opt_max_file(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return opt_max_size(c, v, err, false);
+}
+
 static int opt_allow_root(struct build_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
     (void)err;
     c->o.allow_root_user = true;
+    return 0;
+}
+
+static int opt_allow_unenforced(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v;
+    (void)err;
+    c->o.allow_unenforced_limits = true;
     return 0;
 }
 
@@ -472,7 +530,8 @@ static const struct opt_def {
     {{"build-arg", 0, true, "K[=V]", "Build argument (K alone: from the environment)", NULL},
      opt_build_arg},
     {{"build-context", 0, true, "NAME=VALUE",
-      "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG|@sha256:...] or NAME=docker-image://REF",
+      "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG][@sha256:...] (TAG after the first "
+      "':') or NAME=docker-image://REF",
       NULL},
      opt_build_context},
     {{"target", 0, true, "STAGE", "Build up to this stage", "@stage"}, opt_target},
@@ -514,13 +573,33 @@ static const struct opt_def {
     {{"secret", 0, true, "id=ID[,src=PATH|,env=VAR]",
       "Secret for RUN --mount=type=secret (repeatable)", NULL},
      opt_secret},
-    {{"network", 0, true, "MODE", "Network for RUN steps (none or host)", "default none host"},
+    {{"network", 0, true, "MODE",
+      "Network for RUN steps: default (the outside world through pasta, but not the build "
+      "host, its networks, link-local or private ranges; no CAP_NET_RAW), none, or host "
+      "(needs --allow network.host)",
+      "default none host"},
      opt_network},
     {{"allow", 0, true, "ENT", "Allow an entitlement (network.host)", "network.host"}, opt_allow},
+    {{"allow-net", 0, true, "ADDR[/PREFIX][:PORT]",
+      "Let RUN (default network) and ADD <url> reach this address, range or HOST[:PORT] "
+      "(repeatable; loopback: one port, reached as 127.0.0.1:PORT)",
+      NULL},
+     opt_allow_net},
+    {{"max-download-size", 0, true, "BYTES", "Largest file ADD <url> fetches (default 4g)", NULL},
+     opt_max_download},
     {{"memory", 0, true, "BYTES", "Memory limit for RUN steps", NULL}, opt_memory},
     {{"pids-limit", 0, true, "N", "Process limit for RUN steps", NULL}, opt_pids},
     {{"cpus", 0, true, "N", "CPU limit for RUN steps", NULL}, opt_cpus},
     {{"step-timeout", 0, true, "SECONDS", "Time limit for each RUN step", NULL}, opt_step_timeout},
+    {{"max-layer-size", 0, true, "BYTES",
+      "Uncompressed size limit of a layer or ADD archive (default 32g)", NULL},
+     opt_max_layer},
+    {{"max-file-size", 0, true, "BYTES",
+      "Size limit of one file in a layer or ADD archive (default 16g)", NULL},
+     opt_max_file},
+    {{"allow-unenforced-limits", 0, false, NULL,
+      "Operator override: run steps when --memory/--pids-limit/--cpus cannot be enforced", NULL},
+     opt_allow_unenforced},
     {{"add-host", 0, true, "HOST:IP",
       "Add a host-to-IP mapping to /etc/hosts of RUN steps (repeatable; host-gateway refused)",
       NULL},
@@ -565,6 +644,7 @@ static void release(struct build_cli *c)
     struct kiln_build_opts *o = &c->o;
     strv_free(o->tags);
     strv_free(o->no_cache_filter);
+    strv_free(o->allow_net);
     strv_free(c->owned);
     struct kiln_kv *kvs[] = {o->build_args, o->labels, o->annotations};
     size_t ns[] = {o->nbuild_args, o->nlabels, o->nannotations};
@@ -646,8 +726,32 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
     return cli_output_finish(c, err);
 }
 
+/* --build-arg SOURCE_DATE_EPOCH=N is the epoch, as in BuildKit (the last one given counts; a bare
+ * --build-arg SOURCE_DATE_EPOCH takes the environment's value). */
+static int epoch_from_build_arg(struct build_cli *c, kiln_error_t **err)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < c->o.nbuild_args; i++)
+        if (!strcmp(c->o.build_args[i].key, "SOURCE_DATE_EPOCH"))
+            v = c->o.build_args[i].value ? c->o.build_args[i].value : getenv("SOURCE_DATE_EPOCH");
+    if (!v || !*v)
+        return 0;
+    int64_t e;
+    if (parse_i64(v, 0, 253402300799LL, &e) < 0)
+        return bad(err, "--build-arg SOURCE_DATE_EPOCH", v, "expected seconds since 1970");
+    if (c->epoch_set && e != c->o.source_date_epoch)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "--source-date-epoch %lld and --build-arg SOURCE_DATE_EPOCH=%s disagree",
+                        (long long)c->o.source_date_epoch, v);
+    c->o.source_date_epoch = e;
+    c->epoch_set = true;
+    return 0;
+}
+
 static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
 {
+    if (epoch_from_build_arg(c, err) < 0)
+        return -1;
     const char *env = getenv("SOURCE_DATE_EPOCH");
     if (c->epoch_set || !env || !*env)
         return 0;

@@ -15,6 +15,7 @@
 #include "dockerfile.h"
 #include "fsutil.h"
 #include "lint/lint.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define LINT_MAX_BUILD_ARGS 4096
@@ -241,7 +242,10 @@ static int run(struct lint_cli *c, int *status, kiln_error_t **err)
     int rc = lint_run(f, &c->opts, &r, err);
     if (rc == 0) {
         cleanup_free char *out = render(c, &r, name, data, len);
-        fputs(out, stdout);
+        /* text quotes the Dockerfile: no escape sequence of it reaches the terminal */
+        cleanup_free char *safe =
+            c->format == FORMAT_TEXT ? termsafe_escape(out, strlen(out)) : NULL;
+        fputs(safe ? safe : out, stdout);
         *status = lint_result_errors(&r) > 0 ? 1 : 0;
         if (*status && c->on_result)
             c->on_result(&r);
@@ -308,8 +312,7 @@ int cmd_lint(int argc, char **argv)
         return st;
     }
     if (r < 0) {
-        fprintf(stderr, "kiln: %s\n", err->msg);
-        kiln_error_free(err);
+        cli_fail(err);
         return 2; /* bad input: the Dockerfile, the .dockerignore or a check option */
     }
     return fflush(stdout) == 0 ? status : 2;

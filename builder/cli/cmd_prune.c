@@ -54,11 +54,11 @@ int cmd_prune(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("prune", "\"kiln prune\" accepts no arguments");
-    if (!root)
-        root = store_default_root();
+    kiln_error_t *err = NULL;
+    if (!root && !(root = store_default_root(&err)))
+        return cli_fail(err);
     o.root = root;
     struct prune_result r;
-    kiln_error_t *err = NULL;
     if (prune_store(&o, &r, &err) < 0)
         return cli_fail(err);
     printf("removed %llu blobs, %llu snapshots, %llu cache records; reclaimed %.1f MiB; "

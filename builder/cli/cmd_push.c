@@ -154,7 +154,9 @@ static int push_layout(struct push_cli *c, const char *layout, const char *dest,
     reference_release(&r);
     cleanup_free char *dir = NULL, *ref = NULL;
     split_layout(layout, &dir, &ref);
-    cleanup_free char *root = c->root ? xstrdup(c->root) : store_default_root();
+    cleanup_free char *root = c->root ? xstrdup(c->root) : store_default_root(err);
+    if (!root)
+        return -1;
     cleanup_store struct store *s = NULL;
     struct oci_desc top;
     if (store_open(root, &s, err) < 0 || layout_import_all(s, dir, ref, &top, err) < 0)

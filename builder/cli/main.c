@@ -1,10 +1,15 @@
 /* kiln's entry point: dispatches to a subcommand (cli_commands, cli_doc.c). */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "termsafe.h"
 #include "util.h"
 
 const char cli_description[] =
@@ -21,9 +26,14 @@ const char cli_exit_status[] =
 
 const char cli_environment[] =
     "SOURCE_DATE_EPOCH: timestamps in the image (default 0). KILN_ROOT: the store (default "
-    "/var/lib/kiln for root, else ~/.local/share/kiln). SSH_AUTH_SOCK: the agent of --ssh "
-    "default. REGISTRY_AUTH_FILE: registry credentials (else the Docker config). TMPDIR: where "
-    "the ssh-agent of --ssh ID=KEY keeps its socket.";
+    "/var/lib/kiln for root, else $XDG_DATA_HOME/kiln or ~/.local/share/kiln). "
+    "KILN_IDMAP_RANGES: the list of host id ranges given to stores (default "
+    "/var/lib/kiln/idmap-ranges). KILN_PASTA: the pasta binary of the default network (else "
+    "pasta in PATH). KILN_SNAPSHOTTER: overlay or copy (default: overlay when it can be "
+    "mounted). SSH_AUTH_SOCK: the agent of --ssh default. REGISTRY_AUTH_FILE: registry "
+    "credentials (else the Docker config). https_proxy, no_proxy (libcurl's): the proxy for "
+    "registries (loopback registries never go through it). "
+    "TMPDIR: where the ssh-agent of --ssh ID=KEY keeps its socket.";
 
 static void usage(FILE *f)
 {
@@ -37,7 +47,10 @@ static void usage(FILE *f)
 
 int cli_fail(kiln_error_t *err)
 {
-    fprintf(stderr, "kiln: %s\n", err ? err->msg : "unknown error");
+    /* the message may quote a step's output or names from a base image */
+    const char *msg = err ? err->msg : "unknown error";
+    cleanup_free char *safe = termsafe_escape(msg, strlen(msg));
+    fprintf(stderr, "kiln: %s\n", safe);
     int status = kiln_error_exit_status(err);
     kiln_error_free(err);
     return status ? status : 1;
@@ -72,8 +85,21 @@ const struct cli_command cli_version = {
     .run = cmd_version,
 };
 
+/* Before anything is read: no core dump, and no other process of this user may read kiln's
+ * memory, environment or descriptors through /proc or ptrace (secrets, the cache key and
+ * registry tokens live there). Children that must be dumpable say so themselves. */
+static void harden_process(void)
+{
+    struct rlimit core = {0, 0};
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &core) < 0) {
+        fprintf(stderr, "kiln: cannot make the process non-dumpable: %s\n", strerror(errno));
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    harden_process();
     if (argc < 2) {
         usage(stderr);
         return 2;

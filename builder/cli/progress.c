@@ -2,7 +2,12 @@
  *   #3 [stage-0 2/4] COPY a /b
  *   #3 <output lines>
  *   #3 DONE 0.1s
- * quiet prints nothing but warnings and errors; json prints one object per event. */
+ * quiet prints nothing but warnings and errors; json prints one object per event.
+ *
+ * Everything the build hands over (step output, step titles from the Dockerfile, log messages)
+ * is untrusted text: plain and tty modes print it through termsafe_escape, so a step cannot
+ * write escape sequences to the user's terminal (OSC 52 clipboard writes, title changes, cursor
+ * movement); they show as "\x1b]52;...". A carriage return ends a line as a newline does. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define TTY_TAIL 6 /* output lines of the running step shown in tty mode */
@@ -24,6 +30,7 @@ struct progress_state {
     char partial[4096]; /* an output line not yet ended */
     size_t npartial;
     int partial_id;
+    bool after_cr; /* the last output byte was a carriage return */
 };
 
 static struct progress_state state;
@@ -37,12 +44,57 @@ static void json_event(json_t *ev)
     json_decref(ev);
 }
 
+/* Prints "prefix<text>suffix" with text escaped for the terminal. */
+static void print_safe(const char *prefix, const char *text, size_t n, const char *suffix)
+{
+    cleanup_free char *safe = termsafe_escape(text, n);
+    fprintf(stderr, "%s%s%s", prefix, safe, suffix);
+}
+
+static void print_line(int id, const char *text, size_t n)
+{
+    char prefix[24];
+    snprintf(prefix, sizeof(prefix), "#%d ", id);
+    print_safe(prefix, text, n, "\n");
+}
+
+/* Splits step output into lines: '\n', '\r' and "\r\n" end one; a line that fills the buffer
+ * ends there (at a character boundary). Calls line() for each complete line. */
+static void split_lines(const char *data, size_t len, void (*line)(const char *, size_t))
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        bool crlf = c == '\n' && state.after_cr;
+        state.after_cr = c == '\r';
+        if (crlf)
+            continue;
+        if (c == '\n' || c == '\r') {
+            line(state.partial, state.npartial);
+            state.npartial = 0;
+            continue;
+        }
+        if (state.npartial == sizeof(state.partial)) {
+            size_t k = termsafe_complete(state.partial, state.npartial);
+            k = k ? k : state.npartial;
+            line(state.partial, k);
+            memmove(state.partial, state.partial + k, state.npartial - k);
+            state.npartial -= k;
+        }
+        state.partial[state.npartial++] = c;
+    }
+}
+
+static void plain_line(const char *text, size_t n)
+{
+    print_line(state.partial_id, text, n);
+}
+
 static void flush_partial(void)
 {
-    if (!state.npartial)
-        return;
-    fprintf(stderr, "#%d %.*s\n", state.partial_id, (int)state.npartial, state.partial);
+    if (state.npartial)
+        print_line(state.partial_id, state.partial, state.npartial);
     state.npartial = 0;
+    state.after_cr = false;
 }
 
 /* ---- tty: finished steps scroll up, the running step is redrawn in place ---- */
@@ -63,35 +115,43 @@ static int tty_width(void)
     return 79;
 }
 
+/* The first max bytes of s (already escaped), cut at a character boundary. */
+static int tty_cut(const char *s, int max)
+{
+    size_t n = strlen(s);
+    return max <= 0 ? 0 : (int)termsafe_complete(s, n < (size_t)max ? n : (size_t)max);
+}
+
 static void tty_draw_live(void)
 {
     if (!state.running_id)
         return;
     int w = tty_width();
-    fprintf(stderr, "\033[1m => %.*s\033[0m\n", w - 4, state.running);
+    fprintf(stderr, "\033[1m => %.*s\033[0m\n", tty_cut(state.running, w - 4), state.running);
     state.live_lines = 1;
     for (int i = 0; i < state.ntail; i++, state.live_lines++)
-        fprintf(stderr, "\033[2m => => # %.*s\033[0m\n", w - 9, state.tail[i]);
+        fprintf(stderr, "\033[2m => => # %.*s\033[0m\n", tty_cut(state.tail[i], w - 9),
+                state.tail[i]);
     fflush(stderr);
+}
+
+/* Keeps the escaped line in the tail (cut to the tail's width at a character boundary). */
+static void tty_line(const char *text, size_t n)
+{
+    if (state.ntail == TTY_TAIL) {
+        memmove(state.tail[0], state.tail[1], sizeof(state.tail[0]) * (TTY_TAIL - 1));
+        state.ntail--;
+    }
+    cleanup_free char *safe = termsafe_escape(text, n);
+    char *t = state.tail[state.ntail++];
+    int k = tty_cut(safe, (int)sizeof(state.tail[0]) - 1);
+    memcpy(t, safe, (size_t)k);
+    t[k] = '\0';
 }
 
 static void tty_output(const char *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n' || state.npartial == 150) {
-            if (state.ntail == TTY_TAIL) {
-                memmove(state.tail[0], state.tail[1], sizeof(state.tail[0]) * (TTY_TAIL - 1));
-                state.ntail--;
-            }
-            snprintf(state.tail[state.ntail++], sizeof(state.tail[0]), "%.*s", (int)state.npartial,
-                     state.partial);
-            state.npartial = 0;
-            if (data[i] == '\n')
-                continue;
-        }
-        if (data[i] != '\r')
-            state.partial[state.npartial++] = data[i];
-    }
+    split_lines(data, len, tty_line);
     tty_clear_live();
     tty_draw_live();
 }
@@ -111,6 +171,7 @@ static void tty_done(bool cached, double seconds, const kiln_error_t *err)
     state.running_id = 0;
     state.ntail = 0;
     state.npartial = 0;
+    state.after_cr = false;
 }
 
 static void on_start(void *ctx, int id, const char *title)
@@ -118,7 +179,10 @@ static void on_start(void *ctx, int id, const char *title)
     (void)ctx;
     if (state.mode == KILN_PROGRESS_TTY) {
         tty_clear_live();
-        snprintf(state.running, sizeof(state.running), "%s", title);
+        cleanup_free char *safe = termsafe_escape(title, strlen(title));
+        int k = tty_cut(safe, (int)sizeof(state.running) - 1);
+        memcpy(state.running, safe, (size_t)k);
+        state.running[k] = '\0';
         state.running_id = id;
         state.ntail = 0;
         tty_draw_live();
@@ -127,7 +191,7 @@ static void on_start(void *ctx, int id, const char *title)
     if (state.mode == KILN_PROGRESS_JSON)
         return json_event(json_pack("{s:s,s:i,s:s}", "event", "step", "id", id, "name", title));
     flush_partial();
-    fprintf(stderr, "#%d %s\n", id, title);
+    print_line(id, title, strlen(title));
 }
 
 static void on_output(void *ctx, int id, const char *data, size_t len)
@@ -138,18 +202,10 @@ static void on_output(void *ctx, int id, const char *data, size_t len)
             json_pack("{s:s,s:i,s:s%}", "event", "output", "id", id, "data", data, len));
     if (state.mode == KILN_PROGRESS_TTY)
         return tty_output(data, len);
-    if (state.npartial && state.partial_id != id)
+    if (state.partial_id != id)
         flush_partial();
     state.partial_id = id;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n' || state.npartial == sizeof(state.partial)) {
-            fprintf(stderr, "#%d %.*s\n", id, (int)state.npartial, state.partial);
-            state.npartial = 0;
-            if (data[i] == '\n')
-                continue;
-        }
-        state.partial[state.npartial++] = data[i];
-    }
+    split_lines(data, len, plain_line);
 }
 
 static void on_done(void *ctx, int id, bool cached, double seconds, const kiln_error_t *err)
@@ -161,9 +217,11 @@ static void on_done(void *ctx, int id, bool cached, double seconds, const kiln_e
     if (state.mode == KILN_PROGRESS_TTY)
         return tty_done(cached, seconds, err);
     flush_partial();
-    if (err)
-        fprintf(stderr, "#%d ERROR: %s\n", id, err->msg);
-    else if (cached)
+    if (err) {
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "#%d ERROR: ", id);
+        print_safe(prefix, err->msg, strlen(err->msg), "\n");
+    } else if (cached)
         fprintf(stderr, "#%d CACHED\n", id);
     else
         fprintf(stderr, "#%d DONE %.1fs\n", id, seconds);
@@ -181,7 +239,7 @@ static void on_log(void *ctx, enum kiln_log_level level, const char *msg)
         tty_clear_live();
     else
         flush_partial();
-    fprintf(stderr, "%s%s\n", level == KILN_LOG_WARN ? "WARNING: " : "", msg);
+    print_safe(level == KILN_LOG_WARN ? "WARNING: " : "", msg, strlen(msg), "\n");
     if (state.mode == KILN_PROGRESS_TTY)
         tty_draw_live();
 }

@@ -3,8 +3,9 @@
  * Memory stays bounded whatever the file sizes: content is streamed in fixed chunks.
  *
  * Entries are written in the order given; callers add them sorted by path so that a layer is
- * reproducible. Every entry gets mtime = the writer's epoch, no user/group names, no atime or
- * ctime, so the same files always give the same bytes.
+ * reproducible. Every entry gets no user/group names, no atime or ctime, and an mtime in whole
+ * seconds that is never later than the writer's epoch (layer_entry_mtime), so the same files
+ * always give the same bytes.
  */
 #ifndef KILN_LAYER_WRITER_H
 #define KILN_LAYER_WRITER_H
@@ -37,6 +38,9 @@ struct layer_entry {
     uint32_t uid, gid;
     const char *linkname; /* symlink target, or hard link target path when hardlink */
     bool hardlink;
+    /* whiteout: the last component is a deletion marker the caller means (".wh.NAME"); any other
+     * ".wh." component is refused (tarname_whiteout) */
+    bool whiteout;
     uint64_t size; /* regular files */
     int fd;        /* regular files: read from here, exactly size bytes (or -1) */
     /* regular files when fd < 0: content from a reader; returns bytes read, 0 at the end,
@@ -46,7 +50,17 @@ struct layer_entry {
     dev_t rdev; /* character and block devices */
     const struct layer_xattr *xattrs;
     size_t nxattrs;
+    /* has_mtime: the entry's own mtime (seconds), which the layer keeps when it is not later
+     * than the epoch (see layer_entry_mtime); else the entry gets the epoch */
+    bool has_mtime;
+    int64_t mtime;
 };
+
+/* The mtime an entry gets in a layer written with epoch: BuildKit's rewrite-timestamp rule. An
+ * mtime later than the epoch is lowered to it, an earlier one is kept (never raised), so files a
+ * package manager installs keep the times their package gave them when the epoch allows, and
+ * every file a build creates gets the epoch. Without its own mtime an entry gets the epoch. */
+int64_t layer_entry_mtime(const struct layer_entry *e, int64_t epoch);
 
 /* The result: descriptor of the stored blob and the digest of the uncompressed tar. */
 struct layer_result {
@@ -63,6 +77,12 @@ struct layer_writer;
 int layer_writer_new(struct store *s, enum layer_compression comp, int level, int64_t epoch,
                      struct layer_writer **out, kiln_error_t **err);
 int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_error_t **err);
+struct leakscan;
+/* Scans every entry for the secrets of ls (borrowed; NULL: no scan) as it is written - its
+ * name, link target, xattrs and content, each on its own as leakscan_tar_fd does - so the layer
+ * is read once. A hit fails layer_writer_add with KILN_ELEAK, "secret 'ID' found in layer INDEX
+ * (path P)" (index: the layer's 1-based place in its image), and the blob is never stored. */
+void layer_writer_scan(struct layer_writer *w, const struct leakscan *ls, size_t index);
 /* Finishes the tar and stores the blob. Frees w in every case. */
 int layer_writer_finish(struct layer_writer *w, struct layer_result *res, kiln_error_t **err);
 void layer_writer_free(struct layer_writer *w);

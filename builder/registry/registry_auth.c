@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "registry_auth.h"
+#include "secmem.h"
 #include "util.h"
 
 static bool is_tchar(char c)
@@ -215,22 +216,45 @@ int registry_auth_parse_token(const char *json, size_t len, char **out, kiln_err
     else if (!token_chars_ok(t))
         rc = kiln_err(err, KILN_ENETWORK, 0, "token response holds a malformed token");
     else
-        *out = xstrdup(t);
+        *out = secmem_strdup(t, 0);
     json_decref(j);
     return rc;
 }
 
 char *registry_auth_basic(const char *user, const char *pass)
 {
-    size_t n = strlen(user) + 1 + strlen(pass);
-    cleanup_secret char *plain = xasprintf("%s:%s", user, pass);
-    char *out = xmalloc(strlen("Basic ") + 4 * ((n + 2) / 3) + 1);
+    size_t nu = strlen(user), np = strlen(pass), n = nu + 1 + np;
+    cleanup_secret char *plain = secmem_alloc(n + 1, 0);
+    memcpy(plain, user, nu);
+    plain[nu] = ':';
+    memcpy(plain + nu + 1, pass, np);
+    char *out = secmem_alloc(strlen("Basic ") + 4 * ((n + 2) / 3) + 1, 0);
     memcpy(out, "Basic ", 6);
     EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, (int)n);
     return out;
 }
 
+char *registry_auth_header(const char *scheme, const char *value)
+{
+    size_t ns = scheme ? strlen(scheme) + 1 : 0, nv = strlen(value);
+    char *h = secmem_alloc(strlen("Authorization: ") + ns + nv + 1, 0);
+    size_t o = strlen("Authorization: ");
+    memcpy(h, "Authorization: ", o);
+    if (scheme) {
+        memcpy(h + o, scheme, ns - 1);
+        h[o + ns - 1] = ' ';
+        o += ns;
+    }
+    memcpy(h + o, value, nv);
+    return h;
+}
+
 void registry_auth_free_secret(char *s)
+{
+    secmem_free(s);
+}
+
+void registry_auth_wipe_free(char *s)
 {
     if (!s)
         return;

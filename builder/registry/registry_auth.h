@@ -38,20 +38,35 @@ void registry_challenge_release(struct registry_challenge *c);
 char *registry_auth_token_url(const char *realm, const char *service, char *const *scopes,
                               size_t nscopes);
 /* The token in a token endpoint response ({"token": ...} or {"access_token": ...}). The token
- * must be printable ASCII without spaces (it goes into a header). Allocated in *out. */
+ * must be printable ASCII without spaces (it goes into a header). In secmem, in *out. */
 int registry_auth_parse_token(const char *json, size_t len, char **out, kiln_error_t **err);
 
-/* "Basic <base64(user:pass)>". Allocated; free with registry_auth_free_secret(). */
+/* Credentials and tokens that kiln keeps (the client's Authorization header, the credentials
+ * from the Docker config, a token) live in secmem (builder/secmem.h: not in core dumps, not in
+ * forked children, wiped when freed); free them with registry_auth_free_secret(). A heap buffer
+ * that holds one for a moment (a file being parsed, a form body) is freed with
+ * registry_auth_wipe_free() (zeroed, then freed). */
+
+/* "Basic <base64(user:pass)>", in secmem. */
 char *registry_auth_basic(const char *user, const char *pass);
+/* "Authorization: <scheme> <value>" (no scheme: "Authorization: <value>"), in secmem. */
+char *registry_auth_header(const char *scheme, const char *value);
 /* Percent-encodes s for a URL query or form body (unreserved characters kept). Allocated. */
 char *registry_auth_urlencode(const char *s);
-/* Zeroes and frees a string that held a secret. NULL is fine. */
+/* Wipes and frees a secret string in secmem. NULL is fine. */
 void registry_auth_free_secret(char *s);
+/* Zeroes and frees a heap string (malloc) that held a secret. NULL is fine. */
+void registry_auth_wipe_free(char *s);
 
 static inline void cleanup_secretp(char **s)
 {
     registry_auth_free_secret(*s);
 }
 #define cleanup_secret __attribute__((cleanup(cleanup_secretp)))
+static inline void cleanup_wipep(char **s)
+{
+    registry_auth_wipe_free(*s);
+}
+#define cleanup_wipe __attribute__((cleanup(cleanup_wipep)))
 
 #endif

@@ -120,6 +120,13 @@ void registry_conn_release(struct registry_conn *conn);
  * a fatal error (raised by the sink or the body limit; not to be retried). */
 int registry_transport_send(struct registry_conn *conn, struct registry_req *req,
                             struct registry_resp *resp, kiln_error_t **err);
+/* Redirects of a req->follow request are followed here (at most REGISTRY_MAX_REDIRECTS, to
+ * HTTPS, or HTTP where the registry is plain-HTTP-ok), and the registry's Authorization goes
+ * only to a URL whose origin is the registry's own (registry_transport_same_origin), whatever
+ * libcurl would do. */
+#define REGISTRY_MAX_REDIRECTS 5
+/* Whether url is on the origin base ("scheme://host[:port]", no trailing slash). */
+bool registry_transport_same_origin(const char *url, const char *base);
 void registry_resp_reset(struct registry_resp *r);
 
 /* registry_login.c: authentication against the challenge. */

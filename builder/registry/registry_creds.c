@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "registry_auth.h"
+#include "secmem.h"
 #include "registry_creds.h"
 #include "util.h"
 
@@ -79,7 +80,7 @@ static int decode_auth(const char *b64, struct registry_cred *out)
     size_t n = strlen(b64);
     if (n == 0 || n % 4 || n > 16384)
         return -1;
-    cleanup_secret char *plain = xcalloc(1, n / 4 * 3 + 1);
+    cleanup_secret char *plain = secmem_alloc(n / 4 * 3 + 1, 0);
     int len = EVP_DecodeBlock((unsigned char *)plain, (const unsigned char *)b64, (int)n);
     if (len < 0)
         return -1;
@@ -91,8 +92,8 @@ static int decode_auth(const char *b64, struct registry_cred *out)
     char *colon = strchr(plain, ':');
     if (!colon || colon == plain)
         return -1;
-    out->username = xstrndup(plain, (size_t)(colon - plain));
-    out->password = xstrdup(colon + 1);
+    out->username = secmem_strndup(plain, (size_t)(colon - plain), 0);
+    out->password = secmem_strdup(colon + 1, 0);
     return 0;
 }
 
@@ -100,7 +101,7 @@ static void take_string(json_t *o, const char *k, char **slot)
 {
     const char *v = json_string_value(json_object_get(o, k));
     if (v && *v && !*slot)
-        *slot = xstrdup(v);
+        *slot = secmem_strdup(v, 0);
 }
 
 static int parse_entry(json_t *e, const char *what, const char *host, struct registry_cred *out,
@@ -176,9 +177,9 @@ int registry_creds_parse_helper(const char *json, size_t len, struct registry_cr
                       "credential helper output is not "
                       "{\"Username\":...,\"Secret\":...}");
     else if (!strcmp(user, "<token>"))
-        out->identity_token = xstrdup(secret);
+        out->identity_token = secmem_strdup(secret, 0);
     else
-        out->username = xstrdup(user), out->password = xstrdup(secret);
+        out->username = secmem_strdup(user, 0), out->password = secmem_strdup(secret, 0);
     json_decref(root);
     return rc;
 }
@@ -280,7 +281,7 @@ static int run_helper(const char *helper, const char *host, struct registry_cred
     const char *url = registry_creds_server_url(host);
     write_nosigpipe(inp[1], url);
     close(inp[1]);
-    cleanup_secret char *data = xcalloc(1, REGISTRY_MAX_HELPER + 1);
+    cleanup_secret char *data = secmem_alloc(REGISTRY_MAX_HELPER + 1, 0);
     size_t len = 0;
     int rr = read_child(outp[0], data, REGISTRY_MAX_HELPER, &len);
     close(outp[0]);
@@ -308,7 +309,7 @@ int registry_creds_lookup(const char *auth_file, const char *host, struct regist
     cleanup_free char *path = config_path(auth_file);
     if (!path || (access(path, F_OK) != 0 && errno == ENOENT && !auth_file))
         return 0;
-    cleanup_secret char *data = NULL;
+    cleanup_wipe char *data = NULL; /* the file as read (heap): zeroed when done */
     size_t len;
     if (read_file_limited(AT_FDCWD, path, REGISTRY_MAX_CONFIG, &data, &len, err) < 0)
         return kiln_err_wrap(err, "registry credentials");

@@ -48,7 +48,7 @@ static int realm_check(struct registry_client *c, const char *realm, kiln_error_
 static char *refresh_form(struct registry_client *c, const struct registry_challenge *ch)
 {
     struct buf b = BUF_INIT(REGISTRY_MAX_TOKEN * 2);
-    cleanup_secret char *rt = registry_auth_urlencode(c->cred.identity_token);
+    cleanup_wipe char *rt = registry_auth_urlencode(c->cred.identity_token);
     buf_addf(&b, NULL, "grant_type=refresh_token&client_id=kiln&refresh_token=%s", rt);
     if (ch->service) {
         cleanup_free char *s = registry_auth_urlencode(ch->service);
@@ -68,7 +68,8 @@ static int fetch_token(struct registry_conn *conn, const struct registry_challen
     if (realm_check(c, ch->realm, err) < 0)
         return -1;
     cleanup_free char *url = registry_auth_token_url(ch->realm, ch->service, c->scopes, c->nscopes);
-    cleanup_secret char *basic = NULL, *form = NULL;
+    cleanup_secret char *basic = NULL;
+    cleanup_wipe char *form = NULL;
     struct registry_req req = {
         .method = "GET", .url = url, .what = "GET token", .anonymous = true, .timeout = 120};
     if (c->cred.identity_token) {
@@ -83,9 +84,8 @@ static int fetch_token(struct registry_conn *conn, const struct registry_challen
                                     .body_len = strlen(form),
                                     .has_body = true};
     } else if (c->cred.username && c->cred.password) {
-        char *b = registry_auth_basic(c->cred.username, c->cred.password);
-        basic = xasprintf("Authorization: %s", b);
-        registry_auth_free_secret(b);
+        cleanup_secret char *b = registry_auth_basic(c->cred.username, c->cred.password);
+        basic = registry_auth_header(NULL, b);
         req.authz = basic;
     }
     struct buf body = BUF_INIT(REGISTRY_MAX_TOKEN);
@@ -101,7 +101,7 @@ static int fetch_token(struct registry_conn *conn, const struct registry_challen
     buf_release(&body);
     if (rc < 0)
         return kiln_err_wrap(err, "registry %s", c->host);
-    set_authz(c, xasprintf("Authorization: Bearer %s", token));
+    set_authz(c, registry_auth_header("Bearer", token));
     registry_auth_free_secret(token);
     return 0;
 }
@@ -118,9 +118,8 @@ static int login_locked(struct registry_conn *conn, const struct registry_challe
         return fetch_token(conn, ch, err);
     if (!c->cred.username || !c->cred.password)
         return 0; /* the request's 401 will say there are no credentials */
-    char *b = registry_auth_basic(c->cred.username, c->cred.password);
-    set_authz(c, xasprintf("Authorization: %s", b));
-    registry_auth_free_secret(b);
+    cleanup_secret char *b = registry_auth_basic(c->cred.username, c->cred.password);
+    set_authz(c, registry_auth_header(NULL, b));
     return 0;
 }
 

@@ -186,16 +186,19 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return conn->cancel && __atomic_load_n(conn->cancel, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
-/* The registry's Authorization goes to the registry only: an upload Location on another host
- * (a blob store) gets none. */
-static bool same_origin(const char *url, const char *base)
+/* The registry's Authorization goes to the registry only: an upload Location or a redirect on
+ * another origin (a blob store, another port or scheme of the same host) gets none. base is
+ * "scheme://host[:port]"; the comparison is textual, so any other spelling of the same origin
+ * counts as another origin (no credentials: the safe side). */
+bool registry_transport_same_origin(const char *url, const char *base)
 {
     size_t n = strlen(base);
     return !strncmp(url, base, n) && (url[n] == '/' || url[n] == '?' || url[n] == '\0');
 }
 
+/* hop: 0 for the request as the caller made it, then one more per redirect followed */
 static struct curl_slist *build_headers(struct registry_conn *conn, struct registry_req *req,
-                                        const char *url)
+                                        const char *url, unsigned hop)
 {
     struct registry_client *c = conn->c;
     struct curl_slist *h = curl_slist_append(NULL, "Expect:");
@@ -210,8 +213,9 @@ static struct curl_slist *build_headers(struct registry_conn *conn, struct regis
     if (req->extra_header)
         h = curl_slist_append(h, req->extra_header);
     if (req->authz) {
-        h = curl_slist_append(h, req->authz);
-    } else if (!req->anonymous && same_origin(url, c->base)) {
+        if (hop == 0) /* an explicit header is for the URL it was made for */
+            h = curl_slist_append(h, req->authz);
+    } else if (!req->anonymous && registry_transport_same_origin(url, c->base)) {
         pthread_mutex_lock(&c->lock);
         if (c->authz)
             h = curl_slist_append(h, c->authz);
@@ -271,13 +275,11 @@ static void set_transport(struct registry_conn *conn, struct registry_req *req)
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->tls_noverify ? 0L : 2L);
     if (o->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-    if (req->follow) {
-        /* curl drops a custom Authorization header when a redirect leaves the host, port or
-         * scheme (7.83+), so a token never reaches a blob store's CDN */
-        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->plain_ok ? "http,https" : "https");
-    }
+    /* redirects are followed by registry_transport_send, never by curl: whether curl forwards
+     * a custom Authorization header to another origin depends on its version (CVE-2018-1000007,
+     * CVE-2022-27776), kiln's rule does not */
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
     if (req->range[0])
         curl_easy_setopt(h, CURLOPT_RANGE, req->range);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -285,12 +287,10 @@ static void set_transport(struct registry_conn *conn, struct registry_req *req)
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, conn);
 }
 
-int registry_transport_send(struct registry_conn *conn, struct registry_req *req,
-                            struct registry_resp *resp, kiln_error_t **err)
+/* One exchange with url, no redirect followed. */
+static int send_once(struct registry_conn *conn, struct registry_req *req,
+                     struct registry_resp *resp, const char *url, unsigned hop, kiln_error_t **err)
 {
-    struct registry_client *c = conn->c;
-    cleanup_free char *url =
-        str_has_prefix(req->url, "/") ? xasprintf("%s%s", c->base, req->url) : xstrdup(req->url);
     registry_resp_reset(resp);
     if (req->out)
         buf_reset(req->out);
@@ -300,7 +300,7 @@ int registry_transport_send(struct registry_conn *conn, struct registry_req *req
     curl_easy_setopt(h, CURLOPT_URL, url);
     set_transport(conn, req);
     set_body(conn, req);
-    struct curl_slist *hdrs = build_headers(conn, req, url);
+    struct curl_slist *hdrs = build_headers(conn, req, url, hop);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, conn);
@@ -326,4 +326,34 @@ int registry_transport_send(struct registry_conn *conn, struct registry_req *req
         resp->status < 300 && req->sink->start)
         return req->sink->start(req->sink->ctx, resp, err);
     return 0;
+}
+
+static bool is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+int registry_transport_send(struct registry_conn *conn, struct registry_req *req,
+                            struct registry_resp *resp, kiln_error_t **err)
+{
+    struct registry_client *c = conn->c;
+    cleanup_free char *url =
+        str_has_prefix(req->url, "/") ? xasprintf("%s%s", c->base, req->url) : xstrdup(req->url);
+    for (unsigned hop = 0;; hop++) {
+        if (send_once(conn, req, resp, url, hop, err) < 0)
+            return -1;
+        if (!req->follow || resp->curl_code != CURLE_OK || !is_redirect(resp->status))
+            return 0;
+        char *next = NULL; /* the Location resolved against url, owned by curl */
+        if (curl_easy_getinfo(conn->h, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next)
+            return 0; /* no Location: the caller sees the 3xx */
+        if (hop >= REGISTRY_MAX_REDIRECTS)
+            return kiln_err(err, KILN_ENETWORK, 0, "%s: more than %d redirects", req->what,
+                            REGISTRY_MAX_REDIRECTS);
+        if (!str_has_prefix(next, "https://") && !(c->plain_ok && str_has_prefix(next, "http://")))
+            return kiln_err(err, KILN_ENETWORK, 0, "%s: refusing a redirect to '%.200s'", req->what,
+                            next);
+        free(url);
+        url = xstrdup(next);
+    }
 }

@@ -15,7 +15,7 @@
 #define CGROUP2_MAGIC 0x63677270
 #define CG_MAX_FILE   (64 * 1024)
 
-enum ctrl { CG_MEMORY, CG_PIDS, CG_CPU, CG_N };
+enum ctrl { CG_MEMORY = CGROUP_MEMORY, CG_PIDS = CGROUP_PIDS, CG_CPU = CGROUP_CPU, CG_N };
 static const char *const ctrl_names[CG_N] = {"memory", "pids", "cpu"};
 
 struct cgroup {
@@ -136,16 +136,13 @@ static int apply(struct cgroup *cg, enum ctrl c, const char *dir)
     }
 }
 
-static void create_one(struct cgroup *cg, enum ctrl c, char ***w, size_t *nw)
+/* Returns NULL when the limit applies, else why not (allocated). */
+static char *create_one(struct cgroup *cg, enum ctrl c)
 {
     bool v2 = false;
     cleanup_free char *parent = parent_dir(c, &v2);
-    if (!parent) {
-        strv_push(w, nw,
-                  xasprintf("%s limit not applied: no %s cgroup controller", ctrl_names[c],
-                            ctrl_names[c]));
-        return;
-    }
+    if (!parent)
+        return xasprintf("no %s cgroup controller kiln may use", ctrl_names[c]);
     char name[] = "kiln-XXXXXXXXXXXX";
     random_name(name + 5, 12);
     cleanup_free char *dir = xasprintf("%s/%s", parent, name);
@@ -161,23 +158,23 @@ static void create_one(struct cgroup *cg, enum ctrl c, char ***w, size_t *nw)
         int e = errno;
         if (!made)
             rmdir(dir);
-        strv_push(w, nw,
-                  xasprintf("%s limit not applied: cgroup %s '%s': %s", ctrl_names[c],
-                            v2 ? "v2" : "v1", parent, strerror(e)));
-        return;
+        return xasprintf("cgroup %s '%s': %s", v2 ? "v2" : "v1", parent, strerror(e));
     }
     cg->dirs[c] = steal_ptr(dir);
+    return NULL;
 }
 
-void cgroup_create(const struct sandbox_limits *l, struct cgroup **out, char ***w, size_t *nw)
+unsigned cgroup_create(const struct sandbox_limits *l, struct cgroup **out,
+                       char *why[CGROUP_NLIMITS])
 {
     struct cgroup *cg = xcalloc(1, sizeof(*cg));
     cg->limits = *l;
     bool want[CG_N] = {l->memory != 0, l->pids != 0, l->cpus_milli != 0};
     bool any = false;
+    unsigned failed = 0;
     for (int c = 0; c < CG_N; c++) {
-        if (want[c])
-            create_one(cg, (enum ctrl)c, w, nw);
+        why[c] = want[c] ? create_one(cg, (enum ctrl)c) : NULL;
+        failed |= why[c] ? 1u << c : 0;
         any = any || cg->dirs[c];
     }
     if (!any) {
@@ -185,6 +182,7 @@ void cgroup_create(const struct sandbox_limits *l, struct cgroup **out, char ***
         cg = NULL;
     }
     *out = cg;
+    return failed;
 }
 
 int cgroup_add(struct cgroup *cg, pid_t pid, kiln_error_t **err)
@@ -224,6 +222,26 @@ static void human(uint64_t b, char *buf, size_t n)
         snprintf(buf, n, "%llu KiB", (unsigned long long)(b >> 10));
     else
         snprintf(buf, n, "%llu bytes", (unsigned long long)b);
+}
+
+const char *cgroup_describe(const struct sandbox_limits *l, enum cgroup_limit k, char *buf,
+                            size_t n)
+{
+    char h[32];
+    switch (k) {
+    case CGROUP_MEMORY:
+        human(l->memory, h, sizeof(h));
+        snprintf(buf, n, "memory limit of %s", h);
+        break;
+    case CGROUP_PIDS:
+        snprintf(buf, n, "pids limit of %llu", (unsigned long long)l->pids);
+        break;
+    default:
+        snprintf(buf, n, "cpu limit of %llu.%02llu CPUs", (unsigned long long)l->cpus_milli / 1000,
+                 (unsigned long long)l->cpus_milli % 1000 / 10);
+        break;
+    }
+    return buf;
 }
 
 const char *cgroup_exceeded(struct cgroup *cg, char *buf, size_t n)

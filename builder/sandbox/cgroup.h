@@ -13,11 +13,18 @@
 
 struct cgroup;
 
-/* Creates the step's cgroups for the limits that are set. A limit that cannot be applied adds a
- * warning ("memory limit not applied: ...") to *warnings (a strv of *nwarnings) instead of
- * failing; *out is NULL when no limit is set or none could be applied. */
-void cgroup_create(const struct sandbox_limits *l, struct cgroup **out, char ***warnings,
-                   size_t *nwarnings);
+enum cgroup_limit { CGROUP_MEMORY, CGROUP_PIDS, CGROUP_CPU, CGROUP_NLIMITS };
+
+/* Creates the step's cgroups for the limits that are set. Returns the mask (1 << enum
+ * cgroup_limit) of the limits that are set but could not be applied, each with why[k] saying why
+ * ("no memory cgroup controller", "cgroup v1 '/sys/fs/cgroup/memory/x': Permission denied";
+ * allocated, the caller frees); the caller decides whether that is an error. *out is NULL when
+ * no limit is set or none could be applied. */
+unsigned cgroup_create(const struct sandbox_limits *l, struct cgroup **out,
+                       char *why[CGROUP_NLIMITS]);
+/* "memory limit of 64 MiB", "pids limit of 32", "cpu limit of 1.5 CPUs" into buf. */
+const char *cgroup_describe(const struct sandbox_limits *l, enum cgroup_limit k, char *buf,
+                            size_t n);
 /* Moves pid into every cgroup of the step. */
 int cgroup_add(struct cgroup *cg, pid_t pid, kiln_error_t **err);
 /* When the step went over one of its limits, writes "memory limit of 64 MiB exceeded" (or the

@@ -7,12 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -22,7 +20,9 @@
 #include <grp.h>
 
 #include "chan.h"
+#include "data.h"
 #include "fsutil.h"
+#include "harden.h"
 #include "sandbox_int.h"
 #include "util.h"
 
@@ -115,6 +115,8 @@ static void become_root(struct sbx_child *c)
         _exit(1); /* the parent gave up */
     if (sbx_setresgid(0) < 0 || sbx_setresuid(0) < 0)
         FAIL(c, "become root in the user namespace");
+    if (sbx_harden_after_map() < 0)
+        FAIL(c, "make the step's init not dumpable");
     if (c->spec->idmap->mode != IDMAP_SINGLE && syscall(SYS_setgroups, 0, NULL) < 0)
         FAIL(c, "setgroups");
     /* credentials changed: the parent-death signal must be set again */
@@ -128,18 +130,7 @@ static void net_and_uts(struct sbx_child *c)
     const char *hn = c->spec->hostname ? c->spec->hostname : "kiln";
     if (sethostname(hn, strlen(hn)) < 0)
         FAIL(c, "sethostname");
-    if (c->spec->network != SANDBOX_NET_NONE)
-        return;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    memcpy(ifr.ifr_name, "lo", 3);
-    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-        FAIL(c, "loopback");
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-        FAIL(c, "bring up loopback");
-    close(fd);
+    sbx_net_setup(c); /* network.c */
 }
 
 static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
@@ -392,9 +383,11 @@ static void mount_data(struct sbx_child *c, struct host_fds *h, size_t i, int t)
     snprintf(name, sizeof(name), "%zu", i);
     cleanup_close int fd =
         openat(h->data_mnt, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || (m->len && write_all(fd, m->data, m->len) < 0) ||
-        fchown(fd, m->uid, m->gid) < 0 || fchmod(fd, m->mode ? m->mode : 0400) < 0)
+    if (fd < 0 || sbx_data_copy(c->data_fds[i], fd, m->len) < 0 || fchown(fd, m->uid, m->gid) < 0 ||
+        fchmod(fd, m->mode ? m->mode : 0400) < 0)
         FAIL(c, "write '%s'", m->target);
+    close(c->data_fds[i]);
+    c->data_fds[i] = -1;
     cleanup_close int src = openat(h->data_mnt, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (src < 0 || bind_at(src, t, RO_ATTRS, false) < 0)
         FAIL(c, "bind mount '%s'", m->target);
@@ -458,9 +451,11 @@ void sbx_child_main(struct sbx_child *c)
 {
     struct host_fds h;
     memset(&h, 0, sizeof(h));
+    if (sbx_harden_child_start(c) < 0)
+        FAIL(c, "new session");
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     open_host(c, &h);
-    if (chan_send(c->sock, CHAN_READY, 0, 0, NULL, 0) < 0)
+    if (sbx_net_ready(c) < 0)
         _exit(1);
     become_root(c);
     net_and_uts(c);

@@ -13,6 +13,7 @@
 #include "chan.h"
 #include "fsutil.h"
 #include "idmap.h"
+#include "idmap_alloc.h"
 #include "util.h"
 
 #define NEWUIDMAP "/usr/bin/newuidmap"
@@ -68,25 +69,23 @@ static int root_map(const char *root, struct idmap *m, kiln_error_t **err)
     unsigned long long ub, uc, gb, gc;
     m->mode = IDMAP_ROOT;
     if (read_file_limited(AT_FDCWD, path, 4096, &data, NULL, &e) == 0) {
+        /* never host ids of system or login users (the store's checks keep others out of it) */
         if (sscanf(data, "%llu %llu\n%llu %llu", &ub, &uc, &gb, &gc) != 4 || uc != IDMAP_COUNT ||
-            gc != IDMAP_COUNT || ub == 0 || gb == 0 || ub + uc > UINT32_MAX || gb + gc > UINT32_MAX)
-            return kiln_err(err, KILN_ECORRUPT, 0, "store '%s': bad idmap file", root);
+            gc != IDMAP_COUNT || ub < IDMAP_MIN_BASE || gb < IDMAP_MIN_BASE ||
+            ub + uc > UINT32_MAX || gb + gc > UINT32_MAX)
+            return kiln_err(err, KILN_ECORRUPT, 0,
+                            "store '%s': bad idmap file (\"BASE %u\" twice, BASE at least %u)",
+                            root, IDMAP_COUNT, IDMAP_MIN_BASE);
         m->count = IDMAP_COUNT;
         set_ranges(m, (uint32_t)ub, (uint32_t)gb);
         return 0;
     }
     kiln_error_free(e);
-    uint32_t us = IDMAP_ROOT_BASE, gs = IDMAP_ROOT_BASE, n;
-    if (subid_lookup("/etc/subuid", "root", 0, IDMAP_COUNT, &us, &n) < 0 ||
-        subid_lookup("/etc/subgid", "root", 0, IDMAP_COUNT, &gs, &n) < 0 || us == 0 || gs == 0)
-        us = gs = IDMAP_ROOT_BASE;
+    uint32_t base;
+    if (idmap_alloc_store(root, &base, err) < 0) /* a range of its own (idmap_alloc.h) */
+        return -1;
     m->count = IDMAP_COUNT;
-    set_ranges(m, us, gs);
-    cleanup_free char *text = xasprintf("%u %u\n%u %u\n", us, IDMAP_COUNT, gs, IDMAP_COUNT);
-    cleanup_close int dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || write_file_atomic(dfd, "idmap", text, strlen(text), 0644, err) < 0)
-        return dfd < 0 ? kiln_err_errno(err, KILN_EIO, "store '%s'", root)
-                       : kiln_err_wrap(err, "store '%s'", root);
+    set_ranges(m, base, base);
     return 0;
 }
 
@@ -223,6 +222,9 @@ int idmap_write(const struct idmap *m, pid_t pid, kiln_error_t **err)
 static void run_child(int sock, idmap_fn fn, void *arg, size_t result_size)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* newuidmap writes /proc/PID/uid_map only of a process of its caller's that is dumpable
+     * (kiln is not): dumpable until the map is written */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (unshare(CLONE_NEWUSER) < 0) {
         chan_fail(sock, KILN_ESANDBOX, errno, "unshare(CLONE_NEWUSER)");
         _exit(1);
@@ -235,6 +237,7 @@ static void run_child(int sock, idmap_fn fn, void *arg, size_t result_size)
         chan_fail(sock, KILN_ESANDBOX, errno, "become root in the user namespace");
         _exit(1);
     }
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     struct idshift shift = {0, 0, 0};
     kiln_error_t *e = NULL;
     void *result = xcalloc(1, result_size ? result_size : 1);

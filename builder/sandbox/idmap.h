@@ -4,10 +4,10 @@
  *
  *   IDMAP_ROOT    kiln runs as root: container id N is host id BASE + N, with BASE from the
  *                 store's ROOT/idmap file ("BASE COUNT", written on first use so that a store keeps
- *                 its range: the files of its snapshots are owned by it). On first use BASE is
- *                 root's range in /etc/subuid and /etc/subgid when there is one of at least
- *                 IDMAP_COUNT ids, else IDMAP_ROOT_BASE. kiln (host root) unpacks and diffs
- *                 snapshots itself, shifting ids by BASE (struct idshift).
+ *                 its range: the files of its snapshots are owned by it). On first use the store
+ *                 gets a range of its own, overlapping no other user's subordinate ids and no
+ *                 other store kiln knows of (sandbox/idmap_alloc.h). kiln (host root) unpacks and
+ *                 diffs snapshots itself, shifting ids by BASE (struct idshift).
  *   IDMAP_SUBID   kiln runs as a normal user with a range in /etc/subuid and /etc/subgid and
  *                 newuidmap/newgidmap: container 0 is the user, 1..COUNT-1 the first
  *                 subordinate ids. Unpacks and diffs run in a child in a user namespace with that
@@ -30,6 +30,7 @@
 
 #define IDMAP_COUNT     65536u
 #define IDMAP_ROOT_BASE 1000000000u /* far above login and system users, below 2^31 */
+#define IDMAP_MIN_BASE  65536u      /* a store's id map never starts lower (ROOT/idmap) */
 
 enum idmap_mode { IDMAP_ROOT, IDMAP_SUBID, IDMAP_SINGLE };
 

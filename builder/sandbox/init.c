@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -33,7 +34,8 @@
 static void set_rlimits(struct sbx_child *c)
 {
     struct rlimit core = {0, 0};
-    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
+    if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0 ||
+        setrlimit(RLIMIT_NPROC, &c->nproc) < 0)
         FAIL(c, "setrlimit");
     for (size_t i = 0; i < c->nrlimits; i++)
         if (setrlimit((__rlimit_resource_t)c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
@@ -64,7 +66,7 @@ static void make_cwd(struct sbx_child *c)
 static void drop_bounding(struct sbx_child *c)
 {
     for (int cap = 0; cap <= 63; cap++) {
-        if (SANDBOX_CAPS & (1ull << cap))
+        if (c->caps & (1ull << cap))
             continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             FAIL(c, "drop capability %d", cap);
@@ -91,8 +93,8 @@ static void set_ids(struct sbx_child *c)
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
     for (int i = 0; i < 2; i++) {
-        uint32_t v = (uint32_t)(SANDBOX_CAPS >> (32 * i));
-        data[i].effective = data[i].permitted = data[i].inheritable = v;
+        uint32_t v = (uint32_t)(c->caps >> (32 * i));
+        data[i].effective = data[i].permitted = v; /* inheritable stays empty (CVE-2022-24769) */
     }
     if (syscall(SYS_capset, &hdr, data) < 0)
         FAIL(c, "capset");
@@ -139,6 +141,8 @@ __attribute__((noreturn)) static void step_main(struct sbx_child *c)
     if (null < 0 || dup2(null, 0) < 0 || dup2(c->out_w, 1) < 0 || dup2(c->out_w, 2) < 0)
         FAIL(c, "standard descriptors");
     signal(SIGPIPE, SIG_DFL);
+    if (sbx_harden_step() < 0)
+        FAIL(c, "new session");
     set_rlimits(c);
     make_cwd(c);
     drop_bounding(c);

@@ -16,8 +16,8 @@ int sbx_rlimits_prepare(const struct sandbox_spec *spec, struct sbx_child *c, ki
             r->resource >= RLIM_NLIMITS)
             return kiln_err(err, KILN_EINPUT, 0, "sandbox: ulimit %d refused", r->resource);
         struct rlimit lim = {(rlim_t)r->soft, (rlim_t)r->hard};
-        if (r->resource == RLIMIT_NOFILE) {
-            c->nofile = lim;
+        if (r->resource == RLIMIT_NOFILE || r->resource == RLIMIT_NPROC) {
+            *(r->resource == RLIMIT_NOFILE ? &c->nofile : &c->nproc) = lim;
             continue;
         }
         c->rlimits[c->nrlimits].resource = r->resource;

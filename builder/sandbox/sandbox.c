@@ -16,7 +16,10 @@
 
 #include "cgroup.h"
 #include "chan.h"
+#include "data.h"
+#include "limit.h"
 #include "fsutil.h"
+#include "sandbox/pasta.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -103,6 +106,10 @@ static int write_etc(const struct sandbox_spec *s, kiln_error_t **err)
     if (s->network == SANDBOX_NET_HOST &&
         read_file_limited(AT_FDCWD, "/etc/resolv.conf", 64 * 1024, &resolv, &rlen, &e) < 0)
         kiln_error_free(e);
+    if (s->network == SANDBOX_NET_DEFAULT) {
+        resolv = sbx_net_resolv();
+        rlen = strlen(resolv);
+    }
     if (mkdirat(dfd, "rootfs", 0755) < 0 && errno != EEXIST)
         return kiln_err_errno(err, KILN_ESANDBOX, "sandbox: mkdir '%s/rootfs'", s->run_dir);
     /* the mount point of the step's private tmpfs for DATA mounts */
@@ -129,6 +136,8 @@ struct run {
     struct sandbox_result *res;
     struct cgroup *cg;
     pid_t pid;
+    char *pasta_bin;    /* the default network: pasta's binary */
+    struct pasta pasta; /* and pasta once started */
     int sock, out_r;
     bool exited; /* init reported the exit status */
     bool killed;
@@ -148,13 +157,37 @@ static void kill_step(struct run *r, kiln_error_t *e)
         kiln_error_free(e);
 }
 
+/* The default network once the id map is written: pasta, given the namespaces the child sent. */
+static int start_network(struct run *r, struct chan_msg *m, kiln_error_t **err)
+{
+    if (r->spec->network != SANDBOX_NET_DEFAULT)
+        return 0;
+    if (m->nfds != 2)
+        return kiln_err(err, KILN_ESANDBOX, 0, "sandbox: the child sent no namespaces");
+    struct pasta_opts o = {r->pasta_bin,
+                           r->spec->policy,
+                           m->fds[0],
+                           m->fds[1],
+                           idmap_host_uid(r->spec->idmap, 0),
+                           idmap_host_gid(r->spec->idmap, 0),
+                           r->spec->run_dir};
+    return pasta_start(&o, &r->pasta, err);
+}
+
+static void close_fds(struct chan_msg *m)
+{
+    for (size_t i = 0; i < m->nfds; i++)
+        close(m->fds[i]);
+    m->nfds = 0;
+}
+
 static int on_message(struct run *r, struct chan_msg *m)
 {
     switch (m->kind) {
     case CHAN_READY: {
         kiln_error_t *e = NULL;
         if (cgroup_add(r->cg, r->pid, &e) < 0 || idmap_write(r->spec->idmap, r->pid, &e) < 0 ||
-            sbx_rlimits_raise(r->spec, r->pid, &e) < 0 ||
+            sbx_rlimits_raise(r->spec, r->pid, &e) < 0 || start_network(r, m, &e) < 0 ||
             chan_send(r->sock, CHAN_GO, 0, 0, NULL, 0) < 0) {
             if (!e)
                 kiln_err_errno(&e, KILN_ESANDBOX, "sandbox: start");
@@ -202,6 +235,8 @@ static void read_channel(struct run *r, struct chan_msg *m)
     } else if (on_message(r, m) < 0) {
         kill_step(r, NULL);
     }
+    if (n > 0)
+        close_fds(m);
 }
 
 static void check_limits(struct run *r, double deadline)
@@ -244,7 +279,7 @@ static void pump(struct run *r)
 static pid_t clone_child(struct sbx_child *c)
 {
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
-    if (c->spec->network == SANDBOX_NET_NONE)
+    if (c->spec->network != SANDBOX_NET_HOST)
         flags |= CLONE_NEWNET;
     fflush(NULL);
     /* fork semantics (no stack given): the child gets a copy of the address space */
@@ -254,25 +289,36 @@ static pid_t clone_child(struct sbx_child *c)
     return pid;
 }
 
-static int prepare(const struct sandbox_spec *spec, struct sbx_child *c, int out[2], int sv[2],
-                   kiln_error_t **err)
+static int prepare(const struct sandbox_spec *spec, struct sbx_child *c, char **pasta_bin,
+                   int out[2], int sv[2], kiln_error_t **err)
 {
     memset(c, 0, sizeof(*c));
     c->spec = spec;
-    if (write_etc(spec, err) < 0 || sbx_seccomp_build(SANDBOX_CAPS, &c->seccomp, err) < 0)
+    if (sbx_net_prepare(spec, c, pasta_bin, err) < 0 || write_etc(spec, err) < 0 ||
+        sbx_data_prepare(spec, c->data_fds, err) < 0)
         return -1;
+    if (sbx_seccomp_build(c->caps, &c->seccomp, err) < 0) {
+        sbx_data_close(c->data_fds);
+        return -1;
+    }
     struct rlimit cur;
     getrlimit(RLIMIT_NOFILE, &cur);
     rlim_t want = cur.rlim_max < 1048576 ? cur.rlim_max : 1048576; /* never above the hard */
     c->nofile = (struct rlimit){want, want};
-    if (sbx_rlimits_prepare(spec, c, err) < 0)
+    getrlimit(RLIMIT_NPROC, &c->nproc); /* sbx_limit_setup may lower it */
+    if (sbx_rlimits_prepare(spec, c, err) < 0) {
+        sbx_data_close(c->data_fds);
         return -1;
+    }
     snprintf(c->shm_opt, sizeof(c->shm_opt), "mode=1777,size=%lluk",
              (unsigned long long)(spec->shm_size ? (spec->shm_size + 1023) / 1024 : 65536));
-    if (pipe2(out, O_CLOEXEC) < 0)
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        sbx_data_close(c->data_fds);
         return kiln_err_errno(err, KILN_ESANDBOX, "pipe");
+    }
     if (chan_pair(sv, err) < 0) {
         close(out[0]), close(out[1]);
+        sbx_data_close(c->data_fds);
         return -1;
     }
     c->sock = sv[1];
@@ -296,6 +342,8 @@ static void finish(struct run *r)
         kiln_err(&r->err, KILN_ESANDBOX, 0, "sandbox: the step's init died (%s %d)",
                  WIFSIGNALED(st) ? "signal" : "exit status",
                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    pasta_stop(&r->pasta); /* the step's network namespace goes with it */
+    free(r->pasta_bin);
     cgroup_destroy(r->cg);
 }
 
@@ -306,22 +354,33 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
         return -1;
     struct sbx_child c;
     int out[2], sv[2];
-    if (prepare(spec, &c, out, sv, err) < 0) {
+    char *pasta_bin = NULL;
+    if (prepare(spec, &c, &pasta_bin, out, sv, err) < 0) {
         free(c.seccomp.filter);
+        free(pasta_bin);
         return -1;
     }
-    struct run r = {.spec = spec, .res = res, .sock = sv[0], .out_r = out[0]};
-    cgroup_create(&spec->limits, &r.cg, &res->warnings, &r.nwarnings);
+    struct run r = {
+        .spec = spec, .res = res, .sock = sv[0], .out_r = out[0], .pasta_bin = pasta_bin};
+    if (sbx_limit_setup(spec, &r.cg, &c.nproc, res, &r.nwarnings, err) < 0) {
+        close(sv[0]), close(sv[1]), close(out[0]), close(out[1]);
+        sbx_data_close(c.data_fds);
+        free(c.seccomp.filter);
+        free(pasta_bin);
+        return -1;
+    }
     if (spec->idmap->warning[0])
         strv_push(&res->warnings, &r.nwarnings, xstrdup(spec->idmap->warning));
     r.pid = clone_child(&c);
     int clone_errno = errno;
     close(sv[1]);
     close(out[1]);
+    sbx_data_close(c.data_fds);
     free(c.seccomp.filter);
     if (r.pid < 0) {
         close(sv[0]), close(out[0]);
         cgroup_destroy(r.cg);
+        free(r.pasta_bin);
         return kiln_err(err, KILN_ESANDBOX, clone_errno, "sandbox: clone");
     }
     r.buf = xmalloc(OUTPUT_CHUNK);

@@ -4,6 +4,10 @@
  * What a step gets (DESIGN.md, "Key decisions"):
  *   - user, mount, pid, net (unless SANDBOX_NET_HOST), ipc, uts and cgroup namespaces; container
  *     root maps to an unprivileged host id range (sandbox/idmap.h);
+ *   - its network (enum sandbox_network): only loopback, the host's (the caller checks the
+ *     entitlement), or by default loopback plus user-mode networking through pasta
+ *     (sandbox/pasta.h) under spec->policy (net/netpolicy.h, sandbox/fibrules.h), with
+ *     CAP_NET_RAW dropped and unprivileged ICMP sockets (ping) allowed for the step's groups;
  *   - its rootfs: an overlay of spec->rootfs.lowers (top first) with a writable upper, or a plain
  *     directory (the copy snapshotter), mounted inside the step's own mount namespace, entered
  *     with pivot_root (the old root is detached, never chroot alone);
@@ -17,12 +21,18 @@
  *     most the current hard limit), moby's default seccomp profile loaded last before execve;
  *   - descriptors: stdin /dev/null, stdout and stderr one pipe streamed to spec->output, every
  *     other descriptor closed; the environment is exactly spec->envp;
+ *   - a session of its own: the child calls setsid() (no controlling terminal: /dev/tty fails
+ *     with ENXIO, no TIOCSTI into the user's terminal), and the step's process leads its own
+ *     session and process group too (kill(0) reaches only the step, never kiln or its caller);
+ *     the child is dumpable only until its id map is written, the init never;
  *   - a pid-1 init (kiln's own code, not exec'd from the rootfs) that reaps orphans and, when the
  *     main process exits, kills every process left in the step's pid namespace.
  *
  * Limits (memory, pids, cpus) go to a cgroup made for the step (v2 where delegated, v1 per
- * controller otherwise). A limit that cannot be applied is not an error: res->warnings says so.
- * A step that goes over a limit is killed and sandbox_run() fails with an error naming the limit.
+ * controller otherwise); RLIMIT_NPROC stands in for the pids cgroup where it bounds the whole
+ * step (sandbox/limit.h). A limit that cannot be applied fails the step before it starts,
+ * unless limits.allow_unenforced: then res->warnings says so. A step that goes over a limit is
+ * killed and sandbox_run() fails with an error naming the limit.
  */
 #ifndef KILN_SANDBOX_H
 #define KILN_SANDBOX_H
@@ -33,6 +43,7 @@
 #include <sys/types.h>
 
 #include "kiln/error.h"
+#include "net/netpolicy.h"
 #include "sandbox/idmap.h"
 
 #define SANDBOX_MAX_LOWERS   128   /* overlay lower layers */
@@ -44,8 +55,10 @@
 #define SANDBOX_MAX_DATA     (512u * 1024) /* bytes of one DATA mount */
 
 enum sandbox_network {
-    SANDBOX_NET_NONE, /* a new network namespace with only loopback, brought up */
-    SANDBOX_NET_HOST, /* the host's network namespace (the caller checks it is allowed) */
+    SANDBOX_NET_NONE,    /* a new network namespace with only loopback, brought up */
+    SANDBOX_NET_HOST,    /* the host's network namespace (the caller checks it is allowed) */
+    SANDBOX_NET_DEFAULT, /* a new network namespace reaching the outside through pasta: what
+                            spec->policy allows, /etc/resolv.conf naming pasta's DNS forward */
 };
 
 enum sandbox_mount_type {
@@ -82,7 +95,8 @@ struct sandbox_mount {
     uint64_t size;      /* TMPFS: bytes */
     mode_t mode;        /* TMPFS: mode of its root (0: 01777); DATA: the file's (0: 0400) */
     uint32_t uid, gid;  /* TMPFS: owner of its root, DATA: of the file; container ids */
-    const void *data;   /* DATA: the content (the caller's memory, copied by the step's child) */
+    const void *data;   /* DATA: the content (copied into a sealed memfd before the clone: the
+                           caller may keep it in memory children do not inherit, secmem) */
     size_t len;
 };
 
@@ -96,10 +110,11 @@ struct sandbox_rootfs {
 };
 
 struct sandbox_limits {
-    uint64_t memory;      /* bytes; 0: none */
-    uint64_t pids;        /* 0: none */
-    uint64_t cpus_milli;  /* 1000 = one CPU; 0: none */
-    uint64_t timeout_sec; /* wall-clock; 0: none */
+    uint64_t memory;       /* bytes; 0: none */
+    uint64_t pids;         /* 0: none */
+    uint64_t cpus_milli;   /* 1000 = one CPU; 0: none */
+    uint64_t timeout_sec;  /* wall-clock; 0: none */
+    bool allow_unenforced; /* the operator accepts a limit that cannot be applied (a warning) */
 };
 
 /* A resource limit for the step (--ulimit). A hard limit above kiln's own is raised from the
@@ -126,6 +141,7 @@ struct sandbox_spec {
     size_t ngroups;
     const char *hostname; /* NULL: "kiln" */
     enum sandbox_network network;
+    const struct netpolicy *policy; /* DEFAULT: the build's destination policy, finished */
     const struct sandbox_mount *mounts;
     size_t nmounts;
     struct sandbox_limits limits;
@@ -151,6 +167,7 @@ struct sandbox_result {
                         (relative paths, parents before children) */
     char **warnings; /* NULL-terminated, owned: limits or features that could not be applied */
     double seconds;  /* wall-clock time of the step */
+    bool limits_unenforced; /* a limit that is set could not be applied (see limits) */
 };
 
 /* Runs the step and waits for it and every process it started.
@@ -158,7 +175,10 @@ struct sandbox_result {
  * Returns 0 when the step ran to its end, whatever its exit status (see res->how and
  * res->status). Returns -1 with:
  *   KILN_ESANDBOX  the sandbox could not be set up (namespaces, mounts, id maps, exec failed:
- *                  "exec '/bin/sh': No such file or directory"), or a bad spec;
+ *                  "exec '/bin/sh': No such file or directory"), a bad spec, or a limit that
+ *                  cannot be applied ("memory limit of 64 MiB cannot be enforced: ..."); for the
+ *                  default network also "pasta not found ..." or "default network: pasta
+ *                  failed ...";
  *   KILN_EBUILD    the step was killed over a limit: "memory limit of 64 MiB exceeded",
  *                  "pids limit of 32 exceeded", "step timeout of 5 s exceeded".
  * res is filled in both cases (stubs and warnings too); release it with sandbox_result_release.

@@ -11,6 +11,8 @@
 
 #include "sandbox.h"
 
+#define SANDBOX_CAP_NET_RAW 13
+
 /* Docker's default capabilities (moby oci/caps/defaults.go), the most a step ever keeps. */
 #define SANDBOX_CAPS                                                                               \
     ((1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) |           \
@@ -25,15 +27,18 @@ struct sbx_child {
     int sock;  /* the child's end of the channel */
     int out_w; /* write end of the output pipe */
     struct sock_fprog seccomp;
+    uint64_t caps; /* the step's capabilities (SANDBOX_CAPS, less CAP_NET_RAW by default) */
     struct rlimit nofile;
+    struct rlimit nproc; /* the step's RLIMIT_NPROC (sandbox/limit.h) */
     struct {
         int resource;
         struct rlimit lim;
-    } rlimits[SANDBOX_MAX_RLIMITS]; /* --ulimit, nofile excepted (in nofile) */
+    } rlimits[SANDBOX_MAX_RLIMITS]; /* --ulimit, nofile and nproc excepted (in those) */
     size_t nrlimits;
     char shm_opt[64];        /* the /dev/shm tmpfs options */
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
     int lower_fds[SANDBOX_MAX_LOWERS];
+    int data_fds[SANDBOX_MAX_MOUNTS]; /* sealed memfds of the DATA mounts (sandbox/data.h) */
 };
 
 /* The child is made by a raw clone, so glibc still believes the threads of kiln exist there:
@@ -54,13 +59,27 @@ static inline pid_t sbx_fork(void)
 }
 
 /* rlimits.c: --ulimit. Before clone: checks the spec's limits and copies them into c (nofile
- * replaces kiln's default). After clone, before the child goes on: raises the hard limits above
- * kiln's own on pid, which needs CAP_SYS_RESOURCE (an error says so). */
+ * and nproc replace kiln's own; sbx_limit_setup may still lower nproc). After clone, before the
+ * child goes on: raises the hard limits above kiln's own on pid, which needs CAP_SYS_RESOURCE (an
+ * error says so). */
 int sbx_rlimits_prepare(const struct sandbox_spec *spec, struct sbx_child *c, kiln_error_t **err);
 int sbx_rlimits_raise(const struct sandbox_spec *spec, pid_t pid, kiln_error_t **err);
 
 /* The child: never returns. Runs with the parent's memory copied (fork semantics). */
 __attribute__((noreturn)) void sbx_child_main(struct sbx_child *c);
+
+/* network.c: the network of a step.
+ * Parent: the step's capabilities, pasta's binary and resolv.conf for the network chosen. */
+int sbx_net_prepare(const struct sandbox_spec *spec, struct sbx_child *c, char **pasta_bin,
+                    kiln_error_t **err);
+/* The resolv.conf of the default network: the DNS forward, the host's search and options. */
+char *sbx_net_resolv(void);
+/* Child: announces it is ready for its id map; with the default network the message carries
+ * its user and network namespaces for pasta. -1 when the parent is gone. */
+int sbx_net_ready(struct sbx_child *c);
+/* Child, as root of its namespaces: loopback up; the default network's policy rules and ping
+ * range. Fails the step (chan_fail + _exit) on error. */
+void sbx_net_setup(struct sbx_child *c);
 
 /* Inside the new root, after pivot_root: becomes pid-1 init, runs the step, reports its exit
  * status. Never returns. */

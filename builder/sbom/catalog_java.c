@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "layer/tarname.h"
 #include "stanza.h"
 #include "text.h"
 #include "util.h"
@@ -216,7 +217,7 @@ static bool jar_scan(struct jar *j, struct archive *a)
     struct archive_entry *e;
     int r;
     size_t seen = 0;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+    while ((r = tar_read_next(a, &e)) == ARCHIVE_OK) { /* names as bytes (layer/tarname.h) */
         seen++;
         if (++*j->entries > CATALOG_MAX_JAR_ENTRIES) {
             catalog_warn(j->c, "java: '%s': more than %u entries: the rest is not read",

@@ -111,7 +111,7 @@ static int prov_internal(json_t *bd, const struct provenance_info *pi, kiln_erro
     json_t *in = json_object();
     json_object_set_new(bd, "internalParameters", in);
     json_object_set_new(in, "sourceDateEpoch", json_integer(pi->source_date_epoch));
-    if (pset(in, "network", pi->network ? pi->network : "none", err) < 0)
+    if (pset(in, "network", pi->network ? pi->network : "default", err) < 0)
         return -1;
     return pset(in, "builderPlatform", pi->builder_platform, err);
 }

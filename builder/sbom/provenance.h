@@ -59,7 +59,7 @@ struct provenance_info {
     const struct provenance_material *materials;
     size_t n_materials;
     bool no_cache;
-    const char *network;          /* "none" or "host" */
+    const char *network;          /* "default", "none" or "host" */
     const char *builder_platform; /* the platform kiln ran on */
     int64_t source_date_epoch;
     int64_t started_on, finished_on; /* seconds since the epoch */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "leakscan_int.h"
+#include "secmem.h"
 #include "util.h"
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -30,7 +31,7 @@ static void add_pattern(struct leakscan *ls, int secret, const unsigned char *by
         struct ls_pattern *q = &ls->pats[i];
         if (q->secret == secret && q->len == len && !memcmp(q->bytes, bytes, len)) {
             if (owned)
-                explicit_bzero((void *)bytes, len), free((void *)bytes);
+                secmem_free((void *)bytes);
             return;
         }
     }
@@ -42,7 +43,7 @@ static void add_pattern(struct leakscan *ls, int secret, const unsigned char *by
 static unsigned char *hex(const unsigned char *p, size_t n, bool upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    unsigned char *out = xmalloc(2 * n);
+    unsigned char *out = secmem_alloc(2 * n, SECMEM_HELPERS);
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = (unsigned char)digits[p[i] >> 4];
         out[2 * i + 1] = (unsigned char)digits[p[i] & 15];
@@ -70,7 +71,7 @@ static void add_b64_core(struct leakscan *ls, int secret, const unsigned char *p
     size_t first = (8 * o + 5) / 6, end = 8 * (o + n) / 6;
     if (end <= first || end - first < LEAKSCAN_MIN_B64)
         return;
-    unsigned char *out = xmalloc(end - first);
+    unsigned char *out = secmem_alloc(end - first, SECMEM_HELPERS);
     for (size_t i = first; i < end; i++)
         out[i - first] = (unsigned char)alphabet[sextet(p, n, o, i)];
     add_pattern(ls, secret, out, end - first, true, true);
@@ -148,12 +149,13 @@ static void ac_build(struct leakscan *ls, struct ls_ac *a, enum ls_set set)
     for (size_t i = 0; i < ls->npats; i++)
         bound += ac_wants(set, &ls->pats[i]) ? ls->pats[i].fp : 0;
     a->skip_newlines = set == LS_ENC;
-    a->delta = xcalloc(bound * 256, sizeof(*a->delta));
-    a->depth = xcalloc(bound, sizeof(*a->depth));
-    a->dict = xcalloc(bound, sizeof(*a->dict));
-    a->dnext = xcalloc(bound, sizeof(*a->dnext));
-    a->own = xmalloc(bound * sizeof(*a->own));
-    a->next = xmalloc((ls->npats + 1) * sizeof(*a->next));
+    /* the transitions spell the patterns' first bytes: secret material */
+    a->delta = secmem_calloc(bound * 256, sizeof(*a->delta), SECMEM_HELPERS);
+    a->depth = secmem_calloc(bound, sizeof(*a->depth), SECMEM_HELPERS);
+    a->dict = secmem_calloc(bound, sizeof(*a->dict), SECMEM_HELPERS);
+    a->dnext = secmem_calloc(bound, sizeof(*a->dnext), SECMEM_HELPERS);
+    a->own = secmem_calloc(bound, sizeof(*a->own), SECMEM_HELPERS);
+    a->next = secmem_calloc(ls->npats + 1, sizeof(*a->next), SECMEM_HELPERS);
     for (size_t i = 0; i < bound; i++)
         a->own[i] = -1;
     a->nstates = 1;
@@ -171,7 +173,8 @@ static void ac_build(struct leakscan *ls, struct ls_ac *a, enum ls_set set)
 
 static void ac_release(struct ls_ac *a)
 {
-    free(a->delta), free(a->depth), free(a->dict), free(a->dnext), free(a->own), free(a->next);
+    secmem_free(a->delta), secmem_free(a->depth), secmem_free(a->dict);
+    secmem_free(a->dnext), secmem_free(a->own), secmem_free(a->next);
 }
 
 int leakscan_new(const struct leakscan_secret *secrets, size_t n, struct leakscan **out,
@@ -186,8 +189,11 @@ int leakscan_new(const struct leakscan_secret *secrets, size_t n, struct leaksca
     struct leakscan *ls = xcalloc(1, sizeof(*ls));
     ls->nsecrets = n;
     ls->skipped = xcalloc(n + 1, sizeof(bool));
-    for (size_t i = 0; i < n; i++)
+    ls->ids = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        ls->ids[i] = xstrdup(secrets[i].id ? secrets[i].id : "?");
         add_secret(ls, (int)i, secrets[i].value, secrets[i].len);
+    }
     ac_build(ls, &ls->raw, LS_RAW);
     ac_build(ls, &ls->enc, LS_ENC);
     *out = ls;
@@ -199,12 +205,11 @@ void leakscan_free(struct leakscan *ls)
     if (!ls)
         return;
     for (size_t i = 0; i < ls->npats; i++)
-        if (ls->pats[i].owned) {
-            explicit_bzero((void *)ls->pats[i].bytes, ls->pats[i].len);
-            free((void *)ls->pats[i].bytes);
-        }
+        if (ls->pats[i].owned)
+            secmem_free((void *)ls->pats[i].bytes);
     free(ls->pats);
     free(ls->skipped);
+    strv_free(ls->ids);
     ac_release(&ls->raw), ac_release(&ls->enc);
     free(ls);
 }

@@ -87,6 +87,24 @@ struct leakscan_hit {
     char path[LEAKSCAN_MAX_PATH]; /* the tar entry (its name, link target, xattr or data) */
 };
 
+/* A KILN_ELEAK error "secret 'ID' found in WHERE (path P)", with every secret in P masked
+ * ("****"): a name made of a secret must not print it. Returns -1. */
+int leakscan_hit_error(const struct leakscan *ls, const struct leakscan_hit *hit, const char *where,
+                       kiln_error_t **err);
+
+/* Scanning a layer while it is written (layer_writer): the same fields as leakscan_tar_fd,
+ * each on its own, so the layer is read once. */
+struct leakscan_entry;
+struct leakscan_entry *leakscan_entry_new(const struct leakscan *ls);
+void leakscan_entry_free(struct leakscan_entry *e);
+/* A name, link target, xattr name or value of the entry path: 1 with *hit filled on a hit. */
+int leakscan_entry_field(struct leakscan_entry *e, const char *path, const void *p, size_t n,
+                         struct leakscan_hit *hit);
+/* The entry's content, in order: begin, then each chunk (1 with *hit filled on a hit). */
+void leakscan_entry_content_begin(struct leakscan_entry *e);
+int leakscan_entry_content(struct leakscan_entry *e, const char *path, const void *p, size_t n,
+                           struct leakscan_hit *hit);
+
 /* Scans a layer blob read from fd: a tar, plain, gzip or zstd. Every entry's name, link
  * target, xattrs and content are scanned separately (a secret split over two files is not a
  * leak). Returns 1 with *hit filled at the first secret found, 0 when clean, -1 on a read or

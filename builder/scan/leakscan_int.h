@@ -14,7 +14,7 @@ _Static_assert(LEAKSCAN_MAX_SECRETS *LS_PATTERNS_PER_SECRET *LEAKSCAN_FINGERPRIN
 
 struct ls_pattern {
     int secret;
-    const unsigned char *bytes; /* raw: the caller's value; encodings: owned, wiped on free */
+    const unsigned char *bytes; /* raw: the caller's value; encodings: owned secmem */
     size_t len;
     size_t fp; /* the first fp bytes are in the automaton; the rest is verified */
     bool enc;  /* hex or base64: matched with CR and LF skipped */
@@ -23,7 +23,8 @@ struct ls_pattern {
 
 enum ls_set { LS_RAW, LS_ENC };
 
-/* A dense DFA over the fingerprints of a set of patterns; state 0 is the root. */
+/* A dense DFA over the fingerprints of a set of patterns; state 0 is the root. Its arrays are
+ * secmem (builder/secmem.h): the transitions spell the secrets' first bytes. */
 struct ls_ac {
     ls_state *delta; /* nstates * 256 */
     ls_state *depth; /* length of the string a state stands for */
@@ -42,6 +43,7 @@ struct leakscan {
     struct ls_pattern *pats;
     size_t npats, pats_cap;
     bool *skipped;
+    char **ids; /* copies of the secrets' ids, for messages */
     size_t nsecrets;
     struct ls_ac raw, enc;
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "leakscan.h"
+#include "layer/tarname.h"
 #include "util.h"
 
 #define LEAKSCAN_MAX_ENTRIES 1000000u
@@ -76,7 +77,7 @@ static int scan_entries(struct tar_scan *t, kiln_error_t **err)
     struct archive_entry *ae;
     size_t count = 0;
     int r;
-    while ((r = archive_read_next_header(t->a, &ae)) == ARCHIVE_OK) {
+    while ((r = tar_read_next(t->a, &ae)) == ARCHIVE_OK) {
         if (++count > LEAKSCAN_MAX_ENTRIES)
             return kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries",
                             LEAKSCAN_MAX_ENTRIES);

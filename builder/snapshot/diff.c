@@ -4,13 +4,13 @@
  * merely copied up). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "snapshot/fcaps.h"
 #include "snapshot/snapshotter.h"
 #include "snapshot/view.h"
 #include "util.h"
@@ -55,21 +55,6 @@ static bool kept_xattr(const char *name)
            (str_has_prefix(name, "user.") && !str_has_prefix(name, "user.overlay."));
 }
 
-/* A v3 file capability whose rootid is container root becomes v2, as the container sees it. */
-static size_t unshift_caps(const struct idshift *sh, unsigned char *v, size_t n)
-{
-    uint32_t magic, rootid;
-    if (n != XATTR_CAPS_SZ_3)
-        return n;
-    memcpy(&magic, v, 4);
-    memcpy(&rootid, v + XATTR_CAPS_SZ_2, 4);
-    if ((magic & VFS_CAP_REVISION_MASK) != VFS_CAP_REVISION_3 || rootid != sh->uid)
-        return n;
-    magic = VFS_CAP_REVISION_2 | (magic & VFS_CAP_FLAGS_EFFECTIVE);
-    memcpy(v, &magic, 4);
-    return XATTR_CAPS_SZ_2;
-}
-
 struct xattrs {
     struct layer_xattr x[DIFF_MAX_XATTRS];
     char names[4096];
@@ -99,8 +84,16 @@ static int read_xattrs(struct differ *d, int fd, struct xattrs *xs, kiln_error_t
             free(v);
             continue;
         }
-        if (!strcmp(nm, "security.capability"))
-            vn = (ssize_t)unshift_caps(d->shift, v, (size_t)vn);
+        if (!strcmp(nm, "security.capability")) {
+            /* as the image expects it: v2, or v3 with a container root uid (fcaps.h) */
+            unsigned char c[FCAPS_MAX];
+            vn = (ssize_t)fcaps_to_layer(v, (size_t)vn, d->shift, c);
+            memcpy(v, c, (size_t)vn);
+            if (!vn) {
+                free(v);
+                continue;
+            }
+        }
         xs->vals[xs->n] = v;
         xs->x[xs->n++] = (struct layer_xattr){nm, v, (size_t)vn};
     }
@@ -116,6 +109,8 @@ static void fill_common(struct differ *d, struct layer_entry *e, const char *pat
     e->uid = to_container(st->st_uid, d->shift->uid, d->shift->count);
     e->gid = to_container(st->st_gid, d->shift->gid, d->shift->count);
     e->fd = -1;
+    e->has_mtime = true; /* clamped to the epoch by the layer writer */
+    e->mtime = st->st_mtim.tv_sec;
 }
 
 static int write_dir(struct differ *d, const char *path, const struct stat *st, kiln_error_t **err)
@@ -158,6 +153,7 @@ static int write_marker(struct differ *d, const char *dir, const char *name, kil
     e.path = p;
     e.mode = S_IFREG;
     e.fd = -1;
+    e.whiteout = true;
     return layer_writer_add(d->w, &e, err);
 }
 

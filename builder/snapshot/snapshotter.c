@@ -81,7 +81,7 @@ static int prepare_fn(void *arg, const struct idshift *sh, void *result, kiln_er
     cleanup_close int dfd = openat(root, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return kiln_err_errno(err, KILN_EIO, "snapshot: open '%s'", p);
-    return copy_layers(r->layers, r->nlayers, dfd, err);
+    return copy_layers(r->layers, r->nlayers, dfd, sh, err);
 }
 
 int step_rootfs_prepare(struct store *s, const struct idmap *m, enum snapshotter_kind kind,
@@ -186,8 +186,10 @@ static int commit_fn(void *arg, const struct idshift *sh, void *result, kiln_err
     if (view_new((const char *const *)r->layers, r->nlayers, &v, err) < 0)
         return -1;
     cleanup_layer_writer struct layer_writer *w = NULL;
-    if (layer_writer_new(r->s, a->o->compression, a->o->level, a->o->epoch, &w, err) < 0 ||
-        diff_write(dfd, v, copy, sh, w, err) < 0)
+    if (layer_writer_new(r->s, a->o->compression, a->o->level, a->o->epoch, &w, err) < 0)
+        return -1;
+    layer_writer_scan(w, a->o->scan, a->o->index);
+    if (diff_write(dfd, v, copy, sh, w, err) < 0)
         return -1;
     struct layer_result *res = result;
     if (layer_writer_finish(steal_ptr(w), res, err) < 0)
@@ -250,4 +252,29 @@ int snapshot_remove(struct store *s, const char *name, kiln_error_t **err)
     struct remove_args a = {s, name};
     char unused;
     return idmap_run(&m, remove_fn, &a, &unused, 0, err);
+}
+
+static bool in_ranges(const struct idmap_range *r, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= r[i].outside && id - r[i].outside < r[i].count)
+            return true;
+    return false;
+}
+
+int snapshot_check_existing(struct store *s, const char *name, const struct stat *st,
+                            kiln_error_t **err)
+{
+    if (!S_ISDIR(st->st_mode))
+        return kiln_err(err, KILN_EPOLICY, 0,
+                        "store '%s': snapshot '%s' is not a directory: remove it", s->root, name);
+    struct idmap m;
+    if (idmap_for_store(s->root, &m, err) < 0)
+        return -1;
+    if (!in_ranges(m.uids, m.nuids, st->st_uid) || !in_ranges(m.gids, m.ngids, st->st_gid))
+        return kiln_err(err, KILN_EPOLICY, 0,
+                        "store '%s': snapshot '%s' belongs to %u:%u, outside the store's ids: "
+                        "someone else made it; it is not used (remove it)",
+                        s->root, name, (unsigned)st->st_uid, (unsigned)st->st_gid);
+    return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "kiln/error.h"
 #include "layer/layer_writer.h"
@@ -52,7 +53,11 @@ void step_rootfs_spec(const struct step_rootfs *r, struct sandbox_spec *spec);
 struct step_diff_opts {
     enum layer_compression compression;
     int level;     /* -1: default */
-    int64_t epoch; /* mtime of every entry */
+    int64_t epoch; /* no entry's mtime is later (layer_entry_mtime) */
+    /* the leak scan while the layer is written (layer_writer_scan): NULL for none; index is the
+     * layer's place in the image */
+    const struct leakscan *scan;
+    size_t index;
 };
 
 /* Removes the stubs (relative paths, parents first) that are still empty, writes the diff as a
@@ -67,6 +72,12 @@ static inline void cleanup_step_rootfsp(struct step_rootfs **r)
     step_rootfs_free(*r);
 }
 #define cleanup_step_rootfs __attribute__((cleanup(cleanup_step_rootfsp)))
+
+/* Whether the existing snapshot directory ROOT/snapshots/<name> (st: its lstat) may be used: a
+ * directory owned by a host id of the store's map (its container root, or an id a step gave
+ * '/'). One planted by another user is refused (KILN_EPOLICY) rather than trusted. */
+int snapshot_check_existing(struct store *s, const char *name, const struct stat *st,
+                            kiln_error_t **err);
 
 /* Removes ROOT/snapshots/<name> (a snapshot or a step's leftover directory) as container root,
  * so that a rootless store can drop files owned by its subordinate ids. Missing is fine. */
@@ -87,7 +98,8 @@ int diff_write(int dirfd, struct view *lower, bool copy, const struct idshift *s
 
 /* Applies the snapshot directories layers (bottom first) onto the empty directory destfd:
  * whiteouts delete, opaque directories hide what is below, owners, modes, times and kept
- * xattrs are copied. */
-int copy_layers(char *const *layers, size_t n, int destfd, kiln_error_t **err);
+ * xattrs are copied (file capabilities only when they hold inside the map of sh). */
+int copy_layers(char *const *layers, size_t n, int destfd, const struct idshift *sh,
+                kiln_error_t **err);
 
 #endif

@@ -9,12 +9,14 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <zlib.h>
 
 #include "fsutil.h"
 #include "layer/layer_writer.h"
+#include "layer/tarname.h"
 #include "sandbox/idmap.h"
+#include "snapshot/snapshotter.h"
+#include "snapshot/fcaps.h"
 #include "unpack.h"
 #include "util.h"
 
@@ -31,7 +33,18 @@ struct source {
     struct sha256 h;
     int err_no;
     bool bad_data;
+    uint64_t total, max; /* uncompressed bytes so far, and the bound */
+    bool over;           /* the bound was passed */
 };
+
+/* Counts n more uncompressed bytes; false (and over) past the bound. */
+static bool source_count(struct source *s, size_t n)
+{
+    s->total += n;
+    if (s->total > s->max)
+        s->over = true;
+    return !s->over;
+}
 
 static ssize_t source_read_raw(struct source *s, unsigned char *buf, size_t n)
 {
@@ -67,6 +80,8 @@ static ssize_t source_next(struct source *s)
 {
     if (!s->gzip) {
         ssize_t r = source_read_raw(s, s->out, OUT_CHUNK);
+        if (r > 0 && !source_count(s, (size_t)r))
+            return -1;
         if (r > 0)
             sha256_update(&s->h, s->out, (size_t)r);
         return r;
@@ -91,6 +106,8 @@ static ssize_t source_next(struct source *s)
             return s->bad_data = true, -1;
         }
         size_t have = OUT_CHUNK - s->z.avail_out;
+        if (have && !source_count(s, have))
+            return -1;
         if (have) {
             sha256_update(&s->h, s->out, have);
             return (ssize_t)have;
@@ -108,10 +125,12 @@ static la_ssize_t source_cb(struct archive *a, void *ctx, const void **buf)
     return n < 0 ? ARCHIVE_FATAL : (la_ssize_t)n;
 }
 
-static int source_init(struct source *s, int fd, const char *media_type, kiln_error_t **err)
+static int source_init(struct source *s, int fd, const char *media_type, uint64_t max,
+                       kiln_error_t **err)
 {
     memset(s, 0, sizeof(*s));
     s->fd = fd;
+    s->max = max;
     if (str_has_suffix(media_type, "+zstd") || str_has_suffix(media_type, ".zstd"))
         return kiln_err(err, KILN_EUNSUPPORTED, 0, "zstd layers are not supported yet");
     s->gzip = str_has_suffix(media_type, "gzip");
@@ -137,6 +156,15 @@ static void source_release(struct source *s)
 
 /* ---- extraction ---- */
 
+/* One unpack: where it goes, how owners shift, what it may write, what it left out. */
+struct unpacker {
+    struct archive *a;
+    int root;
+    const struct idshift *shift;
+    uint64_t max_entry;
+    struct unpack_report *report;
+};
+
 static int check_path(const char *p)
 {
     if (!*p || p[0] == '/' || strlen(p) > UNPACK_MAX_PATH)
@@ -152,9 +180,19 @@ static int check_path(const char *p)
     return 0;
 }
 
-/* Opens (creating missing components as 0755 directories) the parent directory of path,
+/* A directory the layer needs but does not list: 0755, owned by container root. */
+static int make_implied_dir(int pfd, const char *name, const struct idshift *shift)
+{
+    if (mkdirat(pfd, name, 0755) < 0)
+        return errno == EEXIST ? 0 : -1;
+    if (!shift || !shift->uid)
+        return 0; /* in the user namespace (or unshifted) kiln already is container root */
+    return fchownat(pfd, name, shift->uid, shift->gid, AT_SYMLINK_NOFOLLOW);
+}
+
+/* Opens (creating missing components, see make_implied_dir) the parent directory of path,
  * refusing symlinks anywhere on the way. */
-static int open_parent(int root, const char *path, const char **name)
+static int open_parent(int root, const char *path, const char **name, const struct idshift *shift)
 {
     cleanup_free char *p = xstrdup(path);
     char *slash = strrchr(p, '/');
@@ -169,10 +207,10 @@ static int open_parent(int root, const char *path, const char **name)
         return fd;
     cleanup_free char *parent = xstrdup(p);
     const char *base;
-    cleanup_close int pfd = open_parent(root, parent, &base);
+    cleanup_close int pfd = open_parent(root, parent, &base, shift);
     if (pfd < 0)
         return -1;
-    if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+    if (make_implied_dir(pfd, base, shift) < 0)
         return -1;
     return openat(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
@@ -193,20 +231,17 @@ static int clear_target(int pfd, const char *name, bool want_dir)
     return unlinkat(pfd, name, 0);
 }
 
-/* A v2 file capability written by host root would only hold in the initial user namespace: give
- * it the rootid of container root (v3) so that it holds in the step's namespace. */
+/* A capability value rewritten for the map (fcaps.h); one that does not fit is dropped. */
 static int set_caps(int fd, const void *value, size_t size, const struct idshift *shift)
 {
-    if (!shift || shift->uid == 0 || size != XATTR_CAPS_SZ_2)
-        return fsetxattr(fd, "security.capability", value, size, 0);
-    unsigned char v3[XATTR_CAPS_SZ_3];
-    uint32_t magic =
-        VFS_CAP_REVISION_3 | (((const unsigned char *)value)[0] & VFS_CAP_FLAGS_EFFECTIVE);
-    memcpy(v3, value, XATTR_CAPS_SZ_2);
-    memcpy(v3, &magic, 4);
-    uint32_t rootid = shift->uid;
-    memcpy(v3 + XATTR_CAPS_SZ_2, &rootid, 4);
-    return fsetxattr(fd, "security.capability", v3, sizeof(v3), 0);
+    unsigned char v[FCAPS_MAX];
+    size_t n = fcaps_to_disk(value, size, shift, v);
+    if (!n)
+        return 0;
+    if (fsetxattr(fd, "security.capability", v, n, 0) == 0)
+        return 0;
+    /* in a user namespace the kernel refuses a root uid it cannot map: dropped as well */
+    return errno == EINVAL || errno == EOVERFLOW ? 0 : -1;
 }
 
 static int set_xattrs(int fd, struct archive_entry *ae, const struct idshift *shift)
@@ -324,13 +359,26 @@ static int make_hardlink(int root, int pfd, const char *name, const char *target
     return linkat(AT_FDCWD, proc, pfd, name, AT_SYMLINK_FOLLOW);
 }
 
-static int make_entry(struct archive *a, struct archive_entry *ae, int root, int pfd,
-                      const char *name, const struct idshift *shift)
+/* A device node or socket: never created on the host. The layer's own earlier entry of that
+ * name goes, so the snapshot does not show stale content under it. */
+static int skip_device(struct unpacker *u, int pfd, const char *name, const char *path)
+{
+    if (clear_target(pfd, name, false) < 0)
+        return -1;
+    if (u->report && u->report->devices++ == 0)
+        snprintf(u->report->first_dev, sizeof(u->report->first_dev), "%s", path);
+    return 0;
+}
+
+static int make_entry(struct unpacker *u, struct archive_entry *ae, int pfd, const char *name,
+                      const char *path)
 {
     mode_t type = archive_entry_filetype(ae);
     const char *hl = archive_entry_hardlink(ae);
     if (hl)
-        return make_hardlink(root, pfd, name, hl);
+        return make_hardlink(u->root, pfd, name, hl);
+    if (type != AE_IFDIR && type != AE_IFREG && type != AE_IFLNK && type != AE_IFIFO)
+        return skip_device(u, pfd, name, path);
     if (clear_target(pfd, name, type == AE_IFDIR) < 0)
         return -1;
     switch (type) {
@@ -341,26 +389,49 @@ static int make_entry(struct archive *a, struct archive_entry *ae, int root, int
     case AE_IFREG: {
         cleanup_close int fd =
             openat(pfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 || write_data(a, fd, archive_entry_size(ae)) < 0)
+        if (fd < 0 || write_data(u->a, fd, archive_entry_size(ae)) < 0)
             return -1;
         break;
     }
     case AE_IFLNK:
         if (symlinkat(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "", pfd, name) < 0)
             return -1;
-        return apply_meta(pfd, name, ae, true, shift);
-    case AE_IFIFO:
+        return apply_meta(pfd, name, ae, true, u->shift);
+    default: /* AE_IFIFO */
         if (mknodat(pfd, name, S_IFIFO | 0600, 0) < 0)
             return -1;
         break;
-    default:
-        return errno = EPERM, -1; /* device nodes and sockets are refused */
     }
-    return apply_meta(pfd, name, ae, false, shift);
+    return apply_meta(pfd, name, ae, false, u->shift);
 }
 
-static int extract_entry(struct archive *a, struct archive_entry *ae, int root,
-                         const struct idshift *shift, kiln_error_t **err)
+static int entry_error(const char *raw, kiln_error_t **err)
+{
+    int e = errno;
+    enum kiln_code code = e == EPERM || e == EXDEV || e == ELOOP ? KILN_ECORRUPT
+                          : e == EOVERFLOW                       ? KILN_EUNSUPPORTED
+                                                                 : KILN_EIO;
+    return kiln_err(err, code, e, "layer entry '%s'%s", raw,
+                    e == EOVERFLOW ? ": owner outside the mapped id range" : "");
+}
+
+/* An entry whose header announces more content than one file may have: refused before a byte
+ * of it is written. */
+static int check_entry_size(struct unpacker *u, struct archive_entry *ae, const char *raw,
+                            kiln_error_t **err)
+{
+    la_int64_t size = archive_entry_size(ae);
+    if (archive_entry_filetype(ae) != AE_IFREG || size < 0 || (uint64_t)size <= u->max_entry)
+        return 0;
+    char lim[32];
+    unpack_size_str(u->max_entry, lim, sizeof(lim));
+    return kiln_err(err, KILN_ELIMIT, 0,
+                    "layer entry '%s': %lld bytes, over the limit of %s for one file "
+                    "(--max-file-size)",
+                    raw, (long long)size, lim);
+}
+
+static int extract_entry(struct unpacker *u, struct archive_entry *ae, kiln_error_t **err)
 {
     const char *raw = archive_entry_pathname(ae);
     if (!raw)
@@ -377,20 +448,15 @@ static int extract_entry(struct archive *a, struct archive_entry *ae, int root,
         return 0;
     if (check_path(p) < 0)
         return kiln_err(err, KILN_ECORRUPT, 0, "layer entry '%s': unsafe path", raw);
+    if (check_entry_size(u, ae, raw, err) < 0)
+        return -1;
     const char *name;
-    cleanup_close int pfd = open_parent(root, p, &name);
+    cleanup_close int pfd = open_parent(u->root, p, &name, u->shift);
     if (pfd < 0)
         return kiln_err_errno(err, KILN_ECORRUPT, "layer entry '%s': parent", raw);
-    int r = str_has_prefix(name, ".wh.") ? make_whiteout(pfd, name)
-                                         : make_entry(a, ae, root, pfd, name, shift);
-    if (r < 0)
-        return kiln_err_errno(err,
-                              errno == EPERM || errno == EXDEV || errno == ELOOP ? KILN_ECORRUPT
-                              : errno == EOVERFLOW                               ? KILN_EUNSUPPORTED
-                                                                                 : KILN_EIO,
-                              "layer entry '%s'%s", raw,
-                              errno == EOVERFLOW ? ": owner outside the mapped id range" : "");
-    return 0;
+    int r =
+        str_has_prefix(name, ".wh.") ? make_whiteout(pfd, name) : make_entry(u, ae, pfd, name, p);
+    return r < 0 ? entry_error(raw, err) : 0;
 }
 
 static int drain(struct source *s)
@@ -401,39 +467,78 @@ static int drain(struct source *s)
     return n < 0 ? -1 : 0;
 }
 
+void unpack_size_str(uint64_t n, char *buf, size_t size)
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    size_t u = 0;
+    while (u + 1 < ARRAY_SIZE(units) && n >= 1024 && n % 1024 == 0)
+        n /= 1024, u++;
+    snprintf(buf, size, "%llu %s", (unsigned long long)n, units[u]);
+}
+
 int unpack_layer(int fd, const char *media_type, const char *diff_id, int destfd,
+                 const struct unpack_limits *limits, struct unpack_report *report,
                  kiln_error_t **err)
 {
-    return unpack_layer_shifted(fd, media_type, diff_id, destfd, NULL, err);
+    return unpack_layer_shifted(fd, media_type, diff_id, destfd, NULL, limits, report, err);
+}
+
+/* The error of a stream that stopped: over the bound, corrupt data, or a bad tar. */
+static int stream_error(struct source *src, struct archive *a, kiln_error_t **err)
+{
+    if (src->over) {
+        char lim[32];
+        unpack_size_str(src->max, lim, sizeof(lim));
+        return kiln_err(err, KILN_ELIMIT, 0,
+                        "layer: more than %s of uncompressed content (--max-layer-size)", lim);
+    }
+    const char *why = archive_error_string(a);
+    return kiln_err(err, KILN_ECORRUPT, src->err_no, "layer: %s",
+                    src->bad_data ? "corrupt compressed data" : (why ? why : "bad tar"));
+}
+
+static int extract_all(struct unpacker *u, struct source *src, kiln_error_t **err)
+{
+    struct archive_entry *ae;
+    size_t count = 0;
+    int r;
+    while ((r = tar_read_next(u->a, &ae)) == ARCHIVE_OK) {
+        if (++count > UNPACK_MAX_ENTRIES)
+            return kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries",
+                            UNPACK_MAX_ENTRIES);
+        if (extract_entry(u, ae, err) < 0) {
+            if (!src->over && !src->bad_data)
+                return -1;
+            /* the entry failed because the stream stopped: say why it stopped */
+            kiln_error_free(*err);
+            *err = NULL;
+            return stream_error(src, u->a, err);
+        }
+    }
+    if (r != ARCHIVE_EOF || drain(src) < 0)
+        return stream_error(src, u->a, err);
+    return 0;
 }
 
 int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, int destfd,
-                         const struct idshift *shift, kiln_error_t **err)
+                         const struct idshift *shift, const struct unpack_limits *limits,
+                         struct unpack_report *report, kiln_error_t **err)
 {
+    uint64_t max_layer =
+        limits && limits->layer_bytes ? limits->layer_bytes : UNPACK_DEFAULT_MAX_LAYER;
+    struct unpacker u = {
+        archive_read_new(), destfd, shift,
+        limits && limits->entry_bytes ? limits->entry_bytes : UNPACK_DEFAULT_MAX_ENTRY, report};
+    if (report)
+        memset(report, 0, sizeof(*report));
     struct source src;
-    int rc = source_init(&src, fd, media_type, err);
-    struct archive *a = archive_read_new();
-    archive_read_support_format_tar(a);
-    if (rc == 0 && archive_read_open(a, &src, NULL, source_cb, NULL) != ARCHIVE_OK)
-        rc = kiln_err(err, KILN_ECORRUPT, 0, "layer: %s", archive_error_string(a));
-    struct archive_entry *ae;
-    size_t count = 0;
-    int r = ARCHIVE_OK;
-    while (rc == 0 && (r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-        if (++count > UNPACK_MAX_ENTRIES)
-            rc =
-                kiln_err(err, KILN_ELIMIT, 0, "layer has more than %u entries", UNPACK_MAX_ENTRIES);
-        else
-            rc = extract_entry(a, ae, destfd, shift, err);
-    }
-    if (rc == 0 && r != ARCHIVE_EOF)
-        rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: %s",
-                      src.bad_data
-                          ? "corrupt compressed data"
-                          : (archive_error_string(a) ? archive_error_string(a) : "bad tar"));
-    if (rc == 0 && drain(&src) < 0)
-        rc = kiln_err(err, KILN_ECORRUPT, src.err_no, "layer: corrupt compressed data");
-    archive_read_free(a);
+    int rc = source_init(&src, fd, media_type, max_layer, err);
+    archive_read_support_format_tar(u.a);
+    if (rc == 0 && archive_read_open(u.a, &src, NULL, source_cb, NULL) != ARCHIVE_OK)
+        rc = stream_error(&src, u.a, err);
+    if (rc == 0)
+        rc = extract_all(&u, &src, err);
+    archive_read_free(u.a);
     char got[DIGEST_STR_LEN + 1];
     if (rc == 0) {
         sha256_final(&src.h, got);
@@ -448,12 +553,12 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
 struct ensure_args {
     struct store *s;
     const char *digest, *media_type, *diff_id, *final;
+    const struct unpack_limits *limits;
 };
 
 /* Unpacks into a temporary directory and renames it into place; runs as container root. */
 static int ensure_fn(void *arg, const struct idshift *shift, void *result, kiln_error_t **err)
 {
-    (void)result;
     struct ensure_args *a = arg;
     struct store *s = a->s;
     char tmp[] = "snapshots/.tmp-XXXXXXXXXX";
@@ -464,9 +569,9 @@ static int ensure_fn(void *arg, const struct idshift *shift, void *result, kiln_
         return kiln_err_errno(err, KILN_EIO, "store '%s': create snapshot", s->root);
     cleanup_close int dfd = openat(s->rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cleanup_close int bfd = store_open_blob(s, a->digest, err);
-    int rc = (dfd < 0 || bfd < 0)
-                 ? -1
-                 : unpack_layer_shifted(bfd, a->media_type, a->diff_id, dfd, shift, err);
+    int rc = (dfd < 0 || bfd < 0) ? -1
+                                  : unpack_layer_shifted(bfd, a->media_type, a->diff_id, dfd, shift,
+                                                         a->limits, result, err);
     if (rc == 0 && fchown(dfd, shift->uid, shift->gid) < 0)
         rc = kiln_err_errno(err, KILN_EIO, "store '%s': snapshot owner", s->root);
     if (rc == 0 && renameat(s->rootfd, tmp, s->rootfd, a->final) < 0 && errno != EEXIST &&
@@ -479,22 +584,27 @@ static int ensure_fn(void *arg, const struct idshift *shift, void *result, kiln_
 }
 
 int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
-                    const char *diff_id, char **path, kiln_error_t **err)
+                    const char *diff_id, const struct unpack_limits *limits,
+                    struct unpack_report *report, char **path, kiln_error_t **err)
 {
+    struct unpack_report unused;
+    report = report ? report : &unused;
+    memset(report, 0, sizeof(*report));
     if (!digest_valid(diff_id))
         return kiln_err(err, KILN_ECORRUPT, 0, "invalid diff_id '%s'", diff_id);
     cleanup_free char *final = xasprintf("snapshots/%s", digest_hex(diff_id));
     struct stat st;
-    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (snapshot_check_existing(s, final, &st, err) < 0)
+            return -1;
         *path = xasprintf("%s/%s", s->root, final);
         return 0;
     }
     struct idmap m;
     if (idmap_for_store(s->root, &m, err) < 0)
         return -1;
-    struct ensure_args a = {s, digest, media_type, diff_id, final};
-    char unused;
-    if (idmap_run(&m, ensure_fn, &a, &unused, 0, err) < 0)
+    struct ensure_args a = {s, digest, media_type, diff_id, final, limits};
+    if (idmap_run(&m, ensure_fn, &a, report, sizeof(*report), err) < 0)
         return kiln_err_wrap(err, "unpack %s", digest);
     *path = xasprintf("%s/%s", s->root, final);
     return 0;

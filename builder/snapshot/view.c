@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -31,6 +32,8 @@ struct view {
     pthread_mutex_t lock;
     struct dir_cache_entry cache[VIEW_DIR_CACHE];
     uint64_t tick;
+    view_hidden_fn hidden; /* NULL: everything is visible */
+    void *hidden_ctx;
 };
 
 /* Layers that contribute to a directory, top first. */
@@ -57,6 +60,22 @@ int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t 
     }
     *out = v;
     return 0;
+}
+
+void view_set_hidden(struct view *v, view_hidden_fn hidden, void *ctx)
+{
+    v->hidden = hidden;
+    v->hidden_ctx = ctx;
+}
+
+/* Whether the entry name of the directory canon must not be seen. */
+static bool hidden_entry(struct view *v, const char *canon, const char *name, bool dir)
+{
+    if (!v->hidden)
+        return false;
+    char path[VIEW_MAX_PATH];
+    int n = snprintf(path, sizeof(path), "%s%s%s", canon, strcmp(canon, "/") ? "/" : "", name);
+    return n < 0 || (size_t)n >= sizeof(path) || v->hidden(v->hidden_ctx, path, dir);
 }
 
 void view_free(struct view *v)
@@ -282,6 +301,8 @@ static int resolve(struct view *v, const char *path, bool follow, struct resolve
         }
         struct layer_set child;
         enum lookup_kind k = lookup(v, &r->set, r->canon, name, &child, &r->layer, &r->st);
+        if (k != LK_NONE && hidden_entry(v, r->canon, name, k == LK_DIR))
+            k = LK_NONE; /* whatever route led here (.dockerignore) */
         if (k == LK_NONE) {
             if (!last)
                 return errno = ENOENT, -1;
@@ -422,7 +443,24 @@ static int cmp_str(const void *a, const void *b)
 
 /* Adds the names of one layer's directory not seen in a higher layer; whiteouts hide the name
  * in the layers below. last: no layer below, so whiteouts need no stat. */
-static void list_layer(int pathfd, bool last, struct strset *seen, char ***all, size_t *nall)
+struct list_ctx {
+    struct view *v;
+    const char *canon;
+};
+
+static bool listed_hidden(const struct list_ctx *lc, int dfd, const struct dirent *e)
+{
+    if (!lc->v->hidden)
+        return false;
+    struct stat s;
+    bool dir = e->d_type == DT_DIR ||
+               (e->d_type == DT_UNKNOWN && fstatat(dfd, e->d_name, &s, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(s.st_mode));
+    return hidden_entry(lc->v, lc->canon, e->d_name, dir);
+}
+
+static void list_layer(const struct list_ctx *lc, int pathfd, bool last, struct strset *seen,
+                       char ***all, size_t *nall)
 {
     int dfd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
@@ -444,7 +482,8 @@ static void list_layer(int pathfd, bool last, struct strset *seen, char ***all, 
             continue;
         }
         strset_add(seen, e->d_name);
-        strv_push(all, nall, xstrdup(e->d_name));
+        if (!listed_hidden(lc, dirfd(d), e))
+            strv_push(all, nall, xstrdup(e->d_name));
     }
     closedir(d);
 }
@@ -463,10 +502,11 @@ int view_list(struct view *v, const char *dir, char ***names, size_t *n)
     char **all = NULL;
     size_t nall = 0;
     struct strset seen = STRSET_INIT;
+    struct list_ctx lc = {v, r->canon};
     for (size_t k = 0; k < r->set.n; k++) {
         int dfd = layer_dir(v, r->set.idx[k], r->canon);
         if (dfd >= 0)
-            list_layer(dfd, k + 1 == r->set.n, &seen, &all, &nall);
+            list_layer(&lc, dfd, k + 1 == r->set.n, &seen, &all, &nall);
     }
     strset_release(&seen);
     free(r);

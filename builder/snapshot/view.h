@@ -15,6 +15,7 @@
 #ifndef KILN_SNAPSHOT_VIEW_H
 #define KILN_SNAPSHOT_VIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -34,6 +35,13 @@ static inline void cleanup_viewp(struct view **v)
     view_free(*v);
 }
 #define cleanup_view __attribute__((cleanup(cleanup_viewp)))
+
+/* Paths the view must not show (a context's .dockerignore): hidden(ctx, canon, dir) is asked for
+ * every entry a lookup reaches, by its canonical path ("/a/b"), whatever route led there: each
+ * component of a path, each symlink and each component of a link's target. A hidden entry does
+ * not exist for any function of the view (ENOENT; view_list leaves it out). ctx is borrowed. */
+typedef bool (*view_hidden_fn)(void *ctx, const char *canon, bool dir);
+void view_set_hidden(struct view *v, view_hidden_fn hidden, void *ctx);
 
 /* Resolves every symlink of path inside the root; the last component need not exist (it is
  * resolved when it exists). *out is a clean absolute path. */

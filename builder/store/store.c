@@ -20,7 +20,7 @@ struct blob_writer {
     uint64_t size;
 };
 
-char *store_default_root(void)
+char *store_default_root(kiln_error_t **err)
 {
     const char *env = getenv("KILN_ROOT");
     if (env && *env)
@@ -33,7 +33,14 @@ char *store_default_root(void)
     const char *home = getenv("HOME");
     if (!home || *home != '/') {
         struct passwd *pw = getpwuid(geteuid());
-        home = pw ? pw->pw_dir : "/tmp";
+        home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+    }
+    if (!home) { /* never a shared directory such as /tmp: anyone could prepare it */
+        kiln_err(err, KILN_EUSAGE, 0,
+                 "no directory for kiln's store: HOME is not set and uid %u has no home in "
+                 "the password database; pass --root DIR (or set HOME or XDG_DATA_HOME)",
+                 (unsigned)geteuid());
+        return NULL;
     }
     return xasprintf("%s/.local/share/kiln", home);
 }
@@ -64,6 +71,10 @@ int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), s
     s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->rootfd < 0) {
         kiln_err_errno(err, KILN_EIO, "store '%s': open", root);
+        store_close(s);
+        return -1;
+    }
+    if (store_check(root, s->rootfd, err) < 0) {
         store_close(s);
         return -1;
     }

@@ -30,7 +30,8 @@ struct store {
     int lockfd;
 };
 
-/* Opens (creating when missing, mode 0700) the store at root and takes the shared build lock. */
+/* Opens (creating when missing, mode 0700) the store at root and takes the shared build lock.
+ * A store someone else could write is refused (store_check): KILN_EPOLICY. */
 int store_open(const char *root, struct store **out, kiln_error_t **err);
 /* The same with the lock taken exclusively (prune) or shared; waiting (may be NULL) is called
  * once when the lock is busy and kiln is about to wait for it. */
@@ -44,8 +45,15 @@ static inline void cleanup_storep(struct store **s)
 #define cleanup_store __attribute__((cleanup(cleanup_storep)))
 
 /* The default --root: $KILN_ROOT, else /var/lib/kiln for root, else
- * ${XDG_DATA_HOME:-~/.local/share}/kiln. Newly allocated. */
-char *store_default_root(void);
+ * ${XDG_DATA_HOME:-~/.local/share}/kiln (HOME, else the passwd entry's home). Newly allocated;
+ * NULL with KILN_EUSAGE when there is no home to put it in (never a shared place like /tmp). */
+char *store_default_root(kiln_error_t **err);
+/* Refuses (KILN_EPOLICY) a store another user could write: the directory (rootfd) must be the
+ * user's and writable by nobody else; every directory above it the user's or root's and not
+ * writable by others (a root-owned sticky directory such as /tmp is fine); the entries at the
+ * top of the store (blobs, tmp, snapshots, cache, lock, idmap) the user's, no symlinks, not
+ * writable by others. */
+int store_check(const char *root, int rootfd, kiln_error_t **err);
 
 struct blob_writer;
 int store_blob_begin(struct store *s, struct blob_writer **out, kiln_error_t **err);

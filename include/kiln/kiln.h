@@ -47,6 +47,14 @@ enum kiln_compression {
     KILN_COMPRESSION_ZSTD,
 };
 
+/* The network of RUN steps. */
+enum kiln_network {
+    KILN_NETWORK_DEFAULT, /* a private namespace reaching the outside world through pasta, not
+                             the build host, its networks, link-local or private ranges */
+    KILN_NETWORK_NONE,    /* loopback only */
+    KILN_NETWORK_HOST,    /* the host's network (needs allow_network_host) */
+};
+
 struct kiln_output {
     enum kiln_output_type type;
     char *dest; /* OCI, docker, tar: the directory or archive path, "-" for stdout; local: the
@@ -135,15 +143,22 @@ struct kiln_build_opts {
     bool sbom;
     bool provenance;
     const char *sbom_out;
-    bool network_host;       /* --network host */
-    bool allow_network_host; /* --allow network.host */
+    enum kiln_network network; /* --network (RUN --network=default means this) */
+    bool allow_network_host;   /* --allow network.host */
+    char **allow_net;          /* --allow-net ADDR[/PREFIX][:PORT] or HOST[:PORT] */
+    size_t nallow_net;
+    uint64_t max_download; /* --max-download-size: bytes of one ADD <url>; 0: the default */
     bool allow_root_user;
     bool strict;
     uint64_t memory; /* 0: no limit */
     uint64_t pids_limit;
     uint64_t cpus_milli;
-    uint64_t step_timeout;       /* seconds */
-    struct kiln_kv *extra_hosts; /* --add-host: host name (lowercase) -> IP (canonical) */
+    uint64_t step_timeout;        /* seconds */
+    uint64_t max_layer_size;      /* uncompressed bytes of a layer or local archive; 0: default */
+    uint64_t max_file_size;       /* bytes of one file in one; 0: default */
+    bool allow_unenforced_limits; /* --allow-unenforced-limits: a limit that cannot be applied
+                                     is a warning, not an error */
+    struct kiln_kv *extra_hosts;  /* --add-host: host name (lowercase) -> IP (canonical) */
     size_t nextra_hosts;
     struct kiln_ulimit ulimits[KILN_MAX_ULIMITS]; /* --ulimit, one per resource */
     size_t nulimits;

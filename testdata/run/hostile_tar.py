@@ -39,9 +39,12 @@ def build(kind, t):
         add(t, "link", tarfile.SYMTYPE, link="/etc")
         add(t, "hl", tarfile.LNKTYPE, link="link/passwd")
     elif kind == "block-device":
+        add(t, "etc/hello", data=b"hi\n")
         add(t, "sda", tarfile.BLKTYPE, dev=(8, 0))
-    elif kind == "char-device":
-        add(t, "mem", tarfile.CHRTYPE, dev=(1, 1))
+    elif kind == "char-device":  # over a file of the same name earlier in the layer
+        add(t, "etc/hello", data=b"hi\n")
+        add(t, "dev/mem", data=b"not a device")
+        add(t, "dev/mem", tarfile.CHRTYPE, dev=(1, 1))
     elif kind == "whiteout-dotdot":
         add(t, "a/", tarfile.DIRTYPE, mode=0o755)
         add(t, "a/.wh..")

@@ -46,7 +46,7 @@ ok "context bind (relative target under WORKDIR): content, root-owned, read-only
 
 [ "$(cat "$r/rw-copy")" = changed ] || fail "rw bind write"
 [ "$(cat "$T/ctx/src/a.txt")" = alpha ] && [ -f "$T/ctx/src/sub/b.txt" ] || fail "rw bind changed the context"
-for n in $(seq 1 "$(layer_count "$T/out")"); do layer_list "$T/out" "$n"; done >"$T/all"
+all_layer_paths "$T/out" "$T/all"
 grep -Eq '^(rw|work/mnt|base-etc|n|one\.txt|ctx)(/|$)' "$T/all" && fail "bind content or stub in a layer: $(grep -E '^(rw|work/mnt|base-etc|n/|one|ctx)' "$T/all")"
 ok "rw bind: the step writes, the writes are discarded (context untouched, nothing in a layer)"
 

@@ -10,7 +10,7 @@ busybox_context "$T/ctx"
   cat <<'DF'
 FROM base
 RUN --mount=type=tmpfs,target=/scratch sh -c 'dd if=/dev/zero of=/scratch/big bs=1M count=8 2>/dev/null && grep " /scratch " /proc/mounts | cut -d" " -f3 > /fstype'
-RUN --mount=type=tmpfs,target=/small,size=1m sh -c '(dd if=/dev/zero of=/small/f bs=1024 count=2048 2>/dev/null && echo fits || echo full) > /small.txt; ls /small > /dev/null'
+RUN --mount=type=tmpfs,target=/small,size=1m sh -c 'grep " /small tmpfs " /proc/mounts | grep -o size=[0-9a-z]* > /small-mount.txt; (dd if=/dev/zero of=/small/half bs=1024 count=512 2>/dev/null && echo fits || echo full) > /small.txt; (dd if=/dev/zero of=/small/f bs=1024 count=2048 2>/dev/null && echo fits || echo full) >> /small.txt'
 RUN --mount=type=tmpfs,target=/tmp/t sh -c 'test -z "$(ls -A /tmp/t)" && echo empty > /fresh'
 USER app
 DF
@@ -20,11 +20,12 @@ kbuild -t t:1 --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >/dev/null
 unpack_tree "$T/out" 1 "$T/u" >"$T/tree"
 r=$T/u/rootfs
 [ "$(cat "$r/fstype")" = tmpfs ] || fail "not a tmpfs: $(cat "$r/fstype")"
-[ "$(cat "$r/small.txt")" = full ] || fail "size=1m let 2 MiB in"
+[ "$(cat "$r/small-mount.txt")" = size=1024k ] || fail "/small is not a tmpfs of 1 MiB: $(cat "$r/small-mount.txt")"
+[ "$(cat "$r/small.txt")" = "$(printf 'fits\nfull')" ] || fail "size=1m: 512 KiB then 2 MiB gave $(cat "$r/small.txt")"
 [ "$(cat "$r/fresh")" = empty ] || fail "a tmpfs starts empty"
 ok "tmpfs: writable, size= enforced, fresh"
 
-for n in $(seq 1 "$(layer_count "$T/out")"); do layer_list "$T/out" "$n"; done >"$T/all"
+all_layer_paths "$T/out" "$T/all"
 grep -Eq '^(scratch|small|tmp/t)(/|$)' "$T/all" && fail "tmpfs content or stub in a layer: $(grep -E '^(scratch|small|tmp/t)' "$T/all")"
 grep -Eq '^(scratch|small|tmp/t) ' "$T/tree" && fail "a tmpfs mount point in the image"
 ok "nothing of a tmpfs mount is in the image"

@@ -29,14 +29,17 @@ expect_fail 1 'network mode host is not allowed: pass --allow network.host' buil
 expect_fail 1 'network mode host is not allowed' build --network host
 ok "--network=host is refused without --allow network.host"
 
-printf 'RUN --network=host ip -o link | grep -v " lo:" | grep -q . && echo HOSTNET\n' | df
+printf 'RUN --network=host ip -o link | grep -v " lo:" | grep -q . && echo HOST""NET\n' | df
 kbuild --progress plain --allow network.host --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >"$T/plain.log" 2>&1 ||
   { cat "$T/plain.log"; fail "build with --allow network.host"; }
-grep -q HOSTNET "$T/plain.log" || fail "--network=host step did not see the host's interfaces"
-printf 'RUN ip -o link | grep -v " lo:" | grep -q . && echo HOSTNET || echo NONET\n' | df
-kbuild --progress plain --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >"$T/plain.log" 2>&1
-grep -q NONET "$T/plain.log" || fail "the default network is not none"
-ok "--network=host with --allow network.host sees the host's interfaces; the default sees only lo"
+grep -Eq '^#[0-9]+ HOSTNET$' "$T/plain.log" || fail "--network=host step did not see the host's interfaces"
+printf 'RUN ip -o link | grep -v " lo:" | grep -q . && echo HOST""NET || echo NO""NET\n' | df
+kbuild --progress plain --network none --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >"$T/plain.log" 2>&1
+grep -Eq '^#[0-9]+ NONET$' "$T/plain.log" || { cat "$T/plain.log"; fail "--network none is not loopback only"; }
+printf 'RUN --network=none ip -o link | grep -v " lo:" | grep -q . && echo HOST""NET || echo NO""NET\n' | df
+kbuild --progress plain --no-cache --output "type=oci,dest=$T/out,tar=false" "$T/ctx" >"$T/plain.log" 2>&1
+grep -Eq '^#[0-9]+ NONET$' "$T/plain.log" || { cat "$T/plain.log"; fail "RUN --network=none is not loopback only"; }
+ok "--network=host with --allow network.host sees the host's interfaces; --network none and RUN --network=none only lo"
 
 printf 'RUN --security=insecure true\n' | df
 expect_fail 1 'security=insecure is not allowed' build

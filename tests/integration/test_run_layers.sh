@@ -50,7 +50,7 @@ grep -qx 'data/old/c.txt' "$T/l3" || fail "new file in the replaced directory"
 grep -qx 'hard.txt' "$T/l3" || fail "hard link"
 ok "second RUN layer: replaced directory (opaque) and a hard link"
 
-for n in 1 2 3 4 5 6; do layer_list "$T/out" $n; done >"$T/all"
+all_layer_paths "$T/out" "$T/all"
 if grep -Eq '^(proc|sys|dev)/?$|^etc/(hosts|hostname|resolv\.conf)$|^(proc|sys|dev)/' "$T/all"; then
   fail "a sandbox stub reached a layer: $(grep -E '^(proc|sys|dev)|^etc/(hosts|hostname|resolv)' "$T/all")"
 fi
@@ -81,7 +81,6 @@ assert any(x.startswith("RUN |1 FLAVOR=plain /bin/sh -c id -u") for x in h), h
 PY
 ok "history created_by as BuildKit writes it"
 
-grep -q "^proc\|^sys\|^dev" /proc/self/mountinfo 2>/dev/null || true
 if grep -q "$ROOT" /proc/self/mountinfo; then fail "a mount of the build is left on the host"; fi
 ok "no mount left in the host's mount table"
 
@@ -90,6 +89,11 @@ kbuild --progress plain -t run:1 --output "type=oci,dest=$T/out2,tar=false" "$T/
 [ "$(grep -c '^#[0-9]* CACHED' "$T/rebuild.log")" -ge 4 ] || { cat "$T/rebuild.log"; fail "RUN steps not cached"; }
 [ "$(tail -1 "$T/rebuild.log")" = "$(cat "$T/digest")" ] || fail "the cached rebuild has another digest"
 sed -i 's/^RUN pwd > where.txt/RUN pwd > where.txt \&\& true/' "$T/ctx/Dockerfile"
-kbuild --progress plain -t run:1 --output "type=oci,dest=$T/out3,tar=false" "$T/ctx" >"$T/rebuild.log" 2>&1
-grep -A1 'RUN pwd > where.txt && true' "$T/rebuild.log" | grep -q CACHED && fail "a changed RUN was taken from the cache"
+"$KILN" build --root "$ROOT" --progress json -t run:1 --output "type=oci,dest=$T/out3,tar=false" "$T/ctx" \
+  >/dev/null 2>"$T/rebuild.json" || { cat "$T/rebuild.json"; fail "rebuild after the change"; }
+steps=$(progress_steps "$T/rebuild.json")
+case "|${steps#*|}" in
+  *"|RUN pwd > where.txt && true &&"* | *",RUN pwd > where.txt && true &&"*) ;;
+  *) fail "the changed RUN did not run again (cached|ran: $steps)" ;;
+esac
 ok "an unchanged rebuild takes RUN steps from the step cache (same digest); a changed RUN runs again"

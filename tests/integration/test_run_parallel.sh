@@ -27,3 +27,26 @@ check_layout "$T/out1"
 unpack_tree "$T/out1" 1 "$T/u" >/dev/null
 [ "$(cat "$T/u/rootfs/lines")" = 32 ] || fail "the final stage does not see the four stages' output"
 ok "RUN steps in parallel stages: three cold builds, one digest ($(cat "$T/d1"))"
+
+# The stages really ran at the same time: each step notes when it started and ended (the
+# uptime clock, the same in every namespace), and the four one-second steps must overlap.
+{
+  busybox_dockerfile
+  for s in one two three four; do
+    printf 'FROM base AS %s\nRUN read a _ < /proc/uptime; sleep 1; read b _ < /proc/uptime; echo "$a $b" > /%s\n' "$s" "$s"
+  done
+  printf 'FROM base\n'
+  for s in one two three four; do printf 'COPY --from=%s /%s /t/%s\n' "$s" "$s" "$s"; done
+  printf 'USER app\n'
+} >"$T/ctx/Dockerfile.overlap"
+kbuild -t ov:1 -f "$T/ctx/Dockerfile.overlap" --output "type=oci,dest=$T/ov,tar=false" "$T/ctx" >/dev/null
+unpack_tree "$T/ov" 1 "$T/uov" >/dev/null
+cat "$T"/uov/rootfs/t/* >"$T/intervals"
+[ "$(wc -l <"$T/intervals")" = 4 ] || fail "intervals: $(cat "$T/intervals")"
+python3 - "$T/intervals" <<'PY' || fail "the stages ran one after another: $(tr '\n' ';' <"$T/intervals")"
+import sys
+iv = sorted(tuple(map(float, l.split())) for l in open(sys.argv[1]))
+# some two steps overlapped: one started before another ended
+sys.exit(0 if any(iv[i + 1][0] < iv[i][1] for i in range(len(iv) - 1)) else 1)
+PY
+ok "independent stages' RUN steps overlap in time"

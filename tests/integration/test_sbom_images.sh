@@ -22,8 +22,8 @@ a = oci.attestations(sys.argv[1])
 json.dump(a["https://spdx.dev/Document"], open(sys.argv[2] + "/s.json", "w"))
 json.dump(a["https://cyclonedx.org/bom"], open(sys.argv[2] + "/c.json", "w"))
 PY
-  node "$KILN_SHARED/tools/validate-sbom.mjs" spdx-strict "$T/s.json" >/dev/null || fail "SPDX of $1"
-  node "$KILN_SHARED/tools/validate-sbom.mjs" cdx "$T/c.json" >/dev/null || fail "CycloneDX of $1"
+  validate_sbom spdx-strict "$T/s.json"
+  validate_sbom cdx "$T/c.json"
 }
 
 for fx in alpine distroless npm python; do

@@ -5,6 +5,8 @@
 #   busybox_dockerfile    the first lines of a Dockerfile whose stage "base" is that tree
 #   layer_list LAYOUT N   the paths of the N-th layer (1-based) of the first image of LAYOUT
 #   layer_count LAYOUT    its number of layers
+#   all_layer_paths LAYOUT FILE   the paths of all its layers in FILE (never empty: a check of
+#                         what is NOT in the layers must look at something)
 
 busybox_context() {
   local r="$1/rootfs"
@@ -44,4 +46,14 @@ image_config() {
   local d=$1 cfg
   cfg=$(_manifest_json "$d" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["digest"].split(":")[1])')
   cat "$d/blobs/sha256/$cfg"
+}
+
+all_layer_paths() {
+  local layout=$1 file=$2 n count
+  count=$(layer_count "$layout") || fail "cannot count the layers of $layout"
+  : >"$file"
+  for n in $(seq 1 "$count"); do
+    layer_list "$layout" "$n" >>"$file" || fail "cannot list layer $n of $layout"
+  done
+  grep -qx 'bin/busybox' "$file" || fail "the layers of $layout miss even bin/busybox: $(head -3 "$file")"
 }

@@ -24,8 +24,7 @@ registry_require() {
   local t
   for t in "$REGISTRY_BIN" skopeo openssl perl python3 curl; do
     if ! command -v "$t" >/dev/null 2>&1; then
-      echo "ok - SKIP: $t is not installed"
-      exit 0
+      skip "$t is not installed"
     fi
   done
 }

@@ -8,6 +8,8 @@
 
 #include "fsutil.h"
 #include "layer/layer_writer.h"
+#include "scan/leakscan.h"
+#include "snapshot/view.h"
 #include "util.h"
 
 static char root[64];
@@ -153,4 +155,112 @@ Test(layer_writer, a_file_that_shrinks_is_an_error)
     kiln_error_free(err);
     layer_writer_free(w);
     close(fd);
+}
+
+Test(layer_writer, mtimes_are_lowered_to_the_epoch_never_raised)
+{
+    struct layer_entry own = {.has_mtime = true, .mtime = 1000};
+    struct layer_entry none = {.mtime = 1000};
+    cr_expect_eq(layer_entry_mtime(&own, 5000), 1000, "an older mtime is kept");
+    cr_expect_eq(layer_entry_mtime(&own, 500), 500, "a later mtime becomes the epoch");
+    cr_expect_eq(layer_entry_mtime(&own, 1000), 1000);
+    cr_expect_eq(layer_entry_mtime(&none, 5000), 5000, "no mtime of its own: the epoch");
+    cr_expect_eq(layer_entry_mtime(&none, 0), 0);
+}
+
+static size_t blob_count(void)
+{
+    char **names;
+    size_t n;
+    cleanup_free char *dir = xasprintf("%s/blobs/sha256", root);
+    struct view *v;
+    const char *dirs[] = {dir};
+    cr_assert_eq(view_new(dirs, 1, &v, NULL), 0);
+    cr_assert_eq(view_list(v, "/", &names, &n), 0);
+    strv_free(names);
+    view_free(v);
+    return n;
+}
+
+/* Writes one entry with the scanner on: 0, or -1 with the error's message in msg. */
+static int scanned_entry(struct layer_entry *e, char *msg, size_t cap)
+{
+    static const char secret[] = "s3cr3t-VALUE-42";
+    struct leakscan_secret s = {"tok", secret, strlen(secret)};
+    struct leakscan *ls;
+    kiln_error_t *err = NULL;
+    cr_assert_eq(leakscan_new(&s, 1, &ls, &err), 0);
+    struct layer_writer *w;
+    cr_assert_eq(layer_writer_new(st, LAYER_GZIP, -1, 0, &w, &err), 0);
+    layer_writer_scan(w, ls, 4);
+    int rc = layer_writer_add(w, e, &err);
+    struct layer_result r;
+    if (rc == 0)
+        rc = layer_writer_finish(w, &r, &err);
+    else
+        layer_writer_free(w);
+    if (rc < 0) {
+        cr_expect_eq(err->code, KILN_ELEAK);
+        snprintf(msg, cap, "%s", err->msg);
+        kiln_error_free(err);
+    }
+    leakscan_free(ls);
+    return rc;
+}
+
+Test(layer_writer, a_leaking_entry_fails_and_nothing_is_stored)
+{
+    char msg[512];
+    int fd = content_fd("prefix s3cr3t-VALUE-42 suffix");
+    struct layer_entry content = {.path = "app/f", .mode = S_IFREG | 0644, .size = 29, .fd = fd};
+    cr_expect_eq(scanned_entry(&content, msg, sizeof(msg)), -1);
+    cr_expect_str_eq(msg, "secret 'tok' found in layer 4 (path app/f)");
+    close(fd);
+    struct layer_entry name = {.path = "d/s3cr3t-VALUE-42", .mode = S_IFDIR | 0755, .fd = -1};
+    cr_expect_eq(scanned_entry(&name, msg, sizeof(msg)), -1);
+    cr_expect_str_eq(msg, "secret 'tok' found in layer 4 (path d/****)", "the name is masked");
+    struct layer_entry link = {
+        .path = "l", .mode = S_IFLNK | 0777, .linkname = "/x/s3cr3t-VALUE-42", .fd = -1};
+    cr_expect_eq(scanned_entry(&link, msg, sizeof(msg)), -1);
+    struct layer_xattr x = {"user.note", "s3cr3t-VALUE-42", 15};
+    struct layer_entry xa = {
+        .path = "x", .mode = S_IFDIR | 0755, .fd = -1, .xattrs = &x, .nxattrs = 1};
+    cr_expect_eq(scanned_entry(&xa, msg, sizeof(msg)), -1);
+    cr_expect_eq(blob_count(), 0, "no leaking layer reaches the store");
+    int clean = content_fd("nothing to see");
+    struct layer_entry ok = {.path = "ok", .mode = S_IFREG | 0644, .size = 14, .fd = clean};
+    cr_expect_eq(scanned_entry(&ok, msg, sizeof(msg)), 0);
+    cr_expect_eq(blob_count(), 1);
+    close(clean);
+}
+
+/* A ".wh." component is a whiteout for whoever unpacks the layer: only a marker the caller
+ * means (the differ's deletions) may have one, and only as its last component. */
+Test(layer_writer, whiteout_names_only_when_meant)
+{
+    struct layer_writer *w;
+    kiln_error_t *err = NULL;
+    cr_assert_eq(layer_writer_new(st, LAYER_GZIP, -1, 0, &w, &err), 0);
+    static const char *const refused[] = {".wh.x", "etc/.wh.passwd", "a/.wh.b/c", "d/.wh..wh..opq"};
+    for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+        struct layer_entry e = {.path = refused[i], .mode = S_IFREG | 0644, .fd = -1};
+        cr_assert_eq(layer_writer_add(w, &e, &err), -1, "%s was written", refused[i]);
+        cr_assert(strstr(err->msg, "whiteout"), "%s", err->msg);
+        kiln_error_free(err);
+        err = NULL;
+    }
+    struct layer_entry marker = {
+        .path = "etc/.wh.motd", .mode = S_IFREG, .fd = -1, .whiteout = true};
+    cr_assert_eq(layer_writer_add(w, &marker, &err), 0, "%s", err ? err->msg : "");
+    struct layer_entry nested = {
+        .path = ".wh.d/.wh.x", .mode = S_IFREG, .fd = -1, .whiteout = true};
+    cr_assert_eq(layer_writer_add(w, &nested, &err), -1, "a marker under a .wh. directory");
+    kiln_error_free(err);
+    err = NULL;
+    static const char *const fine[] = {"a.wh.b", ".whatever", "x/.wh", "x/..wh.y"};
+    for (size_t i = 0; i < ARRAY_SIZE(fine); i++) {
+        struct layer_entry e = {.path = fine[i], .mode = S_IFREG | 0644, .fd = -1};
+        cr_assert_eq(layer_writer_add(w, &e, &err), 0, "%s: %s", fine[i], err ? err->msg : "");
+    }
+    layer_writer_free(w);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "registry/registry_auth.h"
+#include "secmem.h"
 #include "util.h"
 
 static struct registry_challenge parse_ok(const char *h)
@@ -107,11 +108,12 @@ Test(auth, token_responses)
     const char *r1 = "{\"token\":\"abc.def\",\"expires_in\":300}";
     cr_assert_eq(registry_auth_parse_token(r1, strlen(r1), &t, NULL), 0);
     cr_expect_str_eq(t, "abc.def");
-    free(t);
+    cr_expect(secmem_is_protected(t), "a token lives in secmem");
+    registry_auth_free_secret(t);
     const char *r2 = "{\"access_token\":\"xyz\"}";
     cr_assert_eq(registry_auth_parse_token(r2, strlen(r2), &t, NULL), 0);
     cr_expect_str_eq(t, "xyz");
-    free(t);
+    registry_auth_free_secret(t);
     const char *bad[] = {"{}", "not json", "{\"token\":\"a b\"}", "{\"token\":\"a\\r\\nX: y\"}",
                          "{\"token\":\"\"}"};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -127,5 +129,12 @@ Test(auth, basic_header)
 {
     char *h = registry_auth_basic("user", "p@ss:word");
     cr_expect_str_eq(h, "Basic dXNlcjpwQHNzOndvcmQ=");
+    cr_expect(secmem_is_protected(h), "a Basic value lives in secmem");
+    char *a = registry_auth_header("Bearer", "tok");
+    cr_expect_str_eq(a, "Authorization: Bearer tok");
+    registry_auth_free_secret(a);
+    a = registry_auth_header(NULL, h);
+    cr_expect_str_eq(a, "Authorization: Basic dXNlcjpwQHNzOndvcmQ=");
+    registry_auth_free_secret(a);
     registry_auth_free_secret(h);
 }

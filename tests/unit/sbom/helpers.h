@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../skipcheck.h"
 #include "fsutil.h"
 #include "sbom/intoto.h"
 #include "sbom/sbom.h"
@@ -60,9 +61,19 @@ static inline void test_rm_rf(const char *dir)
     kiln_error_free(e);
 }
 
-static inline bool test_have_node(void)
+/* node and the shared checker TOOL (a path under ../shared) are there; else the check is
+ * reported as skipped. */
+static inline bool test_have_tool(const char *tool, const char *what)
 {
-    return system("command -v node >/dev/null 2>&1") == 0;
+    if (system("command -v node >/dev/null 2>&1") != 0) {
+        test_skip_check(what, "node is not installed");
+        return false;
+    }
+    if (access(tool, R_OK) != 0) {
+        test_skip_check(what, "no ../shared/tools next to the checkout");
+        return false;
+    }
+    return true;
 }
 
 /* Runs the shared validator on a file; returns its exit status (0 valid). Prints its output. */
@@ -79,14 +90,13 @@ static inline int test_validate(const char *mode, const char *path)
 }
 
 /* Writes doc, and doc wrapped in an in-toto statement, under dir and checks both with the
- * validator in mode; fails the test when the validator fails (skips without node). */
+ * validator in mode; fails the test when the validator fails (a skipped check without it). */
 static inline void test_validate_doc(const char *dir, const char *tag, const char *mode,
                                      const char *ptype, const char *doc, size_t len)
 {
-    if (!test_have_node()) {
-        fprintf(stderr, "note: node not found: %s not validated\n", tag);
+    cleanup_free char *what = xasprintf("validate-sbom %s", tag);
+    if (!test_have_tool(VALIDATOR, what))
         return;
-    }
     cleanup_free char *plain = xasprintf("%s/%s.json", dir, tag);
     cleanup_free char *wrapped = xasprintf("%s/%s.intoto.json", dir, tag);
     test_write(plain, doc, len);

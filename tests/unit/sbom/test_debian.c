@@ -1,7 +1,7 @@
 /* The SBOM of a Debian 12 minbase tree lists exactly the packages dpkg-query lists.
  * The tree: tests/integration/lib/make-debian-rootfs.sh; its path: $KILN_DEBIAN_ROOTFS
- * (default /var/tmp/kiln-debian-rootfs, else $KILN_TEST_CACHE/debian-rootfs). Skipped when it
- * is missing. */
+ * (default /var/tmp/kiln-debian-rootfs, else $KILN_TEST_CACHE/debian-rootfs). Made when it is
+ * missing (root and the Debian mirror needed the first time); skipped where it cannot be made. */
 #include <time.h>
 
 #include "helpers.h"
@@ -21,13 +21,23 @@ static const char *rootfs(void)
     return cached;
 }
 
+/* The tree is made here when it is missing (make-debian-rootfs.sh: once, under a lock, shared by
+ * every test that needs it); a machine that cannot make it (not root) skips the test. */
 static void need_rootfs(void)
 {
     cleanup_free char *status = xasprintf("%s/var/lib/dpkg/status", rootfs());
-    if (access(status, R_OK) != 0)
-        cr_skip_test("no Debian tree at '%s' (set KILN_DEBIAN_ROOTFS or run "
-                     "tests/integration/lib/make-debian-rootfs.sh)",
-                     rootfs());
+    if (access(status, R_OK) == 0)
+        return;
+    const char *env = getenv("KILN_DEBIAN_ROOTFS");
+    cleanup_free char *cmd =
+        xasprintf("'%s/tests/integration/lib/make-debian-rootfs.sh' %s%s%s >&2", KILN_SOURCE_DIR,
+                  env && *env ? "'" : "", env && *env ? env : "", env && *env ? "'" : "");
+    int st = system(cmd);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+        cr_skip_test("cannot make the Debian tree on this machine (see above)");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "make-debian-rootfs.sh failed");
+    cr_assert_eq(access(status, R_OK), 0, "no Debian tree at '%s' after make-debian-rootfs.sh",
+                 rootfs());
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -34,7 +34,8 @@ static void make_base(void)
     cr_assert_eq(diff_write(dfd, NULL, true, &none, w, &err), 0, "%s", err ? err->msg : "");
     struct layer_result res;
     cr_assert_eq(layer_writer_finish(w, &res, &err), 0);
-    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, &base_snap, &err),
+    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, NULL, NULL,
+                                 &base_snap, &err),
                  0, "%s", err ? err->msg : "");
 }
 
@@ -114,7 +115,8 @@ static void check_step(enum snapshotter_kind kind, const char *expected)
     /* the next step sees the change */
     char *layers[2] = {base_snap, NULL};
     kiln_error_t *err = NULL;
-    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, &layers[1], &err),
+    cr_assert_eq(snapshot_ensure(store, res.digest, res.media_type, res.diff_id, NULL, NULL,
+                                 &layers[1], &err),
                  0);
     struct layer_result res2 = run_step(kind, layers, 2,
                                         "set -e; test ! -e /bin/vi; test ! -e /root/old; "

@@ -237,7 +237,7 @@ if [ -x /usr/bin/docker ] && /usr/bin/docker info >/dev/null 2>&1; then
   [ "$id" = "$cfg" ] || fail "docker loaded image $id, kiln's config is $cfg"
   ok "docker load accepts type=docker and names the image by the iidfile digest"
 else
-  echo "ok - SKIP: docker load check (no Docker daemon running here)"
+  skip_check "docker load of type=docker" "no Docker daemon running here"
 fi
 
 # --- result files and -q for an image with attestations ---

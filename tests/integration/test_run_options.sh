@@ -44,3 +44,29 @@ expect_fail 2 "invalid host nohost" "$KILN" build --root "$ROOT" --add-host noho
 expect_fail 1 "host-gateway is not supported" "$KILN" build --root "$ROOT" --add-host h:host-gateway "$T/ctx"
 expect_fail 2 "invalid value '0' for --shm-size" "$KILN" build --root "$ROOT" --shm-size 0 "$T/ctx"
 ok "bad --ulimit, --add-host and --shm-size values are usage errors in Docker's words"
+
+# --ulimit nproc reaches the step; where RLIMIT_NPROC stands in for a pids cgroup kiln cannot
+# have (every cgroup mount read-only in a mount namespace of the test's own, as in
+# test_run_limits_unenforced.sh), the lower of the two applies
+{ busybox_dockerfile; printf 'FROM base\nUSER app\nRUN { ulimit -Su; ulimit -Hu; } > /tmp/nproc.txt\n'; } >"$T/ctx/Dockerfile.nproc"
+kbuild -f "$T/ctx/Dockerfile.nproc" --ulimit nproc=500:1000 -o "$T/np1" "$T/ctx" >/dev/null
+[ "$(cat "$T/np1/tmp/nproc.txt")" = "$(printf '500\n1000')" ] || fail "ulimit nproc: $(cat "$T/np1/tmp/nproc.txt")"
+ok "--ulimit nproc=500:1000 reaches the step"
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -n "$(findmnt -rn -t cgroup,cgroup2 -o TARGET)" ]; then
+  ro_cgroups() {
+    unshare -m --propagation private sh -c '
+      for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+        mount -o bind,remount,ro "$m" "$m" || exit 97
+      done
+      exec "$@"' ro "$@"
+  }
+  ro_cgroups "$KILN" build --root "$ROOT" --no-cache -f "$T/ctx/Dockerfile.nproc" --pids-limit 32 \
+    --ulimit nproc=500:1000 -o "$T/np2" "$T/ctx" >"$T/np2.log" 2>&1 || { cat "$T/np2.log"; fail "pids-limit with ulimit nproc"; }
+  [ "$(cat "$T/np2/tmp/nproc.txt")" = "$(printf '32\n32')" ] || fail "pids stand-in under ulimit nproc: $(cat "$T/np2/tmp/nproc.txt")"
+  ro_cgroups "$KILN" build --root "$ROOT" --no-cache -f "$T/ctx/Dockerfile.nproc" --pids-limit 32 \
+    --ulimit nproc=10:20 -o "$T/np3" "$T/ctx" >"$T/np3.log" 2>&1 || { cat "$T/np3.log"; fail "pids-limit with a lower ulimit nproc"; }
+  [ "$(cat "$T/np3/tmp/nproc.txt")" = "$(printf '10\n20')" ] || fail "a lower ulimit nproc: $(cat "$T/np3/tmp/nproc.txt")"
+  ok "RLIMIT_NPROC standing in for the pids cgroup: --ulimit nproc cannot lift it, a lower one stays"
+else
+  skip_check "--ulimit nproc with the RLIMIT_NPROC stand-in" "needs root, unshare and a mounted cgroup"
+fi

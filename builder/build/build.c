@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "lint_image.h"
 #include "oci/reference.h"
+#include "ssh.h"
 #include "util.h"
 
 const char *kiln_version(void)
@@ -93,10 +94,10 @@ static void warn_unused_args(struct build *b)
     for (size_t i = 0; i < b->o->nbuild_args; i++) {
         if (b->arg_used[i])
             continue;
-        /* the predefined proxy and platform args are never reported */
+        /* the predefined proxy, platform and BUILDKIT_* args are never reported */
         const char *k = b->o->build_args[i].key;
         if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy") ||
-            !strcmp(k, "SOURCE_DATE_EPOCH"))
+            buildkit_arg_predefined(k) || !strcmp(k, "SOURCE_DATE_EPOCH"))
             continue;
         buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k);
     }
@@ -147,6 +148,7 @@ static void build_release(struct build *b)
     strset_release(&b->scanned);
     strset_release(&b->warned);
     secrets_free(b->secrets);
+    ssh_agents_close(b->ssh);
     netpolicy_release(&b->net);
     if (b->hashes) {
         kiln_error_t *e = NULL;
@@ -167,12 +169,13 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
     if (!root || check_tags(o, err) < 0 || load_secrets(b, err) < 0 ||
-        build_network_init(b, err) < 0 || read_dockerfile(b, err) < 0 ||
-        store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
-        lint_image_dockerfile(b, err) < 0)
+        build_network_init(b, err) < 0 || ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 ||
+        read_dockerfile(b, err) < 0 || store_open(root, &b->store, err) < 0 ||
+        context_open(b, err) < 0 || lint_image_dockerfile(b, err) < 0)
         return -1;
     if (idmap_for_store(b->store->root, &b->idmap, err) < 0)
         return -1;
+    buildkit_args_check(b);
     b->hashes = hashindex_open(b->store);
     if (cache_remote_import(b, err) < 0)
         return -1;

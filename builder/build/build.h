@@ -8,7 +8,8 @@
  * vars.c      variable lookup and ARG scoping
  * context.c   the main and named build contexts
  * users.c     user and group names through the image's /etc/passwd and /etc/group
- * export.c    the output (OCI layout directory or archive)
+ * export.c    the output (OCI layout directory or archive, docker tarball, registry)
+ * export_files.c  the final stage's files (local and tar outputs)
  * secrets.c   --secret values, held in memory only, and their keyed hashes
  * mounts*.c   RUN --mount (secret, cache, bind, tmpfs)
  * leakcheck.c the leak scan of every layer, the config and the attestations
@@ -100,6 +101,7 @@ struct build {
     struct strset scanned;   /* cached layers the leak scan has seen in this build (b->lock) */
     struct strset warned;    /* warnings printed (b->lock): each is printed once */
     struct secrets *secrets; /* --secret values, loaded before anything else */
+    struct ssh_agents *ssh;  /* --ssh agents (ssh.h), or NULL */
     struct netpolicy net;    /* what RUN (default network) and ADD <url> may reach */
 };
 
@@ -203,10 +205,19 @@ int context_import_layout(struct build *b, struct build_context *c, char out[DIG
 int users_resolve(struct view *v, const char *spec, bool passwd_group, uint32_t *uid, uint32_t *gid,
                   kiln_error_t **err);
 
+/* buildkit_args.c: BuildKit's predefined build arguments (BUILDKIT_*), each used or ignored
+ * with a warning (buildkit_args_check, once per build); none is an "unused" build argument. */
+bool buildkit_arg_predefined(const char *name);
+void buildkit_args_check(struct build *b);
+/* BUILDKIT_CACHE_MOUNT_NS, or NULL. */
+const char *buildkit_cache_ns(struct build *b);
+
 /* policy.c */
 #define POLICY_ANNOTATION "dev.kiln.policy.allow-root-user"
 /* Fails with KILN_EPOLICY ("Dockerfile:N: ...") when the final image would run as root. */
 int policy_check_user(struct build *b, struct build_stage *final, kiln_error_t **err);
+/* FROM scratch with no CMD and no ENTRYPOINT: a stage whose files are the product. */
+bool policy_artifact_stage(struct build *b, struct build_stage *st);
 
 /* leakcheck.c: the leak scan (DESIGN.md, Secrets). Every layer of every stage is scanned once:
  * while its step writes it (layer_writer_scan with build_scanner), so a leaking layer never
@@ -274,6 +285,10 @@ int attestations_attach(struct build *b, struct build_stage *final, const struct
 /* export.c */
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err);
+/* export_files.c: the final stage's files (type=local: a new directory; type=tar: one tar, "-"
+ * for stdout), written atomically (except to stdout). */
+int export_local(struct build *b, struct build_stage *final, const char *dest, kiln_error_t **err);
+int export_tar(struct build *b, struct build_stage *final, const char *dest, kiln_error_t **err);
 
 void build_stage_release(struct build_stage *st);
 

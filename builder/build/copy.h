@@ -64,7 +64,7 @@ struct copy_job {
     struct copy_url *urls; /* ADD <url> sources, in source order */
     size_t nurls;
     char checksum[DIGEST_STR_LEN + 1]; /* ADD --checksum, or "" */
-    struct copy_inode *inodes; /* sources with more than one link, by inode: hard links */
+    struct copy_inode *inodes;         /* sources with more than one link, by inode: hard links */
     size_t ninodes, capinodes;
 };
 

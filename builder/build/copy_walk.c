@@ -97,7 +97,8 @@ static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
     uint32_t uid = j->chown ? j->uid : 0, gid = j->chown ? j->gid : 0;
     const char *first = S_ISREG(st->st_mode) ? first_link(j, st, target) : NULL;
     if (first && strcmp(first, target) != 0)
-        return copy_plan_push(j, PLAN_HARDLINK, target, NULL, first, entry_perm(j, st), uid, gid, err);
+        return copy_plan_push(j, PLAN_HARDLINK, target, NULL, first, entry_perm(j, st), uid, gid,
+                              err);
     if (S_ISREG(st->st_mode))
         return copy_plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISFIFO(st->st_mode))

@@ -1,4 +1,5 @@
 /* The build result: commit the final image to the store and write the requested output. */
+#include <stdio.h>
 #include <string.h>
 
 #include "build.h"
@@ -30,15 +31,33 @@ static json_t *kv_object(const struct kiln_kv *kv, size_t n)
     return o;
 }
 
-/* One annotation set per -t: the full name and, as BuildKit writes it, the tag as ref.name. */
-static int name_annotations(struct build *b, json_t **out, kiln_error_t **err)
+/* The image names of an OCI or docker output: name= (',' separated) or else the -t tags. */
+static char **output_names(struct build *b, size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    const char *name = b->o->output.name;
+    if (!name) {
+        for (size_t i = 0; i < b->o->ntags; i++)
+            strv_push(&v, n, xstrdup(b->o->tags[i]));
+        return v;
+    }
+    cleanup_free char *s = xstrdup(name);
+    char *save = NULL;
+    for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        strv_push(&v, n, xstrdup(t));
+    return v;
+}
+
+/* One annotation set per name: the full name and, as BuildKit writes it, the tag as ref.name. */
+static int name_annotations(char *const *tags, size_t ntags, json_t **out, kiln_error_t **err)
 {
     json_t *names = json_array();
-    for (size_t i = 0; i < b->o->ntags; i++) {
+    for (size_t i = 0; i < ntags; i++) {
         struct reference r;
-        if (reference_parse(b->o->tags[i], &r, err) < 0) {
+        if (reference_parse(tags[i], &r, err) < 0) {
             json_decref(names);
-            return kiln_err_wrap(err, "-t");
+            return kiln_err_wrap(err, "image name '%s'", tags[i]);
         }
         cleanup_free char *full = reference_string(&r);
         json_array_append_new(names, json_pack("{s:s,s:s}", "io.containerd.image.name", full,
@@ -47,6 +66,44 @@ static int name_annotations(struct build *b, json_t **out, kiln_error_t **err)
         reference_release(&r);
     }
     *out = names;
+    return 0;
+}
+
+/* Docker's short form of a name, as docker save writes RepoTags: "app:1", "user/app:1",
+ * "reg.example:5000/app:1". */
+static char *familiar_name(const struct reference *r)
+{
+    const char *path = r->path;
+    bool hub = !strcmp(r->domain, "docker.io");
+    if (hub && str_has_prefix(path, "library/") && !strchr(path + 8, '/'))
+        path += 8;
+    return xasprintf("%s%s%s:%s", hub ? "" : r->domain, hub ? "" : "/", path,
+                     r->tag ? r->tag : "latest");
+}
+
+/* The docker save format's manifest.json for one image (docker load, skopeo docker-archive:). */
+static int docker_manifest(struct image *img, const struct oci_desc *config, char *const *names,
+                           size_t nnames, char **out, kiln_error_t **err)
+{
+    json_t *tags = json_array(), *layers = json_array();
+    for (size_t i = 0; i < nnames; i++) {
+        struct reference r;
+        if (reference_parse(names[i], &r, err) < 0) {
+            json_decref(tags), json_decref(layers);
+            return kiln_err_wrap(err, "image name '%s'", names[i]);
+        }
+        cleanup_free char *fam = r.tag ? familiar_name(&r) : NULL;
+        if (fam)
+            json_array_append_new(tags, json_string(fam));
+        reference_release(&r);
+    }
+    for (size_t i = 0; i < img->nlayers; i++)
+        json_array_append_new(layers,
+                              json_sprintf("blobs/sha256/%s", digest_hex(img->layers[i].digest)));
+    json_t *m = json_pack("[{s:s+,s:o,s:o}]", "Config", "blobs/sha256/", digest_hex(config->digest),
+                          "RepoTags", tags, "Layers", layers);
+    *out = json_dump_stable(m);
+    json_decref(m);
     return 0;
 }
 
@@ -76,6 +133,53 @@ static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t
     return rc;
 }
 
+static void set_exported(struct kiln_build_result *res, const struct oci_desc *d)
+{
+    snprintf(res->exported_media_type, sizeof(res->exported_media_type), "%s", d->media_type);
+    memcpy(res->exported_digest, d->digest, sizeof(d->digest));
+    res->exported_size = d->size;
+}
+
+/* type=docker: the image alone (docker load reads one image manifest; the attestations stay in
+ * kiln's store and --sbom-out), its manifest.json, and the OCI layout files as BuildKit's docker
+ * exporter writes them. */
+static int export_docker(struct build *b, struct build_stage *final,
+                         const struct oci_desc *manifest, const struct oci_desc *config,
+                         kiln_error_t **err)
+{
+    const struct kiln_output *out = &b->o->output;
+    size_t nnames;
+    cleanup_strv char **names = output_names(b, &nnames);
+    cleanup_free char *dm = NULL;
+    json_t *anns = NULL;
+    if (docker_manifest(final->img, config, names, nnames, &dm, err) < 0 ||
+        name_annotations(names, nnames, &anns, err) < 0)
+        return -1;
+    struct layout_write_opts o = {.tar = out->tar,
+                                  .names = anns,
+                                  .epoch = b->epoch,
+                                  .hashes = b->hashes,
+                                  .docker_manifest = dm};
+    int rc = layout_write_ext(b->store, out->dest, manifest, &o, err);
+    json_decref(anns);
+    return rc;
+}
+
+static int export_oci(struct build *b, const struct oci_desc *top, kiln_error_t **err)
+{
+    const struct kiln_output *out = &b->o->output;
+    size_t nnames;
+    cleanup_strv char **names = output_names(b, &nnames);
+    json_t *anns = NULL;
+    if (name_annotations(names, nnames, &anns, err) < 0)
+        return -1;
+    struct layout_write_opts o = {
+        .tar = out->tar, .names = anns, .epoch = b->epoch, .hashes = b->hashes};
+    int rc = layout_write_ext(b->store, out->dest, top, &o, err);
+    json_decref(anns);
+    return rc;
+}
+
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err)
 {
@@ -88,12 +192,13 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
         build_drop_layers(b);
         return -1;
     }
-    struct oci_desc manifest;
-    int rc = image_commit(b->store, final->img, b->epoch, ann, &manifest, NULL, err);
+    struct oci_desc manifest, config;
+    int rc = image_commit(b->store, final->img, b->epoch, ann, &manifest, &config, err);
     json_decref(ann);
     if (rc < 0)
         return -1;
     memcpy(res->manifest_digest, manifest.digest, sizeof(manifest.digest));
+    memcpy(res->config_digest, config.digest, sizeof(config.digest));
     res->nlayers = final->img->nlayers;
     struct oci_desc top;
     if (attestations_attach(b, final, &manifest, &top, err) < 0) {
@@ -108,16 +213,23 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     if (strcmp(top.digest, manifest.digest))
         memcpy(res->index_digest, top.digest, sizeof(top.digest));
     const struct kiln_output *out = &b->o->output;
-    if (out->type == KILN_OUTPUT_NONE)
-        return 0;
-    if (out->type == KILN_OUTPUT_REGISTRY)
+    switch (out->type) {
+    case KILN_OUTPUT_LOCAL:
+        return export_local(b, final, out->dest, err);
+    case KILN_OUTPUT_TAR:
+        return export_tar(b, final, out->dest, err);
+    case KILN_OUTPUT_DOCKER:
+        set_exported(res, &manifest);
+        return export_docker(b, final, &manifest, &config, err);
+    case KILN_OUTPUT_REGISTRY:
+        set_exported(res, &top);
         return export_push(b, &top, err);
-    if (out->type != KILN_OUTPUT_OCI)
-        return kiln_err(err, KILN_EUNSUPPORTED, 0, "this output type is not supported yet");
-    json_t *names = NULL;
-    if (name_annotations(b, &names, err) < 0)
-        return -1;
-    rc = layout_write(b->store, out->dest, out->tar, &top, names, b->epoch, b->hashes, err);
-    json_decref(names);
-    return rc;
+    case KILN_OUTPUT_OCI:
+        set_exported(res, &top);
+        return export_oci(b, &top, err);
+    case KILN_OUTPUT_NONE:
+        set_exported(res, &top);
+        return 0;
+    }
+    return kiln_err(err, KILN_EUNSUPPORTED, 0, "this output type is not supported yet");
 }

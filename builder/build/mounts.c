@@ -8,6 +8,7 @@
 #include "fsutil.h"
 #include "mounts_int.h"
 #include "secmem.h"
+#include "ssh.h"
 #include "util.h"
 
 struct expand_ctx {
@@ -89,19 +90,36 @@ static int resolve_source(struct build *b, struct step_mount *sm, kiln_error_t *
     return 0;
 }
 
-static char *cache_name(const char *id)
+/* The cache directory of id; BUILDKIT_CACHE_MOUNT_NS names a namespace ("NS/ID"), as BuildKit. */
+static char *cache_name(struct build *b, const char *id)
 {
     char d[DIGEST_STR_LEN + 1];
-    sha256_buf(id, strlen(id), d);
+    const char *ns = buildkit_cache_ns(b);
+    cleanup_free char *full = ns ? xasprintf("%s/%s", ns, id) : xstrdup(id);
+    sha256_buf(full, strlen(full), d);
     return xasprintf(MOUNTS_DIR "/%s", digest_hex(d));
+}
+
+/* BuildKit: target /run/buildkit/ssh_agent.N (N: the mount's place among the step's ssh
+ * mounts) unless given; a required agent that --ssh did not give fails the step. */
+static int resolve_ssh(struct build *b, struct step_mount *sm, size_t index, kiln_error_t **err)
+{
+    cleanup_free char *target = NULL;
+    if (df_mount_defaults(&sm->m, &sm->id, &target, err) < 0)
+        return -1;
+    sm->target = target ? path_join("/", target) : xasprintf("/run/buildkit/ssh_agent.%zu", index);
+    if (!strcmp(sm->target, "/"))
+        return kiln_err(err, KILN_EINPUT, 0, "invalid mount target \"%s\"", sm->target);
+    sm->agent = ssh_agents_socket(b->ssh, sm->id);
+    if (!sm->agent && sm->m.required)
+        return kiln_err(err, KILN_EINPUT, 0, "no SSH key \"%s\" forwarded from the client", sm->id);
+    return 0;
 }
 
 static int resolve_one(struct build *b, struct build_stage *st, struct step_mount *sm,
                        kiln_error_t **err)
 {
     struct df_mount *m = &sm->m;
-    if (m->type == DF_MOUNT_SSH)
-        return kiln_err(err, KILN_EUNSUPPORTED, 0, "--mount=type=ssh is not supported yet");
     if (m->type == DF_MOUNT_SECRET)
         return resolve_secret(b, sm, err);
     if (!m->target || !*m->target)
@@ -118,7 +136,7 @@ static int resolve_one(struct build *b, struct build_stage *st, struct step_moun
         cleanup_free char *unused = NULL;
         if (df_mount_defaults(m, &sm->id, &unused, err) < 0)
             return -1;
-        sm->cache_name = cache_name(sm->id);
+        sm->cache_name = cache_name(b, sm->id);
         if (!m->from)
             return 0;
     }
@@ -165,14 +183,19 @@ int mounts_prepare(struct build *b, struct build_stage *st, const struct df_inst
     if (in->nmounts > SANDBOX_MAX_MOUNTS)
         return instr_err(b, in, err, KILN_ELIMIT, "more than %d mounts", SANDBOX_MAX_MOUNTS);
     m->v = xcalloc(in->nmounts + 1, sizeof(*m->v));
+    size_t nssh = 0;
     for (size_t k = 0; k < in->nmounts; k++) {
         struct step_mount *sm = &m->v[m->n];
         sm->lockfd = -1;
         if (step_df_mount(b, st, in, k, &sm->m, err) < 0)
             return instr_wrap(b, in, err);
         m->n++;
-        if (resolve_one(b, st, sm, err) < 0)
+        int rc = sm->m.type == DF_MOUNT_SSH ? resolve_ssh(b, sm, nssh++, err)
+                                            : resolve_one(b, st, sm, err);
+        if (rc < 0)
             return instr_wrap(b, in, err);
+        if (sm->m.type == DF_MOUNT_SSH && !m->ssh_target)
+            m->ssh_target = sm->target;
     }
     return 0;
 }
@@ -196,7 +219,14 @@ static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, 
         cache_key_addu(k, (uint64_t)m->size);
     if (m->type == DF_MOUNT_CACHE) {
         cache_key_add(k, sm->id);
+        if (buildkit_cache_ns(b))
+            cache_key_add(k, "ns"), cache_key_add(k, buildkit_cache_ns(b));
         cache_key_addu(k, m->sharing);
+        key_owner(k, m);
+    }
+    if (m->type == DF_MOUNT_SSH) { /* the mount, never the agent or its keys */
+        cache_key_add(k, sm->id);
+        cache_key_addu(k, m->required);
         key_owner(k, m);
     }
     if (m->type == DF_MOUNT_SECRET) {
@@ -294,10 +324,39 @@ static int attach_bind(struct build *b, struct step_mounts *m, struct step_mount
     return 0;
 }
 
+/* The step's own agent socket, in a private directory of the store, behind the proxy. */
+static int attach_ssh(struct build *b, struct step_mounts *m, struct step_mount *sm,
+                      kiln_error_t **err)
+{
+    if (!sm->agent)
+        return 0; /* optional and not given: nothing at the target */
+    if (mounts_make_tmp(b, sm, err) < 0)
+        return -1;
+    cleanup_close int dfd = openat(b->store->rootfd, sm->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || ssh_proxy_start(dfd, "agent", sm->agent, &sm->proxy, err) < 0)
+        return dfd < 0 ? kiln_err_errno(err, KILN_EIO, "open '%s'", sm->tmp) : -1;
+    uint32_t uid = sm->m.has_uid ? sm->m.uid : 0, gid = sm->m.has_gid ? sm->m.gid : 0;
+    mode_t mode = sm->m.has_mode ? (sm->m.mode & 0777) : 0600;
+    int64_t hu = idmap_host_uid(&m->map, uid), hg = idmap_host_gid(&m->map, gid);
+    if (hu < 0 || hg < 0)
+        return kiln_err(err, KILN_EINPUT, 0, "ssh mount: owner %u:%u is not mapped", uid, gid);
+    if (fchmodat(dfd, "agent", mode, 0) < 0 ||
+        (m->map.mode == IDMAP_ROOT && fchownat(dfd, "agent", (uid_t)hu, (gid_t)hg, 0) < 0))
+        return kiln_err_errno(err, KILN_EIO, "ssh mount: agent socket");
+    sm->host = xasprintf("%s/%s/agent", b->store->root, sm->tmp);
+    struct sandbox_mount *s = add_sbx(m, SANDBOX_MOUNT_SOCKET, sm->target);
+    s->source = sm->host;
+    s->uid = uid, s->gid = gid;
+    s->flags = SANDBOX_MNT_NOSUID | SANDBOX_MNT_NODEV | SANDBOX_MNT_NOEXEC;
+    return 0;
+}
+
 static int attach_one(struct build *b, struct step_mounts *m, struct step_mount *sm,
                       kiln_error_t **err)
 {
     switch (sm->m.type) {
+    case DF_MOUNT_SSH:
+        return attach_ssh(b, m, sm, err);
     case DF_MOUNT_SECRET:
         attach_secret(m, sm);
         return 0;
@@ -363,6 +422,8 @@ static int rm_fn(void *arg, const struct idshift *sh, void *result, kiln_error_t
 
 void mounts_release(struct step_mounts *m)
 {
+    for (size_t i = 0; i < m->n; i++) /* the agent sockets go first: nothing reaches them */
+        ssh_proxy_stop(steal_ptr(m->v[i].proxy));
     bool tmps = false;
     for (size_t i = 0; i < m->n; i++)
         tmps |= m->v[i].tmp != NULL;

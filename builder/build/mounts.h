@@ -15,7 +15,11 @@
  *           with rw: writes are discarded with the copy). Its content is in the cache key
  *           (per-file digests from the hash index).
  *   tmpfs   a fresh tmpfs (size=, default half the RAM as the kernel's).
- *   ssh     refused: not supported yet.
+ *   ssh     the agent of --ssh ID (ssh.h): a socket of the step's own at target (default
+ *           /run/buildkit/ssh_agent.N, mode 0600, uid and gid 0) behind kiln's filtering
+ *           proxy; SSH_AUTH_SOCK is the first one's target unless the environment sets it. A
+ *           missing agent is skipped unless required ("no SSH key ID forwarded from the
+ *           client"). In the cache key: id, target, mode, owner; never the agent.
  *
  * Mounts come from the frontend (instr->mounts, struct df_mount); a deferred one (a variable
  * in a value) is parsed again with the step's variables.
@@ -48,6 +52,7 @@ struct step_mounts {
     size_t nsbx;
     char **env; /* "NAME=value" of env= secrets (wiped on release) */
     size_t nenv;
+    const char *ssh_target; /* the first ssh mount's target (SSH_AUTH_SOCK), or NULL */
 };
 
 int mounts_prepare(struct build *b, struct build_stage *st, const struct df_instr *in,

@@ -16,6 +16,8 @@ struct step_mount {
     int lockfd;                  /* the cache's lock, held while the step runs */
     char *tmp;                   /* a private directory under ROOT/tmp, removed afterwards */
     char *host;                  /* the host path the sandbox binds */
+    const char *agent;           /* ssh: the agent forwarded (--ssh), NULL when not given */
+    struct ssh_proxy *proxy;     /* ssh: the step's socket, while it runs */
 };
 
 /* mounts_cache.c: locks the cache of sm (sharing), creates it when missing (mode, owner,

@@ -1,6 +1,11 @@
 /* The non-root policy, checked on the final image after the build: the effective user (the
  * last USER of the final stage, else the base image's config User) is resolved in the final
- * rootfs, and root fails the build. Only the operator's --allow-root-user gets past it. */
+ * rootfs, and root fails the build. Only the operator's --allow-root-user gets past it.
+ *
+ * The local and tar outputs export files, not an image: the policy does not apply to them (an
+ * artifact stage, FROM scratch with no CMD or ENTRYPOINT, is the usual final stage there). As
+ * an image, such a stage is still checked: `docker run IMAGE /app` or a Kubernetes command: runs
+ * whatever it holds, as root. */
 #include <string.h>
 
 #include "build.h"
@@ -34,17 +39,36 @@ static bool numeric_id(const char *s, uint32_t *out)
     return true;
 }
 
+bool policy_artifact_stage(struct build *b, struct build_stage *st)
+{
+    (void)b;
+    json_t *cfg = image_cfg(st->img);
+    json_t *cmd = json_object_get(cfg, "Cmd"), *ep = json_object_get(cfg, "Entrypoint");
+    /* no base image under it: FROM scratch, or FROM a stage that is (base_digest is inherited) */
+    return !*st->base_digest && !st->base_ref && !json_array_size(cmd) && !json_array_size(ep);
+}
+
 int policy_check_user(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
     const char *user = image_cfg_string(st->img, "User");
     if (!user)
         user = "";
+    enum kiln_output_type out = b->o->output.type;
+    if (out == KILN_OUTPUT_LOCAL || out == KILN_OUTPUT_TAR)
+        return 0; /* files, not an image: nothing of this build runs as anyone */
     if (b->o->allow_root_user) {
         build_log(b, KILN_LOG_WARN,
                   "--allow-root-user: the non-root policy is not enforced; the image records "
                   "the override in the annotation " POLICY_ANNOTATION);
         return 0;
     }
+    if (!*user && policy_artifact_stage(b, st))
+        return policy_fail(b, st, user,
+                           "the final stage sets no USER; an artifact stage (FROM scratch, no "
+                           "CMD or ENTRYPOINT) is exempt only when its files are exported "
+                           "(--output type=local or type=tar), as an image it runs as root with "
+                           "any command given to it",
+                           err);
     if (!*user)
         return policy_fail(b, st, user, "the final stage sets no USER and the base image has none",
                            err);

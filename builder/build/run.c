@@ -9,6 +9,7 @@
 #include "build.h"
 #include "fsutil.h"
 #include "mounts.h"
+#include "runopts.h"
 #include "sandbox/sandbox.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
@@ -271,6 +272,8 @@ struct run_step {
     char **proxy; /* the operator's proxy build args (network.c): not in the key or history */
     size_t nproxy;
     char **envp; /* env, proxies, and the secrets' env= over them (borrowed strings) */
+    char *hosts; /* --add-host lines for /etc/hosts, or NULL */
+    struct sandbox_rlimit rlimits[KILN_MAX_ULIMITS];
 };
 
 static void run_step_release(struct run_step *s)
@@ -279,6 +282,7 @@ static void run_step_release(struct run_step *s)
     free(s->history);
     mounts_release(&s->mounts);
     free(s->envp);
+    free(s->hosts);
 }
 
 static bool env_overridden(const struct step_mounts *m, const char *entry)
@@ -356,7 +360,16 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
     if (s->flags.network != SANDBOX_NET_NONE)
         build_proxy_env(b, s->env, s->nenv, &s->proxy, &s->nproxy);
-    return mounts_prepare(b, st, in, &s->mounts, err);
+    s->hosts = runopts_hosts_text(b->o->extra_hosts, b->o->nextra_hosts);
+    if (mounts_prepare(b, st, in, &s->mounts, err) < 0)
+        return -1;
+    /* BuildKit's llb: the first ssh mount is SSH_AUTH_SOCK unless the environment sets it */
+    if (s->mounts.ssh_target && !env_has(s->env, s->nenv, "SSH_AUTH_SOCK"))
+        strv_push(&s->env, &s->nenv, xasprintf("SSH_AUTH_SOCK=%s", s->mounts.ssh_target));
+    for (size_t i = 0; i < b->o->nulimits; i++)
+        s->rlimits[i] = (struct sandbox_rlimit){b->o->ulimits[i].resource, b->o->ulimits[i].soft,
+                                                b->o->ulimits[i].hard};
+    return 0;
 }
 
 static const char *step_hostname(struct build *b, struct run_step *s)
@@ -385,6 +398,10 @@ static void fill_spec(struct build *b, struct build_stage *st, struct run_step *
     spec->policy = &b->net;
     spec->limits = (struct sandbox_limits){b->o->memory, b->o->pids_limit, b->o->cpus_milli,
                                            b->o->step_timeout, b->o->allow_unenforced_limits};
+    spec->extra_hosts = s->hosts;
+    spec->shm_size = b->o->shm_size;
+    spec->rlimits = s->rlimits;
+    spec->nrlimits = b->o->nulimits;
 }
 
 static int step_failed(struct build *b, const struct df_instr *in, const struct run_step *s,
@@ -480,6 +497,16 @@ static int run_key(struct build *b, struct build_stage *st, const struct df_inst
     cache_key_add(&k, spec.cwd);
     cache_key_add(&k, spec.hostname);
     cache_key_addu(&k, (uint64_t)spec.network);
+    /* BuildKit keeps these in the exec op: they are part of the key when given */
+    if (spec.extra_hosts)
+        cache_key_add(&k, "add-host"), cache_key_add(&k, spec.extra_hosts);
+    if (spec.shm_size)
+        cache_key_add(&k, "shm-size"), cache_key_addu(&k, spec.shm_size);
+    for (size_t i = 0; i < spec.nrlimits; i++) {
+        cache_key_add(&k, "ulimit");
+        cache_key_addu(&k, (uint64_t)spec.rlimits[i].resource);
+        cache_key_addu(&k, spec.rlimits[i].soft), cache_key_addu(&k, spec.rlimits[i].hard);
+    }
     if (mounts_key(b, &s->mounts, &k, err) < 0) {
         sha256_release(&k.h);
         return instr_wrap(b, in, err);

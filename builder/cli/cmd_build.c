@@ -3,24 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build_cli.h"
 #include "cli.h"
+#include "build/runopts.h"
 #include "commands.h"
 #include "oci/reference.h"
 #include "registry/registry.h"
 #include "util.h"
 
 #define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
-
-struct build_cli {
-    struct kiln_build_opts o;
-    enum kiln_progress_mode progress;
-    bool epoch_set;
-    const char *flag; /* the long name of the flag being applied */
-    char **owned;     /* strings the options point to, freed at the end */
-    size_t nowned;
-    struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
-    const char *insecure[REGISTRY_MAX_INSECURE];
-};
 
 typedef int (*opt_fn)(struct build_cli *c, const char *v, kiln_error_t **err);
 
@@ -126,86 +117,40 @@ static int opt_build_context(struct build_cli *c, const char *v, kiln_error_t **
     return 0;
 }
 
-static int parse_bool(const char *v, bool *out)
+static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    if (!strcmp(v, "true") || !strcmp(v, "1"))
-        return *out = true, 0;
-    if (!strcmp(v, "false") || !strcmp(v, "0"))
-        return *out = false, 0;
-    return -1;
+    return cli_output_parse(c, v, err);
 }
 
-static int output_field(struct kiln_output *out, const char *k, const char *v, kiln_error_t **err)
+static int opt_push_load(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    uint64_t n;
-    if (!strcmp(k, "type")) {
-        if (!strcmp(v, "oci"))
-            out->type = KILN_OUTPUT_OCI;
-        else if (!strcmp(v, "registry"))
-            out->type = KILN_OUTPUT_REGISTRY;
-        else if (!strcmp(v, "image") || !strcmp(v, "docker") || !strcmp(v, "local") ||
-                 !strcmp(v, "tar"))
-            return kiln_err(err, KILN_EUNSUPPORTED, 0, "--output type=%s is not supported yet", v);
-        else
-            return bad(err, "--output type", v, "expected oci or registry");
-    } else if (!strcmp(k, "dest")) {
-        free(out->dest);
-        out->dest = xstrdup(v);
-    } else if (!strcmp(k, "tar")) {
-        if (parse_bool(v, &out->tar) < 0)
-            return bad(err, "--output tar", v, "expected true or false");
-    } else if (!strcmp(k, "compression")) {
-        if (!strcmp(v, "gzip"))
-            out->compression = KILN_COMPRESSION_GZIP;
-        else
-            return kiln_err(err, KILN_EUNSUPPORTED, 0,
-                            "--output compression=%s is not supported yet", v);
-    } else if (!strcmp(k, "compression-level")) {
-        if (parse_u64(v, 9, &n) < 0)
-            return bad(err, "--output compression-level", v, "expected 0 to 9");
-        out->compression_level = (int)n;
-    } else if (!strcmp(k, "name")) {
-        free(out->name);
-        out->name = xstrdup(v);
-    } else {
-        return kiln_err(err, KILN_EUSAGE, 0, "--output: unknown field '%s'", k);
-    }
+    (void)v, (void)err;
+    if (!strcmp(c->flag, "push"))
+        c->push = true;
+    else
+        c->load = true;
     return 0;
 }
 
-static int opt_output(struct build_cli *c, const char *v, kiln_error_t **err)
+static int opt_quiet(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    struct kiln_output *out = &c->o.output;
-    out->tar = true; /* BuildKit's oci exporter writes an archive unless tar=false */
-    if (!strchr(v, '=')) {
-        out->type = KILN_OUTPUT_OCI;
-        out->dest = xstrdup(v);
-        out->tar = false;
-        return 0;
-    }
-    cleanup_free char *s = xstrdup(v);
-    char *save = NULL;
-    for (char *f = strtok_r(s, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(f, '=');
-        if (!eq)
-            return bad(err, "--output", v, "expected type=oci,dest=PATH[,tar=true|false]");
-        *eq = '\0';
-        if (output_field(out, f, eq + 1, err) < 0)
-            return -1;
-    }
-    if (out->type == KILN_OUTPUT_NONE)
-        return bad(err, "--output", v, "type= is required");
-    if (out->type == KILN_OUTPUT_OCI && (!out->dest || !*out->dest))
-        return bad(err, "--output", v, "type=oci needs dest=PATH");
-    if (out->type == KILN_OUTPUT_REGISTRY && out->name && !*out->name)
-        return bad(err, "--output", v, "empty name=");
-    struct reference r;
-    if (out->type == KILN_OUTPUT_REGISTRY && out->name && reference_parse(out->name, &r, err) < 0) {
-        (*err)->code = KILN_EUSAGE;
-        return kiln_err_wrap(err, "--output name");
-    }
-    if (out->type == KILN_OUTPUT_REGISTRY && out->name)
-        reference_release(&r);
+    (void)v, (void)err;
+    if (!strcmp(c->flag, "check"))
+        c->check = true;
+    else
+        c->quiet = true;
+    return 0;
+}
+
+static int opt_result_file(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (!*v)
+        return bad(err, !strcmp(c->flag, "iidfile") ? "--iidfile" : "--metadata-file", v,
+                   "expected a file");
+    if (!strcmp(c->flag, "iidfile"))
+        c->iidfile = v;
+    else
+        c->metadata_file = v;
     return 0;
 }
 
@@ -242,12 +187,13 @@ static int opt_target(struct build_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+static const char *const progress_names[] = {"auto", "plain", "tty", "quiet", "json"};
+
 static int opt_progress(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    static const char *const names[] = {"auto", "plain", "tty", "quiet", "json"};
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-        if (!strcmp(v, names[i]))
-            return c->progress = (enum kiln_progress_mode)i, 0;
+    for (size_t i = 0; i < ARRAY_SIZE(progress_names); i++)
+        if (!strcmp(v, progress_names[i]))
+            return c->progress = (enum kiln_progress_mode)i, c->progress_set = true, 0;
     return bad(err, "--progress", v, "expected auto, plain, tty, quiet or json");
 }
 
@@ -358,6 +304,48 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
     if (parse_u64(v, 31536000, &n) < 0 || n == 0)
         return bad(err, "--step-timeout", v, "expected seconds, at least 1");
     c->o.step_timeout = n;
+    return 0;
+}
+
+static int opt_add_host(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return runopts_add_host(v, &c->o.extra_hosts, &c->o.nextra_hosts, err);
+}
+
+static int opt_ulimit(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    return runopts_ulimit(v, c->o.ulimits, &c->o.nulimits, err);
+}
+
+static int opt_shm_size(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    uint64_t n;
+    if (parse_size(v, &n) < 0 || n == 0)
+        return bad(err, "--shm-size", v, "expected a size such as 64m or 1g");
+    c->o.shm_size = n;
+    return 0;
+}
+
+/* buildx's form: default|ID[=SOCKET|KEY[,KEY...]] */
+static int opt_ssh(struct build_cli *c, const char *v, kiln_error_t **err)
+{
+    if (c->o.nssh >= KILN_MAX_SSH)
+        return kiln_err(err, KILN_EUSAGE, 0, "too many --ssh flags");
+    const char *eq = strchr(v, '=');
+    struct kiln_ssh_opt s = {.id = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v)};
+    if (!*s.id) {
+        free(s.id);
+        s.id = xstrdup("default");
+    }
+    cleanup_free char *list = eq ? xstrdup(eq + 1) : NULL;
+    char *save = NULL;
+    for (char *p = list ? strtok_r(list, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save))
+        if (s.npaths < KILN_MAX_SSH_PATHS)
+            strv_push(&s.paths, &s.npaths, xstrdup(p));
+        else
+            return strv_free(s.paths), free(s.id), bad(err, "--ssh", v, "too many paths");
+    c->o.ssh = xrealloc(c->o.ssh, (c->o.nssh + 1) * sizeof(s));
+    c->o.ssh[c->o.nssh++] = s;
     return 0;
 }
 
@@ -533,108 +521,122 @@ static int opt_cache(struct build_cli *c, const char *v, kiln_error_t **err)
 }
 
 static const struct opt_def {
-    const char *name;
-    char short_name;
-    bool arg;
+    struct cli_opt o; /* first: the table is also cli_build's */
     opt_fn apply;
-    const char *meta;
-    const char *help;
 } opt_defs[] = {
-    {"file", 'f', true, opt_file, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
-    {"tag", 't', true, opt_tag, "NAME[:TAG]", "Image name (repeatable)"},
-    {"build-arg", 0, true, opt_build_arg, "K[=V]",
-     "Build argument (K alone: from the environment)"},
-    {"build-context", 0, true, opt_build_context, "NAME=VALUE",
-     "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG][@sha256:...] (TAG after the first "
-     "':') or NAME=docker-image://REF"},
-    {"target", 0, true, opt_target, "STAGE", "Build up to this stage"},
-    {"output", 'o', true, opt_output, "SPEC",
-     "type=oci,dest=PATH[,tar=true|false] or type=registry[,name=REG/REPO[:TAG]] (default: "
-     "the -t names)"},
-    {"registry-ca", 0, true, opt_registry_ca, "FILE",
-     "Also trust this CA bundle (PEM) for registry TLS"},
-    {"insecure-registry", 0, true, opt_insecure_registry, "HOST[:PORT]",
-     "Allow plain HTTP and unverified TLS for this registry (repeatable)"},
-    {"root", 0, true, opt_root, "DIR", "State: content store and caches"},
-    {"progress", 0, true, opt_progress, "MODE", "auto, plain, tty, quiet or json"},
-    {"source-date-epoch", 0, true, opt_epoch, "N",
-     "Timestamps in the image (default $SOURCE_DATE_EPOCH or 0)"},
-    {"label", 0, true, opt_label, "K=V", "Image label (repeatable)"},
-    {"annotation", 0, true, opt_annotation, "K=V", "Manifest annotation (repeatable)"},
-    {"platform", 0, true, opt_platform, "P", "Target platform (linux/amd64 only)"},
-    {"no-cache", 0, false, opt_no_cache, NULL, "Do not use the step cache"},
-    {"secret", 0, true, opt_secret, "id=ID[,src=PATH|,env=VAR]",
-     "Secret for RUN --mount=type=secret (repeatable)"},
-    {"network", 0, true, opt_network, "MODE",
-     "Network for RUN steps: default (the outside world through pasta, but not the build "
-     "host, its networks, link-local or private ranges; no CAP_NET_RAW), none, or host "
-     "(needs --allow network.host)"},
-    {"allow", 0, true, opt_allow, "ENT", "Allow an entitlement (network.host)"},
-    {"allow-net", 0, true, opt_allow_net, "ADDR[/PREFIX][:PORT]",
-     "Let RUN (default network) and ADD <url> reach this address, range or HOST[:PORT] "
-     "(repeatable; loopback: one port, reached as 127.0.0.1:PORT)"},
-    {"max-download-size", 0, true, opt_max_download, "BYTES",
-     "Largest file ADD <url> fetches (default 4g)"},
-    {"memory", 0, true, opt_memory, "BYTES", "Memory limit for RUN steps"},
-    {"pids-limit", 0, true, opt_pids, "N", "Process limit for RUN steps"},
-    {"cpus", 0, true, opt_cpus, "N", "CPU limit for RUN steps"},
-    {"step-timeout", 0, true, opt_step_timeout, "SECONDS", "Time limit for each RUN step"},
-    {"max-layer-size", 0, true, opt_max_layer, "BYTES",
-     "Uncompressed size limit of a layer or ADD archive (default 32g)"},
-    {"max-file-size", 0, true, opt_max_file, "BYTES",
-     "Size limit of one file in a layer or ADD archive (default 16g)"},
-    {"allow-unenforced-limits", 0, false, opt_allow_unenforced, NULL,
-     "Operator override: run steps when --memory/--pids-limit/--cpus cannot be enforced"},
-    {"no-cache-filter", 0, true, opt_no_cache_filter, "STAGE",
-     "Do not use the cache for a stage (repeatable)"},
-    {"cache-from", 0, true, opt_cache, "SPEC",
-     "Read a shared cache: type=registry,ref=REF (or REF)"},
-    {"cache-to", 0, true, opt_cache, "SPEC",
-     "Push this build's cache: type=registry,ref=REF[,mode=max]"},
-    {"sbom", 0, false, opt_sbom, NULL, "Attach SPDX 2.3 and CycloneDX 1.6 SBOMs (default)"},
-    {"no-sbom", 0, false, opt_sbom, NULL, "Do not attach SBOMs"},
-    {"sbom-out", 0, true, opt_sbom_out, "DIR", "Also write the SBOM files to DIR"},
-    {"provenance", 0, false, opt_provenance, NULL, "Attach SLSA v1 provenance (default)"},
-    {"no-provenance", 0, false, opt_provenance, NULL, "Do not attach provenance"},
-    {"strict", 0, false, opt_strict, NULL, "Lint warnings become errors (exit 1)"},
-    {"allow-root-user", 0, false, opt_allow_root, NULL,
-     "Operator override: allow a final USER that is root"},
+    {{"file", 'f', true, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)", "@file"},
+     opt_file},
+    {{"tag", 't', true, "NAME[:TAG]", "Image name (repeatable)", NULL}, opt_tag},
+    {{"build-arg", 0, true, "K[=V]", "Build argument (K alone: from the environment)", NULL},
+     opt_build_arg},
+    {{"build-context", 0, true, "NAME=VALUE",
+      "Named context: NAME=DIR, NAME=oci-layout://DIR[:TAG][@sha256:...] (TAG after the first "
+      "':') or NAME=docker-image://REF",
+      NULL},
+     opt_build_context},
+    {{"target", 0, true, "STAGE", "Build up to this stage", "@stage"}, opt_target},
+    {{"output", 'o', true, "SPEC",
+      "type=oci|docker,dest=PATH|-[,tar=false][,name=N], type=local,dest=DIR, "
+      "type=tar,dest=FILE|-, type=registry[,name=REG/REPO[:TAG]] (or type=image,push=true); "
+      "-o DIR is type=local, -o - a tar on stdout",
+      "type=oci type=docker type=local type=tar type=registry type=image @dir"},
+     opt_output},
+    {{"push", 0, false, NULL, "Shorthand for --output=type=registry", NULL}, opt_push_load},
+    {{"load", 0, false, NULL,
+      "Refused: there is no Docker daemon (use -o type=docker,dest=FILE, then docker load)", NULL},
+     opt_push_load},
+    {{"iidfile", 0, true, "FILE", "Write the image ID to a file", "@file"}, opt_result_file},
+    {{"metadata-file", 0, true, "FILE",
+      "Write build result metadata (buildx's JSON keys) to a file", "@file"},
+     opt_result_file},
+    {{"quiet", 'q', false, NULL, "Suppress the build output and print the image ID on success",
+      NULL},
+     opt_quiet},
+    {{"check", 0, false, NULL,
+      "Run the build checks only (kiln lint's output); exit 1 when one is an error", NULL},
+     opt_quiet},
+    {{"registry-ca", 0, true, "FILE", "Also trust this CA bundle (PEM) for registry TLS", "@file"},
+     opt_registry_ca},
+    {{"insecure-registry", 0, true, "HOST[:PORT]",
+      "Allow plain HTTP and unverified TLS for this registry (repeatable)", NULL},
+     opt_insecure_registry},
+    {{"root", 0, true, "DIR", "State: content store and caches", "@dir"}, opt_root},
+    {{"progress", 0, true, "MODE", "auto, plain, tty, quiet or json", "auto plain tty quiet json"},
+     opt_progress},
+    {{"source-date-epoch", 0, true, "N",
+      "Timestamps in the image (default $SOURCE_DATE_EPOCH or 0)", NULL},
+     opt_epoch},
+    {{"label", 0, true, "K=V", "Image label (repeatable)", NULL}, opt_label},
+    {{"annotation", 0, true, "K=V", "Manifest annotation (repeatable)", NULL}, opt_annotation},
+    {{"platform", 0, true, "P", "Target platform (linux/amd64 only)", "linux/amd64"}, opt_platform},
+    {{"no-cache", 0, false, NULL, "Do not use the step cache", NULL}, opt_no_cache},
+    {{"secret", 0, true, "id=ID[,src=PATH|,env=VAR]",
+      "Secret for RUN --mount=type=secret (repeatable)", NULL},
+     opt_secret},
+    {{"network", 0, true, "MODE",
+      "Network for RUN steps: default (the outside world through pasta, but not the build "
+      "host, its networks, link-local or private ranges; no CAP_NET_RAW), none, or host "
+      "(needs --allow network.host)",
+      "default none host"},
+     opt_network},
+    {{"allow", 0, true, "ENT", "Allow an entitlement (network.host)", "network.host"}, opt_allow},
+    {{"allow-net", 0, true, "ADDR[/PREFIX][:PORT]",
+      "Let RUN (default network) and ADD <url> reach this address, range or HOST[:PORT] "
+      "(repeatable; loopback: one port, reached as 127.0.0.1:PORT)",
+      NULL},
+     opt_allow_net},
+    {{"max-download-size", 0, true, "BYTES", "Largest file ADD <url> fetches (default 4g)", NULL},
+     opt_max_download},
+    {{"memory", 0, true, "BYTES", "Memory limit for RUN steps", NULL}, opt_memory},
+    {{"pids-limit", 0, true, "N", "Process limit for RUN steps", NULL}, opt_pids},
+    {{"cpus", 0, true, "N", "CPU limit for RUN steps", NULL}, opt_cpus},
+    {{"step-timeout", 0, true, "SECONDS", "Time limit for each RUN step", NULL}, opt_step_timeout},
+    {{"max-layer-size", 0, true, "BYTES",
+      "Uncompressed size limit of a layer or ADD archive (default 32g)", NULL},
+     opt_max_layer},
+    {{"max-file-size", 0, true, "BYTES",
+      "Size limit of one file in a layer or ADD archive (default 16g)", NULL},
+     opt_max_file},
+    {{"allow-unenforced-limits", 0, false, NULL,
+      "Operator override: run steps when --memory/--pids-limit/--cpus cannot be enforced", NULL},
+     opt_allow_unenforced},
+    {{"add-host", 0, true, "HOST:IP",
+      "Add a host-to-IP mapping to /etc/hosts of RUN steps (repeatable; host-gateway refused)",
+      NULL},
+     opt_add_host},
+    {{"ulimit", 0, true, "NAME=SOFT[:HARD]",
+      "Resource limit for RUN steps (Docker's names; core dumps stay off; a hard limit above "
+      "kiln's own needs CAP_SYS_RESOURCE)",
+      NULL},
+     opt_ulimit},
+    {{"shm-size", 0, true, "BYTES", "Size of /dev/shm in RUN steps (default 64m)", NULL},
+     opt_shm_size},
+    {{"ssh", 0, true, "default|ID[=SOCKET|KEY[,KEY]]",
+      "SSH agent socket or keys for RUN --mount=type=ssh (repeatable; only list and sign "
+      "requests reach the agent)",
+      "default"},
+     opt_ssh},
+    {{"no-cache-filter", 0, true, "STAGE", "Do not use the cache for a stage (repeatable)", NULL},
+     opt_no_cache_filter},
+    {{"cache-from", 0, true, "SPEC", "Read a shared cache: type=registry,ref=REF (or REF)", NULL},
+     opt_cache},
+    {{"cache-to", 0, true, "SPEC", "Push this build's cache: type=registry,ref=REF[,mode=max]",
+      NULL},
+     opt_cache},
+    {{"sbom", 0, false, NULL, "Attach SPDX 2.3 and CycloneDX 1.6 SBOMs (default)", NULL}, opt_sbom},
+    {{"no-sbom", 0, false, NULL, "Do not attach SBOMs", NULL}, opt_sbom},
+    {{"sbom-out", 0, true, "DIR", "Also write the SBOM files to DIR", "@dir"}, opt_sbom_out},
+    {{"provenance", 0, false, NULL, "Attach SLSA v1 provenance (default)", NULL}, opt_provenance},
+    {{"no-provenance", 0, false, NULL, "Do not attach provenance", NULL}, opt_provenance},
+    {{"strict", 0, false, NULL, "Lint warnings become errors (exit 1)", NULL}, opt_strict},
+    {{"allow-root-user", 0, false, NULL, "Operator override: allow a final USER that is root",
+      NULL},
+     opt_allow_root},
 };
-
-/* Prints help after a 39-column option column, wrapped at spaces to stay within 100 columns. */
-static void print_help_text(FILE *f, const char *left, const char *help)
-{
-    enum { COL = 39, WIDTH = 100 - COL };
-    fprintf(f, "  %-36s ", left);
-    while (strlen(help) > WIDTH) {
-        size_t cut = WIDTH;
-        while (cut > 0 && help[cut] != ' ')
-            cut--;
-        if (cut == 0)
-            break;
-        fprintf(f, "%.*s\n%*s", (int)cut, help, COL, "");
-        help += cut + 1;
-    }
-    fprintf(f, "%s\n", help);
-}
 
 static void build_usage(FILE *f)
 {
-    fprintf(
-        f, "Usage: kiln build [OPTIONS] CONTEXT\n\n"
-           "Build an image from a Dockerfile; CONTEXT - reads the Dockerfile from stdin with "
-           "no context.\nPrints the digest the output's name points to on stdout: the image index\n"
-           "(image + SBOM/provenance attestations), or the image manifest with --no-sbom\n"
-           "--no-provenance.\n\nOptions:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
-        const struct opt_def *d = &opt_defs[i];
-        char left[64];
-        snprintf(left, sizeof(left), "%s%c%s--%s %s", d->short_name ? "-" : "",
-                 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
-                 d->meta ? d->meta : "");
-        print_help_text(f, left, d->help);
-    }
-    fprintf(f, "  %-36s %s\n", "-h, --help", "Show this help");
+    cli_print_help(f, &cli_build);
 }
 
 static void release(struct build_cli *c)
@@ -659,6 +661,12 @@ static void release(struct build_cli *c)
     free(o->secrets);
     free(o->output.dest);
     free(o->output.name);
+    for (size_t i = 0; i < o->nssh; i++)
+        free(o->ssh[i].id), strv_free(o->ssh[i].paths);
+    free(o->ssh);
+    for (size_t i = 0; i < o->nextra_hosts; i++)
+        free(o->extra_hosts[i].key), free(o->extra_hosts[i].value);
+    free(o->extra_hosts);
 }
 
 static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t **err)
@@ -668,11 +676,12 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
     size_t ns = 1;
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
         longs[i] =
-            (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument,
+            (struct option){opt_defs[i].o.name, opt_defs[i].o.arg ? required_argument : no_argument,
                             NULL, 1000 + (int)i};
-        if (opt_defs[i].short_name) {
-            shorts[ns++] = opt_defs[i].short_name;
-            shorts[ns++] = ':';
+        if (opt_defs[i].o.short_name) {
+            shorts[ns++] = opt_defs[i].o.short_name;
+            if (opt_defs[i].o.arg)
+                shorts[ns++] = ':';
         }
     }
     longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
@@ -686,7 +695,7 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
             return 1;
         const struct opt_def *d = NULL;
         for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-            if (ch == 1000 + (int)i || (ch == opt_defs[i].short_name && ch))
+            if (ch == 1000 + (int)i || (ch == opt_defs[i].o.short_name && ch))
                 d = &opt_defs[i];
         if (!d) {
             const char *bad_opt = argv[optind - 1];
@@ -695,7 +704,7 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
                                                              : "unknown flag: %s",
                             bad_opt);
         }
-        c->flag = d->name;
+        c->flag = d->o.name;
         if (d->apply(c, optarg ? optarg : "", err) < 0)
             return -1;
     }
@@ -708,10 +717,13 @@ static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t *
                         "context '-' reads the Dockerfile from stdin: do not also pass -f");
     if (!c->o.context)
         c->o.dockerfile = "-";
-    if (c->o.output.type == KILN_OUTPUT_REGISTRY && !c->o.output.name && !c->o.ntags)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "--output type=registry needs name=REGISTRY/REPOSITORY[:TAG] or a -t tag");
-    return 0;
+    if (c->quiet && c->progress_set && c->progress != KILN_PROGRESS_AUTO &&
+        c->progress != KILN_PROGRESS_QUIET)
+        return kiln_err(err, KILN_EUSAGE, 0, "progress=%s and quiet cannot be used together",
+                        progress_names[c->progress]);
+    if (c->quiet) /* --progress quiet alone keeps kiln's stdout (what the name points to) */
+        c->progress = KILN_PROGRESS_QUIET;
+    return cli_output_finish(c, err);
 }
 
 /* --build-arg SOURCE_DATE_EPOCH=N is the epoch, as in BuildKit (the last one given counts; a bare
@@ -750,6 +762,32 @@ static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
     return 0;
 }
 
+/* --check: no build; the exit status of docker build --check (1: a check is an error). */
+static int run_check(struct build_cli *c)
+{
+    char **names = xcalloc(c->o.ncontexts + 1, sizeof(char *));
+    for (size_t i = 0; i < c->o.ncontexts; i++)
+        names[i] = c->o.contexts[i].name;
+    struct cli_check_req q = {.dockerfile = c->o.dockerfile,
+                              .context = c->o.context,
+                              .build_args = c->o.build_args,
+                              .nbuild_args = c->o.nbuild_args,
+                              .contexts = names,
+                              .ncontexts = c->o.ncontexts,
+                              .target = c->o.target,
+                              .strict = c->o.strict};
+    kiln_error_t *err = NULL;
+    int status = 0;
+    int rc = cli_check(&q, &status, &err);
+    free(names);
+    if (rc < 0) {
+        fprintf(stderr, "kiln: %s\n", err->msg);
+        kiln_error_free(err);
+        return 2;
+    }
+    return fflush(stdout) == 0 ? status : 2;
+}
+
 int cmd_build(int argc, char **argv)
 {
     struct build_cli c = {.progress = KILN_PROGRESS_AUTO};
@@ -772,6 +810,15 @@ int cmd_build(int argc, char **argv)
         }
         return cli_fail(err);
     }
+    if (c.check) {
+        r = run_check(&c);
+        release(&c);
+        return r;
+    }
+    if (cli_result_prepare(&c, &err) < 0) {
+        release(&c);
+        return cli_fail(err);
+    }
     progress_init(&c.o.progress, c.progress);
     c.registry.insecure = c.insecure;
     registry_opts_set_default(&c.registry);
@@ -779,11 +826,38 @@ int cmd_build(int argc, char **argv)
     r = kiln_build(&c.o, &res, &err);
     registry_opts_set_default(NULL);
     progress_finish(&c.o.progress);
-    release(&c);
-    if (r < 0)
-        return cli_fail(err);
     /* what the output's name points to: the index when attestations are attached (as
      * BuildKit's containerimage.digest and skopeo inspect report), else the image manifest */
-    printf("%s\n", *res.index_digest ? res.index_digest : res.manifest_digest);
-    return 0;
+    if (r == 0)
+        r = cli_result_report(&c, &res, &err);
+    release(&c);
+    return r < 0 ? cli_fail(err) : 0;
 }
+
+const struct cli_command cli_build = {
+    .name = "build",
+    .summary = "Build an image from a Dockerfile",
+    .usage = "kiln build [OPTIONS] CONTEXT",
+    .description =
+        "Build an image from a Dockerfile; CONTEXT - reads the Dockerfile from stdin with no "
+        "context.\nPrints the digest the output's name points to on stdout: the image index "
+        "(image + SBOM/provenance attestations), or the image manifest with --no-sbom "
+        "--no-provenance; -q prints the image ID (buildx's: the config digest of one image, "
+        "else the index digest); nothing for the local and tar outputs or when the output "
+        "itself goes to stdout.\n\n"
+        "Where kiln is stricter than buildx, and why: type=local writes the files as you (as "
+        "buildx) but drops setuid/setgid bits, device nodes, FIFOs and every xattr but user.* "
+        "(a build's setuid binary or file capability must not become one on the host), and "
+        "writes a new directory that it renames into place: DIR must be missing or empty, "
+        "never merged into (a merge cannot be atomic and would write through symlinks already "
+        "in DIR). type=docker holds the image alone (docker load reads no attestations: keep "
+        "the SBOM with --sbom-out). --ssh: only list and sign requests reach the agent. "
+        "--ulimit core stays 0. --add-host host-gateway is refused (steps reach no address of "
+        "the build host unless the operator allows it). The non-root policy applies to image "
+        "outputs, not to local/tar files.",
+    .opts = opt_defs,
+    .nopts = ARRAY_SIZE(opt_defs),
+    .stride = sizeof(opt_defs[0]),
+    .args_complete = "@dir",
+    .run = cmd_build,
+};

@@ -78,8 +78,7 @@ static void print_packages(json_t *atts)
 int cmd_inspect(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("Usage: kiln inspect LAYOUT[:TAG|@sha256:DIGEST]\n\n"
-               "Summary of an image in an OCI layout: digest, platform, layers, user, SBOM.\n");
+        cli_print_help(stdout, &cli_inspect);
         return 0;
     }
     if (argc != 2)
@@ -112,3 +111,12 @@ int cmd_inspect(int argc, char **argv)
     inspect_result_release(&r);
     return 0;
 }
+
+const struct cli_command cli_inspect = {
+    .name = "inspect",
+    .summary = "Summarise an image in an OCI layout",
+    .usage = "kiln inspect LAYOUT[:TAG|@sha256:DIGEST]",
+    .description = "Summary of an image in an OCI layout: digest, platform, layers, user, SBOM.",
+    .args_complete = "@dir",
+    .run = cmd_inspect,
+};

@@ -31,6 +31,7 @@ struct lint_cli {
     char **contexts; /* --build-context names */
     size_t ncontexts;
     struct lint_opts opts;
+    void (*on_result)(const struct lint_result *r); /* kiln build --check: on errors */
 };
 
 typedef int (*lint_opt_fn)(struct lint_cli *c, const char *v, kiln_error_t **err);
@@ -95,6 +96,17 @@ static int opt_target(struct lint_cli *c, const char *v, kiln_error_t **err)
     return 0;
 }
 
+/* The target platform: the OS decides how paths read (windows/amd64: "C:\\go" is absolute). */
+static int opt_platform(struct lint_cli *c, const char *v, kiln_error_t **err)
+{
+    const char *slash = strchr(v, '/');
+    if (!slash || slash == v || !slash[1] || strchr(v, ','))
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --platform: expected OS/ARCH[/VARIANT]", v);
+    c->opts.target_platform = v;
+    return 0;
+}
+
 static int opt_strict(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
@@ -104,46 +116,36 @@ static int opt_strict(struct lint_cli *c, const char *v, kiln_error_t **err)
 }
 
 static const struct lint_opt_def {
-    const char *name;
-    char short_name;
-    bool arg;
+    struct cli_opt o; /* first: the table is also cli_lint's */
     lint_opt_fn apply;
-    const char *meta;
-    const char *help;
 } opt_defs[] = {
-    {"file", 'f', true, opt_file, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)"},
-    {"format", 0, true, opt_format, "FMT", "text, json or sarif (default text)"},
-    {"build-arg", 0, true, opt_build_arg, "K[=V]",
-     "Build argument (K alone: from the environment); BUILDKIT_DOCKERFILE_CHECK=... too"},
-    {"build-context", 0, true, opt_build_context, "NAME=VALUE",
-     "A named context (FROM NAME is then not an image)"},
-    {"target", 0, true, opt_target, "STAGE", "The stage to build (FinalUserRoot)"},
-    {"strict", 0, false, opt_strict, NULL, "Warnings are errors (exit 1)"},
+    {{"file", 'f', true, "PATH", "Dockerfile (default CONTEXT/Dockerfile; - for stdin)", "@file"},
+     opt_file},
+    {{"format", 0, true, "FMT", "text, json or sarif (default text)", "text json sarif"},
+     opt_format},
+    {{"build-arg", 0, true, "K[=V]",
+      "Build argument (K alone: from the environment); BUILDKIT_DOCKERFILE_CHECK=... too", NULL},
+     opt_build_arg},
+    {{"build-context", 0, true, "NAME=VALUE", "A named context (FROM NAME is then not an image)",
+      NULL},
+     opt_build_context},
+    {{"target", 0, true, "STAGE", "The stage to build (FinalUserRoot)", "@stage"}, opt_target},
+    {{"platform", 0, true, "OS/ARCH",
+      "Target platform (default linux/amd64; windows/... reads paths as Windows does)",
+      "linux/amd64 windows/amd64"},
+     opt_platform},
+    {{"strict", 0, false, NULL, "Warnings are errors (exit 1)", NULL}, opt_strict},
 };
 
 static void lint_usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln lint [OPTIONS] [CONTEXT]\n\n"
-               "Check a Dockerfile with BuildKit's build checks and kiln's security rules.\n"
-               "CONTEXT (default .) holds the .dockerignore.\n\nOptions:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
-        const struct lint_opt_def *d = &opt_defs[i];
-        char left[64];
-        snprintf(left, sizeof(left), "%s%c%s--%s %s", d->short_name ? "-" : "",
-                 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
-                 d->meta ? d->meta : "");
-        fprintf(f, "  %-28s %s\n", left, d->help);
-    }
-    fprintf(f,
-            "  %-28s %s\n\nExit status: 0 no errors (warnings allowed), 1 an error was "
-            "found, 2 bad usage or input.\n",
-            "-h, --help", "Show this help");
+    cli_print_help(f, &cli_lint);
 }
 
 static const struct lint_opt_def *find_opt(int ch)
 {
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-        if (ch == 1000 + (int)i || (opt_defs[i].short_name && ch == opt_defs[i].short_name))
+        if (ch == 1000 + (int)i || (opt_defs[i].o.short_name && ch == opt_defs[i].o.short_name))
             return &opt_defs[i];
     return NULL;
 }
@@ -153,7 +155,7 @@ static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **
     struct option longs[ARRAY_SIZE(opt_defs) + 2];
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
         longs[i] =
-            (struct option){opt_defs[i].name, opt_defs[i].arg ? required_argument : no_argument,
+            (struct option){opt_defs[i].o.name, opt_defs[i].o.arg ? required_argument : no_argument,
                             NULL, 1000 + (int)i};
     longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
     longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
@@ -245,9 +247,46 @@ static int run(struct lint_cli *c, int *status, kiln_error_t **err)
             c->format == FORMAT_TEXT ? termsafe_escape(out, strlen(out)) : NULL;
         fputs(safe ? safe : out, stdout);
         *status = lint_result_errors(&r) > 0 ? 1 : 0;
+        if (*status && c->on_result)
+            c->on_result(&r);
         lint_result_release(&r);
     }
     dockerignore_free(ig);
+    return rc;
+}
+
+/* BuildKit's "lint violation found for rules: A, B" for the error-level findings. */
+static void print_violation(const struct lint_result *r)
+{
+    bool seen[LINT_RULE_COUNT] = {false};
+    const char *sep = "";
+    fputs("kiln: lint violation found for rules: ", stderr);
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->v[i].level != LINT_ERROR || seen[r->v[i].rule->id])
+            continue;
+        seen[r->v[i].rule->id] = true;
+        fprintf(stderr, "%s%s", sep, r->v[i].rule->name);
+        sep = ", ";
+    }
+    fputc('\n', stderr);
+}
+
+int cli_check(const struct cli_check_req *q, int *status, kiln_error_t **err)
+{
+    struct lint_cli c = {.file = q->dockerfile, .context = q->context ? q->context : "."};
+    c.opts.target = q->target;
+    c.opts.strict = q->strict;
+    c.build_args = xcalloc(q->nbuild_args + 1, sizeof(*c.build_args));
+    for (size_t i = 0; i < q->nbuild_args; i++) {
+        const char *v =
+            q->build_args[i].value ? q->build_args[i].value : getenv(q->build_args[i].key);
+        c.build_args[c.nbuild_args++] = (struct kiln_kv){q->build_args[i].key, (char *)v};
+    }
+    c.contexts = (char **)q->contexts;
+    c.ncontexts = q->ncontexts;
+    c.on_result = print_violation;
+    int rc = run(&c, status, err);
+    free(c.build_args);
     return rc;
 }
 
@@ -278,3 +317,19 @@ int cmd_lint(int argc, char **argv)
     }
     return fflush(stdout) == 0 ? status : 2;
 }
+
+const struct cli_command cli_lint = {
+    .name = "lint",
+    .summary = "Check a Dockerfile (BuildKit's build checks and kiln's security rules)",
+    .usage = "kiln lint [OPTIONS] [CONTEXT]",
+    .description =
+        "Check a Dockerfile with BuildKit's build checks and kiln's security rules, without "
+        "building. CONTEXT (default .) holds the .dockerignore. \"# check=error=true\" makes "
+        "BuildKit's checks errors; --strict makes every finding one.\n\nExit status: 0 no "
+        "errors (warnings allowed), 1 an error was found, 2 bad usage or input.",
+    .opts = opt_defs,
+    .nopts = ARRAY_SIZE(opt_defs),
+    .stride = sizeof(opt_defs[0]),
+    .args_complete = "@dir",
+    .run = cmd_lint,
+};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "cli.h"
 #include "commands.h"
 #include "dockerfile.h"
 #include "util.h"
@@ -17,18 +18,29 @@ struct parse_opts {
     const char *file;
 };
 
+static const struct cli_opt parse_opts_table[] = {
+    {"dump", 0, false, NULL,
+     "The syntax tree in BuildKit's Node.Dump() format (parser level: instructions are not "
+     "validated)",
+     NULL},
+    {"file", 'f', true, "PATH", "Dockerfile (default ./Dockerfile; - for stdin)", "@file"},
+};
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: kiln parse [--dump] [-f FILE]\n");
+    fprintf(stderr, "usage: %s\n", cli_parse.usage);
     return 2;
 }
 
+/* -1: bad usage; 1: --help. */
 static int parse_args(int argc, char **argv, struct parse_opts *o)
 {
     o->dump = false;
     o->file = "Dockerfile";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return 1;
         if (strcmp(a, "--dump") == 0) {
             o->dump = true;
         } else if ((strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
@@ -104,7 +116,10 @@ static int dump(const char *name, const char *data, size_t len, kiln_error_t **e
 int cmd_parse(int argc, char **argv)
 {
     struct parse_opts o;
-    if (parse_args(argc, argv, &o) < 0)
+    int pr = parse_args(argc, argv, &o);
+    if (pr > 0)
+        return cli_print_help(stdout, &cli_parse), 0;
+    if (pr < 0)
         return usage();
     cleanup_error kiln_error_t *err = NULL;
     size_t len = 0;
@@ -115,3 +130,16 @@ int cmd_parse(int argc, char **argv)
     fprintf(stderr, "kiln: %s\n", err->msg);
     return 2;
 }
+
+const struct cli_command cli_parse = {
+    .name = "parse",
+    .summary = "Print a Dockerfile's syntax tree (BuildKit's dump format)",
+    .usage = "kiln parse [--dump] [-f FILE]",
+    .description = "Parses a Dockerfile with kiln's frontend: by default every instruction is "
+                   "validated and the stages are printed; --dump prints the syntax tree as "
+                   "BuildKit's dumper tool does. Errors: \"kiln: <message>\", exit 2.",
+    .opts = parse_opts_table,
+    .nopts = ARRAY_SIZE(parse_opts_table),
+    .stride = sizeof(parse_opts_table[0]),
+    .run = cmd_parse,
+};

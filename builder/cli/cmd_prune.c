@@ -14,24 +14,23 @@ static void waiting(void)
     fprintf(stderr, "kiln prune: waiting for running builds to finish\n");
 }
 
-static void prune_usage(FILE *f)
-{
-    fprintf(f, "Usage: kiln prune [--all] [--keep-storage SIZE] [--root DIR]\n\n"
-               "Remove unused blobs, snapshots and cache records from the store. It waits for\n"
-               "running builds and never removes what a cache record uses, unless:\n"
-               "  --all                 remove everything (the whole cache)\n"
-               "  --keep-storage SIZE   also drop the least recently used cache records until\n"
-               "                        the store fits in SIZE (e.g. 10g, 512m)\n"
-               "  --root DIR            the store (default: as kiln build)\n");
-}
+static const struct cli_opt prune_opts[] = {
+    {"all", 0, false, NULL, "Remove everything (the whole cache)", NULL},
+    {"keep-storage", 0, true, "SIZE",
+     "Also drop the least recently used cache records until the store fits in SIZE (e.g. 10g)",
+     NULL},
+    {"root", 0, true, "DIR", "The store (default: as kiln build)", "@dir"},
+};
 
 int cmd_prune(int argc, char **argv)
 {
-    static const struct option longs[] = {{"all", no_argument, NULL, 'a'},
-                                          {"keep-storage", required_argument, NULL, 'k'},
-                                          {"root", required_argument, NULL, 'r'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {0}};
+    struct option longs[ARRAY_SIZE(prune_opts) + 2];
+    for (size_t i = 0; i < ARRAY_SIZE(prune_opts); i++)
+        longs[i] =
+            (struct option){prune_opts[i].name, prune_opts[i].arg ? required_argument : no_argument,
+                            NULL, prune_opts[i].name[0]}; /* 'a', 'k', 'r' */
+    longs[ARRAY_SIZE(prune_opts)] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[ARRAY_SIZE(prune_opts) + 1] = (struct option){0};
     struct prune_opts o = {.waiting = waiting};
     cleanup_free char *root = NULL;
     optind = 1;
@@ -39,7 +38,7 @@ int cmd_prune(int argc, char **argv)
     int ch;
     while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         if (ch == 'h')
-            return prune_usage(stdout), 0;
+            return cli_print_help(stdout, &cli_prune), 0;
         if (ch == 'a')
             o.all = true;
         else if (ch == 'r')
@@ -69,3 +68,16 @@ int cmd_prune(int argc, char **argv)
            (double)r.bytes_kept / 1048576.0);
     return 0;
 }
+
+const struct cli_command cli_prune = {
+    .name = "prune",
+    .summary = "Remove unused data from the store",
+    .usage = "kiln prune [--all] [--keep-storage SIZE] [--root DIR]",
+    .description = "Remove unused blobs, snapshots and cache records from the store. It waits "
+                   "for running builds and never removes what a cache record uses, unless "
+                   "--all or --keep-storage say so.",
+    .opts = prune_opts,
+    .nopts = ARRAY_SIZE(prune_opts),
+    .stride = sizeof(prune_opts[0]),
+    .run = cmd_prune,
+};

@@ -78,39 +78,34 @@ static int opt_parallel(struct push_cli *c, const char *v, kiln_error_t **err)
 }
 
 static const struct push_opt {
-    const char *name;
+    struct cli_opt o; /* first: the table is also cli_push's */
     push_opt_fn apply;
-    const char *meta, *help;
 } push_opts[] = {
-    {"root", opt_root, "DIR", "State: the content store the layout is imported into"},
-    {"registry-ca", opt_ca, "FILE", "Also trust this CA bundle (PEM) for registry TLS"},
-    {"insecure-registry", opt_insecure, "HOST[:PORT]",
-     "Allow plain HTTP and unverified TLS for this registry (repeatable)"},
-    {"authfile", opt_authfile, "FILE",
-     "Credentials file (default $REGISTRY_AUTH_FILE, else the Docker config)"},
-    {"chunk-size", opt_chunk, "SIZE", "Upload blobs in chunks of SIZE (default: one PUT)"},
-    {"parallel", opt_parallel, "N", "Concurrent blob uploads (default 4)"},
+    {{"root", 0, true, "DIR", "State: the content store the layout is imported into", "@dir"},
+     opt_root},
+    {{"registry-ca", 0, true, "FILE", "Also trust this CA bundle (PEM) for registry TLS", "@file"},
+     opt_ca},
+    {{"insecure-registry", 0, true, "HOST[:PORT]",
+      "Allow plain HTTP and unverified TLS for this registry (repeatable)", NULL},
+     opt_insecure},
+    {{"authfile", 0, true, "FILE",
+      "Credentials file (default $REGISTRY_AUTH_FILE, else the Docker config)", "@file"},
+     opt_authfile},
+    {{"chunk-size", 0, true, "SIZE", "Upload blobs in chunks of SIZE (default: one PUT)", NULL},
+     opt_chunk},
+    {{"parallel", 0, true, "N", "Concurrent blob uploads (default 4)", NULL}, opt_parallel},
 };
 
 static void push_usage(FILE *f)
 {
-    fprintf(f, "Usage: kiln push [OPTIONS] LAYOUT[:TAG|@DIGEST] REGISTRY/REPOSITORY[:TAG]\n\n"
-               "Push an image or index from an OCI layout to a registry: missing blobs only,\n"
-               "then the manifests; attestations with a subject are made findable as\n"
-               "referrers. Prints the pushed digest on stdout.\n\nOptions:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(push_opts); i++) {
-        char left[64];
-        snprintf(left, sizeof(left), "--%s %s", push_opts[i].name, push_opts[i].meta);
-        fprintf(f, "      %-32s %s\n", left, push_opts[i].help);
-    }
-    fprintf(f, "  -h, --help%-26s %s\n", "", "Show this help");
+    cli_print_help(f, &cli_push);
 }
 
 static int parse_args(struct push_cli *c, int argc, char **argv, kiln_error_t **err)
 {
     struct option longs[ARRAY_SIZE(push_opts) + 2];
     for (size_t i = 0; i < ARRAY_SIZE(push_opts); i++)
-        longs[i] = (struct option){push_opts[i].name, required_argument, NULL, 1000 + (int)i};
+        longs[i] = (struct option){push_opts[i].o.name, required_argument, NULL, 1000 + (int)i};
     longs[ARRAY_SIZE(push_opts)] = (struct option){"help", no_argument, NULL, 'h'};
     longs[ARRAY_SIZE(push_opts) + 1] = (struct option){0};
     optind = 1;
@@ -194,3 +189,17 @@ int cmd_push(int argc, char **argv)
     printf("%s\n", res.digest);
     return 0;
 }
+
+const struct cli_command cli_push = {
+    .name = "push",
+    .summary = "Push an image from an OCI layout to a registry",
+    .usage = "kiln push [OPTIONS] LAYOUT[:TAG|@DIGEST] REGISTRY/REPOSITORY[:TAG]",
+    .description = "Push an image or index from an OCI layout to a registry: missing blobs "
+                   "only, then the manifests; attestations with a subject are made findable as "
+                   "referrers. Prints the pushed digest on stdout.",
+    .opts = push_opts,
+    .nopts = ARRAY_SIZE(push_opts),
+    .stride = sizeof(push_opts[0]),
+    .args_complete = "@dir",
+    .run = cmd_push,
+};

@@ -1,4 +1,4 @@
-/* kiln's entry point: dispatches to a subcommand. */
+/* kiln's entry point: dispatches to a subcommand (cli_commands, cli_doc.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,30 +12,37 @@
 #include "termsafe.h"
 #include "util.h"
 
-static const struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} commands[] = {
-    {"build", cmd_build, "Build an image from a Dockerfile"},
-    {"inspect", cmd_inspect, "Summarise an image in an OCI layout"},
-    {"lint", cmd_lint, "Check a Dockerfile (BuildKit's build checks and kiln's security rules)"},
-    {"parse", cmd_parse, "Print a Dockerfile's syntax tree (BuildKit's dump format)"},
-    {"prune", cmd_prune, "Remove unused data from the store"},
-    {"push", cmd_push, "Push an image from an OCI layout to a registry"},
-    {"version", cmd_version, "Print kiln's version"},
-};
+const char cli_description[] =
+    "kiln builds container images from Dockerfiles without a daemon. Each RUN step runs in fresh "
+    "Linux namespaces (user, mount, pid, network, ipc, uts, cgroup) with a seccomp filter; the "
+    "result is a content-addressed, reproducible OCI image with an SBOM and SLSA provenance "
+    "attached, written as an OCI layout, a docker-load tarball, the final stage's files, or "
+    "pushed to a registry. Flags and outputs are spelled as docker buildx build spells them.";
+
+const char cli_exit_status[] =
+    "0 success; 1 the build failed (a step or a policy check failed, or kiln could not complete "
+    "it; kiln build --check and kiln lint: a check is an error); 2 bad usage or bad input "
+    "(unknown flag, parse error, missing file, corrupt base image).";
+
+const char cli_environment[] =
+    "SOURCE_DATE_EPOCH: timestamps in the image (default 0). KILN_ROOT: the store (default "
+    "/var/lib/kiln for root, else $XDG_DATA_HOME/kiln or ~/.local/share/kiln). "
+    "KILN_IDMAP_RANGES: the list of host id ranges given to stores (default "
+    "/var/lib/kiln/idmap-ranges). KILN_PASTA: the pasta binary of the default network (else "
+    "pasta in PATH). KILN_SNAPSHOTTER: overlay or copy (default: overlay when it can be "
+    "mounted). SSH_AUTH_SOCK: the agent of --ssh default. REGISTRY_AUTH_FILE: registry "
+    "credentials (else the Docker config). https_proxy, no_proxy (libcurl's): the proxy for "
+    "registries (loopback registries never go through it). "
+    "TMPDIR: where the ssh-agent of --ssh ID=KEY keeps its socket.";
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: kiln COMMAND [OPTIONS]\n\n"
                "A daemonless, secure container image builder.\n\nCommands:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nRun 'kiln COMMAND --help' for more on a command.\n\n"
-               "Exit status: 0 success; 1 the build failed (a step or a policy check failed,\n"
-               "or kiln could not complete it); 2 bad usage or bad input (unknown flag, parse\n"
-               "error, missing file, corrupt base image).\n");
+    for (size_t i = 0; cli_commands[i]; i++)
+        fprintf(f, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+    fprintf(f, "\nRun 'kiln COMMAND --help' for more on a command.\n\nExit status: %s\n",
+            cli_exit_status);
 }
 
 int cli_fail(kiln_error_t *err)
@@ -62,11 +69,21 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        cli_print_help(stdout, &cli_version);
+        return 0;
+    }
     printf("kiln %s\n", kiln_version());
     return 0;
 }
+
+const struct cli_command cli_version = {
+    .name = "version",
+    .summary = "Print kiln's version",
+    .usage = "kiln version",
+    .description = "Prints kiln's version.",
+    .run = cmd_version,
+};
 
 /* Before anything is read: no core dump, and no other process of this user may read kiln's
  * memory, environment or descriptors through /proc or ptrace (secrets, the cache key and
@@ -92,10 +109,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version"))
-        return cmd_version(argc - 1, argv + 1);
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        return cmd_version(1, argv + 1);
+    for (size_t i = 0; cli_commands[i]; i++)
+        if (!strcmp(argv[1], cli_commands[i]->name))
+            return cli_commands[i]->run(argc - 1, argv + 1);
     fprintf(stderr, "kiln: unknown command '%s'\nSee 'kiln --help'.\n", argv[1]);
     return 2;
 }

@@ -98,8 +98,9 @@ static bool reuse_blob(struct hashindex *h, int oldfd, int bfd, const char *dige
 }
 
 static int write_dir(struct store *s, int dirfd, const struct blob_list *l, const char *index,
-                     struct hashindex *h, const char *dest, kiln_error_t **err)
+                     const struct layout_write_opts *o, const char *dest, kiln_error_t **err)
 {
+    struct hashindex *h = o->hashes;
     if (mkdir_p_at(dirfd, "blobs/sha256", 0755, err) < 0)
         return -1;
     cleanup_close int bfd = openat(dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -117,6 +118,9 @@ static int write_dir(struct store *s, int dirfd, const struct blob_list *l, cons
     }
     if (write_file_atomic(dirfd, "oci-layout", layout_file, strlen(layout_file), 0644, err) < 0 ||
         write_file_atomic(dirfd, "index.json", index, strlen(index), 0644, err) < 0)
+        return -1;
+    if (o->docker_manifest && write_file_atomic(dirfd, "manifest.json", o->docker_manifest,
+                                                strlen(o->docker_manifest), 0644, err) < 0)
         return -1;
     return 0;
 }
@@ -165,11 +169,13 @@ static int tar_add_blob(struct archive *a, struct store *s, const struct oci_des
 }
 
 static int write_tar(struct store *s, int fd, const struct blob_list *l, const char *index,
-                     int64_t epoch, kiln_error_t **err)
+                     const struct layout_write_opts *o, kiln_error_t **err)
 {
+    int64_t epoch = o->epoch;
     struct archive *a = archive_write_new();
     int rc = 0;
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || /* file = pipe */
         archive_write_open_fd(a, fd) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(a));
     if (rc == 0)
@@ -182,6 +188,9 @@ static int write_tar(struct store *s, int fd, const struct blob_list *l, const c
         rc = tar_add(a, "blobs/sha256/", S_IFDIR | 0755, 0, epoch, err);
     for (size_t i = 0; rc == 0 && i < l->n; i++)
         rc = tar_add_blob(a, s, &l->d[i], epoch, err);
+    if (rc == 0 && o->docker_manifest)
+        rc = tar_add_data(a, "manifest.json", o->docker_manifest, strlen(o->docker_manifest), epoch,
+                          err);
     if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(a));
     archive_write_free(a);
@@ -229,20 +238,38 @@ static int swap_into_place(const char *tmp, const char *dest, kiln_error_t **err
     return 0; /* tmp now holds the old output; the caller removes it */
 }
 
-int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err)
+/* The archive to stdout: a stream, so not atomic; a failure ends it short and fails the build. */
+static int write_stdout(struct store *s, const struct blob_list *l, const char *index,
+                        const struct layout_write_opts *o, kiln_error_t **err)
 {
-    if (check_replaceable(dest, tar, err) < 0)
+    if (isatty(STDOUT_FILENO))
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "refusing to write an archive to a terminal: give dest=FILE or redirect "
+                        "stdout");
+    return write_tar(s, STDOUT_FILENO, l, index, o, err);
+}
+
+int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
+                     const struct layout_write_opts *o, kiln_error_t **err)
+{
+    bool to_stdout = o->tar && !strcmp(dest, "-");
+    if (!to_stdout && check_replaceable(dest, o->tar, err) < 0)
         return -1;
     struct blob_list l = {0};
     int rc = oci_walk(s, top, LAYOUT_MAX_BLOBS, collect_one, &l, err);
-    cleanup_free char *index = index_json(top, names);
+    cleanup_free char *index = index_json(top, o->names);
     cleanup_free char *tmp = xasprintf("%s.kiln-tmp-XXXXXX", dest);
     random_name(tmp + strlen(tmp) - 6, 6);
-    if (rc == 0 && tar) {
+    if (rc == 0 && to_stdout) {
+        rc = write_stdout(s, &l, index, o, err);
+        free(l.d);
+        return rc < 0 ? kiln_err_wrap(err, "write to stdout") : 0;
+    } else if (rc == 0 && o->tar) {
         cleanup_close int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
         rc = fd < 0 ? kiln_err_errno(err, KILN_EINPUT, "output '%s'", dest)
-                    : write_tar(s, fd, &l, index, epoch, err);
+                    : write_tar(s, fd, &l, index, o, err);
+        if (rc == 0 && fsync(fd) < 0)
+            rc = kiln_err_errno(err, KILN_EIO, "output '%s'", dest);
         if (rc == 0 && rename(tmp, dest) < 0)
             rc = kiln_err_errno(err, KILN_EIO, "output '%s'", dest);
     } else if (rc == 0) {
@@ -250,7 +277,7 @@ int layout_write(struct store *s, const char *dest, bool tar, const struct oci_d
             rc = kiln_err_errno(err, KILN_EINPUT, "output '%s'", dest);
         } else {
             cleanup_close int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            rc = write_dir(s, dfd, &l, index, h, dest, err);
+            rc = write_dir(s, dfd, &l, index, o, dest, err);
             if (rc == 0)
                 rc = swap_into_place(tmp, dest, err);
         }
@@ -260,4 +287,11 @@ int layout_write(struct store *s, const char *dest, bool tar, const struct oci_d
     kiln_error_free(e2);
     free(l.d);
     return rc < 0 ? kiln_err_wrap(err, "write OCI layout") : 0;
+}
+
+int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
+                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err)
+{
+    struct layout_write_opts o = {.tar = tar, .names = names, .epoch = epoch, .hashes = h};
+    return layout_write_ext(s, dest, top, &o, err);
 }

@@ -46,4 +46,18 @@ struct hashindex;
 int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
                  json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err);
 
+/* The same with more choices. */
+struct layout_write_opts {
+    bool tar;
+    json_t *names; /* as above */
+    int64_t epoch; /* tar entry mtimes */
+    struct hashindex *hashes;
+    /* the docker save format's manifest.json (docker load, skopeo docker-archive:), or NULL */
+    const char *docker_manifest;
+};
+/* dest "-" with tar: the archive goes to stdout (refused when stdout is a terminal); a stream
+ * cannot be atomic, a failure ends it short. */
+int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
+                     const struct layout_write_opts *o, kiln_error_t **err);
+
 #endif

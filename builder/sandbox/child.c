@@ -101,7 +101,8 @@ static void open_host(struct sbx_child *c, struct host_fds *h)
     h->sys = open_path("/sys", O_DIRECTORY);
     for (size_t i = 0; i < s->nmounts; i++) {
         h->binds[i] = -1;
-        if (s->mounts[i].type == SANDBOX_MOUNT_BIND &&
+        if ((s->mounts[i].type == SANDBOX_MOUNT_BIND ||
+             s->mounts[i].type == SANDBOX_MOUNT_SOCKET) &&
             (h->binds[i] = open_path(s->mounts[i].source, 0)) < 0)
             FAIL(c, "mount source '%s'", s->mounts[i].source);
     }
@@ -323,8 +324,7 @@ static void mount_dev(struct sbx_child *c, struct host_fds *h)
     cleanup_close int shm = openat(dfd, "shm", O_PATH | O_CLOEXEC);
     if (pts < 0 || mount_at(pts, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, pts_opts) < 0)
         FAIL(c, "mount /dev/pts");
-    if (shm < 0 || mount_at(shm, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                            "mode=1777,size=65536k") < 0)
+    if (shm < 0 || mount_at(shm, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, c->shm_opt) < 0)
         FAIL(c, "mount /dev/shm");
     dev_links(c, dfd);
 }
@@ -412,7 +412,14 @@ static void extra_mounts(struct sbx_child *c, struct host_fds *h)
             mount_data(c, h, i, t);
             continue;
         }
-        if (m->type == SANDBOX_MOUNT_BIND) {
+        if (m->type == SANDBOX_MOUNT_SOCKET) {
+            struct stat sst;
+            if (fstat(h->binds[i], &sst) < 0 ||
+                ((sst.st_uid != m->uid || sst.st_gid != m->gid) &&
+                 fchownat(h->binds[i], "", m->uid, m->gid, AT_EMPTY_PATH) < 0))
+                FAIL(c, "socket '%s': owner", m->target);
+        }
+        if (m->type == SANDBOX_MOUNT_BIND || m->type == SANDBOX_MOUNT_SOCKET) {
             if (bind_at(h->binds[i], t, attrs, false) < 0)
                 FAIL(c, "bind mount '%s'", m->target);
             continue;

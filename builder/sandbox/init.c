@@ -37,6 +37,9 @@ static void set_rlimits(struct sbx_child *c)
     if (setrlimit(RLIMIT_CORE, &core) < 0 || setrlimit(RLIMIT_NOFILE, &c->nofile) < 0 ||
         setrlimit(RLIMIT_NPROC, &c->nproc) < 0)
         FAIL(c, "setrlimit");
+    for (size_t i = 0; i < c->nrlimits; i++)
+        if (setrlimit((__rlimit_resource_t)c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
+            FAIL(c, "setrlimit %d", c->rlimits[i].resource);
 }
 
 /* mkdir -p of the working directory inside the new root, as container root. */

@@ -11,13 +11,15 @@ static bool nproc_covers_all(const struct sandbox_spec *s)
     return s->uid != 0 || s->idmap->count == 1;
 }
 
-/* RLIMIT_NPROC of pids processes, never above the current hard limit. */
+/* RLIMIT_NPROC of pids processes, never above the step's own soft or hard limit. */
 static void nproc_limit(uint64_t pids, struct rlimit *nproc)
 {
     rlim_t want = (rlim_t)pids;
     if (nproc->rlim_max != RLIM_INFINITY && want > nproc->rlim_max)
         want = nproc->rlim_max;
-    nproc->rlim_cur = nproc->rlim_max = want;
+    if (nproc->rlim_cur == RLIM_INFINITY || nproc->rlim_cur > want)
+        nproc->rlim_cur = want;
+    nproc->rlim_max = want;
 }
 
 int sbx_limit_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rlimit *nproc,
@@ -25,7 +27,6 @@ int sbx_limit_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rli
 {
     const struct sandbox_limits *l = &s->limits;
     char *why[CGROUP_NLIMITS];
-    getrlimit(RLIMIT_NPROC, nproc);
     unsigned failed = cgroup_create(l, cg, why);
     if (failed & (1u << CGROUP_PIDS)) {
         nproc_limit(l->pids, nproc);

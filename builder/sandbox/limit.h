@@ -20,8 +20,9 @@
 #include "cgroup.h"
 #include "sandbox.h"
 
-/* Creates the step's cgroups (*cg, NULL when none) and sets *nproc, the RLIMIT_NPROC of the
- * step's process (its current value when the pids limit needs none). Warnings go to
+/* Creates the step's cgroups (*cg, NULL when none). *nproc holds the RLIMIT_NPROC the step's
+ * process would have (kiln's own, or --ulimit nproc); it is lowered to the pids limit when
+ * RLIMIT_NPROC stands in for the pids cgroup. Warnings go to
  * res->warnings (*nwarnings of them). */
 int sbx_limit_setup(const struct sandbox_spec *s, struct cgroup **cg, struct rlimit *nproc,
                     struct sandbox_result *res, size_t *nwarnings, kiln_error_t **err);

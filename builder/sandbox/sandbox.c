@@ -70,7 +70,8 @@ static int check_spec(const struct sandbox_spec *s, kiln_error_t **err)
     for (size_t i = 0; i < s->nmounts; i++) {
         const struct sandbox_mount *m = &s->mounts[i];
         if (!m->target || m->target[0] != '/' || !m->target[1] ||
-            (m->type == SANDBOX_MOUNT_BIND && (!m->source || m->source[0] != '/')))
+            ((m->type == SANDBOX_MOUNT_BIND || m->type == SANDBOX_MOUNT_SOCKET) &&
+             (!m->source || m->source[0] != '/')))
             return kiln_err(err, KILN_EINPUT, 0, "mount: bad source or target '%s'",
                             m->target ? m->target : "");
         if (m->type == SANDBOX_MOUNT_DATA && (m->len > SANDBOX_MAX_DATA || (m->len && !m->data)))
@@ -114,7 +115,8 @@ static int write_etc(const struct sandbox_spec *s, kiln_error_t **err)
     /* the mount point of the step's private tmpfs for DATA mounts */
     if (mkdirat(dfd, "data", 0700) < 0 && errno != EEXIST)
         return kiln_err_errno(err, KILN_ESANDBOX, "sandbox: mkdir '%s/data'", s->run_dir);
-    if (write_file_atomic(dfd, "hosts", hosts_text, strlen(hosts_text), 0644, err) < 0 ||
+    cleanup_free char *hosts = xasprintf("%s%s", hosts_text, s->extra_hosts ? s->extra_hosts : "");
+    if (write_file_atomic(dfd, "hosts", hosts, strlen(hosts), 0644, err) < 0 ||
         write_file_atomic(dfd, "hostname", hn, strlen(hn), 0644, err) < 0 ||
         write_file_atomic(dfd, "resolv.conf", resolv ? resolv : "", rlen, 0644, err) < 0)
         return kiln_err_wrap(err, "sandbox");
@@ -185,7 +187,8 @@ static int on_message(struct run *r, struct chan_msg *m)
     case CHAN_READY: {
         kiln_error_t *e = NULL;
         if (cgroup_add(r->cg, r->pid, &e) < 0 || idmap_write(r->spec->idmap, r->pid, &e) < 0 ||
-            start_network(r, m, &e) < 0 || chan_send(r->sock, CHAN_GO, 0, 0, NULL, 0) < 0) {
+            sbx_rlimits_raise(r->spec, r->pid, &e) < 0 || start_network(r, m, &e) < 0 ||
+            chan_send(r->sock, CHAN_GO, 0, 0, NULL, 0) < 0) {
             if (!e)
                 kiln_err_errno(&e, KILN_ESANDBOX, "sandbox: start");
             kill_step(r, e);
@@ -302,6 +305,13 @@ static int prepare(const struct sandbox_spec *spec, struct sbx_child *c, char **
     getrlimit(RLIMIT_NOFILE, &cur);
     rlim_t want = cur.rlim_max < 1048576 ? cur.rlim_max : 1048576; /* never above the hard */
     c->nofile = (struct rlimit){want, want};
+    getrlimit(RLIMIT_NPROC, &c->nproc); /* sbx_limit_setup may lower it */
+    if (sbx_rlimits_prepare(spec, c, err) < 0) {
+        sbx_data_close(c->data_fds);
+        return -1;
+    }
+    snprintf(c->shm_opt, sizeof(c->shm_opt), "mode=1777,size=%lluk",
+             (unsigned long long)(spec->shm_size ? (spec->shm_size + 1023) / 1024 : 65536));
     if (pipe2(out, O_CLOEXEC) < 0) {
         sbx_data_close(c->data_fds);
         return kiln_err_errno(err, KILN_ESANDBOX, "pipe");

@@ -62,12 +62,16 @@ enum sandbox_network {
 };
 
 enum sandbox_mount_type {
-    SANDBOX_MOUNT_BIND,  /* source: a host path (file or directory) */
-    SANDBOX_MOUNT_TMPFS, /* a fresh tmpfs of size bytes (0: 64 MiB) */
-    SANDBOX_MOUNT_DATA,  /* a file holding data[0, len) (a secret): written to a tmpfs that exists
-                            only in the step's mount namespace (never on disk, unreachable once the
-                            old root is detached) and bind-mounted on the target; mode (0: 0400),
-                            uid and gid are the file's */
+    SANDBOX_MOUNT_BIND,   /* source: a host path (file or directory) */
+    SANDBOX_MOUNT_TMPFS,  /* a fresh tmpfs of size bytes (0: 64 MiB) */
+    SANDBOX_MOUNT_DATA,   /* a file holding data[0, len) (a secret): written to a tmpfs that exists
+                             only in the step's mount namespace (never on disk, unreachable once the
+                             old root is detached) and bind-mounted on the target; mode (0: 0400),
+                             uid and gid are the file's */
+    SANDBOX_MOUNT_SOCKET, /* source: a host Unix socket (an agent), bound on the target file;
+                             its owner becomes uid:gid (container ids) in the step's namespace
+                             (as root, the caller sets the host owner first); the caller sets
+                             its mode */
 };
 
 enum {
@@ -113,6 +117,15 @@ struct sandbox_limits {
     bool allow_unenforced; /* the operator accepts a limit that cannot be applied (a warning) */
 };
 
+/* A resource limit for the step (--ulimit). A hard limit above kiln's own is raised from the
+ * parent when kiln may (CAP_SYS_RESOURCE), else the step fails before it runs. RLIMIT_CORE is
+ * refused (a dump goes to the host's core_pattern handler). */
+struct sandbox_rlimit {
+    int resource;        /* RLIMIT_* */
+    uint64_t soft, hard; /* RLIM_INFINITY: unlimited */
+};
+#define SANDBOX_MAX_RLIMITS 16
+
 /* Receives the step's stdout and stderr interleaved, as it comes. */
 typedef void (*sandbox_output_fn)(void *ctx, const char *data, size_t len);
 
@@ -132,6 +145,11 @@ struct sandbox_spec {
     const struct sandbox_mount *mounts;
     size_t nmounts;
     struct sandbox_limits limits;
+    const char *extra_hosts; /* --add-host: lines ("IP\tNAME\n") after the localhost lines of
+                                /etc/hosts, or NULL */
+    uint64_t shm_size;       /* bytes of /dev/shm; 0: 64 MiB */
+    const struct sandbox_rlimit *rlimits; /* --ulimit */
+    size_t nrlimits;
     const struct idmap *idmap; /* how container ids map to host ids (idmap_for_store) */
     sandbox_output_fn output;  /* may be NULL: output is dropped */
     void *output_ctx;
@@ -159,7 +177,8 @@ struct sandbox_result {
  *   KILN_ESANDBOX  the sandbox could not be set up (namespaces, mounts, id maps, exec failed:
  *                  "exec '/bin/sh': No such file or directory"), a bad spec, or a limit that
  *                  cannot be applied ("memory limit of 64 MiB cannot be enforced: ..."); for the
- *                  default network also "pasta not found ..." or "default network: pasta failed ...";
+ *                  default network also "pasta not found ..." or "default network: pasta
+ *                  failed ...";
  *   KILN_EBUILD    the step was killed over a limit: "memory limit of 64 MiB exceeded",
  *                  "pids limit of 32 exceeded", "step timeout of 5 s exceeded".
  * res is filled in both cases (stubs and warnings too); release it with sandbox_result_release.

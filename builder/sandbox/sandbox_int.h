@@ -29,7 +29,13 @@ struct sbx_child {
     struct sock_fprog seccomp;
     uint64_t caps; /* the step's capabilities (SANDBOX_CAPS, less CAP_NET_RAW by default) */
     struct rlimit nofile;
-    struct rlimit nproc;     /* the step's RLIMIT_NPROC (sandbox/limit.h) */
+    struct rlimit nproc; /* the step's RLIMIT_NPROC (sandbox/limit.h) */
+    struct {
+        int resource;
+        struct rlimit lim;
+    } rlimits[SANDBOX_MAX_RLIMITS]; /* --ulimit, nofile and nproc excepted (in those) */
+    size_t nrlimits;
+    char shm_opt[64];        /* the /dev/shm tmpfs options */
     char lowerdir_opt[4096]; /* "lowerdir=/proc/self/fd/N:..." filled by the child */
     int lower_fds[SANDBOX_MAX_LOWERS];
     int data_fds[SANDBOX_MAX_MOUNTS]; /* sealed memfds of the DATA mounts (sandbox/data.h) */
@@ -51,6 +57,13 @@ static inline pid_t sbx_fork(void)
 {
     return (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
 }
+
+/* rlimits.c: --ulimit. Before clone: checks the spec's limits and copies them into c (nofile
+ * and nproc replace kiln's own; sbx_limit_setup may still lower nproc). After clone, before the
+ * child goes on: raises the hard limits above kiln's own on pid, which needs CAP_SYS_RESOURCE (an
+ * error says so). */
+int sbx_rlimits_prepare(const struct sandbox_spec *spec, struct sbx_child *c, kiln_error_t **err);
+int sbx_rlimits_raise(const struct sandbox_spec *spec, pid_t pid, kiln_error_t **err);
 
 /* The child: never returns. Runs with the parent's memory copied (fork semantics). */
 __attribute__((noreturn)) void sbx_child_main(struct sbx_child *c);

@@ -63,7 +63,10 @@ static void add_owned(struct lint_result *r, enum lint_rule_id id, int line, int
 {
     const struct lint_rule *rule = lint_rule(id);
     enum lint_level level = rule->level;
-    if (r->error_all)
+    /* error=true (the directive or BUILDKIT_DOCKERFILE_CHECK) is BuildKit's: it makes BuildKit's
+     * checks errors, so a Dockerfile that builds under BuildKit with it builds under kiln too;
+     * kiln's own rules become errors with --strict only */
+    if ((r->config.error && rule->buildkit) || r->strict)
         level = LINT_ERROR;
     struct lint_finding nf = {rule, level, line, end_line < line ? line : end_line, msg, fix};
     insert(r, &nf);
@@ -141,7 +144,7 @@ int lint_result_init(const struct df_file *f, const struct lint_opts *o, struct 
         return kiln_err_wrap(err, "failed to parse build-arg:%s", LINT_BUILD_ARG_NAME);
     if (!arg && f && f->check && df_check_parse(f->check, &out->config, err) < 0)
         return kiln_err_wrap(err, "failed to parse check options");
-    out->error_all = out->config.error || o->strict;
+    out->strict = o->strict;
     return 0;
 }
 

@@ -14,7 +14,9 @@
  *   - the BUILDKIT_DOCKERFILE_CHECK build argument, which replaces the directive;
  *   - a "# check=skip=..." comment right above an instruction skips rules for that
  *     instruction only (its error= is ignored);
- *   - error=true, or opts.strict (--strict), turns every warning into an error.
+ *   - error=true turns the warnings of BuildKit's checks into errors (as BuildKit: kiln's own
+ *     rules stay warnings, so a Dockerfile that BuildKit builds under the directive builds
+ *     under kiln too); opts.strict (--strict) turns every warning into an error.
  * A skipped rule produces nothing, whatever its level.
  *
  * Ownership: a struct lint_result owns its findings; release with lint_result_release().
@@ -107,7 +109,7 @@ struct lint_result {
     struct lint_finding *v; /* sorted by line, then rule, then message */
     size_t n;
     size_t dropped;         /* findings over LINT_MAX_FINDINGS, not kept */
-    bool error_all;         /* error=true or --strict: warnings were made errors */
+    bool strict;            /* --strict: every warning was made an error */
     struct df_check config; /* the configuration in force (directive or build arg) */
 };
 

@@ -4,6 +4,7 @@
  * WorkdirInSystemPath and FinalUserRoot. COPY/ADD and EXPOSE are in lint_copy.c and
  * lint_expose.c. */
 #include <string.h>
+#include <strings.h>
 
 #include "frontend/lint/lint_internal.h"
 #include "frontend/stages.h"
@@ -188,24 +189,41 @@ static bool system_path(const char *p)
     return false;
 }
 
+/* C:\Windows and what is under it, as a clean path without its drive. */
+static bool windows_system_path(const char *p)
+{
+    return !strncasecmp(p, "/windows", 8) && (p[8] == '\0' || p[8] == '/');
+}
+
+/* WorkdirRelativePath as BuildKit's dispatchWorkdir (system.IsAbs for the stage's OS:
+ * "C:\go" is absolute on Windows), and WorkdirInSystemPath. A path built from a variable the
+ * base image's Env may set ($GOPATH) is not judged: its value is not known here. */
 static void do_workdir(struct lint_dispatch *d, const struct df_instr *in)
 {
-    cleanup_free char *p = lint_dispatch_expand(d, in, in->args[0], false);
+    struct lint_names un = {0};
+    cleanup_free char *p =
+        lint_scope_expand(&d->ls->env, d->c->f->escape, in->args[0], false, NULL, &un);
+    report_unmatched(d, in, &un);
+    bool unknown = un.n > 0 && d->ls->env_unknown;
+    lint_names_release(&un);
     if (!p)
         return;
-    if (!d->ls->workdir_set && p[0] != '/')
+    cleanup_free char *clean = NULL;
+    bool abs = lint_path_abs(p, d->ls->windows, &clean);
+    if (!d->ls->workdir_set && !abs && !unknown)
         lint_emit(d->c, in, LINT_WORKDIR_RELATIVE_PATH,
                   xasprintf("Relative workdir \"%s\" can have unexpected results if the base "
                             "image changes",
                             p),
                   NULL);
     d->ls->workdir_set = true;
-    cleanup_free char *clean = p[0] == '/' ? path_clean(p) : NULL;
-    if (clean && system_path(clean))
+    bool sys =
+        clean && !unknown && (d->ls->windows ? windows_system_path(clean) : system_path(clean));
+    if (sys)
         lint_emit(d->c, in, LINT_WORKDIR_IN_SYSTEM_PATH,
                   xasprintf("WORKDIR \"%s\" is a system directory: files copied there mix with "
                             "the operating system's",
-                            clean),
+                            d->ls->windows ? p : clean),
                   NULL);
 }
 
@@ -239,6 +257,7 @@ static void used_once(struct lint_dispatch *d, const struct df_instr *in,
 static void do_cmd(struct lint_dispatch *d, const struct df_instr *in)
 {
     used_once(d, in, in->cmd == DF_CMD ? &d->cmd : &d->entrypoint);
+    d->ls->runs = true;
     if (!in->json && !d->ls->shell_set)
         lint_emit(d->c, in, LINT_JSON_ARGS_RECOMMENDED,
                   xasprintf("JSON arguments recommended for %s to prevent unintended behavior "
@@ -301,8 +320,26 @@ static void stage_init(struct lint_ctx *c, struct lint_stage *ls)
     ls->env_unknown = b->env_unknown;
     ls->shell_set = b->shell_set;
     ls->workdir_set = b->workdir_set;
+    ls->runs = b->runs;
     ls->user = b->user;
     ls->user_value = b->user_value ? xstrdup(b->user_value) : NULL;
+}
+
+/* The stage's OS: FROM --platform, else its base stage's, else the target platform's. */
+static bool stage_windows(struct lint_ctx *c, const struct df_stage *s, const struct lint_stage *ls)
+{
+    if (s->platform) {
+        cleanup_free char *v =
+            lint_scope_expand(&c->global, c->f->escape, s->platform, false, NULL, NULL);
+        cleanup_free char *os = v ? lint_platform_os(v) : NULL;
+        if (os && *os)
+            return !strcmp(os, "windows");
+    }
+    if (ls->base >= 0)
+        return c->stages[ls->base].windows;
+    cleanup_free char *os =
+        lint_platform_os(c->o->target_platform ? c->o->target_platform : "linux");
+    return !strcmp(os, "windows");
 }
 
 void lint_dispatch_stage(struct lint_ctx *c, size_t i)
@@ -310,6 +347,7 @@ void lint_dispatch_stage(struct lint_ctx *c, size_t i)
     const struct df_stage *s = &c->f->stages[i];
     struct lint_dispatch d = {.c = c, .ls = &c->stages[i], .stage = s};
     stage_init(c, d.ls);
+    d.ls->windows = stage_windows(c, s, d.ls);
     for (size_t k = 0; k < s->ninstrs; k++) {
         const struct df_instr *in = s->instrs[k];
         if (handlers[in->cmd])
@@ -338,6 +376,10 @@ void lint_dispatch_final_user(struct lint_ctx *c)
         while (c->stages[root].base >= 0)
             root = c->stages[root].base;
         bool scratch = c->stages[root].scratch;
+        /* an artifact stage: FROM scratch with nothing to run, whose files are the product
+         * (--output type=local or tar); as an image kiln build still checks it */
+        if (scratch && !ls->runs)
+            return;
         lint_emit(c, s->from, LINT_FINAL_USER_ROOT,
                   xstrdup(scratch ? "The final stage sets no USER: the image runs as root"
                                   : "The final stage sets no USER: the image runs as root "

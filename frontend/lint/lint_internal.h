@@ -42,6 +42,8 @@ struct lint_stage {
     bool env_unknown;            /* based on an image or a named context (Env not known) */
     bool shell_set;              /* a SHELL in the stage or its base stages */
     bool workdir_set;            /* an absolute-or-not WORKDIR in the stage or its base stages */
+    bool runs;                   /* a CMD or ENTRYPOINT in the stage or its base stages */
+    bool windows;                /* the stage's platform is windows/... (paths as Windows') */
     const struct df_instr *user; /* the last USER (here or in base stages), or NULL */
     char *user_value;            /* its value, expanded as far as known */
 };
@@ -105,6 +107,14 @@ char **lint_scope_expand_words(const struct df_vars *vars, char escape, const ch
 /* True for a variable that official images commonly set in their config Env (GOPATH,
  * PYTHON_VERSION, JAVA_HOME, ...): not reported when the base image's Env is not known. */
 bool lint_scope_image_env(const char *name);
+
+/* Whether a WORKDIR, COPY or ADD path is absolute for the stage's OS, as BuildKit's
+ * system.IsAbs: on Windows a "C:" drive is removed ("C:\\go" is absolute, "D:\\x" and "C:"
+ * alone are errors, so not absolute), backslashes are separators and UNC paths are refused.
+ * *clean (may be NULL) gets the path without its drive, with '/' separators, cleaned, or NULL. */
+bool lint_path_abs(const char *p, bool windows, char **clean);
+/* The OS part of a platform ("windows/amd64" -> windows), lowercase; newly allocated. */
+char *lint_platform_os(const char *platform);
 
 /* lint_secret.c */
 /* BuildKit's secret-name test for ARG/ENV keys (SecretsUsedInArgOrEnv). */

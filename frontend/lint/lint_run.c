@@ -1,6 +1,7 @@
-/* kiln's rules on RUN commands: CurlPipeShell, SudoInRun, AptWithoutNoInstallRecommends,
- * AptUpdateAlone, ChmodWorldWritable. The scripts of a RUN are its command line (shell form),
- * the "-c" script of a JSON-form shell (or its words), and its heredoc bodies. */
+/* kiln's rules on RUN commands: CurlPipeShell, SudoInRun, AptWithoutNoInstallRecommends (not
+ * for a simulation: apt-get install -s), AptUpdateAlone (apt-get, apt and tonistiigi/xx's
+ * xx-apt-get and xx-apt), ChmodWorldWritable. The scripts of a RUN are its command line (shell
+ * form), the "-c" script of a JSON-form shell (or its words), and its heredoc bodies. */
 #include <ctype.h>
 #include <string.h>
 
@@ -82,6 +83,35 @@ static bool recommends_off(const struct lint_cmd *cmd, size_t first)
     return false;
 }
 
+/* -s, --simulate and apt-get's other names for it: nothing is installed. */
+static bool simulated(const struct lint_cmd *cmd, size_t first)
+{
+    static const char *const longs[] = {"--simulate", "--just-print", "--dry-run", "--recon",
+                                        "--no-act"};
+    for (size_t i = first; i < cmd->nwords; i++) {
+        const char *w = cmd->words[i];
+        for (size_t k = 0; k < ARRAY_SIZE(longs); k++)
+            if (strcmp(w, longs[k]) == 0)
+                return true;
+        if (w[0] == '-' && w[1] != '-' && w[1] &&
+            strspn(w + 1, "abcdefghijklmnpqrsuvwxyz") == strlen(w + 1) && strchr(w + 1, 's'))
+            return true; /* -s, or combined short options such as -qs (-o and -t take values) */
+        if (strcmp(w, "-o") == 0 || strcmp(w, "-c") == 0 || strcmp(w, "-t") == 0)
+            i++;
+    }
+    return false;
+}
+
+/* apt-get and apt, also through tonistiigi/xx's cross-compilation wrappers. */
+static bool is_apt(const char *w)
+{
+    static const char *const names[] = {"apt-get", "apt", "xx-apt-get", "xx-apt"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (strcmp(w, names[i]) == 0)
+            return true;
+    return false;
+}
+
 /* The apt subcommand: the first word that is not an option (-o, -c, -t take a value). */
 static const char *apt_subcommand(const struct lint_cmd *cmd, size_t first)
 {
@@ -97,7 +127,7 @@ static const char *apt_subcommand(const struct lint_cmd *cmd, size_t first)
 
 static void apt(struct run_state *st, const struct lint_cmd *cmd, const char *w, size_t first)
 {
-    if (strcmp(w, "apt-get") != 0 && strcmp(w, "apt") != 0)
+    if (!is_apt(w))
         return;
     const char *sub = apt_subcommand(cmd, first);
     if (!sub)
@@ -108,7 +138,8 @@ static void apt(struct run_state *st, const struct lint_cmd *cmd, const char *w,
                                        "build-dep", "source",  "download"};
     for (size_t i = 0; i < ARRAY_SIZE(uses); i++)
         st->apt_install |= strcmp(sub, uses[i]) == 0;
-    if (strcmp(sub, "install") == 0 && !recommends_off(cmd, first) && !st->recommends_reported) {
+    if (strcmp(sub, "install") == 0 && !recommends_off(cmd, first) && !simulated(cmd, first) &&
+        !st->recommends_reported) {
         st->recommends_reported = true;
         lint_emit(st->c, st->in, LINT_APT_WITHOUT_NO_INSTALL_RECOMMENDS,
                   xasprintf("%s install without --no-install-recommends also installs "

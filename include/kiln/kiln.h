@@ -35,7 +35,10 @@ struct kiln_named_context {
 enum kiln_output_type {
     KILN_OUTPUT_NONE,     /* build only: the result stays in the store */
     KILN_OUTPUT_OCI,      /* an OCI layout directory or archive */
-    KILN_OUTPUT_REGISTRY, /* push to a registry */
+    KILN_OUTPUT_REGISTRY, /* push to a registry (buildx: type=registry, type=image,push=true) */
+    KILN_OUTPUT_DOCKER,   /* a tarball `docker load` reads (docker save format + OCI layout) */
+    KILN_OUTPUT_LOCAL,    /* the final stage's files written to a new directory */
+    KILN_OUTPUT_TAR,      /* the final stage's files as one tar */
 };
 
 enum kiln_compression {
@@ -54,9 +57,11 @@ enum kiln_network {
 
 struct kiln_output {
     enum kiln_output_type type;
-    char *dest; /* OCI: the layout directory or archive path */
-    bool tar;   /* OCI: write an OCI archive (tar) instead of a directory */
-    char *name; /* registry: REG/REPO:TAG */
+    char *dest; /* OCI, docker, tar: the directory or archive path, "-" for stdout; local: the
+                   directory (created; an existing one must be empty) */
+    bool tar;   /* OCI, docker: write an archive (tar) instead of a directory */
+    char *name; /* registry: REG/REPO:TAG; OCI, docker: the image names (',' separated), else
+                   the -t tags */
     enum kiln_compression compression;
     int compression_level; /* -1: default */
 };
@@ -92,6 +97,23 @@ struct kiln_secret_opt {
     char *src; /* file path, or NULL */
     char *env; /* environment variable, or NULL */
 };
+
+/* --ssh ID[=PATH[,PATH...]]: an agent socket, or private key files kiln loads into an agent it
+ * starts (ssh-agent), for RUN --mount=type=ssh,id=ID. No path: $SSH_AUTH_SOCK. */
+struct kiln_ssh_opt {
+    char *id;     /* "default" when not given */
+    char **paths; /* NULL-terminated */
+    size_t npaths;
+};
+#define KILN_MAX_SSH       64 /* --ssh flags */
+#define KILN_MAX_SSH_PATHS 16 /* paths in one */
+
+/* --ulimit NAME=SOFT[:HARD] (Docker's names); RLIM_INFINITY for -1 (unlimited). */
+struct kiln_ulimit {
+    int resource; /* RLIMIT_* */
+    uint64_t soft, hard;
+};
+#define KILN_MAX_ULIMITS 16
 
 struct kiln_build_opts {
     const char *context;    /* the context directory; NULL when the Dockerfile comes from stdin */
@@ -131,17 +153,31 @@ struct kiln_build_opts {
     uint64_t memory; /* 0: no limit */
     uint64_t pids_limit;
     uint64_t cpus_milli;
-    uint64_t step_timeout;   /* seconds */
-    uint64_t max_layer_size; /* uncompressed bytes of a layer or local archive; 0: default */
-    uint64_t max_file_size;  /* bytes of one file in one; 0: default */
+    uint64_t step_timeout;        /* seconds */
+    uint64_t max_layer_size;      /* uncompressed bytes of a layer or local archive; 0: default */
+    uint64_t max_file_size;       /* bytes of one file in one; 0: default */
     bool allow_unenforced_limits; /* --allow-unenforced-limits: a limit that cannot be applied
                                      is a warning, not an error */
+    struct kiln_kv *extra_hosts;  /* --add-host: host name (lowercase) -> IP (canonical) */
+    size_t nextra_hosts;
+    struct kiln_ulimit ulimits[KILN_MAX_ULIMITS]; /* --ulimit, one per resource */
+    size_t nulimits;
+    uint64_t shm_size;        /* --shm-size: bytes of /dev/shm in RUN steps; 0: 64 MiB */
+    struct kiln_ssh_opt *ssh; /* --ssh */
+    size_t nssh;
     struct kiln_progress progress;
 };
 
 struct kiln_build_result {
     char manifest_digest[KILN_DIGEST_MAX]; /* the image manifest */
     char index_digest[KILN_DIGEST_MAX];    /* the index written to the output, or "" */
+    char config_digest[KILN_DIGEST_MAX];   /* the image config */
+    /* What the output's name points to (buildx's containerimage.descriptor): the index with
+     * the attestations, or the image manifest (always for type=docker); digest "" for the local
+     * and tar outputs, which export files rather than an image. */
+    char exported_media_type[128];
+    char exported_digest[KILN_DIGEST_MAX];
+    uint64_t exported_size;
     size_t nlayers;
 };
 

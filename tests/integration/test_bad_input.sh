@@ -23,9 +23,9 @@ ctx=$KILN_SRC/examples/hello
 expect_fail 2 "unknown flag: --frobnicate" "$KILN" build --frobnicate "$ctx"
 expect_fail 2 "requires exactly 1 argument" "$KILN" build
 expect_fail 2 "invalid value 'x' for --build-context" "$KILN" build --build-context x "$ctx"
-expect_fail 2 "invalid value 'type=oci' for --output: type=oci needs dest=PATH" "$KILN" build --output type=oci "$ctx"
+expect_fail 2 "dest is required for local exporter" "$KILN" build --output type=local "$ctx"
 expect_fail 2 "--output: unknown field 'bogus'" "$KILN" build --output type=oci,dest=x,bogus=1 "$ctx"
-expect_fail 2 "invalid value 'maybe' for --output tar" "$KILN" build --output type=oci,dest=x,tar=maybe "$ctx"
+expect_fail 2 "invalid value 'maybe' for --output: push is true or false" "$KILN" build --output type=image,push=maybe "$ctx"
 expect_fail 2 "invalid value '=x' for --build-arg" "$KILN" build --build-arg =x "$ctx"
 expect_fail 2 "invalid value 'soon' for --source-date-epoch" "$KILN" build --source-date-epoch soon "$ctx"
 expect_fail 2 "invalid value 'fancy' for --progress" "$KILN" build --progress fancy "$ctx"

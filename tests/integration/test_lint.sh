@@ -15,7 +15,7 @@ lint_case() {
   if [ -f "$dir/args" ]; then
     while IFS= read -r a; do
       case "$a" in
-        --strict | --target=*) args+=("$a") ;;
+        --strict | --target=* | --platform=*) args+=("$a") ;;
         --context=*) ;;
         *) args+=(--build-arg "$a") ;;
       esac

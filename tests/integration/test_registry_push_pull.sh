@@ -99,7 +99,7 @@ for ref in tagged/a:1 tagged/b:2; do
   remote=$(skopeo inspect --tls-verify=false --raw "docker://$R/$ref" | sha256sum | cut -d' ' -f1)
   [ "sha256:$remote" = "$(cat "$T/tags.digest")" ] || fail "$ref"
 done
-expect_fail 2 "type=registry needs name=" "$KILN" build --root "$T/root2" --output type=registry "$T/app"
+expect_fail 2 "tag is needed when pushing to registry" "$KILN" build --root "$T/root2" --output type=registry "$T/app"
 ok "--output type=registry pushes to every -t name"
 
 # kiln push from a layout: one PUT, then chunked (through the logging proxy, which sees the

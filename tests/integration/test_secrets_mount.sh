@@ -92,10 +92,10 @@ expect_fail 2 "unexpected key 'bogus'" "$KILN" build --root "$ROOT" --secret id=
 expect_fail 2 "id= is required" "$KILN" build --root "$ROOT" --secret src="$T/tok" "$T/ctx"
 ok "a missing file or variable, an oversized secret, a bad --secret: exit 2 before any step"
 
-printf 'FROM base\nRUN --mount=type=ssh true\n' | cat <(busybox_dockerfile) - >"$T/ctx/Dockerfile.ssh"
-expect_fail 1 "type=ssh is not supported yet" "$KILN" build --root "$ROOT" -f "$T/ctx/Dockerfile.ssh" "$T/ctx"
+printf 'FROM base\nRUN --mount=type=ssh,required=true true\n' | cat <(busybox_dockerfile) - >"$T/ctx/Dockerfile.ssh"
+expect_fail 2 'no SSH key "default" forwarded from the client' "$KILN" build --root "$ROOT" -f "$T/ctx/Dockerfile.ssh" "$T/ctx"
 printf 'FROM base\nRUN --mount=type=secret,id=a,from=base true\n' | cat <(busybox_dockerfile) - >"$T/ctx/Dockerfile.bad"
 expect_fail 2 "secret mount should not have a from" "$KILN" build --root "$ROOT" -f "$T/ctx/Dockerfile.bad" "$T/ctx"
 printf 'FROM base\nRUN --mount=type=secret,id=tok,env= true\n' | cat <(busybox_dockerfile) - >"$T/ctx/Dockerfile.bad"
 expect_fail 2 'invalid secret env name ""' "$KILN" build --root "$ROOT" --secret "id=tok,src=$T/tok" -f "$T/ctx/Dockerfile.bad" "$T/ctx"
-ok "type=ssh is refused clearly; bad mount options are BuildKit's errors"
+ok "a required ssh agent that --ssh did not give, bad mount options: BuildKit's errors"

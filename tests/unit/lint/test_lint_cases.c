@@ -4,8 +4,8 @@
  * expect: one finding per line, "Rule LINE [text the message contains]"; the findings must be
  * exactly these (so a clean Dockerfile has an empty expect file and any false positive fails).
  * "!Rule" asserts the rule never fires; "@errors N" the number of findings at level error.
- * args: one per line, "K=V" (a build argument), "--strict", "--target=STAGE" or
- * "--context=NAME" (a named build context). */
+ * args: one per line, "K=V" (a build argument), "--strict", "--target=STAGE",
+ * "--platform=OS/ARCH" or "--context=NAME" (a named build context). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -65,6 +65,8 @@ static void parse_args(char *text, struct case_opts *co)
             co->o.strict = true;
         } else if (str_has_prefix(line, "--target=")) {
             co->o.target = xstrdup(line + strlen("--target="));
+        } else if (str_has_prefix(line, "--platform=")) {
+            co->o.target_platform = xstrdup(line + strlen("--platform="));
         } else if (str_has_prefix(line, "--context=") && co->ncontexts < 8) {
             co->contexts[co->ncontexts++] = xstrdup(line + strlen("--context="));
         } else if (co->nargs < 32) {
@@ -157,6 +159,7 @@ static void run_case(const char *name)
     for (size_t i = 0; i < co.ncontexts; i++)
         free(co.contexts[i]);
     free((char *)co.o.target);
+    free((char *)co.o.target_platform);
     dockerignore_free(ig);
     df_file_free(f);
 }

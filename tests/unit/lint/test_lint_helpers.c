@@ -240,8 +240,16 @@ Test(lint_config, result_add_respects_skip_and_error)
     cr_expect_eq(lint_result_add(&r, LINT_SECRET_LIKE_FILE_IN_IMAGE, 2, 2, "y", "fix it"), 0);
     cr_expect_eq(lint_result_add(&r, LINT_SECRET_LIKE_FILE_IN_IMAGE, 2, 2, "y", "fix it"), 0);
     cr_assert_eq(r.n, 1, "duplicates are kept once");
-    cr_expect_eq(r.v[0].level, LINT_ERROR);
+    /* error=true is BuildKit's: it makes BuildKit's checks errors, not kiln's own rules */
+    cr_expect_eq(r.v[0].level, LINT_WARNING);
     cr_expect_str_eq(r.v[0].fix, "fix it");
+    cr_expect_eq(lint_result_errors(&r), 0);
+    cr_expect_eq(lint_result_add(&r, LINT_FROM_AS_CASING, 1, 1, "z", NULL), 0);
+    cr_expect_eq(lint_result_errors(&r), 1);
+    lint_result_release(&r);
+    o.strict = true; /* --strict: every rule */
+    cr_assert_eq(lint_result_init(f, &o, &r, NULL), 0);
+    cr_expect_eq(lint_result_add(&r, LINT_SECRET_LIKE_FILE_IN_IMAGE, 2, 2, "y", NULL), 0);
     cr_expect_eq(lint_result_errors(&r), 1);
     lint_result_release(&r);
     df_file_free(f);
@@ -249,7 +257,7 @@ Test(lint_config, result_add_respects_skip_and_error)
 
 Test(lint_output, json_sarif_short)
 {
-    struct df_file *f = parse("FROM scratch AS Base\nMAINTAINER me\n");
+    struct df_file *f = parse("FROM scratch AS Base\nMAINTAINER me\nCMD [\"/x\"]\n");
     struct lint_result r;
     struct lint_opts o = {0};
     cr_assert_eq(lint_run(f, &o, &r, NULL), 0);

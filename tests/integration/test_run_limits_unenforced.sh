@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/busybox.sh"
 
-[ "$(id -u)" = 0 ] || { echo "ok - SKIP: needs root to make a private mount namespace"; exit 0; }
+[ "$(id -u)" = 0 ] || skip "needs root to make a private mount namespace"
 command -v unshare >/dev/null && command -v findmnt >/dev/null ||
   fail "unshare and findmnt (util-linux) are needed"
 cc -static -O2 -o "$T/attack" "$KILN_SRC/tests/integration/lib/attack.c" ||
@@ -28,7 +28,7 @@ ro_cgroups() {
     done
     exec "$@"' ro "$@"
 }
-[ -n "$(findmnt -rn -t cgroup,cgroup2 -o TARGET)" ] || { echo "ok - SKIP: no cgroup mounted"; exit 0; }
+[ -n "$(findmnt -rn -t cgroup,cgroup2 -o TARGET)" ] || skip "no cgroup mounted"
 
 n=0
 for limit in "--memory 64m" "--cpus 0.5" "--pids-limit 32"; do

@@ -5,7 +5,7 @@
 
 #include "build_cli.h"
 #include "cli.h"
-#include "build/runopts.h"
+#include "engine/runopts.h"
 #include "commands.h"
 #include "oci/reference.h"
 #include "registry/registry.h"

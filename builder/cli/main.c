@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dynlib/dynlib.h"
 #include "termsafe.h"
 #include "util.h"
 
@@ -97,6 +98,23 @@ static void harden_process(void)
     }
 }
 
+/* libarchive is loaded here, in the main thread before any thread or child exists, for every
+ * command that may read a layer or an archive; the commands that read only a Dockerfile start
+ * without it (dynlib.h). libcurl is loaded when a registry or a URL is first used. */
+static int load_libraries(const char *cmd)
+{
+    static const char *const light[] = {"version", "parse", "lint", "completion", "man"};
+    for (size_t i = 0; i < ARRAY_SIZE(light); i++)
+        if (!strcmp(cmd, light[i]))
+            return 0;
+    kiln_error_t *err = NULL;
+    if (dynlib_load(&dynlib_archive, &err) < 0) {
+        cli_fail(err);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     harden_process();
@@ -112,7 +130,7 @@ int main(int argc, char **argv)
         return cmd_version(1, argv + 1);
     for (size_t i = 0; cli_commands[i]; i++)
         if (!strcmp(argv[1], cli_commands[i]->name))
-            return cli_commands[i]->run(argc - 1, argv + 1);
+            return load_libraries(argv[1]) < 0 ? 1 : cli_commands[i]->run(argc - 1, argv + 1);
     fprintf(stderr, "kiln: unknown command '%s'\nSee 'kiln --help'.\n", argv[1]);
     return 2;
 }

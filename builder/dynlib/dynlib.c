@@ -1,0 +1,58 @@
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dynlib.h"
+
+static struct dynlib *loading; /* the library pthread_once is loading (under its once) */
+
+static void load_once(void)
+{
+    struct dynlib *l = loading;
+    void *h = dlopen(l->path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        snprintf(l->error, sizeof(l->error), "cannot load %s ('%s'): %s", l->name, l->path,
+                 why ? why : "unknown error");
+        return;
+    }
+    for (size_t i = 0; i < l->nsyms; i++) {
+        dlerror();
+        void *p = dlsym(h, l->syms[i].name);
+        if (!p) {
+            snprintf(l->error, sizeof(l->error), "cannot load %s ('%s'): no function '%s'", l->name,
+                     l->path, l->syms[i].name);
+            return; /* the handle stays open: other slots may already point into it */
+        }
+        *l->syms[i].slot = p;
+    }
+    __atomic_store_n(&l->loaded, true, __ATOMIC_RELEASE);
+}
+
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int dynlib_load(struct dynlib *l, kiln_error_t **err)
+{
+    if (__atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE))
+        return 0;
+    /* pthread_once takes no argument: one library at a time goes through `loading` */
+    pthread_mutex_lock(&load_lock);
+    loading = l;
+    pthread_once(&l->once, load_once);
+    loading = NULL;
+    pthread_mutex_unlock(&load_lock);
+    if (__atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE))
+        return 0;
+    return kiln_err(err, KILN_EINTERNAL, 0, "%s", l->error);
+}
+
+void dynlib_need(struct dynlib *l)
+{
+    kiln_error_t *e = NULL;
+    if (dynlib_load(l, &e) == 0)
+        return;
+    /* what ld.so does when a library is missing at start: nothing else can be done here */
+    dprintf(STDERR_FILENO, "kiln: %s\n", e->msg);
+    _exit(127);
+}

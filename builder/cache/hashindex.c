@@ -1,31 +1,40 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "fsutil.h"
 #include "hashindex.h"
 #include "util.h"
 
-#define HASHINDEX_FILE     "cache/hashindex"
-#define HASHINDEX_MAX_FILE (64u * 1024 * 1024)
+#define HASHINDEX_FILE  "cache/hashindex"
+#define HASHINDEX_MAGIC "kiln-hashindex-2\n" /* 17 bytes, then a byte-order mark and a count */
+#define HASHINDEX_BOM   0x01020304u
+
+struct hi_record { /* on disk: native byte order (the BOM refuses another) */
+    uint64_t dev, ino, size;
+    int64_t mtime, ctime;
+    unsigned char sha[32];
+    uint32_t day; /* last used, days since 1970 */
+    uint32_t pad;
+};
 
 struct hi_entry {
-    uint64_t dev, ino, size;
-    int64_t mtime, ctime; /* nanoseconds */
-    char digest[DIGEST_STR_LEN + 1];
-    bool used;
+    struct hi_record r;
+    bool used; /* looked up or added by this build */
 };
 
 struct hashindex {
     pthread_mutex_t lock; /* stages hash files in parallel threads */
     struct store *s;
-    struct hi_entry *e; /* open addressing, capacity a power of two */
-    size_t cap, n;
+    struct hi_entry *e; /* dense */
+    size_t n, cap;
+    uint32_t *slots; /* open addressing: index + 1 into e, 0 free; a power of two */
+    size_t nslots;
+    uint32_t today;
     bool dirty;
 };
 
@@ -37,43 +46,79 @@ static uint64_t hi_hash(uint64_t dev, uint64_t ino)
     return h ^ (h >> 33);
 }
 
-static struct hi_entry *hi_slot(struct hi_entry *tab, size_t cap, uint64_t dev, uint64_t ino)
+/* The slot of (dev, ino): holding it, or the free one where it would go. */
+static uint32_t *hi_slot(struct hashindex *h, uint64_t dev, uint64_t ino)
 {
-    size_t i = (size_t)hi_hash(dev, ino) & (cap - 1);
-    while (tab[i].used && !(tab[i].dev == dev && tab[i].ino == ino))
-        i = (i + 1) & (cap - 1);
-    return &tab[i];
-}
-
-static void hi_put(struct hashindex *h, const struct hi_entry *e)
-{
-    if ((h->n + 1) * 2 > h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 1024;
-        struct hi_entry *tab = xcalloc(cap, sizeof(*tab));
-        for (size_t i = 0; i < h->cap; i++)
-            if (h->e[i].used)
-                *hi_slot(tab, cap, h->e[i].dev, h->e[i].ino) = h->e[i];
-        free(h->e);
-        h->e = tab;
-        h->cap = cap;
+    size_t i = (size_t)hi_hash(dev, ino) & (h->nslots - 1);
+    while (h->slots[i]) {
+        const struct hi_record *r = &h->e[h->slots[i] - 1].r;
+        if (r->dev == dev && r->ino == ino)
+            break;
+        i = (i + 1) & (h->nslots - 1);
     }
-    struct hi_entry *slot = hi_slot(h->e, h->cap, e->dev, e->ino);
-    if (!slot->used)
-        h->n++;
-    *slot = *e;
-    slot->used = true;
+    return &h->slots[i];
 }
 
-static void hi_parse_line(struct hashindex *h, char *line)
+static void hi_rehash(struct hashindex *h, size_t nslots)
 {
-    struct hi_entry e = {0};
-    char hex[65];
-    if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64 " %" SCNd64 " %64s", &e.dev,
-               &e.ino, &e.size, &e.mtime, &e.ctime, hex) != 6)
+    free(h->slots);
+    h->slots = xcalloc(nslots, sizeof(*h->slots));
+    h->nslots = nslots;
+    for (size_t i = 0; i < h->n; i++)
+        *hi_slot(h, h->e[i].r.dev, h->e[i].r.ino) = (uint32_t)(i + 1);
+}
+
+/* Adds or replaces the record of r's identity. */
+static struct hi_entry *hi_put(struct hashindex *h, const struct hi_record *r)
+{
+    if ((h->n + 1) * 2 > h->nslots)
+        hi_rehash(h, h->nslots ? h->nslots * 2 : 1024);
+    uint32_t *slot = hi_slot(h, r->dev, r->ino);
+    if (!*slot) {
+        xgrow(&h->e, &h->cap, h->n + 1, sizeof(*h->e));
+        h->e[h->n] = (struct hi_entry){0};
+        *slot = (uint32_t)++h->n;
+    }
+    struct hi_entry *e = &h->e[*slot - 1];
+    e->r = *r;
+    return e;
+}
+
+static struct hi_entry *hi_find(struct hashindex *h, uint64_t dev, uint64_t ino)
+{
+    if (!h->nslots)
+        return NULL;
+    uint32_t slot = *hi_slot(h, dev, ino);
+    return slot ? &h->e[slot - 1] : NULL;
+}
+
+static uint32_t days_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec > 0 ? (uint32_t)(ts.tv_sec / 86400) : 0;
+}
+
+static void load(struct hashindex *h, const char *data, size_t len)
+{
+    size_t head = sizeof(HASHINDEX_MAGIC) - 1 + 2 * sizeof(uint32_t);
+    uint32_t bom, count;
+    if (len < head || memcmp(data, HASHINDEX_MAGIC, sizeof(HASHINDEX_MAGIC) - 1) != 0)
         return;
-    snprintf(e.digest, sizeof(e.digest), "sha256:%s", hex);
-    if (digest_valid(e.digest) && h->n < HASHINDEX_MAX_ENTRIES)
-        hi_put(h, &e);
+    memcpy(&bom, data + head - 8, 4);
+    memcpy(&count, data + head - 4, 4);
+    if (bom != HASHINDEX_BOM || count > HASHINDEX_MAX_ENTRIES ||
+        len != head + (size_t)count * sizeof(struct hi_record))
+        return;
+    h->e = xcalloc(count ? count : 1, sizeof(*h->e));
+    h->cap = count ? count : 1;
+    for (size_t i = 0; i < count; i++)
+        memcpy(&h->e[i].r, data + head + i * sizeof(struct hi_record), sizeof(struct hi_record));
+    h->n = count;
+    size_t nslots = 1024;
+    while (nslots < 2 * (size_t)count + 2)
+        nslots *= 2;
+    hi_rehash(h, nslots);
 }
 
 struct hashindex *hashindex_open(struct store *s)
@@ -81,15 +126,16 @@ struct hashindex *hashindex_open(struct store *s)
     struct hashindex *h = xcalloc(1, sizeof(*h));
     pthread_mutex_init(&h->lock, NULL);
     h->s = s;
+    h->today = days_now();
     cleanup_free char *data = NULL;
+    size_t len = 0;
     kiln_error_t *err = NULL;
-    if (read_file_limited(s->rootfd, HASHINDEX_FILE, HASHINDEX_MAX_FILE, &data, NULL, &err) < 0) {
+    size_t max = 64 + (size_t)HASHINDEX_MAX_ENTRIES * sizeof(struct hi_record);
+    if (read_file_limited(s->rootfd, HASHINDEX_FILE, max, &data, &len, &err) < 0) {
         kiln_error_free(err);
         return h;
     }
-    char *save = NULL;
-    for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-        hi_parse_line(h, l);
+    load(h, data, len);
     return h;
 }
 
@@ -99,6 +145,7 @@ void hashindex_free(struct hashindex *h)
         return;
     pthread_mutex_destroy(&h->lock);
     free(h->e);
+    free(h->slots);
     free(h);
 }
 
@@ -107,36 +154,91 @@ static int64_t ns(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-static bool identity_matches(const struct hi_entry *e, const struct stat *st)
+void hashindex_id_of(const struct stat *st, struct hashindex_id *id)
 {
-    return e->used && e->size == (uint64_t)st->st_size && e->mtime == ns(&st->st_mtim) &&
-           e->ctime == ns(&st->st_ctim);
+    *id = (struct hashindex_id){.dev = (uint64_t)st->st_dev,
+                                .ino = (uint64_t)st->st_ino,
+                                .size = (uint64_t)st->st_size,
+                                .mtime = ns(&st->st_mtim),
+                                .ctime = ns(&st->st_ctim)};
+}
+
+static bool identity_matches(const struct hi_entry *e, const struct hashindex_id *id)
+{
+    return e && e->r.size == id->size && e->r.mtime == id->mtime && e->r.ctime == id->ctime;
+}
+
+/* Marks e used by this build; an older day makes the index worth saving. */
+static void touch(struct hashindex *h, struct hi_entry *e)
+{
+    e->used = true;
+    if (e->r.day != h->today) {
+        e->r.day = h->today;
+        h->dirty = true;
+    }
+}
+
+static void hex_digest(const unsigned char sha[32], char out[DIGEST_STR_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "sha256:", 7);
+    for (int i = 0; i < 32; i++) {
+        out[7 + 2 * i] = hex[sha[i] >> 4];
+        out[8 + 2 * i] = hex[sha[i] & 15];
+    }
+    out[DIGEST_STR_LEN] = '\0';
+}
+
+static bool raw_digest(const char *digest, unsigned char sha[32])
+{
+    if (!digest_valid(digest))
+        return false;
+    const char *x = digest_hex(digest);
+    for (int i = 0; i < 32; i++) {
+        int hi = x[2 * i] <= '9' ? x[2 * i] - '0' : x[2 * i] - 'a' + 10;
+        int lo = x[2 * i + 1] <= '9' ? x[2 * i + 1] - '0' : x[2 * i + 1] - 'a' + 10;
+        sha[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
+
+bool hashindex_lookup(struct hashindex *h, const struct hashindex_id *id,
+                      char digest[DIGEST_STR_LEN + 1])
+{
+    pthread_mutex_lock(&h->lock);
+    struct hi_entry *e = hi_find(h, id->dev, id->ino);
+    bool hit = identity_matches(e, id);
+    if (hit) {
+        hex_digest(e->r.sha, digest);
+        touch(h, e);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return hit;
 }
 
 bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest)
 {
-    pthread_mutex_lock(&h->lock);
-    bool r = false;
-    if (h->cap) {
-        const struct hi_entry *e =
-            hi_slot(h->e, h->cap, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
-        r = identity_matches(e, st) && !strcmp(e->digest, digest);
-    }
-    pthread_mutex_unlock(&h->lock);
-    return r;
+    struct hashindex_id id;
+    hashindex_id_of(st, &id);
+    char have[DIGEST_STR_LEN + 1];
+    return hashindex_lookup(h, &id, have) && !strcmp(have, digest);
 }
 
 void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
 {
-    struct hi_entry e = {.dev = (uint64_t)st->st_dev,
-                         .ino = (uint64_t)st->st_ino,
-                         .size = (uint64_t)st->st_size,
-                         .mtime = ns(&st->st_mtim),
-                         .ctime = ns(&st->st_ctim)};
-    memcpy(e.digest, digest, sizeof(e.digest));
+    struct hashindex_id id;
+    hashindex_id_of(st, &id);
+    struct hi_record r = {.dev = id.dev,
+                          .ino = id.ino,
+                          .size = id.size,
+                          .mtime = id.mtime,
+                          .ctime = id.ctime,
+                          .day = h->today};
+    if (!raw_digest(digest, r.sha))
+        return;
     pthread_mutex_lock(&h->lock);
-    if (h->n < HASHINDEX_MAX_ENTRIES) {
-        hi_put(h, &e);
+    if (h->n < HASHINDEX_MAX_ENTRIES || hi_find(h, r.dev, r.ino)) {
+        hi_put(h, &r)->used = true;
         h->dirty = true;
     }
     pthread_mutex_unlock(&h->lock);
@@ -147,15 +249,9 @@ int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
     struct stat st;
     if (fstat(fd, &st) < 0)
         return kiln_err_errno(err, KILN_EIO, "stat");
-    bool hit = false;
-    pthread_mutex_lock(&h->lock);
-    if (h->cap) {
-        const struct hi_entry *e = hi_slot(h->e, h->cap, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
-        if ((hit = identity_matches(e, &st)))
-            memcpy(digest, e->digest, DIGEST_STR_LEN + 1);
-    }
-    pthread_mutex_unlock(&h->lock);
-    if (hit)
+    struct hashindex_id id;
+    hashindex_id_of(&st, &id);
+    if (hashindex_lookup(h, &id, digest))
         return 0;
     struct sha256 s;
     sha256_init(&s);
@@ -180,20 +276,45 @@ int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
     return 0;
 }
 
-int hashindex_save(struct hashindex *h, kiln_error_t **err)
+/* Records to keep, most recently used first (this build's first of all). */
+static int keep_order(const void *a, const void *b)
+{
+    const struct hi_entry *x = a, *y = b;
+    if (x->used != y->used)
+        return x->used ? -1 : 1;
+    return x->r.day == y->r.day ? 0 : x->r.day > y->r.day ? -1 : 1;
+}
+
+static int save_locked(struct hashindex *h, kiln_error_t **err)
 {
     if (!h->dirty)
         return 0;
-    cleanup_buf struct buf b = BUF_INIT(HASHINDEX_MAX_FILE);
-    for (size_t i = 0; i < h->cap; i++) {
-        const struct hi_entry *e = &h->e[i];
-        if (e->used &&
-            buf_addf(&b, err, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %" PRId64 " %s\n",
-                     e->dev, e->ino, e->size, e->mtime, e->ctime, digest_hex(e->digest)) < 0)
-            return -1;
-    }
-    if (write_file_atomic(h->s->rootfd, HASHINDEX_FILE, buf_str(&b), b.len, 0600, err) < 0)
+    qsort(h->e, h->n, sizeof(*h->e), keep_order);
+    size_t keep = 0;
+    while (keep < h->n && keep < HASHINDEX_MAX_ENTRIES &&
+           (h->e[keep].used || h->today - h->e[keep].r.day <= HASHINDEX_MAX_DAYS))
+        keep++;
+    size_t head = sizeof(HASHINDEX_MAGIC) - 1 + 2 * sizeof(uint32_t);
+    size_t len = head + keep * sizeof(struct hi_record);
+    cleanup_free char *out = xmalloc(len);
+    uint32_t bom = HASHINDEX_BOM, count = (uint32_t)keep;
+    memcpy(out, HASHINDEX_MAGIC, sizeof(HASHINDEX_MAGIC) - 1);
+    memcpy(out + head - 8, &bom, 4);
+    memcpy(out + head - 4, &count, 4);
+    for (size_t i = 0; i < keep; i++)
+        memcpy(out + head + i * sizeof(struct hi_record), &h->e[i].r, sizeof(struct hi_record));
+    h->n = keep;
+    hi_rehash(h, h->nslots ? h->nslots : 1024); /* the records moved */
+    if (write_file_atomic(h->s->rootfd, HASHINDEX_FILE, out, len, 0600, err) < 0)
         return -1;
     h->dirty = false;
     return 0;
+}
+
+int hashindex_save(struct hashindex *h, kiln_error_t **err)
+{
+    pthread_mutex_lock(&h->lock);
+    int rc = save_locked(h, err);
+    pthread_mutex_unlock(&h->lock);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "build.h"
+#include "cache/hashindex.h"
 #include "cache/stepcache.h"
 #include "layer/layer_writer.h"
 #include "net/fetch.h"
@@ -40,6 +41,10 @@ struct plan_entry {
     mode_t perm;
     uint32_t uid, gid;
     size_t url; /* PLAN_URL: index in j->urls */
+    /* FILE: the source's identity when it was planned, for the hash index (the key of an
+     * unchanged file then costs no open and no read) */
+    struct hashindex_id id;
+    bool has_id;
 };
 
 struct copy_job {

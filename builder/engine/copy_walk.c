@@ -99,8 +99,13 @@ static int copy_file(struct copy_job *j, const char *src, const struct stat *st,
     if (first && strcmp(first, target) != 0)
         return copy_plan_push(j, PLAN_HARDLINK, target, NULL, first, entry_perm(j, st), uid, gid,
                               err);
-    if (S_ISREG(st->st_mode))
-        return copy_plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err);
+    if (S_ISREG(st->st_mode)) {
+        if (copy_plan_push(j, PLAN_FILE, target, src, NULL, entry_perm(j, st), uid, gid, err) < 0)
+            return -1;
+        hashindex_id_of(st, &j->plan[j->nplan - 1].id);
+        j->plan[j->nplan - 1].has_id = true;
+        return 0;
+    }
     if (S_ISFIFO(st->st_mode))
         return copy_plan_push(j, PLAN_FIFO, target, NULL, NULL, entry_perm(j, st), uid, gid, err);
     if (S_ISSOCK(st->st_mode))

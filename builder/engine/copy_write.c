@@ -27,12 +27,14 @@ int copy_plan_key(struct copy_job *j, struct cache_key *k, kiln_error_t **err)
             return -1;
         if (p->kind != PLAN_FILE && p->kind != PLAN_ARCHIVE)
             continue; /* an INLINE's content is its link field, already in the key */
-        cleanup_close int fd = view_open(j->src, p->src);
-        if (fd < 0)
-            return kiln_err_errno(err, KILN_EINPUT, "open '%s'", p->src);
         char d[DIGEST_STR_LEN + 1];
-        if (hashindex_file(j->b->hashes, fd, d, err) < 0)
-            return kiln_err_wrap(err, "'%s'", p->src);
+        if (!p->has_id || !hashindex_lookup(j->b->hashes, &p->id, d)) {
+            cleanup_close int fd = view_open(j->src, p->src);
+            if (fd < 0)
+                return kiln_err_errno(err, KILN_EINPUT, "open '%s'", p->src);
+            if (hashindex_file(j->b->hashes, fd, d, err) < 0)
+                return kiln_err_wrap(err, "'%s'", p->src);
+        }
         cache_key_add(k, d);
     }
     return 0;

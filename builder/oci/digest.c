@@ -1,14 +1,26 @@
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "digest.h"
 #include "util.h"
 
+/* SHA-256 fetched from the provider once: EVP_sha256() makes EVP_DigestInit_ex look the
+ * algorithm up again on every init (OpenSSL 3), which costs more than hashing a small file. */
+static EVP_MD *sha256_md;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void sha256_init(struct sha256 *h)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fetch_sha256);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+    if (!c || !sha256_md || EVP_DigestInit_ex(c, sha256_md, NULL) != 1) {
         fprintf(stderr, "kiln: cannot initialise sha256\n");
         abort();
     }

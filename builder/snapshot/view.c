@@ -15,12 +15,28 @@
 #include "util.h"
 #include "view.h"
 
-#define VIEW_DIR_CACHE 128 /* directories of layers kept open (a walk revisits its parent) */
+#define VIEW_DIR_CACHE    128 /* directories of layers kept open (a walk revisits its parent) */
+#define VIEW_PARENT_CACHE 32  /* merged directories resolved (parent_find) */
 
 struct dir_cache_entry {
     char *canon; /* NULL: free slot */
     size_t layer;
     int fd; /* O_PATH */
+    uint64_t used;
+};
+
+/* Layers that contribute to a directory, top first. */
+struct layer_set {
+    size_t idx[VIEW_MAX_LAYERS];
+    size_t n;
+};
+
+/* A merged directory resolved before: its canonical path (which has no symlink on it) and the
+ * layers that make it. A walk looks up every entry of a directory in turn: starting from the
+ * directory costs one lookup instead of one per component of the path. */
+struct parent_entry {
+    char *canon; /* NULL: free slot */
+    struct layer_set set;
     uint64_t used;
 };
 
@@ -31,15 +47,10 @@ struct view {
      * parallel threads, and the cache's fds are only valid while it is held. */
     pthread_mutex_t lock;
     struct dir_cache_entry cache[VIEW_DIR_CACHE];
+    struct parent_entry parents[VIEW_PARENT_CACHE];
     uint64_t tick;
     view_hidden_fn hidden; /* NULL: everything is visible */
     void *hidden_ctx;
-};
-
-/* Layers that contribute to a directory, top first. */
-struct layer_set {
-    size_t idx[VIEW_MAX_LAYERS];
-    size_t n;
 };
 
 int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err)
@@ -62,10 +73,21 @@ int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t 
     return 0;
 }
 
+static void parents_clear(struct view *v)
+{
+    for (size_t i = 0; i < VIEW_PARENT_CACHE; i++) {
+        free(v->parents[i].canon);
+        v->parents[i].canon = NULL;
+    }
+}
+
 void view_set_hidden(struct view *v, view_hidden_fn hidden, void *ctx)
 {
+    pthread_mutex_lock(&v->lock);
     v->hidden = hidden;
     v->hidden_ctx = ctx;
+    parents_clear(v); /* resolved under the old rule */
+    pthread_mutex_unlock(&v->lock);
 }
 
 /* Whether the entry name of the directory canon must not be seen. */
@@ -89,6 +111,7 @@ void view_free(struct view *v)
             close(v->cache[i].fd);
         free(v->cache[i].canon);
     }
+    parents_clear(v);
     pthread_mutex_destroy(&v->lock);
     free(v->fds);
     free(v);
@@ -274,22 +297,81 @@ static bool only_slashes(const char *s)
     return s[strspn(s, "/")] == '\0';
 }
 
+/* The directory of path as a canonical path ("/a/b" for "a/b/c" and "/a/b/c") and its last
+ * name, when every component is a plain name (no ".", "..", empty component or trailing '/')
+ * and there are at least two: then, when no symlink is met on the way, the directory resolves
+ * to exactly that canonical path. */
+static bool literal_parent(const char *path, char parent[VIEW_MAX_PATH], const char **last)
+{
+    const char *p = path[0] == '/' ? path + 1 : path;
+    const char *slash = strrchr(p, '/');
+    if (!slash || !slash[1] || slash - p + 2 > VIEW_MAX_PATH)
+        return false;
+    for (const char *c = p; c <= slash;) {
+        size_t n = strcspn(c, "/");
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        c += n + 1;
+    }
+    if (!strcmp(slash + 1, ".") || !strcmp(slash + 1, ".."))
+        return false;
+    parent[0] = '/';
+    memcpy(parent + 1, p, (size_t)(slash - p));
+    parent[slash - p + 1] = '\0';
+    *last = slash + 1;
+    return true;
+}
+
+static struct parent_entry *parent_find(struct view *v, const char *canon)
+{
+    for (size_t i = 0; i < VIEW_PARENT_CACHE; i++) {
+        struct parent_entry *e = &v->parents[i];
+        if (e->canon && !strcmp(e->canon, canon)) {
+            e->used = ++v->tick;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static void parent_put(struct view *v, const char *canon, const struct layer_set *set)
+{
+    struct parent_entry *victim = &v->parents[0];
+    for (size_t i = 0; i < VIEW_PARENT_CACHE && victim->canon; i++)
+        if (!v->parents[i].canon || v->parents[i].used < victim->used)
+            victim = &v->parents[i];
+    free(victim->canon);
+    victim->canon = xstrdup(canon);
+    victim->set = *set;
+    victim->used = ++v->tick;
+}
+
 /* Resolves path: intermediate symlinks always, the final one when follow. */
 static int resolve(struct view *v, const char *path, bool follow, struct resolved *r)
 {
     if (strlen(path) >= VIEW_MAX_PATH)
         return errno = ENAMETOOLONG, -1;
-    cleanup_free char *rest = xstrdup(path);
     r->canon[0] = '/', r->canon[1] = '\0';
     set_all(v, &r->set);
     r->exists = true;
     memset(&r->st, 0, sizeof(r->st));
     r->st.st_mode = S_IFDIR | 0755;
+    char parent[VIEW_MAX_PATH];
+    const char *lastname = NULL;
+    bool literal = literal_parent(path, parent, &lastname);
+    struct parent_entry *known = literal ? parent_find(v, parent) : NULL;
+    if (known) { /* every component but the last is resolved already */
+        memcpy(r->canon, parent, strlen(parent) + 1);
+        r->set = known->set;
+    }
+    cleanup_free char *rest = xstrdup(known ? lastname : path);
     int hops = 0;
     char name[256];
     int pr;
     while ((pr = pop_component(rest, name)) > 0) {
         bool last = only_slashes(rest);
+        if (last && literal && !known && hops == 0 && !strcmp(r->canon, parent))
+            parent_put(v, r->canon, &r->set); /* the literal parent: nothing changed the way */
         if (!strcmp(name, "."))
             continue;
         if (!strcmp(name, "..")) {

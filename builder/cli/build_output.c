@@ -43,6 +43,25 @@ static int set_type(struct build_cli *c, const char *v, kiln_error_t **err)
     return bad_output(err, v, "type is oci, docker, local, tar, image, registry or cacheonly");
 }
 
+/* BuildKit's compression types; estargz (lazy pulling) is not written by kiln. */
+static int set_compression(struct kiln_output *out, const char *v, kiln_error_t **err)
+{
+    static const struct {
+        const char *name;
+        enum kiln_compression c;
+    } types[] = {{"gzip", KILN_COMPRESSION_GZIP},
+                 {"zstd", KILN_COMPRESSION_ZSTD},
+                 {"uncompressed", KILN_COMPRESSION_UNCOMPRESSED}};
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+        if (!strcmp(v, types[i].name))
+            return out->compression = types[i].c, 0;
+    if (!strcmp(v, "estargz"))
+        return kiln_err(err, KILN_EUNSUPPORTED, 0,
+                        "--output compression=estargz is not supported: kiln writes gzip, zstd "
+                        "or uncompressed layers");
+    return kiln_err(err, KILN_EUSAGE, 0, "unsupported compression type %s", v);
+}
+
 static int output_attr(struct build_cli *c, const char *k, const char *v, kiln_error_t **err)
 {
     struct kiln_output *out = &c->o.output;
@@ -58,14 +77,15 @@ static int output_attr(struct build_cli *c, const char *k, const char *v, kiln_e
         free(out->name);
         out->name = xstrdup(v);
     } else if (!strcmp(k, "compression")) {
-        if (strcmp(v, "gzip") != 0)
-            return kiln_err(err, KILN_EUNSUPPORTED, 0,
-                            "--output compression=%s is not supported yet", v);
-        out->compression = KILN_COMPRESSION_GZIP;
+        return set_compression(out, v, err);
     } else if (!strcmp(k, "compression-level")) {
-        if (parse_u64(v, 9, &n) < 0)
-            return bad_output(err, v, "compression-level is 0 to 9");
+        if (parse_u64(v, 22, &n) < 0)
+            return bad_output(err, v, "compression-level is 0 to 9 for gzip, 0 to 22 for zstd");
         out->compression_level = (int)n;
+    } else if (!strcmp(k, "force-compression")) {
+        if (parse_bool(v, &b) < 0)
+            return bad_output(err, v, "force-compression is true or false");
+        out->force_compression = b;
     } else if (!strcmp(k, "oci-mediatypes")) {
         if (parse_bool(v, &b) < 0 || !b)
             return kiln_err(err, KILN_EUNSUPPORTED, 0,
@@ -214,6 +234,10 @@ int cli_output_finish(struct build_cli *c, kiln_error_t **err)
         out->type = KILN_OUTPUT_REGISTRY;
     if (check_dest(c, err) < 0 || check_names(c, err) < 0)
         return -1;
+    if (out->compression == KILN_COMPRESSION_GZIP && out->compression_level > 9)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%d' for --output: compression-level is 0 to 9 for gzip",
+                        out->compression_level);
     if (out->type == KILN_OUTPUT_REGISTRY && !out->name && !c->o.ntags)
         return kiln_err(err, KILN_EUSAGE, 0, "tag is needed when pushing to registry");
     if (c->iidfile && (out->type == KILN_OUTPUT_LOCAL || out->type == KILN_OUTPUT_TAR))

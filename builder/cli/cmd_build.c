@@ -538,7 +538,9 @@ static const struct opt_def {
     {{"output", 'o', true, "SPEC",
       "type=oci|docker,dest=PATH|-[,tar=false][,name=N], type=local,dest=DIR, "
       "type=tar,dest=FILE|-, type=registry[,name=REG/REPO[:TAG]] (or type=image,push=true); "
-      "-o DIR is type=local, -o - a tar on stdout",
+      "-o DIR is type=local, -o - a tar on stdout; image outputs also take "
+      "compression=gzip|zstd|uncompressed, compression-level=N and force-compression=true (the "
+      "base layers converted too)",
       "type=oci type=docker type=local type=tar type=registry type=image @dir"},
      opt_output},
     {{"push", 0, false, NULL, "Shorthand for --output=type=registry", NULL}, opt_push_load},

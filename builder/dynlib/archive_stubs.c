@@ -20,6 +20,7 @@ typedef struct archive_entry E;
     F(int, archive_read_free, (A * a), (a))                                                        \
     F(int, archive_read_support_format_tar, (A * a), (a))                                          \
     F(int, archive_read_support_format_zip, (A * a), (a))                                          \
+    F(int, archive_read_support_format_raw, (A * a), (a))                                          \
     F(int, archive_read_support_filter_all, (A * a), (a))                                          \
     F(int, archive_read_support_filter_gzip, (A * a), (a))                                         \
     F(int, archive_read_support_filter_bzip2, (A * a), (a))                                        \

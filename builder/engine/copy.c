@@ -409,8 +409,8 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     int hit = build_cache_get(b, j->st, key, r, err);
     if (hit)
         return hit < 0 ? -1 : (build_mark_cached(b), 0);
-    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
-                         err) < 0)
+    if (layer_writer_new(b->store, layer_compression_of(b->o->output.compression),
+                         b->o->output.compression_level, b->epoch, &j->w, err) < 0)
         return -1;
     layer_writer_scan(j->w, build_scanner(b), j->st->img->nlayers + 1);
     struct layer_result lr;

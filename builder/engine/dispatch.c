@@ -483,8 +483,8 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (dest_resolve(v, wd, &real) < 0)
         return instr_err(b, in, err, KILN_EINPUT, "cannot resolve '%s': %s", wd, strerror(errno));
     cleanup_layer_writer struct layer_writer *w = NULL;
-    if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w, err) <
-        0)
+    if (layer_writer_new(b->store, layer_compression_of(b->o->output.compression),
+                         b->o->output.compression_level, b->epoch, &w, err) < 0)
         return -1;
     layer_writer_scan(w, build_scanner(b), st->img->nlayers + 1);
     size_t created = 0;

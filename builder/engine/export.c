@@ -3,9 +3,12 @@
 #include <string.h>
 
 #include "build.h"
+#include "cache/stepcache.h"
+#include "layer/recompress.h"
 #include "oci/layout.h"
 #include "oci/reference.h"
 #include "registry/registry.h"
+#include "snapshot/unpack.h"
 #include "util.h"
 
 static void apply_labels(struct build *b, struct image *img)
@@ -180,9 +183,53 @@ static int export_oci(struct build *b, const struct oci_desc *top, kiln_error_t 
     return rc;
 }
 
+/* force-compression=true: layers in another compression than the output's (base layers, as
+ * BuildKit's force-compression) are converted; each conversion is remembered in the step cache
+ * under the source blob, so it is done once. Without it, base layers keep their blobs. */
+static int force_compression(struct build *b, struct image *img, kiln_error_t **err)
+{
+    enum layer_compression to = layer_compression_of(b->o->output.compression);
+    const char *mt = layer_media_type(to);
+    for (size_t i = 0; i < img->nlayers; i++) {
+        struct image_layer *l = &img->layers[i];
+        if (!strcmp(l->media_type, mt))
+            continue;
+        struct cache_key k;
+        cache_key_begin(&k, "recompress");
+        cache_key_add(&k, l->digest);
+        cache_key_add(&k, mt);
+        cache_key_addu(&k, (uint64_t)(int64_t)b->o->output.compression_level);
+        char key[DIGEST_STR_LEN + 1];
+        cache_key_end(&k, key);
+        struct step_record r;
+        if (stepcache_lookup(b->store, key, &r) != 1 || strcmp(r.diff_id, l->diff_id) != 0) {
+            struct layer_result lr;
+            if (layer_recompress(
+                    b->store, l->digest, l->diff_id, to, b->o->output.compression_level,
+                    b->o->max_layer_size ? b->o->max_layer_size : UNPACK_DEFAULT_MAX_LAYER, &lr,
+                    err) < 0)
+                return kiln_err_wrap(err, "force-compression");
+            r = (struct step_record){.size = lr.size};
+            memcpy(r.digest, lr.digest, sizeof(r.digest));
+            memcpy(r.diff_id, lr.diff_id, sizeof(r.diff_id));
+            snprintf(r.media_type, sizeof(r.media_type), "%s", lr.media_type);
+            kiln_error_t *e = NULL;
+            if (stepcache_put(b->store, key, &r, &e) < 0) /* costs a conversion next time */
+                kiln_error_free(e);
+        }
+        memcpy(l->digest, r.digest, sizeof(l->digest));
+        l->size = r.size;
+        free(l->media_type);
+        l->media_type = xstrdup(r.media_type);
+    }
+    return 0;
+}
+
 int export_image(struct build *b, struct build_stage *final, struct kiln_build_result *res,
                  kiln_error_t **err)
 {
+    if (b->o->output.force_compression && force_compression(b, final->img, err) < 0)
+        return -1;
     apply_labels(b, final->img);
     json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
     if (b->o->allow_root_user)

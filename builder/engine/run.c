@@ -557,8 +557,9 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
         return instr_wrap(b, in, err);
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
-    struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch,
-                                  build_scanner(b), st->img->nlayers + 1};
+    struct step_diff_opts opts = {layer_compression_of(b->o->output.compression),
+                                  b->o->output.compression_level, b->epoch, build_scanner(b),
+                                  st->img->nlayers + 1};
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
         rc = instr_wrap(b, in, err);
     sandbox_result_release(&res);

@@ -86,6 +86,8 @@ static void chain_start(struct build *b, struct build_stage *st)
     cache_key_add(&k, *st->base_digest ? st->base_digest : "scratch");
     cache_key_addu(&k, (uint64_t)b->epoch);
     cache_key_addu(&k, (uint64_t)(int64_t)b->o->output.compression_level);
+    if (b->o->output.compression != KILN_COMPRESSION_GZIP) /* gzip keys stay as they were */
+        cache_key_addu(&k, (uint64_t)b->o->output.compression);
     for (size_t i = 0; i < st->img->nlayers; i++)
         cache_key_add(&k, st->img->layers[i].diff_id);
     cache_key_end(&k, st->chain);

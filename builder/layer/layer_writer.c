@@ -7,6 +7,7 @@
 #include "layer_writer.h"
 #include "tarname.h"
 #include "pgzip.h"
+#include "pzstd.h"
 #include "scan/leakscan.h"
 #include "util.h"
 
@@ -16,7 +17,8 @@ struct layer_writer {
     struct archive *a;
     struct blob_writer *blob;
     enum layer_compression comp;
-    struct pgzip *gz; /* LAYER_GZIP */
+    struct pgzip *gz;  /* LAYER_GZIP */
+    struct pzstd *zst; /* LAYER_ZSTD */
     struct sha256 tar_hash;
     uint64_t tar_size;
     int64_t epoch;
@@ -40,23 +42,46 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *p, size
     struct layer_writer *w = ctx;
     sha256_update(&w->tar_hash, p, n);
     w->tar_size += n;
-    int r =
-        w->comp == LAYER_GZIP ? pgzip_write(w->gz, p, n, &w->cb_err) : emit(w, p, n, &w->cb_err);
+    int r = w->comp == LAYER_GZIP   ? pgzip_write(w->gz, p, n, &w->cb_err)
+            : w->comp == LAYER_ZSTD ? pzstd_write(w->zst, p, n, &w->cb_err)
+                                    : emit(w, p, n, &w->cb_err);
     return r < 0 ? -1 : (la_ssize_t)n;
+}
+
+int layer_writer_new_raw(struct store *s, enum layer_compression comp, int level,
+                         struct layer_writer **out, kiln_error_t **err)
+{
+    cleanup_layer_writer struct layer_writer *w = xcalloc(1, sizeof(*w));
+    w->comp = comp;
+    sha256_init(&w->tar_hash);
+    if (store_blob_begin(s, &w->blob, err) < 0)
+        return -1;
+    /* parallel, and the same bytes whatever the number of cores (pgzip.h, pzstd.h) */
+    if (comp == LAYER_GZIP && pgzip_new(level < 0 ? 6 : level, 0, emit, w, &w->gz, err) < 0)
+        return -1;
+    if (comp == LAYER_ZSTD && pzstd_new(level, 0, emit, w, &w->zst, err) < 0)
+        return -1;
+    *out = steal_ptr(w);
+    return 0;
+}
+
+int layer_writer_write_raw(struct layer_writer *w, const void *p, size_t n, kiln_error_t **err)
+{
+    if (tar_write_cb(NULL, w, p, n) < 0) {
+        kiln_error_free(*err);
+        *err = steal_ptr(w->cb_err);
+        return -1;
+    }
+    return 0;
 }
 
 int layer_writer_new(struct store *s, enum layer_compression comp, int level, int64_t epoch,
                      struct layer_writer **out, kiln_error_t **err)
 {
-    cleanup_layer_writer struct layer_writer *w = xcalloc(1, sizeof(*w));
-    w->comp = comp;
+    cleanup_layer_writer struct layer_writer *w = NULL;
+    if (layer_writer_new_raw(s, comp, level, &w, err) < 0)
+        return -1;
     w->epoch = epoch;
-    sha256_init(&w->tar_hash);
-    if (store_blob_begin(s, &w->blob, err) < 0)
-        return -1;
-    /* parallel, and the same bytes whatever the number of cores (pgzip.h) */
-    if (comp == LAYER_GZIP && pgzip_new(level < 0 ? 6 : level, 0, emit, w, &w->gz, err) < 0)
-        return -1;
     w->iobuf = xmalloc(CHUNK);
     w->a = archive_write_new();
     if (!w->a || archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
@@ -118,6 +143,20 @@ static int archive_fail(struct layer_writer *w, const char *what, const char *pa
     }
     return kiln_err(err, KILN_EIO, 0, "layer: %s '%s': %s", what, path,
                     archive_error_string(w->a) ? archive_error_string(w->a) : "tar error");
+}
+
+enum layer_compression layer_compression_of(enum kiln_compression c)
+{
+    return c == KILN_COMPRESSION_ZSTD           ? LAYER_ZSTD
+           : c == KILN_COMPRESSION_UNCOMPRESSED ? LAYER_UNCOMPRESSED
+                                                : LAYER_GZIP;
+}
+
+const char *layer_media_type(enum layer_compression c)
+{
+    return c == LAYER_ZSTD   ? MEDIA_TYPE_LAYER_ZSTD
+           : c == LAYER_GZIP ? MEDIA_TYPE_LAYER_GZIP
+                             : MEDIA_TYPE_LAYER_TAR;
 }
 
 int64_t layer_entry_mtime(const struct layer_entry *e, int64_t epoch)
@@ -197,15 +236,17 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
 int layer_writer_finish(struct layer_writer *w, struct layer_result *res, kiln_error_t **err)
 {
     cleanup_layer_writer struct layer_writer *ww = w;
-    if (archive_write_close(w->a) != ARCHIVE_OK)
+    if (w->a && archive_write_close(w->a) != ARCHIVE_OK)
         return archive_fail(w, "close", "tar", err);
     if (w->comp == LAYER_GZIP && pgzip_finish(w->gz, err) < 0)
+        return kiln_err_wrap(err, "layer");
+    if (w->comp == LAYER_ZSTD && pzstd_finish(w->zst, err) < 0)
         return kiln_err_wrap(err, "layer");
     memset(res, 0, sizeof(*res));
     sha256_final(&w->tar_hash, res->diff_id);
     res->tar_size = w->tar_size;
     res->nentries = w->nentries;
-    res->media_type = w->comp == LAYER_GZIP ? MEDIA_TYPE_LAYER_GZIP : MEDIA_TYPE_LAYER_TAR;
+    res->media_type = layer_media_type(w->comp);
     return blob_writer_commit(steal_ptr(w->blob), res->digest, &res->size, err);
 }
 
@@ -216,6 +257,7 @@ void layer_writer_free(struct layer_writer *w)
     if (w->a)
         archive_write_free(w->a); /* may write a trailer into the blob that is discarded below */
     pgzip_free(w->gz);
+    pzstd_free(w->zst);
     leakscan_entry_free(w->scanner);
     sha256_release(&w->tar_hash);
     blob_writer_abort(w->blob);

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "kiln/error.h"
+#include "kiln/kiln.h"
 #include "oci/digest.h"
 #include "oci/image.h"
 #include "store/store.h"
@@ -24,7 +25,13 @@
 enum layer_compression {
     LAYER_GZIP,
     LAYER_UNCOMPRESSED,
+    LAYER_ZSTD,
 };
+
+/* The compression of new layers for an output's (kiln.h). */
+enum layer_compression layer_compression_of(enum kiln_compression c);
+/* The media type of a layer blob written with c. */
+const char *layer_media_type(enum layer_compression c);
 
 struct layer_xattr {
     const char *name;
@@ -74,9 +81,16 @@ struct layer_result {
 
 struct layer_writer;
 
+/* level: gzip 0-9, zstd 1-22; -1 (zstd: 0 too) the default of each (gzip 6, zstd 3). */
 int layer_writer_new(struct store *s, enum layer_compression comp, int level, int64_t epoch,
                      struct layer_writer **out, kiln_error_t **err);
 int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_error_t **err);
+/* A writer of a layer whose tar stream exists already (another compression of a layer): the
+ * bytes given to layer_writer_write_raw are the tar, hashed (diff_id) and compressed as they
+ * are; layer_writer_add is not used with it. */
+int layer_writer_new_raw(struct store *s, enum layer_compression comp, int level,
+                         struct layer_writer **out, kiln_error_t **err);
+int layer_writer_write_raw(struct layer_writer *w, const void *p, size_t n, kiln_error_t **err);
 struct leakscan;
 /* Scans every entry for the secrets of ls (borrowed; NULL: no scan) as it is written - its
  * name, link target, xattrs and content, each on its own as leakscan_tar_fd does - so the layer

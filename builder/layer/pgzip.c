@@ -1,6 +1,9 @@
-/* Parallel gzip (see pgzip.h). The caller's thread cuts the input into blocks, hands them to the
- * workers through a ring of slots and emits the compressed blocks in order; a slot is reused
- * only after its block was emitted, which bounds the memory. */
+/* Parallel gzip (see pgzip.h). The caller's thread cuts the input into blocks and hands them to
+ * the workers through a ring of slots. A worker compresses a block and takes its CRC-32; the
+ * compressed blocks are emitted in order by whichever thread finds the oldest one done while no
+ * other thread emits (a worker, usually), so the output callback (the blob's own hash and its
+ * write) runs beside the caller's reading and hashing instead of after it. A slot is reused only
+ * after its block was emitted, which bounds the memory. */
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -26,7 +29,8 @@ struct slot {
     unsigned char *out;
     size_t nout, capout;
     bool last;
-    int rc; /* -1: zlib failed */
+    int rc;    /* -1: zlib failed */
+    uLong crc; /* CRC-32 of in[0..nin) */
 };
 
 struct pgzip {
@@ -39,8 +43,10 @@ struct pgzip {
     pthread_cond_t cv; /* a slot changed state, or stop */
     struct slot *slots;
     size_t nslots;
-    uint64_t next_seq;  /* the block being filled */
-    uint64_t next_emit; /* the first block not emitted yet */
+    uint64_t next_seq;  /* the block being filled (guarded by mu) */
+    uint64_t next_emit; /* the first block not emitted yet (guarded by mu) */
+    bool emitting;      /* a thread is emitting (guarded by mu) */
+    kiln_error_t *fail; /* the first failure of an emit or a block (guarded by mu) */
     unsigned char tail[DICT];
     size_t ntail;
     uLong crc;
@@ -115,6 +121,7 @@ static int compress_block(int level, struct slot *s)
     }
     s->nout = zs.total_out;
     deflateEnd(&zs);
+    s->crc = crc32_z(0L, s->in, s->nin);
     return rc;
 }
 
@@ -127,6 +134,8 @@ static struct slot *next_ready(struct pgzip *z)
             best = &z->slots[i];
     return best;
 }
+
+static void emit_ready(struct pgzip *z);
 
 static void *worker(void *p)
 {
@@ -145,6 +154,7 @@ static void *worker(void *p)
         s->rc = rc;
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&z->cv);
+        emit_ready(z);
     }
     pthread_mutex_unlock(&z->mu);
     return NULL;
@@ -193,47 +203,70 @@ int pgzip_new(int level, unsigned threads, pgzip_emit_fn emit, void *ctx, struct
     return 0;
 }
 
-/* Emits the oldest block not emitted yet: 1 done, 0 when it is not compressed yet (wait false)
- * or nothing is pending, -1 on an error. */
-static int emit_one(struct pgzip *z, bool wait, kiln_error_t **err)
+/* Emits, in order, every block that is compressed and not emitted yet, unless another thread
+ * is doing it. Called and returns with mu held; mu is released around the output callback. */
+static void emit_ready(struct pgzip *z)
 {
-    if (z->next_emit >= z->next_seq)
+    if (z->emitting)
+        return;
+    z->emitting = true;
+    while (!z->fail && z->next_emit < z->next_seq) {
+        struct slot *s = &z->slots[z->next_emit % z->nslots];
+        if (s->state != SLOT_DONE)
+            break;
+        pthread_mutex_unlock(&z->mu);
+        kiln_error_t *e = NULL;
+        if (s->rc < 0)
+            kiln_err(&e, KILN_EINTERNAL, 0, "gzip: cannot compress");
+        else if (s->nout)
+            z->emit(z->ctx, s->out, s->nout, &e);
+        z->crc = crc32_combine(z->crc, s->crc, (z_off_t)s->nin);
+        pthread_mutex_lock(&z->mu);
+        if (e && !z->fail)
+            z->fail = e;
+        else
+            kiln_error_free(e);
+        s->state = SLOT_FREE;
+        s->nin = 0;
+        z->next_emit++;
+        pthread_cond_broadcast(&z->cv);
+    }
+    z->emitting = false;
+    pthread_cond_broadcast(&z->cv); /* pgzip_finish waits for the last emit to end */
+}
+
+/* A failure of a block or of the output, handed to the caller. Called with mu held. */
+static int failed(struct pgzip *z, kiln_error_t **err)
+{
+    if (!z->fail)
         return 0;
-    struct slot *s = &z->slots[z->next_emit % z->nslots];
-    pthread_mutex_lock(&z->mu);
-    while (s->state != SLOT_DONE && wait)
-        pthread_cond_wait(&z->cv, &z->mu);
-    bool done = s->state == SLOT_DONE;
-    pthread_mutex_unlock(&z->mu);
-    if (!done)
-        return 0;
-    if (s->rc < 0)
-        return kiln_err(err, KILN_EINTERNAL, 0, "gzip: cannot compress");
-    if (s->nout && z->emit(z->ctx, s->out, s->nout, err) < 0)
-        return -1;
-    pthread_mutex_lock(&z->mu);
-    s->state = SLOT_FREE;
-    s->nin = 0;
-    pthread_mutex_unlock(&z->mu);
-    z->next_emit++;
-    return 1;
+    kiln_error_t *e = z->fail;
+    z->fail = NULL;
+    if (err) {
+        kiln_error_free(*err);
+        *err = e;
+    } else {
+        kiln_error_free(e);
+    }
+    z->stop = true; /* nothing more is emitted */
+    return -1;
 }
 
 /* The slot of the block being filled, free to take input. */
 static int current_slot(struct pgzip *z, struct slot **out, kiln_error_t **err)
 {
+    pthread_mutex_lock(&z->mu);
     struct slot *s = &z->slots[z->next_seq % z->nslots];
     for (;;) {
-        pthread_mutex_lock(&z->mu);
-        bool free_ = s->state == SLOT_FREE;
-        pthread_mutex_unlock(&z->mu);
-        if (free_)
+        emit_ready(z);
+        if (z->fail || s->state == SLOT_FREE)
             break;
-        if (emit_one(z, true, err) < 0)
-            return -1;
+        pthread_cond_wait(&z->cv, &z->mu);
     }
+    int rc = failed(z, err);
+    pthread_mutex_unlock(&z->mu);
     *out = s;
-    return 0;
+    return rc;
 }
 
 static void keep_tail(struct pgzip *z, const struct slot *s)
@@ -262,28 +295,26 @@ static int submit(struct pgzip *z, struct slot *s, bool last, kiln_error_t **err
     s->ndict = z->ntail;
     keep_tail(z, s);
     s->last = last;
-    s->seq = z->next_seq++;
     if (z->nthreads > 1 && !last && !z->started)
         start_workers(z);
     if (!z->started) { /* the same bytes, in this thread */
         s->rc = compress_block(z->level, s);
         s->state = SLOT_DONE;
-    } else {
-        pthread_mutex_lock(&z->mu);
-        s->state = SLOT_READY;
-        pthread_cond_broadcast(&z->cv);
-        pthread_mutex_unlock(&z->mu);
     }
-    int r;
-    while ((r = emit_one(z, false, err)) > 0)
-        ;
-    return r;
+    pthread_mutex_lock(&z->mu);
+    s->seq = z->next_seq++;
+    if (z->started)
+        s->state = SLOT_READY;
+    pthread_cond_broadcast(&z->cv);
+    emit_ready(z);
+    int rc = failed(z, err);
+    pthread_mutex_unlock(&z->mu);
+    return rc;
 }
 
 int pgzip_write(struct pgzip *z, const void *p, size_t n, kiln_error_t **err)
 {
     const unsigned char *c = p;
-    z->crc = crc32_z(z->crc, c, n);
     z->size += n;
     while (n) {
         struct slot *s;
@@ -305,9 +336,17 @@ int pgzip_finish(struct pgzip *z, kiln_error_t **err)
     struct slot *s;
     if (current_slot(z, &s, err) < 0 || submit(z, s, true, err) < 0)
         return -1;
-    while (z->next_emit < z->next_seq)
-        if (emit_one(z, true, err) < 0)
-            return -1;
+    pthread_mutex_lock(&z->mu);
+    for (;;) {
+        emit_ready(z);
+        if (z->fail || (z->next_emit >= z->next_seq && !z->emitting))
+            break;
+        pthread_cond_wait(&z->cv, &z->mu);
+    }
+    int rc = failed(z, err);
+    pthread_mutex_unlock(&z->mu);
+    if (rc < 0)
+        return -1;
     unsigned char t[8];
     uint32_t crc = (uint32_t)z->crc, size = (uint32_t)z->size;
     for (int i = 0; i < 4; i++) {
@@ -333,6 +372,7 @@ void pgzip_free(struct pgzip *z)
         free(z->slots[i].out);
     }
     free(z->slots);
+    kiln_error_free(z->fail);
     pthread_mutex_destroy(&z->mu);
     pthread_cond_destroy(&z->cv);
     free(z);

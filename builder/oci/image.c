@@ -294,7 +294,7 @@ int desc_parse(json_t *j, const char *what, struct oci_desc *d, kiln_error_t **e
 static bool layer_type_ok(const char *mt)
 {
     static const char *const ok[] = {MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR,
-                                     MEDIA_TYPE_DOCKER_LAYER};
+                                     MEDIA_TYPE_LAYER_ZSTD, MEDIA_TYPE_DOCKER_LAYER};
     for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
         if (!strcmp(mt, ok[i]))
             return true;

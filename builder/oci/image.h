@@ -22,6 +22,7 @@
 #define MEDIA_TYPE_DOCKER_LAYER    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define MEDIA_TYPE_LAYER_GZIP      "application/vnd.oci.image.layer.v1.tar+gzip"
 #define MEDIA_TYPE_LAYER_TAR       "application/vnd.oci.image.layer.v1.tar"
+#define MEDIA_TYPE_LAYER_ZSTD      "application/vnd.oci.image.layer.v1.tar+zstd"
 
 #define IMAGE_MAX_LAYERS 127
 #define DEFAULT_PATH_ENV "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "fsutil.h"
 #include "layer/layer_writer.h"
@@ -26,9 +27,12 @@
 /* The decompressing, hashing source that feeds libarchive a plain tar stream. */
 struct source {
     int fd;
-    bool gzip;
+    bool gzip, zstd;
     z_stream z;
     bool z_ready, z_end;
+    ZSTD_DStream *zd;
+    ZSTD_inBuffer zin;
+    bool zd_frame_end; /* the last call ended a frame: the input may end here */
     unsigned char *in, *out;
     struct sha256 h;
     int err_no;
@@ -76,8 +80,35 @@ static int source_member_end(struct source *s)
     return 0;
 }
 
+static ssize_t source_next_zstd(struct source *s)
+{
+    for (;;) {
+        if (s->zin.pos == s->zin.size) {
+            ssize_t r = source_read_raw(s, s->in, IN_CHUNK);
+            if (r < 0)
+                return -1;
+            if (r == 0) /* a frame cut short is a damaged layer */
+                return s->zd_frame_end ? 0 : (s->bad_data = true, -1);
+            s->zin = (ZSTD_inBuffer){s->in, (size_t)r, 0};
+        }
+        ZSTD_outBuffer o = {s->out, OUT_CHUNK, 0};
+        size_t zr = ZSTD_decompressStream(s->zd, &o, &s->zin);
+        if (ZSTD_isError(zr))
+            return s->bad_data = true, -1;
+        s->zd_frame_end = zr == 0;
+        if (o.pos && !source_count(s, o.pos))
+            return -1;
+        if (o.pos) {
+            sha256_update(&s->h, s->out, o.pos);
+            return (ssize_t)o.pos;
+        }
+    }
+}
+
 static ssize_t source_next(struct source *s)
 {
+    if (s->zstd)
+        return source_next_zstd(s);
     if (!s->gzip) {
         ssize_t r = source_read_raw(s, s->out, OUT_CHUNK);
         if (r > 0 && !source_count(s, (size_t)r))
@@ -131,10 +162,15 @@ static int source_init(struct source *s, int fd, const char *media_type, uint64_
     memset(s, 0, sizeof(*s));
     s->fd = fd;
     s->max = max;
-    if (str_has_suffix(media_type, "+zstd") || str_has_suffix(media_type, ".zstd"))
-        return kiln_err(err, KILN_EUNSUPPORTED, 0, "zstd layers are not supported yet");
+    s->zstd = str_has_suffix(media_type, "+zstd") || str_has_suffix(media_type, ".zstd");
     s->gzip = str_has_suffix(media_type, "gzip");
     s->out = xmalloc(OUT_CHUNK);
+    if (s->zstd) {
+        s->in = xmalloc(IN_CHUNK);
+        /* the window a frame may ask for is bounded (zstd's default limit, 128 MiB) */
+        if (!(s->zd = ZSTD_createDStream()))
+            return kiln_err(err, KILN_EINTERNAL, 0, "zstd: cannot initialise");
+    }
     if (s->gzip) {
         s->in = xmalloc(IN_CHUNK);
         if (inflateInit2(&s->z, 16 + 15) != Z_OK)
@@ -149,6 +185,7 @@ static void source_release(struct source *s)
 {
     if (s->z_ready)
         inflateEnd(&s->z);
+    ZSTD_freeDStream(s->zd);
     free(s->in);
     free(s->out);
     sha256_release(&s->h);

@@ -12,12 +12,18 @@
 #include "store.h"
 #include "util.h"
 
+/* Bytes of a blob written before their writeback to disk is started (blob_writer_write): the
+ * disk writes a large blob while the rest of it is still being made, and the fsync at commit
+ * waits only for the tail, instead of for the whole blob at the end. */
+#define BLOB_WRITEBACK_CHUNK (8u << 20)
+
 struct blob_writer {
     struct store *s;
     int fd;
     char *tmpname; /* NULL for an O_TMPFILE */
     struct sha256 h;
     uint64_t size;
+    uint64_t started; /* bytes whose writeback was started */
 };
 
 char *store_default_root(kiln_error_t **err)
@@ -147,6 +153,12 @@ int blob_writer_write(struct blob_writer *w, const void *p, size_t n, kiln_error
     if (write_all(w->fd, p, n) < 0)
         return kiln_err_errno(err, KILN_EIO, "store '%s': write blob", w->s->root);
     w->size += n;
+    if (w->size - w->started >= BLOB_WRITEBACK_CHUNK) {
+        /* asynchronous; a failure shows at the fsync of commit */
+        sync_file_range(w->fd, (off_t)w->started, (off_t)(w->size - w->started),
+                        SYNC_FILE_RANGE_WRITE);
+        w->started = w->size;
+    }
     return 0;
 }
 

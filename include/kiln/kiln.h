@@ -62,8 +62,10 @@ struct kiln_output {
     bool tar;   /* OCI, docker: write an archive (tar) instead of a directory */
     char *name; /* registry: REG/REPO:TAG; OCI, docker: the image names (',' separated), else
                    the -t tags */
-    enum kiln_compression compression;
-    int compression_level; /* -1: default */
+    enum kiln_compression compression; /* of the layers the build writes */
+    int compression_level;             /* -1: default (gzip 6, zstd 3); gzip 0-9, zstd 0-22 */
+    bool force_compression;            /* base layers too are converted to compression (else
+                                          they keep theirs) */
 };
 
 enum kiln_progress_mode {

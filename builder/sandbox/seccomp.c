@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -262,7 +263,7 @@ static void cleanup_seccomp(scmp_filter_ctx *c)
         seccomp_release(*c);
 }
 
-int sbx_seccomp_build(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err)
+static int build_filter(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err)
 {
     json_error_t je;
     __attribute__((cleanup(cleanup_json))) json_t *root =
@@ -290,6 +291,39 @@ int sbx_seccomp_build(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err
             return -1;
     }
     return export_bpf(ctx, prog, err);
+}
+
+/* Filters built so far, by capability set: compiling the profile takes ~20 ms (libseccomp),
+ * and every step of a build asks for the same one or two. */
+#define FILTER_CACHE 4
+static struct {
+    uint64_t caps;
+    struct sock_fprog prog; /* filter NULL: free slot */
+} filter_cache[FILTER_CACHE];
+static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void copy_prog(const struct sock_fprog *from, struct sock_fprog *to)
+{
+    to->len = from->len;
+    to->filter = xmalloc(from->len * sizeof(*from->filter));
+    memcpy(to->filter, from->filter, from->len * sizeof(*from->filter));
+}
+
+int sbx_seccomp_build(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err)
+{
+    pthread_mutex_lock(&filter_lock);
+    int rc = 0;
+    size_t i = 0;
+    while (i < FILTER_CACHE && filter_cache[i].prog.filter && filter_cache[i].caps != caps)
+        i++;
+    if (i < FILTER_CACHE && filter_cache[i].prog.filter) {
+        copy_prog(&filter_cache[i].prog, prog);
+    } else if ((rc = build_filter(caps, prog, err)) == 0 && i < FILTER_CACHE) {
+        filter_cache[i].caps = caps;
+        copy_prog(prog, &filter_cache[i].prog);
+    }
+    pthread_mutex_unlock(&filter_lock);
+    return rc;
 }
 
 int sbx_seccomp_load(const struct sock_fprog *prog)

@@ -155,6 +155,7 @@ static void sweep(struct pruner *p)
     uint64_t tmp = 0;
     remove_unused(p, "blobs/sha256", &blobs, &p->res->blobs);
     remove_unused(p, "snapshots", &snaps, &p->res->snapshots);
+    remove_unused(p, "cache/toc", &snaps, &tmp); /* tables of layers (layer/toc.h) */
     remove_unused(p, "tmp", &none, &tmp);
     strset_release(&blobs);
     strset_release(&snaps);

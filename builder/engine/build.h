@@ -47,10 +47,12 @@ struct build_stage {
     struct image *img;
     struct kiln_kv *args; /* ARGs declared in this stage; value NULL: declared, unset */
     size_t nargs;
-    char **snapshots; /* snapshot directory per layer of img, filled lazily */
-    size_t nsnapshots;
-    struct view *view; /* over snapshots; NULL until needed, reset when layers change */
-    int user_line;     /* line of the USER (or FROM) that set the effective user */
+    char **snapshots; /* snapshot directory per layer of img, filled lazily (NULL: not yet) */
+    struct layer_toc **tocs; /* per layer not unpacked: its table, which views use meanwhile */
+    size_t nsnapshots;       /* entries of both */
+    struct stage_lazy *lazy; /* what the view needs to unpack a layer of tocs */
+    struct view *view;       /* over snapshots; NULL until needed, reset when layers change */
+    int user_line;           /* line of the USER (or FROM) that set the effective user */
     char base_digest[DIGEST_STR_LEN + 1]; /* the resolved base manifest, "" for scratch */
     char *base_ref;                 /* the base as resolved (for provenance), NULL for scratch */
     char *title;                    /* stage name for progress: the AS name or "stage-N" */
@@ -129,8 +131,11 @@ struct build_stage *stage_find(struct build *b, const char *name_or_index);
 /* An image named by COPY --from (a named layout or docker-image context, or a registry
  * reference), pulled or imported once per build, as a built stage whose view can be read. */
 int external_image(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err);
-/* The view of a stage's current rootfs (unpacking snapshots as needed). */
+/* The view of a stage's current rootfs. A layer with a table of contents (a COPY's) is read
+ * from it and unpacked only when a file of it is opened (layer/toc.h); others are unpacked. */
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err);
+/* Every layer of the stage unpacked (st->snapshots complete), as a RUN step's rootfs needs. */
+int stage_snapshots(struct build *b, struct build_stage *st, kiln_error_t **err);
 /* Whether the step cache may be read for this stage (--no-cache, --no-cache-filter). */
 bool build_cache_enabled(struct build *b, struct build_stage *st);
 /* Adds a new layer to the stage's image, extends the cache chain, invalidates the view. */

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "copy.h"
+#include "layer/toc.h"
 #include "net/url.h"
 #include "util.h"
 
@@ -413,9 +414,14 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
                          b->o->output.compression_level, b->epoch, &j->w, err) < 0)
         return -1;
     layer_writer_scan(j->w, build_scanner(b), j->st->img->nlayers + 1);
+    __attribute__((cleanup(toc_release))) struct layer_toc toc = {0};
+    layer_writer_toc(j->w, &toc); /* views read the layer from it until they open a file */
     struct layer_result lr;
     if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
         return -1;
+    kiln_error_t *e = NULL;
+    if (toc_finish(&toc) && toc_save(b->store, lr.diff_id, &toc, &e) < 0)
+        kiln_error_free(e); /* the layer is unpacked when it is needed */
     memcpy(r->digest, lr.digest, sizeof(r->digest));
     memcpy(r->diff_id, lr.diff_id, sizeof(r->diff_id));
     r->size = lr.size;

@@ -8,6 +8,7 @@
 
 #include "cache/stepcache.h"
 #include "build.h"
+#include "layer/toc.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
@@ -189,6 +190,7 @@ static void drop_snapshots(struct build *b, const char *digest)
             kiln_error_t *e = NULL;
             if (snapshot_remove(b->store, digest_hex(img->layers[i].diff_id), &e) < 0)
                 kiln_error_free(e);
+            toc_remove(b->store, img->layers[i].diff_id); /* its names may hold it too */
             return;
         }
     }

@@ -606,8 +606,7 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
         build_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */
-        struct view *v;
-        if (stage_view(b, st, &v, err) < 0 || run_fresh(b, st, in, &s, key, &r, err) < 0)
+        if (stage_snapshots(b, st, err) < 0 || run_fresh(b, st, in, &s, key, &r, err) < 0)
             return -1;
     }
     return add_layer(b, st, &s, &r, err);

@@ -4,6 +4,7 @@
 
 #include "build.h"
 #include "cache/stepcache.h"
+#include "layer/toc.h"
 #include "registry/registry.h"
 #include "snapshot/unpack.h"
 #include "util.h"
@@ -21,6 +22,73 @@ struct build_stage *stage_find(struct build *b, const char *name)
     return NULL;
 }
 
+struct stage_lazy {
+    struct build *b;
+    struct build_stage *st;
+};
+
+/* Layer i of st unpacked into its snapshot (st->snapshots[i]); its table goes. */
+static int stage_unpack(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
+{
+    if (st->snapshots[i])
+        return 0;
+    const struct image_layer *l = &st->img->layers[i];
+    struct unpack_limits lim = {b->o->max_layer_size, b->o->max_file_size};
+    struct unpack_report rep;
+    if (snapshot_ensure(b->store, l->digest, l->media_type, l->diff_id, &lim, &rep,
+                        &st->snapshots[i], err) < 0)
+        return -1;
+    if (rep.devices)
+        build_log(b, KILN_LOG_WARN,
+                  "layer %s: %llu device node%s ('%s'...) not created: kiln never creates devices "
+                  "on the host and RUN steps get their own /dev; the layer is kept unchanged in "
+                  "the image",
+                  l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
+                  rep.first_dev);
+    return 0;
+}
+
+/* The view's unpacking of a layer it knew by its table (called with the view's lock held). */
+static int lazy_unpack(void *ctx, size_t i, char **dir)
+{
+    struct stage_lazy *lz = ctx;
+    kiln_error_t *e = NULL;
+    if (stage_unpack(lz->b, lz->st, i, &e) < 0) {
+        build_log(lz->b, KILN_LOG_WARN, "%s", e->msg);
+        kiln_error_free(e);
+        return -1;
+    }
+    *dir = xstrdup(lz->st->snapshots[i]); /* the table stays until the view is gone */
+    return 0;
+}
+
+/* Room for the layers of st->img in st->snapshots and st->tocs, new entries NULL. */
+static void grow_layers(struct build_stage *st)
+{
+    size_t n = st->img->nlayers;
+    if (n <= st->nsnapshots)
+        return;
+    st->snapshots = xrealloc(st->snapshots, (n + 1) * sizeof(*st->snapshots));
+    st->tocs = xrealloc(st->tocs, (n + 1) * sizeof(*st->tocs));
+    for (size_t i = st->nsnapshots; i <= n; i++)
+        st->snapshots[i] = NULL, st->tocs[i] = NULL;
+    st->nsnapshots = n;
+}
+
+/* Layer i as the view will see it: its snapshot, its table, or unpacked now. */
+static int view_layer(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
+{
+    const struct image_layer *l = &st->img->layers[i];
+    if (st->snapshots[i] || st->tocs[i])
+        return 0;
+    int found = snapshot_find(b->store, l->diff_id, &st->snapshots[i], err);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
+    if ((st->tocs[i] = toc_load(b->store, l->diff_id)))
+        return 0;
+    return stage_unpack(b, st, i, err);
+}
+
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err)
 {
     if (st->view) {
@@ -28,26 +96,29 @@ int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_
         return 0;
     }
     const struct image *img = st->img;
-    st->snapshots = xrealloc(st->snapshots, (img->nlayers + 1) * sizeof(char *));
-    struct unpack_limits lim = {b->o->max_layer_size, b->o->max_file_size};
-    for (size_t i = st->nsnapshots; i < img->nlayers; i++) {
-        const struct image_layer *l = &img->layers[i];
-        struct unpack_report rep;
-        if (snapshot_ensure(b->store, l->digest, l->media_type, l->diff_id, &lim, &rep,
-                            &st->snapshots[i], err) < 0)
+    grow_layers(st);
+    if (!st->lazy)
+        st->lazy = xcalloc(1, sizeof(*st->lazy));
+    *st->lazy = (struct stage_lazy){b, st};
+    cleanup_free struct view_layer *layers = xcalloc(img->nlayers + 1, sizeof(*layers));
+    for (size_t i = 0; i < img->nlayers; i++) {
+        if (view_layer(b, st, i, err) < 0)
             return -1;
-        st->nsnapshots = i + 1;
-        if (rep.devices)
-            build_log(b, KILN_LOG_WARN,
-                      "layer %s: %llu device node%s ('%s'...) not created: kiln never "
-                      "creates devices on the host and RUN steps get their own /dev; the layer "
-                      "is kept unchanged in the image",
-                      l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
-                      rep.first_dev);
+        layers[i] = (struct view_layer){st->snapshots[i], st->snapshots[i] ? NULL : st->tocs[i]};
     }
-    if (view_new((const char *const *)st->snapshots, img->nlayers, &st->view, err) < 0)
+    struct view_lazy lazy = {lazy_unpack, st->lazy, &b->idmap};
+    if (view_new_layers(layers, img->nlayers, &lazy, &st->view, err) < 0)
         return -1;
     *out = st->view;
+    return 0;
+}
+
+int stage_snapshots(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    grow_layers(st);
+    for (size_t i = 0; i < st->img->nlayers; i++)
+        if (stage_unpack(b, st, i, err) < 0)
+            return -1;
     return 0;
 }
 
@@ -282,10 +353,14 @@ void build_stage_release(struct build_stage *st)
         free(st->args[i].value);
     }
     free(st->args);
-    for (size_t i = 0; i < st->nsnapshots; i++)
+    view_free(st->view); /* before the tables it reads */
+    for (size_t i = 0; i < st->nsnapshots; i++) {
         free(st->snapshots[i]);
+        toc_free(st->tocs[i]);
+    }
     free(st->snapshots);
-    view_free(st->view);
+    free(st->tocs);
+    free(st->lazy);
     free(st->base_ref);
     free(st->title);
 }

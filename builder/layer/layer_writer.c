@@ -6,6 +6,7 @@
 
 #include "layer_writer.h"
 #include "tarname.h"
+#include "toc.h"
 #include "pgzip.h"
 #include "pzstd.h"
 #include "scan/leakscan.h"
@@ -28,6 +29,7 @@ struct layer_writer {
     const struct leakscan *scan; /* layer_writer_scan */
     struct leakscan_entry *scanner;
     size_t index;
+    struct layer_toc *toc; /* layer_writer_toc */
 };
 
 static int emit(void *ctx, const void *p, size_t n, kiln_error_t **err)
@@ -90,6 +92,11 @@ int layer_writer_new(struct store *s, enum layer_compression comp, int level, in
         return kiln_err(err, KILN_EINTERNAL, 0, "tar: cannot initialise");
     *out = steal_ptr(w);
     return 0;
+}
+
+void layer_writer_toc(struct layer_writer *w, struct layer_toc *t)
+{
+    w->toc = t;
 }
 
 void layer_writer_scan(struct layer_writer *w, const struct leakscan *ls, size_t index)
@@ -229,6 +236,8 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
         return -1;
     if (archive_write_finish_entry(w->a) != ARCHIVE_OK)
         return archive_fail(w, "finish", e->path, err);
+    if (w->toc)
+        toc_add(w->toc, e, layer_entry_mtime(e, w->epoch));
     w->nentries++;
     return 0;
 }

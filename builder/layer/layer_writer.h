@@ -97,6 +97,9 @@ struct leakscan;
  * is read once. A hit fails layer_writer_add with KILN_ELEAK, "secret 'ID' found in layer INDEX
  * (path P)" (index: the layer's 1-based place in its image), and the blob is never stored. */
 void layer_writer_scan(struct layer_writer *w, const struct leakscan *ls, size_t index);
+struct layer_toc;
+/* Records every entry added from now on in t (borrowed), as the layer has it (layer/toc.h). */
+void layer_writer_toc(struct layer_writer *w, struct layer_toc *t);
 /* Finishes the tar and stores the blob. Frees w in every case. */
 int layer_writer_finish(struct layer_writer *w, struct layer_result *res, kiln_error_t **err);
 void layer_writer_free(struct layer_writer *w);

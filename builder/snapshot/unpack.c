@@ -620,6 +620,20 @@ static int ensure_fn(void *arg, const struct idshift *shift, void *result, kiln_
     return rc;
 }
 
+int snapshot_find(struct store *s, const char *diff_id, char **path, kiln_error_t **err)
+{
+    if (!digest_valid(diff_id))
+        return kiln_err(err, KILN_ECORRUPT, 0, "invalid diff_id '%s'", diff_id);
+    cleanup_free char *final = xasprintf("snapshots/%s", digest_hex(diff_id));
+    struct stat st;
+    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    if (snapshot_check_existing(s, final, &st, err) < 0)
+        return -1;
+    *path = xasprintf("%s/%s", s->root, final);
+    return 1;
+}
+
 int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
                     const char *diff_id, const struct unpack_limits *limits,
                     struct unpack_report *report, char **path, kiln_error_t **err)
@@ -627,16 +641,10 @@ int snapshot_ensure(struct store *s, const char *digest, const char *media_type,
     struct unpack_report unused;
     report = report ? report : &unused;
     memset(report, 0, sizeof(*report));
-    if (!digest_valid(diff_id))
-        return kiln_err(err, KILN_ECORRUPT, 0, "invalid diff_id '%s'", diff_id);
+    int found = snapshot_find(s, diff_id, path, err);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
     cleanup_free char *final = xasprintf("snapshots/%s", digest_hex(diff_id));
-    struct stat st;
-    if (fstatat(s->rootfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (snapshot_check_existing(s, final, &st, err) < 0)
-            return -1;
-        *path = xasprintf("%s/%s", s->root, final);
-        return 0;
-    }
     struct idmap m;
     if (idmap_for_store(s->root, &m, err) < 0)
         return -1;

@@ -77,6 +77,9 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
                          const struct idshift *shift, const struct unpack_limits *limits,
                          struct unpack_report *report, kiln_error_t **err);
 
+/* The snapshot directory of diff_id when it is unpacked already: 1 (*path set), 0 when it is
+ * not, -1 when the one there may not be used (snapshot_check_existing). */
+int snapshot_find(struct store *s, const char *diff_id, char **path, kiln_error_t **err);
 /* Returns (unpacking it first when needed) the snapshot directory of a stored layer. report
  * (may be NULL) is filled when this call unpacked the layer, zeroed otherwise. */
 int snapshot_ensure(struct store *s, const char *digest, const char *media_type,

@@ -11,6 +11,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "layer/toc.h"
+#include "sandbox/idmap.h"
 #include "strset.h"
 #include "util.h"
 #include "view.h"
@@ -41,7 +43,9 @@ struct parent_entry {
 };
 
 struct view {
-    int *fds; /* bottom first */
+    int *fds;                      /* bottom first; -1 for a layer known by its table */
+    const struct layer_toc **tocs; /* the table of a layer not unpacked yet, else NULL */
+    struct view_lazy lazy;
     size_t n;
     /* Every public function holds the lock: a view may be shared by stages building in
      * parallel threads, and the cache's fds are only valid while it is held. */
@@ -53,23 +57,103 @@ struct view {
     void *hidden_ctx;
 };
 
-int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err)
+int view_new_layers(const struct view_layer *layers, size_t n, const struct view_lazy *lazy,
+                    struct view **out, kiln_error_t **err)
 {
     if (n > VIEW_MAX_LAYERS)
         return kiln_err(err, KILN_ELIMIT, 0, "image has more than %d layers", VIEW_MAX_LAYERS);
     struct view *v = xcalloc(1, sizeof(*v));
     pthread_mutex_init(&v->lock, NULL);
     v->fds = xcalloc(n ? n : 1, sizeof(int));
+    v->tocs = xcalloc(n ? n : 1, sizeof(*v->tocs));
+    if (lazy)
+        v->lazy = *lazy;
     for (size_t i = 0; i < n; i++) {
-        v->fds[i] = open(dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (v->fds[i] < 0) {
-            kiln_err_errno(err, KILN_EIO, "open layer '%s'", dirs[i]);
+        v->fds[i] = -1;
+        if (!layers[i].dir && layers[i].toc && lazy) {
+            v->tocs[i] = layers[i].toc;
+        } else if ((v->fds[i] = open(layers[i].dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+            kiln_err_errno(err, KILN_EIO, "open layer '%s'", layers[i].dir);
             view_free(v);
             return -1;
         }
         v->n++;
     }
     *out = v;
+    return 0;
+}
+
+int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err)
+{
+    if (n > VIEW_MAX_LAYERS)
+        return kiln_err(err, KILN_ELIMIT, 0, "image has more than %d layers", VIEW_MAX_LAYERS);
+    struct view_layer layers[VIEW_MAX_LAYERS];
+    for (size_t i = 0; i < n; i++)
+        layers[i] = (struct view_layer){dirs[i], NULL};
+    return view_new_layers(layers, n, NULL, out, err);
+}
+
+/* Unpacks a layer known by its table; from now on it is a directory like the others. */
+static int unpack_layer_now(struct view *v, size_t layer)
+{
+    if (!v->tocs[layer])
+        return 0;
+    char *dir = NULL;
+    if (v->lazy.unpack(v->lazy.ctx, layer, &dir) < 0)
+        return errno = EIO, -1;
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0)
+        return errno = EIO, -1;
+    v->fds[layer] = fd;
+    v->tocs[layer] = NULL;
+    return 0;
+}
+
+/* The host id the view shows for a container id of a table (as an unpacked snapshot has it). */
+static uint32_t host_id(const struct view *v, uint32_t id, bool gid)
+{
+    int64_t h = !v->lazy.map ? id
+                : gid        ? idmap_host_gid(v->lazy.map, id)
+                             : idmap_host_uid(v->lazy.map, id);
+    return h < 0 ? 65534u : (uint32_t)h;
+}
+
+static void toc_stat(const struct view *v, const struct toc_entry *e, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_mode = e->mode;
+    st->st_uid = host_id(v, e->uid, false);
+    st->st_gid = host_id(v, e->gid, true);
+    st->st_size = (off_t)e->size;
+    st->st_blocks = (blkcnt_t)((e->size + 511) / 512);
+    st->st_blksize = 4096;
+    st->st_nlink = e->nlink;
+    st->st_ino = e->ino;
+    st->st_rdev = (dev_t)e->rdev;
+    st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec = (time_t)e->mtime;
+}
+
+/* fstatat of name in the directory parent of a table layer. */
+static int toc_lookup(const struct view *v, size_t layer, const char *parent, const char *name,
+                      struct stat *st)
+{
+    char path[VIEW_MAX_PATH];
+    int n = snprintf(path, sizeof(path), "%s%s%s", parent, strcmp(parent, "/") ? "/" : "", name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -1;
+    const struct toc_entry *e = toc_find(v->tocs[layer], path);
+    if (e) {
+        toc_stat(v, e, st);
+        return 0;
+    }
+    if (!toc_has_below(v->tocs[layer], path))
+        return -1;
+    memset(st, 0, sizeof(*st)); /* a directory the layer has only entries below */
+    st->st_mode = S_IFDIR | 0755;
+    st->st_uid = host_id(v, 0, false);
+    st->st_gid = host_id(v, 0, true);
+    st->st_nlink = 1;
     return 0;
 }
 
@@ -105,7 +189,8 @@ void view_free(struct view *v)
     if (!v)
         return;
     for (size_t i = 0; i < v->n; i++)
-        close(v->fds[i]);
+        if (v->fds[i] >= 0)
+            close(v->fds[i]);
     for (size_t i = 0; i < VIEW_DIR_CACHE; i++) {
         if (v->cache[i].canon)
             close(v->cache[i].fd);
@@ -114,6 +199,7 @@ void view_free(struct view *v)
     parents_clear(v);
     pthread_mutex_destroy(&v->lock);
     free(v->fds);
+    free(v->tocs);
     free(v);
 }
 
@@ -132,6 +218,8 @@ static int layer_dir_open(struct view *v, size_t layer, const char *canon, int f
  * closed by the caller). */
 static int layer_dir(struct view *v, size_t layer, const char *canon)
 {
+    if (v->tocs[layer] && unpack_layer_now(v, layer) < 0)
+        return -1;
     struct dir_cache_entry *victim = &v->cache[0];
     for (size_t i = 0; i < VIEW_DIR_CACHE; i++) {
         struct dir_cache_entry *e = &v->cache[i];
@@ -184,8 +272,23 @@ static enum lookup_kind lookup(struct view *v, const struct layer_set *set, cons
     child->n = 0;
     for (size_t k = 0; k < set->n; k++) {
         size_t i = set->idx[k];
-        int dfd = layer_dir(v, i, parent);
         struct stat s;
+        if (v->tocs[i]) { /* no whiteouts, no opaque directories in a table */
+            if (toc_lookup(v, i, parent, name, &s) < 0)
+                continue;
+            if (!S_ISDIR(s.st_mode)) {
+                if (child->n)
+                    break;
+                *layer = i;
+                *st = s;
+                return LK_OTHER;
+            }
+            if (child->n == 0)
+                *layer = i, *st = s;
+            child->idx[child->n++] = i;
+            continue;
+        }
+        int dfd = layer_dir(v, i, parent);
         if (dfd < 0 || fstatat(dfd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         if (is_whiteout(&s))
@@ -255,14 +358,32 @@ static int rewalk(struct view *v, struct resolved *r)
     return 0;
 }
 
+/* The target of the symlink name in the directory canon of layer (n bytes in target). */
+static ssize_t layer_readlink(struct view *v, size_t layer, const char *canon, const char *name,
+                              char *target, size_t size)
+{
+    if (v->tocs[layer]) {
+        char path[VIEW_MAX_PATH];
+        int n = snprintf(path, sizeof(path), "%s%s%s", canon, strcmp(canon, "/") ? "/" : "", name);
+        const struct toc_entry *e =
+            n < 0 || (size_t)n >= sizeof(path) ? NULL : toc_find(v->tocs[layer], path);
+        size_t len = e && e->link ? strlen(e->link) : 0;
+        if (!e || !e->link || len >= size)
+            return errno = EINVAL, -1;
+        memcpy(target, e->link, len);
+        return (ssize_t)len;
+    }
+    int dfd = layer_dir(v, layer, canon);
+    return dfd < 0 ? -1 : readlinkat(dfd, name, target, size - 1);
+}
+
 static int step_symlink(struct view *v, struct resolved *r, const char *name, char **rest,
                         int *hops)
 {
     if (++*hops > VIEW_MAX_SYMLINKS)
         return errno = ELOOP, -1;
-    int dfd = layer_dir(v, r->layer, r->canon);
     char target[VIEW_MAX_PATH];
-    ssize_t n = dfd < 0 ? -1 : readlinkat(dfd, name, target, sizeof(target) - 1);
+    ssize_t n = layer_readlink(v, r->layer, r->canon, name, target, sizeof(target));
     if (n < 0)
         return errno = EIO, -1;
     target[n] = '\0';
@@ -484,17 +605,19 @@ static int open_final(struct view *v, const char *path, bool follow, int flags, 
 int view_readlink(struct view *v, const char *path, char **target)
 {
     struct resolved *r = xmalloc(sizeof(*r));
-    char name[256];
     view_lock(v);
-    int dfd = open_final(v, path, false, O_PATH, name, r);
-    int rc = -1;
-    if (dfd >= 0) {
-        char buf[VIEW_MAX_PATH];
-        ssize_t n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+    int rc = resolve(v, path, false, r);
+    if (rc == 0 && (!r->exists || !strcmp(r->canon, "/")))
+        rc = -1, errno = r->exists ? EINVAL : ENOENT;
+    if (rc == 0) {
+        char parent[VIEW_MAX_PATH], buf[VIEW_MAX_PATH];
+        const char *name;
+        split_canon(r->canon, parent, &name);
+        ssize_t n = layer_readlink(v, r->layer, parent, name, buf, sizeof(buf));
+        rc = n < 0 ? -1 : 0;
         if (n >= 0) {
             buf[n] = '\0';
             *target = xstrdup(buf);
-            rc = 0;
         }
     }
     free(r);
@@ -528,7 +651,32 @@ static int cmp_str(const void *a, const void *b)
 struct list_ctx {
     struct view *v;
     const char *canon;
+    struct strset *seen; /* for list_toc_name */
+    char ***all;
+    size_t *nall;
+    const struct layer_toc *toc; /* the table being listed */
 };
+
+/* A name of a table layer's directory (toc_children), unless a higher layer gave it. */
+static void list_toc_name(void *ctx, const char *name, size_t len)
+{
+    struct list_ctx *lc = ctx;
+    char buf[256];
+    if (len >= sizeof(buf))
+        return;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    if (strset_has(lc->seen, buf))
+        return;
+    strset_add(lc->seen, buf);
+    char path[VIEW_MAX_PATH];
+    int n =
+        snprintf(path, sizeof(path), "%s%s%s", lc->canon, strcmp(lc->canon, "/") ? "/" : "", buf);
+    const struct toc_entry *e = n > 0 && (size_t)n < sizeof(path) ? toc_find(lc->toc, path) : NULL;
+    bool dir = !e || S_ISDIR(e->mode); /* no entry: a directory implied by deeper ones */
+    if (!hidden_entry(lc->v, lc->canon, buf, dir))
+        strv_push(lc->all, lc->nall, xstrdup(buf));
+}
 
 static bool listed_hidden(const struct list_ctx *lc, int dfd, const struct dirent *e)
 {
@@ -584,9 +732,15 @@ int view_list(struct view *v, const char *dir, char ***names, size_t *n)
     char **all = NULL;
     size_t nall = 0;
     struct strset seen = STRSET_INIT;
-    struct list_ctx lc = {v, r->canon};
+    struct list_ctx lc = {v, r->canon, &seen, &all, &nall, NULL};
     for (size_t k = 0; k < r->set.n; k++) {
-        int dfd = layer_dir(v, r->set.idx[k], r->canon);
+        size_t i = r->set.idx[k];
+        if (v->tocs[i]) {
+            lc.toc = v->tocs[i];
+            toc_children(v->tocs[i], r->canon, list_toc_name, &lc);
+            continue;
+        }
+        int dfd = layer_dir(v, i, r->canon);
         if (dfd >= 0)
             list_layer(&lc, dfd, k + 1 == r->set.n, &seen, &all, &nall);
     }

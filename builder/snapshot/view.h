@@ -29,6 +29,27 @@ struct view;
 
 /* dirs: layer directories, bottom first. The view keeps its own fds. */
 int view_new(const char *const *dirs, size_t n, struct view **out, kiln_error_t **err);
+
+/* A layer not unpacked yet, known by its table of contents (layer/toc.h): lookups, listings and
+ * link targets come from the table; the first open of one of its files (or anything else that
+ * needs the tree) unpacks it through lazy->unpack and goes on with the directory. Owners are
+ * shown as host ids, as in an unpacked snapshot, through lazy->map (an id outside it shows as
+ * 65534); st_dev is 0 and st_ino a number of the table, the same for a file's hard links. */
+struct layer_toc;
+struct idmap;
+struct view_layer {
+    const char *dir;             /* the snapshot, or NULL */
+    const struct layer_toc *toc; /* when dir is NULL: borrowed, must outlive the view */
+};
+struct view_lazy {
+    /* The snapshot directory of layer i (newly allocated), unpacking it; -1 on failure (the
+     * view function then fails with EIO). Called with the view's lock held. */
+    int (*unpack)(void *ctx, size_t i, char **dir);
+    void *ctx;
+    const struct idmap *map;
+};
+int view_new_layers(const struct view_layer *layers, size_t n, const struct view_lazy *lazy,
+                    struct view **out, kiln_error_t **err);
 void view_free(struct view *v);
 static inline void cleanup_viewp(struct view **v)
 {

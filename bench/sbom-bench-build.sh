@@ -21,7 +21,7 @@ if [ ! -x "$out" ] || [ -n "$(find "$src/bench/sbom-bench.c" "$build/libkiln_bui
   cc -std=gnu11 -O2 -D_GNU_SOURCE "${san[@]}" -I"$src/include" -I"$src" -I"$src/common" \
     -I"$src/builder" -I"$src/frontend" -o "$out" "$src/bench/sbom-bench.c" \
     "$build/libkiln_builder.a" "$build/libkiln_frontend.a" "$build/libkiln_common.a" \
-    $(pkg-config --libs libarchive jansson zlib libcrypto) \
-    $(pkg-config --libs libseccomp libcurl 2>/dev/null || true) -lpthread >&2
+    $(pkg-config --libs jansson zlib libzstd libcrypto) \
+    $(pkg-config --libs libseccomp 2>/dev/null || true) -lpthread -lm >&2
 fi
 echo "$out"

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contenthash.h"
 #include "fsutil.h"
 #include "hashindex.h"
 #include "util.h"
@@ -253,25 +254,10 @@ int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
     hashindex_id_of(&st, &id);
     if (hashindex_lookup(h, &id, digest))
         return 0;
-    struct sha256 s;
-    sha256_init(&s);
-    static __thread char buf[1 << 17];
-    off_t off = 0;
-    for (;;) {
-        ssize_t n = pread(fd, buf, sizeof(buf), off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            sha256_release(&s);
-            return kiln_err_errno(err, KILN_EIO, "read");
-        }
-        if (n == 0)
-            break;
-        sha256_update(&s, buf, (size_t)n);
-        off += n;
-    }
-    sha256_final(&s, digest);
-    if (off == st.st_size)
+    bool whole;
+    if (contenthash_fd(fd, (uint64_t)st.st_size, digest, &whole, err) < 0)
+        return -1;
+    if (whole) /* a file that changed while it was read is read again next time */
         hashindex_note(h, &st, digest);
     return 0;
 }

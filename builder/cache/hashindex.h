@@ -1,7 +1,7 @@
-/* The context hash index: (device, inode, size, mtime, ctime) of a file → sha256 of its
- * content, kept per store, so an unchanged file is never read twice across builds. A touched
- * file (new mtime/ctime) is re-read once and, with the same content, gets the same hash: the
- * step cache still hits.
+/* The context hash index: (device, inode, size, mtime, ctime) of a file → hash of its content
+ * (contenthash.h), kept per store, so an unchanged file is never read twice across builds. A
+ * touched file (new mtime/ctime) is re-read once and, with the same content, gets the same hash:
+ * the step cache still hits.
  *
  * Stored as ROOT/cache/hashindex: a header and fixed-size binary records (loading 50,000 of
  * them is one read and a copy, a few milliseconds), replaced atomically when a build adds or
@@ -42,8 +42,9 @@ void hashindex_free(struct hashindex *h);
  * read); false when there is none. */
 bool hashindex_lookup(struct hashindex *h, const struct hashindex_id *id,
                       char digest[DIGEST_STR_LEN + 1]);
-/* The sha256 of the content of the open regular file fd, from the index when its identity is
- * known, else by reading it (and recording it). */
+/* The content hash (contenthash.h: a cache key, the sha256 of the bytes for files under 8 MiB)
+ * of the open regular file fd, from the index when its identity is known, else by reading it
+ * (and recording it). */
 int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
                    kiln_error_t **err);
 /* Records a file whose content digest is known (e.g. an output blob kiln just wrote). */

@@ -8,13 +8,13 @@
  * with attestations. Without -q kiln prints what the output's name points to. */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "build_cli.h"
 #include "fsutil.h"
+#include "json.h"
 #include "oci/image.h"
 #include "oci/reference.h"
 #include "util.h"
@@ -81,7 +81,7 @@ static json_t *descriptor(const struct build_cli *c, const struct kiln_build_res
  * theirs is empty. Keys in sorted order, two-space indent (json.MarshalIndent). */
 static char *metadata_json(const struct build_cli *c, const struct kiln_build_result *res)
 {
-    json_t *m = json_object();
+    cleanup_json json_t *m = json_object();
     if (*res->exported_digest) {
         if (exported_manifest(res))
             json_object_set_new(m, "containerimage.config.digest", json_string(res->config_digest));
@@ -91,9 +91,7 @@ static char *metadata_json(const struct build_cli *c, const struct kiln_build_re
         if (names)
             json_object_set_new(m, "image.name", json_string(names));
     }
-    char *s = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(m);
-    return s;
+    return json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 int cli_result_report(const struct build_cli *c, const struct kiln_build_result *res,

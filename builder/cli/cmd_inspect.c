@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "json.h"
 #include "oci/inspect.h"
 #include "util.h"
 
@@ -45,7 +46,7 @@ static void print_packages(json_t *atts)
         const char *pt = json_string_value(json_object_get(st, "predicateType"));
         if (!pt || !str_has_prefix(pt, "https://spdx.dev/Document"))
             continue;
-        json_t *counts = json_object();
+        cleanup_json json_t *counts = json_object();
         size_t k, total = 0;
         json_t *p;
         json_array_foreach(json_object_get(json_object_get(st, "predicate"), "packages"), k, p)
@@ -71,7 +72,6 @@ static void print_packages(json_t *atts)
         json_object_foreach(counts, key, v)
             printf(" %s=%lld", key, (long long)json_integer_value(v));
         printf("\n");
-        json_decref(counts);
     }
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "kiln/error.h"
 #include "oci/digest.h"
 #include "store/store.h"
@@ -74,8 +75,6 @@ int image_add_layer(struct image *img, const char *digest, const char *diff_id, 
 /* Appends a history entry as BuildKit writes it (created = epoch, comment
  * "buildkit.dockerfile.v0"). */
 void image_add_history(struct image *img, const char *created_by, bool empty_layer, int64_t epoch);
-/* Removes the last layer (an empty diff) and marks its history entry empty_layer. */
-void image_drop_last_layer(struct image *img);
 
 /* Serialises config and manifest into the store. annotations (may be NULL) go on the manifest. */
 int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *annotations,
@@ -92,7 +91,5 @@ int desc_parse(json_t *j, const char *what, struct oci_desc *d, kiln_error_t **e
 
 /* Formats epoch as RFC 3339 UTC ("1970-01-01T00:00:00Z"). */
 void format_rfc3339(int64_t epoch, char out[32]);
-/* Stable compact JSON (sorted keys). Newly allocated. */
-char *json_dump_stable(const json_t *j);
 
 #endif

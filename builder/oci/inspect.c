@@ -4,6 +4,7 @@
 
 #include "fsutil.h"
 #include "inspect.h"
+#include "json.h"
 #include "layout.h"
 #include "util.h"
 
@@ -30,7 +31,7 @@ static json_t *read_blob(int dirfd, const char *dir, const struct oci_desc *d, s
                  d->digest);
         return NULL;
     }
-    return json_parse_doc(data, len, d->media_type, err);
+    return json_parse_object(data, len, max, d->media_type, err);
 }
 
 static int read_attestations(int dirfd, const char *dir, json_t *att_manifest,
@@ -69,10 +70,8 @@ static int walk_index(int dirfd, const char *dir, json_t *idx, struct inspect_re
             *image = d;
             have = true;
         } else if (type && !strcmp(type, "attestation-manifest")) {
-            json_t *am = read_blob(dirfd, dir, &d, STORE_MAX_JSON, err);
-            int rc = am ? read_attestations(dirfd, dir, am, r, err) : -1;
-            json_decref(am);
-            if (rc < 0)
+            cleanup_json json_t *am = read_blob(dirfd, dir, &d, STORE_MAX_JSON, err);
+            if (!am || read_attestations(dirfd, dir, am, r, err) < 0)
                 return -1;
         }
     }
@@ -84,21 +83,19 @@ int layout_inspect(const char *dir, const char *ref, struct inspect_result *r, k
     memset(r, 0, sizeof(*r));
     r->attestations = json_array();
     int fd;
-    json_t *index = NULL;
+    cleanup_json json_t *index = NULL;
     struct oci_desc d;
     if (layout_open(dir, &fd, &index, err) < 0)
         return -1;
     cleanup_close int dirfd = fd;
-    int rc = layout_pick(index, dir, ref, &d, err);
-    json_decref(index);
-    if (rc == 0 && strstr(d.media_type, "index")) {
-        memcpy(r->index_digest, d.digest, sizeof(d.digest));
-        json_t *idx = read_blob(dirfd, dir, &d, STORE_MAX_JSON, err);
-        rc = idx ? walk_index(dirfd, dir, idx, r, &d, err) : -1;
-        json_decref(idx);
-    }
-    if (rc < 0)
+    if (layout_pick(index, dir, ref, &d, err) < 0)
         return -1;
+    if (strstr(d.media_type, "index")) {
+        memcpy(r->index_digest, d.digest, sizeof(d.digest));
+        cleanup_json json_t *idx = read_blob(dirfd, dir, &d, STORE_MAX_JSON, err);
+        if (!idx || walk_index(dirfd, dir, idx, r, &d, err) < 0)
+            return -1;
+    }
     memcpy(r->manifest_digest, d.digest, sizeof(d.digest));
     if (!(r->manifest = read_blob(dirfd, dir, &d, STORE_MAX_JSON, err)))
         return -1;

@@ -11,6 +11,7 @@
 
 #include "cache/hashindex.h"
 #include "fsutil.h"
+#include "json.h"
 #include "walk.h"
 #include "layout.h"
 #include "util.h"
@@ -33,8 +34,7 @@ static int collect_one(void *ctx, const struct oci_desc *d, kiln_error_t **err)
 
 static json_t *top_desc(const struct oci_desc *top, json_t *ann)
 {
-    json_t *d = json_pack("{s:s,s:s,s:I}", "mediaType", top->media_type, "digest", top->digest,
-                          "size", (json_int_t)top->size);
+    json_t *d = json_descriptor(top->media_type, top->digest, top->size);
     if (ann && json_object_size(ann))
         json_object_set(d, "annotations", ann);
     return d;
@@ -48,11 +48,9 @@ static char *index_json(const struct oci_desc *top, json_t *anns)
     json_array_foreach(anns, i, a) json_array_append_new(ms, top_desc(top, a));
     if (!json_array_size(ms))
         json_array_append_new(ms, top_desc(top, NULL));
-    json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_INDEX,
-                            "manifests", ms);
-    char *s = json_dump_stable(idx);
-    json_decref(idx);
-    return s;
+    cleanup_json json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType",
+                                         MEDIA_TYPE_OCI_INDEX, "manifests", ms);
+    return json_dump_stable(idx);
 }
 
 static const char layout_file[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -256,7 +254,11 @@ int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *t
     if (!to_stdout && check_replaceable(dest, o->tar, err) < 0)
         return -1;
     struct blob_list l = {0};
-    int rc = oci_walk(s, top, LAYOUT_MAX_BLOBS, collect_one, &l, err);
+    struct oci_walk w = {.max_blobs = LAYOUT_MAX_BLOBS,
+                         .max_depth = OCI_WALK_MAX_DEPTH,
+                         .visit = collect_one,
+                         .ctx = &l};
+    int rc = oci_walk(s, top, &w, err);
     cleanup_free char *index = index_json(top, o->names);
     cleanup_free char *tmp = xasprintf("%s.kiln-tmp-XXXXXX", dest);
     random_name(tmp + strlen(tmp) - 6, 6);

@@ -75,7 +75,6 @@ struct registry_pulled {
 int registry_pull_image(struct store *s, const struct registry_opts *o, const char *ref,
                         const char *os, const char *arch, const char *variant,
                         struct registry_pulled *out, kiln_error_t **err);
-void registry_pulled_release(struct registry_pulled *p);
 
 /* ---- push ---- */
 

@@ -1,9 +1,9 @@
 #include <ctype.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <string.h>
 
 #include "buf.h"
+#include "json.h"
 #include "registry_auth.h"
 #include "secmem.h"
 #include "util.h"
@@ -206,19 +206,16 @@ int registry_auth_parse_token(const char *json, size_t len, char **out, kiln_err
         return kiln_err(err, KILN_ELIMIT, 0, "token response is larger than %u bytes",
                         REGISTRY_MAX_TOKEN);
     /* never echo the response: it holds a secret */
-    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+    cleanup_json json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
     const char *t = json_string_value(json_object_get(j, "token"));
     if (!t || !*t)
         t = json_string_value(json_object_get(j, "access_token"));
-    int rc = 0;
     if (!t)
-        rc = kiln_err(err, KILN_ENETWORK, 0, "token response holds no token");
-    else if (!token_chars_ok(t))
-        rc = kiln_err(err, KILN_ENETWORK, 0, "token response holds a malformed token");
-    else
-        *out = secmem_strdup(t, 0);
-    json_decref(j);
-    return rc;
+        return kiln_err(err, KILN_ENETWORK, 0, "token response holds no token");
+    if (!token_chars_ok(t))
+        return kiln_err(err, KILN_ENETWORK, 0, "token response holds a malformed token");
+    *out = secmem_strdup(t, 0);
+    return 0;
 }
 
 char *registry_auth_basic(const char *user, const char *pass)

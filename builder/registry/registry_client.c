@@ -1,10 +1,10 @@
 /* The registry client: which URL and scheme, the /v2/ ping, and requests with retries,
  * authentication and clear errors. */
 #include <arpa/inet.h>
-#include <jansson.h>
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "registry_client.h"
 #include "util.h"
 
@@ -126,13 +126,12 @@ static char *error_detail(const struct buf *body)
 {
     if (!body->len)
         return xstrdup("");
-    json_t *j = json_loadb(body->data, body->len, 0, NULL);
+    cleanup_json json_t *j = json_loadb(body->data, body->len, 0, NULL);
     json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
     const char *code = json_string_value(json_object_get(e0, "code"));
     const char *msg = json_string_value(json_object_get(e0, "message"));
     char *d = xasprintf("%s%.40s%s%.160s", code ? ": " : "", code ? code : "", msg ? ": " : "",
                         msg ? msg : "");
-    json_decref(j);
     for (char *p = d; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
             *p = '?';

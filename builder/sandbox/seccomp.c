@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <jansson.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "json.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -251,11 +251,6 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, kiln_error_t
     return 0;
 }
 
-static void cleanup_json(json_t **j)
-{
-    json_decref(*j);
-}
-
 static void cleanup_seccomp(scmp_filter_ctx *c)
 {
     if (*c)
@@ -265,7 +260,7 @@ static void cleanup_seccomp(scmp_filter_ctx *c)
 int sbx_seccomp_build(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err)
 {
     json_error_t je;
-    __attribute__((cleanup(cleanup_json))) json_t *root =
+    cleanup_json json_t *root =
         json_loadb((const char *)seccomp_profile_json, seccomp_profile_json_len, 0, &je);
     if (!root)
         return kiln_err(err, KILN_EINTERNAL, 0, "seccomp profile: %s", je.text);

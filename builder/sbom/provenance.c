@@ -1,8 +1,7 @@
-#include <jansson.h>
 #include <string.h>
 
 #include "intoto.h"
-#include "jsonutil.h"
+#include "json.h"
 #include "oci/digest.h"
 #include "provenance.h"
 #include "purl.h"

@@ -171,13 +171,7 @@ static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
 /* Opens rel beneath the rootfs: symlinks and ".." stay inside it. */
 static int in_root(struct host_fds *h, const char *rel, int flags)
 {
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, h->rootfs, rel, &how, sizeof(how));
-    } while (fd < 0 && errno == EAGAIN);
-    return (int)fd;
+    return openat2_retry(h->rootfs, rel, flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* Tells the parent about a mount point the sandbox had to create (fd: the new entry). */

@@ -5,11 +5,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fsutil.h"
 #include "json.h"
+#include "kernel.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -90,17 +90,6 @@ static bool has_cap(uint64_t caps, const char *name)
         if (!strcmp(cap_names[i], name))
             return caps & (1ull << i);
     return false;
-}
-
-/* Compares "major.minor" kernel versions: true when the running kernel is at least want. */
-static bool kernel_at_least(const char *want)
-{
-    struct utsname u;
-    unsigned a = 0, b = 0, x = 0, y = 0;
-    if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &a, &b) != 2 ||
-        sscanf(want, "%u.%u", &x, &y) != 2)
-        return false;
-    return a > x || (a == x && b >= y);
 }
 
 static bool list_has(json_t *arr, const char *s)

@@ -5,7 +5,6 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -200,9 +199,8 @@ static int open_parent(int root, const char *path, const char **name, const stru
     if (!slash)
         return fcntl(root, F_DUPFD_CLOEXEC, 0);
     *slash = '\0';
-    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-    int fd = (int)syscall(SYS_openat2, root, p, &how, sizeof(how));
+    int fd = openat2_retry(root, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     if (fd >= 0 || errno != ENOENT)
         return fd;
     cleanup_free char *parent = xstrdup(p);
@@ -344,9 +342,8 @@ static int make_hardlink(int root, int pfd, const char *name, const char *target
 {
     if (check_path(target) < 0)
         return errno = EXDEV, -1;
-    struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-    cleanup_close int tfd = (int)syscall(SYS_openat2, root, target, &how, sizeof(how));
+    cleanup_close int tfd =
+        openat2_retry(root, target, O_PATH | O_NOFOLLOW, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     if (tfd < 0)
         return -1;
     struct stat st;

@@ -290,10 +290,3 @@ int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *t
     free(l.d);
     return rc < 0 ? kiln_err_wrap(err, "write OCI layout") : 0;
 }
-
-int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err)
-{
-    struct layout_write_opts o = {.tar = tar, .names = names, .epoch = epoch, .hashes = h};
-    return layout_write_ext(s, dest, top, &o, err);
-}

@@ -36,27 +36,25 @@ int layout_import_all(struct store *s, const char *dir, const char *ref, struct 
 int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
                   const char *arch, char manifest_digest[DIGEST_STR_LEN + 1], kiln_error_t **err);
 
-/* Writes an OCI layout holding the image or index `top` (and everything it references, read
- * from the store) to dest, atomically: nothing appears at dest unless the whole layout was
- * written. A directory dest is replaced only when it is empty or already an OCI layout.
- * names (a JSON array of annotation objects, may be NULL or empty) gives one index.json
- * descriptor of top per element, e.g. one per tag. With a hash index (may be NULL), blobs of
- * a previous output at dest that kiln wrote and nobody changed are moved, not copied again. */
+/* How layout_write_ext writes. */
 struct hashindex;
-int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err);
-
-/* The same with more choices. */
 struct layout_write_opts {
     bool tar;
-    json_t *names; /* as above */
+    /* a JSON array of annotation objects (may be NULL or empty): one index.json descriptor of
+     * top per element, e.g. one per tag */
+    json_t *names;
     int64_t epoch; /* tar entry mtimes */
+    /* may be NULL: with it, blobs of a previous output at dest that kiln wrote and nobody
+     * changed since are moved into the new one, not copied again */
     struct hashindex *hashes;
     /* the docker save format's manifest.json (docker load, skopeo docker-archive:), or NULL */
     const char *docker_manifest;
 };
-/* dest "-" with tar: the archive goes to stdout (refused when stdout is a terminal); a stream
- * cannot be atomic, a failure ends it short. */
+/* Writes an OCI layout holding the image or index `top` (and everything it references, read
+ * from the store) to dest, atomically: nothing appears at dest unless the whole layout was
+ * written. A directory dest is replaced only when it is empty or already an OCI layout. dest
+ * "-" with tar: the archive goes to stdout (refused when stdout is a terminal); a stream cannot
+ * be atomic, a failure ends it short. */
 int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
                      const struct layout_write_opts *o, kiln_error_t **err);
 

@@ -2,8 +2,9 @@
  *
  *   ROOT/blobs/sha256/<hex>   immutable blobs (layers, configs, manifests)
  *   ROOT/tmp/                 blobs being written (same filesystem, for the final link/rename)
- *   ROOT/snapshots/           unpacked layers (builder/layer/unpack)
- *   ROOT/cache/               step cache records
+ *   ROOT/snapshots/           unpacked layers (builder/snapshot/unpack.c)
+ *   ROOT/cache/               step cache records (steps/), the context hash index (hashindex),
+ *                             RUN --mount=type=cache directories (mounts/): builder/cache/
  *   ROOT/lock                 builds hold it shared; prune holds it exclusive
  *
  * Blobs are written to an unnamed (O_TMPFILE) or temp file, fsynced, then linked or renamed to

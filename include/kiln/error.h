@@ -54,7 +54,4 @@ void kiln_error_free(kiln_error_t *e);
 /* The process exit status for an error: 2 for bad usage or bad input, 1 otherwise. */
 int kiln_error_exit_status(const kiln_error_t *e);
 
-/* A short lowercase name for a code, for JSON progress output. */
-const char *kiln_code_name(enum kiln_code code);
-
 #endif

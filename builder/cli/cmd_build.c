@@ -1,5 +1,4 @@
 /* kiln build: options (table-driven, Docker/BuildKit-compatible names) into kiln_build(). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -634,11 +633,6 @@ static const struct opt_def {
      opt_allow_root},
 };
 
-static void build_usage(FILE *f)
-{
-    cli_print_help(f, &cli_build);
-}
-
 static void release(struct build_cli *c)
 {
     struct kiln_build_opts *o = &c->o;
@@ -669,49 +663,20 @@ static void release(struct build_cli *c)
     free(o->extra_hosts);
 }
 
+static int build_apply(void *state, size_t i, const char *v, kiln_error_t **err)
+{
+    struct build_cli *c = state;
+    c->flag = opt_defs[i].o.name;
+    return opt_defs[i].apply(c, v, err);
+}
+
 static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t **err)
 {
-    struct option longs[ARRAY_SIZE(opt_defs) + 2];
-    char shorts[64] = "h";
-    size_t ns = 1;
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
-        longs[i] =
-            (struct option){opt_defs[i].o.name, opt_defs[i].o.arg ? required_argument : no_argument,
-                            NULL, 1000 + (int)i};
-        if (opt_defs[i].o.short_name) {
-            shorts[ns++] = opt_defs[i].o.short_name;
-            if (opt_defs[i].o.arg)
-                shorts[ns++] = ':';
-        }
-    }
-    longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
-    shorts[ns] = '\0';
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        const struct opt_def *d = NULL;
-        for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-            if (ch == 1000 + (int)i || (ch == opt_defs[i].o.short_name && ch))
-                d = &opt_defs[i];
-        if (!d) {
-            const char *bad_opt = argv[optind - 1];
-            return kiln_err(err, KILN_EUSAGE, 0,
-                            optopt && strchr(shorts, optopt) ? "flag needs an argument: %s"
-                                                             : "unknown flag: %s",
-                            bad_opt);
-        }
-        c->flag = d->o.name;
-        if (d->apply(c, optarg ? optarg : "", err) < 0)
-            return -1;
-    }
-    if (optind != argc - 1)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "\"kiln build\" requires exactly 1 argument (the context)");
-    c->o.context = strcmp(argv[optind], "-") ? argv[optind] : NULL;
+    int first;
+    int r = cli_parse_args(&cli_build, argc, argv, c, &first, err);
+    if (r != 0)
+        return r;
+    c->o.context = strcmp(argv[first], "-") ? argv[first] : NULL;
     if (!c->o.context && c->o.dockerfile && strcmp(c->o.dockerfile, "-"))
         return kiln_err(err, KILN_EUSAGE, 0,
                         "context '-' reads the Dockerfile from stdin: do not also pass -f");
@@ -799,16 +764,7 @@ int cmd_build(int argc, char **argv)
         r = epoch_from_env(&c, &err);
     if (r != 0) {
         release(&c);
-        if (r > 0) {
-            build_usage(stdout);
-            return 0;
-        }
-        if (err->code == KILN_EUSAGE) {
-            int st = cli_usage_error("build", "%s", err->msg);
-            kiln_error_free(err);
-            return st;
-        }
-        return cli_fail(err);
+        return cli_parse_failed(&cli_build, r, err);
     }
     if (c.check) {
         r = run_check(&c);
@@ -858,6 +814,10 @@ const struct cli_command cli_build = {
     .opts = opt_defs,
     .nopts = ARRAY_SIZE(opt_defs),
     .stride = sizeof(opt_defs[0]),
+    .apply = build_apply,
+    .min_args = 1,
+    .max_args = 1,
+    .args_what = "the context",
     .args_complete = "@dir",
     .run = cmd_build,
 };

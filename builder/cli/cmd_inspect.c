@@ -77,16 +77,14 @@ static void print_packages(json_t *atts)
 
 int cmd_inspect(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        cli_print_help(stdout, &cli_inspect);
-        return 0;
-    }
-    if (argc != 2)
-        return cli_usage_error("inspect", "\"kiln inspect\" requires exactly 1 argument");
-    cleanup_free char *dir = NULL, *ref = NULL;
-    split_ref(argv[1], &dir, &ref);
-    struct inspect_result r;
     kiln_error_t *err = NULL;
+    int first;
+    int pr = cli_parse_args(&cli_inspect, argc, argv, NULL, &first, &err);
+    if (pr != 0)
+        return cli_parse_failed(&cli_inspect, pr, err);
+    cleanup_free char *dir = NULL, *ref = NULL;
+    split_ref(argv[first], &dir, &ref);
+    struct inspect_result r;
     if (layout_inspect(dir, ref, &r, &err) < 0) {
         inspect_result_release(&r);
         return cli_fail(err);
@@ -117,6 +115,8 @@ const struct cli_command cli_inspect = {
     .summary = "Summarise an image in an OCI layout",
     .usage = "kiln inspect LAYOUT[:TAG|@sha256:DIGEST]",
     .description = "Summary of an image in an OCI layout: digest, platform, layers, user, SBOM.",
+    .min_args = 1,
+    .max_args = 1,
     .args_complete = "@dir",
     .run = cmd_inspect,
 };

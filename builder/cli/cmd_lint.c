@@ -5,7 +5,6 @@
  * (error=true in the check directive, --strict, or a rule that is an error by default), 2 bad usage
  * or input. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -137,48 +136,18 @@ static const struct lint_opt_def {
     {{"strict", 0, false, NULL, "Warnings are errors (exit 1)", NULL}, opt_strict},
 };
 
-static void lint_usage(FILE *f)
+static int lint_apply(void *state, size_t i, const char *v, kiln_error_t **err)
 {
-    cli_print_help(f, &cli_lint);
-}
-
-static const struct lint_opt_def *find_opt(int ch)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-        if (ch == 1000 + (int)i || (opt_defs[i].o.short_name && ch == opt_defs[i].o.short_name))
-            return &opt_defs[i];
-    return NULL;
+    return opt_defs[i].apply(state, v, err);
 }
 
 static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **err)
 {
-    struct option longs[ARRAY_SIZE(opt_defs) + 2];
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-        longs[i] =
-            (struct option){opt_defs[i].o.name, opt_defs[i].o.arg ? required_argument : no_argument,
-                            NULL, 1000 + (int)i};
-    longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "hf:", longs, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        const struct lint_opt_def *d = find_opt(ch);
-        if (!d)
-            return kiln_err(err, KILN_EUSAGE, 0, "%s: %s",
-                            optopt == 'f' ? "flag needs an argument" : "unknown flag",
-                            argv[optind - 1]);
-        if (d->apply(c, optarg ? optarg : "", err) < 0)
-            return -1;
-    }
-    if (argc - optind > 1)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "\"kiln lint\" takes at most 1 argument (the "
-                        "context)");
-    c->context = optind < argc ? argv[optind] : ".";
-    return 0;
+    int first;
+    int r = cli_parse_args(&cli_lint, argc, argv, c, &first, err);
+    if (r == 0)
+        c->context = first < argc ? argv[first] : ".";
+    return r;
 }
 
 static int read_dockerfile(const char *path, char **data, size_t *len, kiln_error_t **err)
@@ -302,15 +271,8 @@ int cmd_lint(int argc, char **argv)
         free(c.build_args[i].key), free(c.build_args[i].value);
     free(c.build_args);
     strv_free(c.contexts);
-    if (r > 0) {
-        lint_usage(stdout);
-        return 0;
-    }
-    if (r < 0 && err->code == KILN_EUSAGE) {
-        int st = cli_usage_error("lint", "%s", err->msg);
-        kiln_error_free(err);
-        return st;
-    }
+    if (r > 0 || (r < 0 && err->code == KILN_EUSAGE))
+        return cli_parse_failed(&cli_lint, r, err);
     if (r < 0) {
         cli_fail(err);
         return 2; /* bad input: the Dockerfile, the .dockerignore or a check option */
@@ -330,6 +292,10 @@ const struct cli_command cli_lint = {
     .opts = opt_defs,
     .nopts = ARRAY_SIZE(opt_defs),
     .stride = sizeof(opt_defs[0]),
+    .apply = lint_apply,
+    .min_args = 0,
+    .max_args = 1,
+    .args_what = "the context",
     .args_complete = "@dir",
     .run = cmd_lint,
 };

@@ -13,45 +13,41 @@
 #include "dockerfile.h"
 #include "util.h"
 
-struct parse_opts {
+struct parse_cli {
     bool dump;
     const char *file;
 };
 
-static const struct cli_opt parse_opts_table[] = {
-    {"dump", 0, false, NULL,
-     "The syntax tree in BuildKit's Node.Dump() format (parser level: instructions are not "
-     "validated)",
-     NULL},
-    {"file", 'f', true, "PATH", "Dockerfile (default ./Dockerfile; - for stdin)", "@file"},
-};
-
-static int usage(void)
+static int opt_dump(struct parse_cli *c, const char *v, kiln_error_t **err)
 {
-    fprintf(stderr, "usage: %s\n", cli_parse.usage);
-    return 2;
+    (void)v, (void)err;
+    c->dump = true;
+    return 0;
 }
 
-/* -1: bad usage; 1: --help. */
-static int parse_args(int argc, char **argv, struct parse_opts *o)
+static int opt_file(struct parse_cli *c, const char *v, kiln_error_t **err)
 {
-    o->dump = false;
-    o->file = "Dockerfile";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return 1;
-        if (strcmp(a, "--dump") == 0) {
-            o->dump = true;
-        } else if ((strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) && i + 1 < argc) {
-            o->file = argv[++i];
-        } else if (str_has_prefix(a, "--file=")) {
-            o->file = a + strlen("--file=");
-        } else {
-            return -1;
-        }
-    }
+    (void)err;
+    c->file = v;
     return 0;
+}
+
+static const struct parse_opt {
+    struct cli_opt o; /* first: the table is also cli_parse's */
+    int (*apply)(struct parse_cli *c, const char *v, kiln_error_t **err);
+} parse_opts[] = {
+    {{"dump", 0, false, NULL,
+      "The syntax tree in BuildKit's Node.Dump() format (parser level: instructions are not "
+      "validated)",
+      NULL},
+     opt_dump},
+    {{"file", 'f', true, "PATH", "Dockerfile (default ./Dockerfile; - for stdin)", "@file"},
+     opt_file},
+};
+
+static int parse_apply(void *state, size_t i, const char *v, kiln_error_t **err)
+{
+    return parse_opts[i].apply(state, v, err);
 }
 
 /* Reads at most DF_MAX_FILE_SIZE + 1 bytes, so that a larger file is reported by the parser. */
@@ -115,12 +111,12 @@ static int dump(const char *name, const char *data, size_t len, kiln_error_t **e
 
 int cmd_parse(int argc, char **argv)
 {
-    struct parse_opts o;
-    int pr = parse_args(argc, argv, &o);
-    if (pr > 0)
-        return cli_print_help(stdout, &cli_parse), 0;
-    if (pr < 0)
-        return usage();
+    struct parse_cli o = {.file = "Dockerfile"};
+    kiln_error_t *perr = NULL;
+    int first;
+    int pr = cli_parse_args(&cli_parse, argc, argv, &o, &first, &perr);
+    if (pr != 0)
+        return cli_parse_failed(&cli_parse, pr, perr);
     cleanup_error kiln_error_t *err = NULL;
     size_t len = 0;
     cleanup_free char *data = read_input(o.file, &len, &err);
@@ -138,8 +134,11 @@ const struct cli_command cli_parse = {
     .description = "Parses a Dockerfile with kiln's frontend: by default every instruction is "
                    "validated and the stages are printed; --dump prints the syntax tree as "
                    "BuildKit's dumper tool does. Errors: \"kiln: <message>\", exit 2.",
-    .opts = parse_opts_table,
-    .nopts = ARRAY_SIZE(parse_opts_table),
-    .stride = sizeof(parse_opts_table[0]),
+    .opts = parse_opts,
+    .nopts = ARRAY_SIZE(parse_opts),
+    .stride = sizeof(parse_opts[0]),
+    .apply = parse_apply,
+    .min_args = 0,
+    .max_args = 0,
     .run = cmd_parse,
 };

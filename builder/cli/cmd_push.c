@@ -1,6 +1,5 @@
 /* kiln push LAYOUT[:TAG|@DIGEST] REG/REPO[:TAG]: an OCI layout (an image, or an index with its
  * attestations) to a registry, through the content store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,36 +95,9 @@ static const struct push_opt {
     {{"parallel", 0, true, "N", "Concurrent blob uploads (default 4)", NULL}, opt_parallel},
 };
 
-static void push_usage(FILE *f)
+static int push_apply(void *state, size_t i, const char *v, kiln_error_t **err)
 {
-    cli_print_help(f, &cli_push);
-}
-
-static int parse_args(struct push_cli *c, int argc, char **argv, kiln_error_t **err)
-{
-    struct option longs[ARRAY_SIZE(push_opts) + 2];
-    for (size_t i = 0; i < ARRAY_SIZE(push_opts); i++)
-        longs[i] = (struct option){push_opts[i].o.name, required_argument, NULL, 1000 + (int)i};
-    longs[ARRAY_SIZE(push_opts)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(push_opts) + 1] = (struct option){0};
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        if (ch < 1000 || ch >= 1000 + (int)ARRAY_SIZE(push_opts))
-            return kiln_err(err, KILN_EUSAGE, 0,
-                            optopt ? "flag needs an argument: %s" : "unknown flag: %s",
-                            argv[optind - 1]);
-        if (push_opts[ch - 1000].apply(c, optarg, err) < 0)
-            return -1;
-    }
-    if (optind != argc - 2)
-        return kiln_err(
-            err, KILN_EUSAGE, 0,
-            "\"kiln push\" requires exactly 2 arguments (the layout and the reference)");
-    return 0;
+    return push_opts[i].apply(state, v, err);
 }
 
 /* "DIR", "DIR:TAG" or "DIR@sha256:..." */
@@ -170,21 +142,15 @@ int cmd_push(int argc, char **argv)
     struct push_cli c = {0};
     c.ro.insecure = c.insecure;
     kiln_error_t *err = NULL;
-    int r = parse_args(&c, argc, argv, &err);
-    if (r > 0) {
-        push_usage(stdout);
-        return 0;
-    }
-    if (r < 0 && err->code == KILN_EUSAGE) {
-        int st = cli_usage_error("push", "%s", err->msg);
-        kiln_error_free(err);
-        return st;
-    }
+    int first;
+    int r = cli_parse_args(&cli_push, argc, argv, &c, &first, &err);
+    if (r != 0)
+        return cli_parse_failed(&cli_push, r, err);
     struct registry_push_result res;
-    if (r < 0 || push_layout(&c, argv[optind], argv[optind + 1], &res, &err) < 0)
+    if (push_layout(&c, argv[first], argv[first + 1], &res, &err) < 0)
         return cli_fail(err);
     fprintf(stderr, "pushed %s: %zu blobs uploaded, %zu mounted, %zu already there%s\n",
-            argv[optind + 1], res.blobs_uploaded, res.blobs_mounted, res.blobs_present,
+            argv[first + 1], res.blobs_uploaded, res.blobs_mounted, res.blobs_present,
             res.referrers_tagged ? "; referrers tagged" : "");
     printf("%s\n", res.digest);
     return 0;
@@ -200,6 +166,10 @@ const struct cli_command cli_push = {
     .opts = push_opts,
     .nopts = ARRAY_SIZE(push_opts),
     .stride = sizeof(push_opts[0]),
+    .apply = push_apply,
+    .min_args = 2,
+    .max_args = 2,
+    .args_what = "the layout and the reference",
     .args_complete = "@dir",
     .run = cmd_push,
 };

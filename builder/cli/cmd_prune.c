@@ -2,20 +2,19 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cache/prune.h"
 #include "cli.h"
 #include "commands.h"
-#include "store/store.h"
+#include "kiln/kiln.h"
 #include "util.h"
 
-static void waiting(void)
+static void waiting(void *ctx)
 {
+    (void)ctx;
     fprintf(stderr, "kiln prune: waiting for running builds to finish\n");
 }
 
 struct prune_cli {
-    struct prune_opts o;
-    const char *root;
+    struct kiln_prune_opts o;
 };
 
 static int opt_all(struct prune_cli *c, const char *v, kiln_error_t **err)
@@ -36,7 +35,7 @@ static int opt_keep_storage(struct prune_cli *c, const char *v, kiln_error_t **e
 static int opt_root(struct prune_cli *c, const char *v, kiln_error_t **err)
 {
     (void)err;
-    c->root = v;
+    c->o.root = v;
     return 0;
 }
 
@@ -65,12 +64,8 @@ int cmd_prune(int argc, char **argv)
     int r = cli_parse_args(&cli_prune, argc, argv, &c, &first, &err);
     if (r != 0)
         return cli_parse_failed(&cli_prune, r, err);
-    cleanup_free char *root = c.root ? xstrdup(c.root) : store_default_root(&err);
-    if (!root)
-        return cli_fail(err);
-    c.o.root = root;
-    struct prune_result res;
-    if (prune_store(&c.o, &res, &err) < 0)
+    struct kiln_prune_result res;
+    if (kiln_prune(&c.o, &res, &err) < 0)
         return cli_fail(err);
     printf("removed %llu blobs, %llu snapshots, %llu cache records; reclaimed %.1f MiB; "
            "%.1f MiB kept\n",

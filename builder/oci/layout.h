@@ -14,6 +14,9 @@
 #define LAYOUT_MAX_SMALL_FILE 4096 /* oci-layout */
 #define LAYOUT_MAX_BLOBS      4096 /* blobs reachable from one image or index */
 
+/* Splits "DIR", "DIR:TAG" or "DIR@sha256:..." into the directory and the reference (NULL when
+ * none): a ':' before the last '/' belongs to the path, as does a trailing ':'. */
+void layout_split_ref(const char *spec, char **dir, char **ref);
 /* Opens a layout directory and parses its index.json (bounded). The caller closes *dirfd and
  * decrefs *index. */
 int layout_open(const char *dir, int *dirfd, json_t **index, kiln_error_t **err);

@@ -10,6 +10,22 @@
 #include "util.h"
 #include "walk.h"
 
+void layout_split_ref(const char *spec, char **dir, char **ref)
+{
+    const char *at = strstr(spec, "@sha256:");
+    const char *colon = strrchr(spec, ':'), *slash = strrchr(spec, '/');
+    if (at) {
+        *dir = xstrndup(spec, (size_t)(at - spec));
+        *ref = xstrdup(at + 1);
+    } else if (colon && (!slash || colon > slash) && colon[1]) {
+        *dir = xstrndup(spec, (size_t)(colon - spec));
+        *ref = xstrdup(colon + 1);
+    } else {
+        *dir = xstrdup(spec);
+        *ref = NULL;
+    }
+}
+
 int layout_open(const char *dir, int *dirfd, json_t **index, kiln_error_t **err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

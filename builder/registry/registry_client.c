@@ -26,6 +26,16 @@ const struct registry_opts *registry_opts_pick(const struct registry_opts *o)
     return o ? o : registry_opts_get_default();
 }
 
+void registry_opts_from(struct registry_opts *o, const struct kiln_registry_opts *k)
+{
+    *o = (struct registry_opts){.ca_file = k->ca_file,
+                                .insecure = k->insecure,
+                                .ninsecure = k->ninsecure,
+                                .auth_file = k->auth_file,
+                                .parallel = k->parallel,
+                                .chunk_size = k->chunk_size};
+}
+
 const char *registry_client_host(const char *domain)
 {
     return !strcmp(domain, "docker.io") ? "registry-1.docker.io" : domain;

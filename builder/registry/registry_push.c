@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "json.h"
+#include "kiln/push.h"
+#include "oci/layout.h"
 #include "oci/walk.h"
 #include "registry_client.h"
 #include "util.h"
@@ -208,5 +210,36 @@ int registry_push(struct store *s, const struct registry_opts *o,
     if (push_run(s, registry_opts_pick(o), &dest, req, res, err) < 0)
         return kiln_err_wrap(err, "push %s", name);
     memcpy(res->digest, req->top->digest, sizeof(res->digest));
+    return 0;
+}
+
+/* kiln push: the layout's image through the store to the registry. */
+int kiln_push(const struct kiln_push_opts *o, struct kiln_push_result *res, kiln_error_t **err)
+{
+    memset(res, 0, sizeof(*res));
+    struct reference r;
+    if (reference_parse(o->ref, &r, err) < 0)
+        return -1;
+    reference_release(&r);
+    cleanup_free char *dir = NULL, *ref = NULL;
+    layout_split_ref(o->layout, &dir, &ref);
+    cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
+    if (!root)
+        return -1;
+    cleanup_store struct store *s = NULL;
+    struct oci_desc top;
+    if (store_open(root, &s, err) < 0 || layout_import_all(s, dir, ref, &top, err) < 0)
+        return -1;
+    struct registry_opts ro;
+    registry_opts_from(&ro, &o->registry);
+    struct registry_push_req req = {.top = &top, .ref = o->ref};
+    struct registry_push_result pr;
+    if (registry_push(s, &ro, &req, &pr, err) < 0)
+        return -1;
+    snprintf(res->digest, sizeof(res->digest), "%s", pr.digest);
+    res->blobs_uploaded = pr.blobs_uploaded;
+    res->blobs_mounted = pr.blobs_mounted;
+    res->blobs_present = pr.blobs_present;
+    res->referrers_tagged = pr.referrers_tagged;
     return 0;
 }

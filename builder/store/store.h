@@ -34,10 +34,10 @@ struct store {
 /* Opens (creating when missing, mode 0700) the store at root and takes the shared build lock.
  * A store someone else could write is refused (store_check): KILN_EPOLICY. */
 int store_open(const char *root, struct store **out, kiln_error_t **err);
-/* The same with the lock taken exclusively (prune) or shared; waiting (may be NULL) is called
- * once when the lock is busy and kiln is about to wait for it. */
-int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), struct store **out,
-                      kiln_error_t **err);
+/* The same with the lock taken exclusively (prune) or shared; waiting(ctx) (may be NULL) is
+ * called once when the lock is busy and kiln is about to wait for it. */
+int store_open_locked(const char *root, bool exclusive, void (*waiting)(void *ctx), void *ctx,
+                      struct store **out, kiln_error_t **err);
 void store_close(struct store *s);
 static inline void cleanup_storep(struct store **s)
 {

@@ -1,6 +1,8 @@
-/* kiln — the public API: build options in, an image result out.
+/* kiln — the public API: build options in, an image result out; and the other commands
+ * (kiln/inspect.h, kiln/push.h, kiln/prune.h).
  *
- * The CLI (builder/cli/) fills struct kiln_build_opts from argv and calls kiln_build(). The
+ * The CLI (builder/cli/) fills struct kiln_build_opts from argv and calls kiln_build(), and
+ * the other commands' functions likewise; it includes nothing else of the library. The
  * library never prints: progress and warnings go through struct kiln_progress.
  */
 #ifndef KILN_KILN_H
@@ -11,13 +13,11 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-
-#define KILN_DIGEST_MAX 72
-
-struct kiln_kv {
-    char *key;
-    char *value; /* NULL: "K" alone (e.g. a build arg taken from the environment when set) */
-};
+#include "kiln/inspect.h"
+#include "kiln/prune.h"
+#include "kiln/push.h"
+#include "kiln/registry.h"
+#include "kiln/types.h"
 
 enum kiln_context_type {
     KILN_CONTEXT_DIR,          /* NAME=DIR */

@@ -179,7 +179,7 @@ static int read_ignore(const struct lint_cli *c, const char *dfpath, struct dock
 }
 
 static char *render(const struct lint_cli *c, const struct lint_result *r, const char *name,
-                    const char *data, size_t len)
+                    const char *data, size_t len, kiln_error_t **err)
 {
     switch (c->format) {
     case FORMAT_JSON:
@@ -187,7 +187,7 @@ static char *render(const struct lint_cli *c, const struct lint_result *r, const
     case FORMAT_SARIF:
         return lint_output_sarif(r, name);
     default:
-        return lint_output_text(r, name, data, len);
+        return lint_output_text(r, name, data, len, err);
     }
 }
 
@@ -209,8 +209,11 @@ static int run(struct lint_cli *c, int *status, kiln_error_t **err)
     c->opts.ncontexts = c->ncontexts;
     struct lint_result r;
     int rc = lint_run(f, &c->opts, &r, err);
-    if (rc == 0) {
-        cleanup_free char *out = render(c, &r, name, data, len);
+    cleanup_free char *out = rc == 0 ? render(c, &r, name, data, len, err) : NULL;
+    if (rc == 0 && !out) {
+        lint_result_release(&r);
+        rc = -1;
+    } else if (rc == 0) {
         /* text quotes the Dockerfile: no escape sequence of it reaches the terminal */
         cleanup_free char *safe =
             c->format == FORMAT_TEXT ? termsafe_escape(out, strlen(out)) : NULL;

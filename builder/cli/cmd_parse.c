@@ -104,7 +104,9 @@ static int dump(const char *name, const char *data, size_t len, kiln_error_t **e
     cleanup_df_ast struct df_ast *ast = NULL;
     if (df_ast_parse(name, data, len, &ast, err) < 0)
         return -1;
-    cleanup_free char *d = df_ast_dump(ast);
+    cleanup_free char *d = df_ast_dump(ast, err);
+    if (!d)
+        return -1;
     printf("%s\n", d);
     return 0;
 }

@@ -18,9 +18,10 @@
 #include "idmap_alloc.h"
 #include "util.h"
 
-#define RANGES_MAX (1u << 20)    /* bytes of the list, and of /etc/subuid */
-#define POOL_END   2147483648ull /* ids stay below 2^31: some tools read them as signed */
-#define MAX_SPANS  65536
+#define RANGES_MAX      (1u << 20)      /* bytes of the list, and of /etc/subuid */
+#define RANGES_LINE_MAX (PATH_MAX + 64) /* the line a new store adds: base, count, path */
+#define POOL_END        2147483648ull   /* ids stay below 2^31: some tools read them as signed */
+#define MAX_SPANS       65536
 
 struct span {
     uint64_t start, end; /* [start, end) */
@@ -110,8 +111,9 @@ static void read_list(const char *path, const char *self, struct spans *taken, s
             !strcmp(l + off, self) || store_base(l + off) != b)
             continue; /* malformed, this store, or a store that is gone or moved on */
         spans_add(taken, b, n);
-        if (keep->len + strlen(l) + 1 < RANGES_MAX)
-            buf_addf(keep, NULL, "%s\n", l);
+        /* the lines kept are fewer than those read (at most RANGES_MAX bytes): they fit */
+        if (buf_addf(keep, NULL, "%s\n", l) < 0)
+            return;
     }
 }
 
@@ -177,7 +179,8 @@ static int write_both(const char *root, const char *list, uint64_t base, struct 
         return kiln_err_errno(err, KILN_EIO, "store '%s'", root);
     if (write_file_atomic(sfd, "idmap", text, strlen(text), 0644, err) < 0)
         return kiln_err_wrap(err, "store '%s'", root);
-    buf_addf(keep, NULL, "%llu %u %s\n", (unsigned long long)base, IDMAP_COUNT, root);
+    if (buf_addf(keep, err, "%llu %u %s\n", (unsigned long long)base, IDMAP_COUNT, root) < 0)
+        return kiln_err_wrap(err, "id ranges of the stores");
     const char *slash = strrchr(list, '/');
     cleanup_free char *dir = xstrndup(list, (size_t)(slash - list));
     cleanup_close int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -204,7 +207,7 @@ int idmap_alloc_store(const char *root, uint32_t *base, kiln_error_t **err)
         *base = (uint32_t)have;
         rc = 1;
     } else {
-        struct buf keep = BUF_INIT(RANGES_MAX + 4096);
+        struct buf keep = BUF_INIT(RANGES_MAX + RANGES_LINE_MAX);
         uint64_t b = choose(list, abs, &keep);
         if (!b)
             rc = kiln_err(err, KILN_ESANDBOX, 0,

@@ -147,8 +147,9 @@ void lint_result_release(struct lint_result *r);
 /* Output. file is the Dockerfile name to print ("Dockerfile"), data/len its contents (for
  * the source excerpt in text output; NULL for none). Newly allocated strings. */
 /* BuildKit's check output: "WARNING: Rule - URL", the message "(line N)", the excerpt, the
- * fix; then a summary line. */
-char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len);
+ * fix; then a summary line. NULL with a KILN_ELIMIT error over 64 MiB. */
+char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len,
+                       kiln_error_t **err);
 /* {"file":..., "findings":[{rule, level, description, url, message, fix, line, endLine}],
  *  "errors":N, "warnings":N} */
 char *lint_output_json(const struct lint_result *r, const char *file);

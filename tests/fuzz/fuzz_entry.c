@@ -22,9 +22,9 @@ static void fuzz_ast(const char *s, size_t n)
     struct df_ast *a = NULL;
     kiln_error_t *err = NULL;
     if (df_ast_parse("Dockerfile", s, n, &a, &err) == 0) {
-        free(df_ast_dump(a));
+        free(df_ast_dump(a, NULL));
         for (size_t i = 0; i < a->nnodes; i++)
-            free(df_node_dump(&a->nodes[i]));
+            free(df_node_dump(&a->nodes[i], NULL));
         df_ast_free(a);
     }
     drop(&err);

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "store/store.h"
 
 #define HASHINDEX_MAX_ENTRIES 400000u

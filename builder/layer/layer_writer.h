@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "oci/image.h"
 #include "store/store.h"
 

@@ -11,7 +11,7 @@
 
 #include "json.h"
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "store/store.h"
 
 #define MEDIA_TYPE_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"

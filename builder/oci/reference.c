@@ -1,7 +1,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "digest.h"
+#include "digest/digest.h"
 #include "reference.h"
 #include "util.h"
 

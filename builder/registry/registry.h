@@ -27,7 +27,7 @@
 
 #include "kiln/error.h"
 #include "kiln/registry.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "oci/image.h"
 #include "store/store.h"
 

@@ -2,7 +2,7 @@
 
 #include "intoto.h"
 #include "json.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "util.h"
 
 static json_t *intoto_subjects(const struct intoto_subject *s, size_t n, kiln_error_t **err)

@@ -3,7 +3,7 @@
 
 #include "buf.h"
 #include "license.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "util.h"
 
 #define LICENSE_MAX_EXPR  (64u * 1024)

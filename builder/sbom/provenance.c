@@ -2,7 +2,7 @@
 
 #include "intoto.h"
 #include "json.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "provenance.h"
 #include "purl.h"
 #include "sbom_doc.h"

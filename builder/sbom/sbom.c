@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "catalog.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "purl.h"
 #include "sbom_doc.h"
 #include "text.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "sbom_doc.h"
 #include "util.h"
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 
 #define STORE_MAX_JSON (4u * 1024 * 1024) /* largest JSON document read from the store */
 

@@ -1,6 +1,6 @@
 /* sha256 digests in OCI form: "sha256:" followed by 64 lowercase hex digits. */
-#ifndef KILN_OCI_DIGEST_H
-#define KILN_OCI_DIGEST_H
+#ifndef KILN_DIGEST_H
+#define KILN_DIGEST_H
 
 #include <stdbool.h>
 #include <stddef.h>

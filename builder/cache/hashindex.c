@@ -113,7 +113,8 @@ static bool identity_matches(const struct hi_entry *e, const struct stat *st)
            e->ctime == ns(&st->st_ctim);
 }
 
-bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest)
+/* True when st is a file recorded with this digest and unchanged since. */
+static bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest)
 {
     pthread_mutex_lock(&h->lock);
     bool r = false;
@@ -126,7 +127,8 @@ bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *d
     return r;
 }
 
-void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
+/* Records a file whose content digest is known (e.g. an output blob kiln just wrote). */
+static void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
 {
     struct hi_entry e = {.dev = (uint64_t)st->st_dev,
                          .ino = (uint64_t)st->st_ino,
@@ -196,4 +198,19 @@ int hashindex_save(struct hashindex *h, kiln_error_t **err)
         return -1;
     h->dirty = false;
     return 0;
+}
+
+static bool blob_matches(void *ctx, const struct stat *st, const char *digest)
+{
+    return hashindex_matches(ctx, st, digest);
+}
+
+static void blob_note(void *ctx, const struct stat *st, const char *digest)
+{
+    hashindex_note(ctx, st, digest);
+}
+
+void hashindex_blob_index(struct hashindex *h, struct layout_blob_index *out)
+{
+    *out = (struct layout_blob_index){.ctx = h, .matches = blob_matches, .note = blob_note};
 }

@@ -155,12 +155,11 @@ static int export_docker(struct build *b, struct build_stage *final,
     if (docker_manifest(final->img, config, names, nnames, &dm, err) < 0 ||
         name_annotations(names, nnames, &anns, err) < 0)
         return -1;
-    struct layout_write_opts o = {.tar = out->tar,
-                                  .names = anns,
-                                  .epoch = b->epoch,
-                                  .hashes = b->hashes,
-                                  .docker_manifest = dm};
-    int rc = layout_write_ext(b->store, out->dest, manifest, &o, err);
+    struct layout_blob_index known;
+    hashindex_blob_index(b->hashes, &known);
+    struct layout_write_opts o = {
+        .tar = out->tar, .names = anns, .epoch = b->epoch, .known = &known, .docker_manifest = dm};
+    int rc = layout_write(b->store, out->dest, manifest, &o, err);
     json_decref(anns);
     return rc;
 }
@@ -173,9 +172,11 @@ static int export_oci(struct build *b, const struct oci_desc *top, kiln_error_t 
     json_t *anns = NULL;
     if (name_annotations(names, nnames, &anns, err) < 0)
         return -1;
+    struct layout_blob_index known;
+    hashindex_blob_index(b->hashes, &known);
     struct layout_write_opts o = {
-        .tar = out->tar, .names = anns, .epoch = b->epoch, .hashes = b->hashes};
-    int rc = layout_write_ext(b->store, out->dest, top, &o, err);
+        .tar = out->tar, .names = anns, .epoch = b->epoch, .known = &known};
+    int rc = layout_write(b->store, out->dest, top, &o, err);
     json_decref(anns);
     return rc;
 }

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache/hashindex.h"
 #include "fsutil.h"
 #include "json.h"
 #include "walk.h"
@@ -85,12 +84,12 @@ static int copy_blob(struct store *s, const char *digest, int dirfd, const char 
 
 /* A blob of the output being replaced that kiln itself wrote and nobody changed since (its
  * identity is in the hash index) moves into the new output instead of being copied again. */
-static bool reuse_blob(struct hashindex *h, int oldfd, int bfd, const char *digest)
+static bool reuse_blob(const struct layout_blob_index *h, int oldfd, int bfd, const char *digest)
 {
     struct stat st;
     const char *hex = digest_hex(digest);
     if (!h || oldfd < 0 || fstatat(oldfd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-        !S_ISREG(st.st_mode) || st.st_nlink != 1 || !hashindex_matches(h, &st, digest))
+        !S_ISREG(st.st_mode) || st.st_nlink != 1 || !h->matches(h->ctx, &st, digest))
         return false;
     return renameat(oldfd, hex, bfd, hex) == 0;
 }
@@ -98,7 +97,7 @@ static bool reuse_blob(struct hashindex *h, int oldfd, int bfd, const char *dige
 static int write_dir(struct store *s, int dirfd, const struct blob_list *l, const char *index,
                      const struct layout_write_opts *o, const char *dest, kiln_error_t **err)
 {
-    struct hashindex *h = o->hashes;
+    const struct layout_blob_index *h = o->known;
     if (mkdir_p_at(dirfd, "blobs/sha256", 0755, err) < 0)
         return -1;
     cleanup_close int bfd = openat(dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -112,7 +111,7 @@ static int write_dir(struct store *s, int dirfd, const struct blob_list *l, cons
             return -1;
         struct stat st;
         if (h && fstatat(bfd, digest_hex(d), &st, AT_SYMLINK_NOFOLLOW) == 0)
-            hashindex_note(h, &st, d);
+            h->note(h->ctx, &st, d);
     }
     if (write_file_atomic(dirfd, "oci-layout", layout_file, strlen(layout_file), 0644, err) < 0 ||
         write_file_atomic(dirfd, "index.json", index, strlen(index), 0644, err) < 0)
@@ -247,8 +246,8 @@ static int write_stdout(struct store *s, const struct blob_list *l, const char *
     return write_tar(s, STDOUT_FILENO, l, index, o, err);
 }
 
-int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
-                     const struct layout_write_opts *o, kiln_error_t **err)
+int layout_write(struct store *s, const char *dest, const struct oci_desc *top,
+                 const struct layout_write_opts *o, kiln_error_t **err)
 {
     bool to_stdout = o->tar && !strcmp(dest, "-");
     if (!to_stdout && check_replaceable(dest, o->tar, err) < 0)

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "kiln/error.h"
 #include "oci/image.h"
@@ -39,8 +40,17 @@ int layout_import_all(struct store *s, const char *dir, const char *ref, struct 
 int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
                   const char *arch, char manifest_digest[DIGEST_STR_LEN + 1], kiln_error_t **err);
 
-/* How layout_write_ext writes. */
-struct hashindex;
+/* The blobs kiln wrote before and can recognise unchanged (the store's hash index,
+ * cache/hashindex.h, seen through two functions). */
+struct layout_blob_index {
+    void *ctx;
+    /* true when st is a file recorded with this digest and unchanged since */
+    bool (*matches)(void *ctx, const struct stat *st, const char *digest);
+    /* records a file kiln has just written with this content digest */
+    void (*note)(void *ctx, const struct stat *st, const char *digest);
+};
+
+/* How layout_write writes. */
 struct layout_write_opts {
     bool tar;
     /* a JSON array of annotation objects (may be NULL or empty): one index.json descriptor of
@@ -49,7 +59,7 @@ struct layout_write_opts {
     int64_t epoch; /* tar entry mtimes */
     /* may be NULL: with it, blobs of a previous output at dest that kiln wrote and nobody
      * changed since are moved into the new one, not copied again */
-    struct hashindex *hashes;
+    const struct layout_blob_index *known;
     /* the docker save format's manifest.json (docker load, skopeo docker-archive:), or NULL */
     const char *docker_manifest;
 };
@@ -58,7 +68,7 @@ struct layout_write_opts {
  * written. A directory dest is replaced only when it is empty or already an OCI layout. dest
  * "-" with tar: the archive goes to stdout (refused when stdout is a terminal); a stream cannot
  * be atomic, a failure ends it short. */
-int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
-                     const struct layout_write_opts *o, kiln_error_t **err);
+int layout_write(struct store *s, const char *dest, const struct oci_desc *top,
+                 const struct layout_write_opts *o, kiln_error_t **err);
 
 #endif

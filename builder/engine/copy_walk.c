@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include "copy.h"
-#include "layer/tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "util.h"
 
 int copy_plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
@@ -177,16 +178,14 @@ bool copy_is_archive(struct copy_job *j, const char *src)
     cleanup_close int fd = view_open(j->src, src);
     if (fd < 0)
         return false;
-    struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_bzip2(a);
     archive_read_support_filter_xz(a);
     archive_read_support_format_tar(a);
     struct archive_entry *ae;
-    bool ok =
-        archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK && tar_read_next(a, &ae) == ARCHIVE_OK;
-    archive_read_free(a);
-    return ok;
+    return archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK &&
+           tar_read_next(a, &ae) == ARCHIVE_OK;
 }
 
 int copy_plan_archive(struct copy_job *j, const char *src, const char *target, kiln_error_t **err)

@@ -6,7 +6,8 @@
 
 #include "cache/hashindex.h"
 #include "copy.h"
-#include "layer/tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "snapshot/unpack.h"
 #include "util.h"
 
@@ -185,7 +186,7 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     cleanup_close int fd = view_open(j->src, p->src);
     if (fd < 0)
         return kiln_err_errno(err, KILN_EINPUT, "open '%s'", p->src);
-    struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_bzip2(a);
     archive_read_support_filter_xz(a);
@@ -205,7 +206,6 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     }
     if (rc == 0 && ar != ARCHIVE_EOF)
         rc = kiln_err(err, KILN_EINPUT, 0, "%s", archive_error_string(a));
-    archive_read_free(a);
     return rc < 0 ? kiln_err_wrap(err, "extract '%s'", p->src) : 0;
 }
 

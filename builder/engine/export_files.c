@@ -31,6 +31,7 @@
 #include "build.h"
 #include "fsutil.h"
 #include "oci/flatten.h"
+#include "tar/handles.h"
 #include "util.h"
 
 #define COPY_BUF (128 * 1024)
@@ -74,7 +75,9 @@ static int write_rootfs_tar(struct build *b, struct build_stage *final, int fd, 
     cleanup_close int tmpfd = tmp_dir(b, err);
     if (tmpfd < 0)
         return -1;
-    struct tar_sink t = {archive_write_new(), xmalloc(COPY_BUF)};
+    cleanup_archive_write struct archive *a = archive_write_new();
+    cleanup_free char *buf = xmalloc(COPY_BUF);
+    struct tar_sink t = {a, buf};
     struct flatten_sink sink = {&t, tar_entry};
     struct flatten_stats st;
     int rc = 0;
@@ -88,8 +91,6 @@ static int write_rootfs_tar(struct build *b, struct build_stage *final, int fd, 
                             &sink, &st, err);
     if (rc == 0 && archive_write_close(t.a) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(t.a));
-    archive_write_free(t.a);
-    free(t.buf);
     if (rc == 0 && st.dropped)
         build_log(b, KILN_LOG_WARN,
                   "output: %zu entries under a path that is not a directory "

@@ -11,6 +11,7 @@
 
 #include "fsutil.h"
 #include "json.h"
+#include "tar/handles.h"
 #include "walk.h"
 #include "layout.h"
 #include "util.h"
@@ -125,14 +126,12 @@ static int write_dir(struct store *s, int dirfd, const struct blob_list *l, cons
 static int tar_add(struct archive *a, const char *path, mode_t mode, int64_t size, int64_t epoch,
                    kiln_error_t **err)
 {
-    struct archive_entry *e = archive_entry_new();
+    cleanup_archive_entry struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, path);
     archive_entry_set_mode(e, mode);
     archive_entry_set_size(e, size);
     archive_entry_set_mtime(e, epoch, 0);
-    int r = archive_write_header(a, e);
-    archive_entry_free(e);
-    if (r != ARCHIVE_OK)
+    if (archive_write_header(a, e) != ARCHIVE_OK)
         return kiln_err(err, KILN_EIO, 0, "write '%s': %s", path, archive_error_string(a));
     return 0;
 }
@@ -169,7 +168,7 @@ static int write_tar(struct store *s, int fd, const struct blob_list *l, const c
                      const struct layout_write_opts *o, kiln_error_t **err)
 {
     int64_t epoch = o->epoch;
-    struct archive *a = archive_write_new();
+    cleanup_archive_write struct archive *a = archive_write_new();
     int rc = 0;
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || /* file = pipe */
@@ -190,7 +189,6 @@ static int write_tar(struct store *s, int fd, const struct blob_list *l, const c
                           err);
     if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(a));
-    archive_write_free(a);
     return rc;
 }
 

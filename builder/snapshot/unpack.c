@@ -12,7 +12,8 @@
 
 #include "fsutil.h"
 #include "layer/layer_writer.h"
-#include "layer/tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "sandbox/idmap.h"
 #include "snapshot/snapshotter.h"
 #include "snapshot/fcaps.h"
@@ -523,8 +524,9 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
 {
     uint64_t max_layer =
         limits && limits->layer_bytes ? limits->layer_bytes : UNPACK_DEFAULT_MAX_LAYER;
+    cleanup_archive_read struct archive *a = archive_read_new();
     struct unpacker u = {
-        archive_read_new(), destfd, shift,
+        a, destfd, shift,
         limits && limits->entry_bytes ? limits->entry_bytes : UNPACK_DEFAULT_MAX_ENTRY, report};
     if (report)
         memset(report, 0, sizeof(*report));
@@ -535,7 +537,6 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
         rc = stream_error(&src, u.a, err);
     if (rc == 0)
         rc = extract_all(&u, &src, err);
-    archive_read_free(u.a);
     char got[DIGEST_STR_LEN + 1];
     if (rc == 0) {
         sha256_final(&src.h, got);

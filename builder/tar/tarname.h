@@ -12,8 +12,8 @@
  *     libarchive keeps its raw bytes and reports a conversion warning: that warning, and only
  *     that one, counts as success (a malformed PAX header stays an error).
  */
-#ifndef KILN_LAYER_TARNAME_H
-#define KILN_LAYER_TARNAME_H
+#ifndef KILN_TAR_TARNAME_H
+#define KILN_TAR_TARNAME_H
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "layer/tarname.h"
+#include "tarname.h"
 
 static locale_t utf8_locale;
 

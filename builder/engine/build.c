@@ -177,6 +177,7 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
         return -1;
     buildkit_args_check(b);
     b->hashes = hashindex_open(b->store);
+    snapshotter_init(&b->snap);
     if (cache_remote_import(b, err) < 0)
         return -1;
     init_stages(b);

@@ -31,6 +31,7 @@
 #include "oci/image.h"
 #include "sandbox/idmap.h"
 #include "secrets.h"
+#include "snapshot/snapshotter.h"
 #include "snapshot/view.h"
 #include "strset.h"
 #include "store/store.h"
@@ -90,6 +91,7 @@ struct build {
     struct idmap idmap;       /* the store's id map: views show host ids (owners.c) */
     int step;                 /* progress step counter */
     struct hashindex *hashes; /* content digests of context files, across builds */
+    struct snapshotter snap;  /* the RUN steps' snapshotter (snapshot/snapshotter.h) */
     json_t *cache_from;       /* --cache-from: records {key: record} of the shared cache */
     json_t *cache_used;       /* records this build used or made, for --cache-to */
     pthread_mutex_t lock;     /* progress callbacks, step numbers, new_layers, arg_used */

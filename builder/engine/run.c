@@ -527,19 +527,6 @@ static void record(struct build *b, const char *key, const struct layer_result *
     build_cache_put(b, key, r);
 }
 
-/* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
- * in a user namespace cannot use): later steps go straight to the copy snapshotter. */
-static bool overlay_broken;
-
-static enum snapshotter_kind step_snapshotter(void)
-{
-    enum snapshotter_kind k = snapshotter_default();
-    if (k == SNAPSHOTTER_OVERLAY && __atomic_load_n(&overlay_broken, __ATOMIC_RELAXED) &&
-        !getenv("KILN_SNAPSHOTTER"))
-        return SNAPSHOTTER_COPY;
-    return k;
-}
-
 /* Runs the step in a fresh rootfs and writes its layer (lr). */
 static int run_in(struct build *b, struct build_stage *st, const struct df_instr *in,
                   struct run_step *s, enum snapshotter_kind kind, struct layer_result *lr,
@@ -571,13 +558,11 @@ static int run_fresh(struct build *b, struct build_stage *st, const struct df_in
     const char *why;
     if (!sandbox_available(&why))
         return instr_err(b, in, err, KILN_ESANDBOX, "cannot run steps: %s", why);
-    enum snapshotter_kind kind = step_snapshotter();
+    enum snapshotter_kind kind = snapshotter_pick(&b->snap);
     struct layer_result lr;
     int rc = run_in(b, st, in, s, kind, &lr, err);
-    if (rc < 0 && kind == SNAPSHOTTER_OVERLAY && !getenv("KILN_SNAPSHOTTER") &&
-        (*err)->code == KILN_ESANDBOX && strstr((*err)->msg, "mount overlay rootfs")) {
+    if (rc < 0 && snapshotter_fall_back(&b->snap, kind, *err)) {
         build_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
-        __atomic_store_n(&overlay_broken, true, __ATOMIC_RELAXED);
         kiln_error_free(*err);
         *err = NULL;
         rc = run_in(b, st, in, s, SNAPSHOTTER_COPY, &lr, err);

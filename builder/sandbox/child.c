@@ -26,11 +26,12 @@
 #include "sandbox_int.h"
 #include "util.h"
 
-#define FAIL(c, ...)                                                                               \
+#define FAIL_CODE(c, code, ...)                                                                    \
     do {                                                                                           \
-        chan_fail((c)->sock, KILN_ESANDBOX, errno, __VA_ARGS__);                                   \
+        chan_fail((c)->sock, (code), errno, __VA_ARGS__);                                          \
         _exit(1);                                                                                  \
     } while (0)
+#define FAIL(c, ...) FAIL_CODE(c, KILN_ESANDBOX, __VA_ARGS__)
 
 enum { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_TTY, DEV_N };
 static const char *const dev_nodes[DEV_N] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -154,8 +155,8 @@ static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
         snprintf(opts, sizeof(opts),
                  "%s,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d,userxattr", c->lowerdir_opt,
                  h->upper, h->work);
-        if (mount("overlay", target, "overlay", 0, opts) < 0)
-            FAIL(c, "mount overlay rootfs");
+        if (mount("overlay", target, "overlay", 0, opts) < 0) /* the copy snapshotter may do */
+            FAIL_CODE(c, KILN_ESNAPSHOT, "mount overlay rootfs");
     }
     /* a fresh lookup crosses into the new mount (the old descriptor is the covered directory) */
     h->rootfs = openat(h->run, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);

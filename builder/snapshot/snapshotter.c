@@ -36,14 +36,28 @@ static bool overlay_usable(void)
     return strstr(fs, "\toverlay\n") != NULL;
 }
 
-enum snapshotter_kind snapshotter_default(void)
+void snapshotter_init(struct snapshotter *s)
 {
     const char *env = getenv("KILN_SNAPSHOTTER");
-    if (env && !strcmp(env, "copy"))
-        return SNAPSHOTTER_COPY;
-    if (env && !strcmp(env, "overlay"))
-        return SNAPSHOTTER_OVERLAY;
-    return overlay_usable() ? SNAPSHOTTER_OVERLAY : SNAPSHOTTER_COPY;
+    s->forced = env && (!strcmp(env, "copy") || !strcmp(env, "overlay"));
+    if (s->forced)
+        s->kind = !strcmp(env, "copy") ? SNAPSHOTTER_COPY : SNAPSHOTTER_OVERLAY;
+    else
+        s->kind = overlay_usable() ? SNAPSHOTTER_OVERLAY : SNAPSHOTTER_COPY;
+}
+
+enum snapshotter_kind snapshotter_pick(struct snapshotter *s)
+{
+    return (enum snapshotter_kind)__atomic_load_n(&s->kind, __ATOMIC_RELAXED);
+}
+
+bool snapshotter_fall_back(struct snapshotter *s, enum snapshotter_kind kind,
+                           const kiln_error_t *err)
+{
+    if (s->forced || kind != SNAPSHOTTER_OVERLAY || !err || err->code != KILN_ESNAPSHOT)
+        return false;
+    __atomic_store_n(&s->kind, SNAPSHOTTER_COPY, __ATOMIC_RELAXED);
+    return true;
 }
 
 const char *snapshotter_name(enum snapshotter_kind k)

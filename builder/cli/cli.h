@@ -63,20 +63,11 @@ int cli_fail(kiln_error_t *err);
 /* Prints a usage error (with a hint to --help) and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* kiln build --check: BuildKit's check output for the Dockerfile on stdout, as kiln lint
- * prints it (every stage unless target is set); *status 1 when a finding is an error (then
- * BuildKit's "lint violation found for rules: ..." on stderr), else 0. */
-struct cli_check_req {
-    const char *dockerfile;           /* NULL: CONTEXT/Dockerfile; "-": stdin */
-    const char *context;              /* NULL: "." */
-    const struct kiln_kv *build_args; /* value NULL: from the environment */
-    size_t nbuild_args;
-    char *const *contexts; /* --build-context names */
-    size_t ncontexts;
-    const char *target;
-    bool strict;
-};
-int cli_check(const struct cli_check_req *q, int *status, kiln_error_t **err);
+/* kiln lint's report on stdout (text escaped for the terminal), *status 1 when a finding is
+ * an error, else 0; with violation (kiln build --check), BuildKit's "lint violation found for
+ * rules: ..." on stderr too. -1 with kiln_lint's error. */
+int cli_lint_report(const struct kiln_lint_opts *o, bool violation, int *status,
+                    kiln_error_t **err);
 
 /* Progress printers for kiln_build(). */
 void progress_init(struct kiln_progress *p, enum kiln_progress_mode mode);

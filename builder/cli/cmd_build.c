@@ -737,17 +737,17 @@ static int run_check(struct build_cli *c)
     char **names = xcalloc(c->o.ncontexts + 1, sizeof(char *));
     for (size_t i = 0; i < c->o.ncontexts; i++)
         names[i] = c->o.contexts[i].name;
-    struct cli_check_req q = {.dockerfile = c->o.dockerfile,
-                              .context = c->o.context,
-                              .build_args = c->o.build_args,
-                              .nbuild_args = c->o.nbuild_args,
-                              .contexts = names,
-                              .ncontexts = c->o.ncontexts,
-                              .target = c->o.target,
-                              .strict = c->o.strict};
+    struct kiln_lint_opts q = {.dockerfile = c->o.dockerfile,
+                               .context = c->o.context,
+                               .build_args = c->o.build_args,
+                               .nbuild_args = c->o.nbuild_args,
+                               .contexts = names,
+                               .ncontexts = c->o.ncontexts,
+                               .target = c->o.target,
+                               .strict = c->o.strict};
     kiln_error_t *err = NULL;
     int status = 0;
-    int rc = cli_check(&q, &status, &err);
+    int rc = cli_lint_report(&q, true, &status, &err);
     free(names);
     if (rc < 0) {
         fprintf(stderr, "kiln: %s\n", err->msg);

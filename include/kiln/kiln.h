@@ -1,5 +1,5 @@
 /* kiln — the public API: build options in, an image result out; and the other commands
- * (kiln/inspect.h, kiln/push.h, kiln/prune.h).
+ * (kiln/dockerfile.h: lint and parse; kiln/inspect.h, kiln/push.h, kiln/prune.h).
  *
  * The CLI (builder/cli/) fills struct kiln_build_opts from argv and calls kiln_build(), and
  * the other commands' functions likewise; it includes nothing else of the library. The
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln/dockerfile.h"
 #include "kiln/error.h"
 #include "kiln/inspect.h"
 #include "kiln/prune.h"

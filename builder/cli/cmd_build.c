@@ -4,10 +4,7 @@
 
 #include "build_cli.h"
 #include "cli.h"
-#include "engine/runopts.h"
 #include "commands.h"
-#include "oci/reference.h"
-#include "registry/registry.h"
 #include "util.h"
 
 #define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
@@ -147,9 +144,9 @@ static int opt_result_file(struct build_cli *c, const char *v, kiln_error_t **er
         return bad(err, !strcmp(c->flag, "iidfile") ? "--iidfile" : "--metadata-file", v,
                    "expected a file");
     if (!strcmp(c->flag, "iidfile"))
-        c->iidfile = v;
+        c->report.iidfile = v;
     else
-        c->metadata_file = v;
+        c->report.metadata_file = v;
     return 0;
 }
 
@@ -157,7 +154,7 @@ static int opt_registry_ca(struct build_cli *c, const char *v, kiln_error_t **er
 {
     if (!*v)
         return bad(err, "--registry-ca", v, "expected a PEM file");
-    c->registry.ca_file = v;
+    c->o.registry.ca_file = v;
     return 0;
 }
 
@@ -165,9 +162,9 @@ static int opt_insecure_registry(struct build_cli *c, const char *v, kiln_error_
 {
     if (!*v || strchr(v, '/'))
         return bad(err, "--insecure-registry", v, "expected HOST[:PORT]");
-    if (c->registry.ninsecure >= REGISTRY_MAX_INSECURE)
+    if (c->o.registry.ninsecure >= KILN_MAX_INSECURE_REGISTRIES)
         return kiln_err(err, KILN_EUSAGE, 0, "too many --insecure-registry flags");
-    c->insecure[c->registry.ninsecure++] = v;
+    c->insecure[c->o.registry.ninsecure++] = v;
     return 0;
 }
 
@@ -308,12 +305,12 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
 
 static int opt_add_host(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    return runopts_add_host(v, &c->o.extra_hosts, &c->o.nextra_hosts, err);
+    return kiln_build_add_host(&c->o, v, err);
 }
 
 static int opt_ulimit(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    return runopts_ulimit(v, c->o.ulimits, &c->o.nulimits, err);
+    return kiln_build_ulimit(&c->o, v, err);
 }
 
 static int opt_shm_size(struct build_cli *c, const char *v, kiln_error_t **err)
@@ -775,16 +772,14 @@ int cmd_build(int argc, char **argv)
         release(&c);
         return r;
     }
-    if (cli_result_prepare(&c, &err) < 0) {
+    if (kiln_build_report_prepare(&c.report, &err) < 0) {
         release(&c);
         return cli_fail(err);
     }
     progress_init(&c.o.progress, c.progress);
-    c.registry.insecure = c.insecure;
-    registry_opts_set_default(&c.registry);
+    c.o.registry.insecure = c.insecure;
     struct kiln_build_result res;
     r = kiln_build(&c.o, &res, &err);
-    registry_opts_set_default(NULL);
     progress_finish(&c.o.progress);
     /* what the output's name points to: the index when attestations are attached (as
      * BuildKit's containerimage.digest and skopeo inspect report), else the image manifest */

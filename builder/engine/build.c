@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "lint_image.h"
 #include "oci/reference.h"
+#include "registry/registry.h"
 #include "ssh.h"
 #include "util.h"
 
@@ -206,7 +207,11 @@ int kiln_build(const struct kiln_build_opts *o, struct kiln_build_result *res, k
     b.arch = host_arch();
     b.arg_used = xcalloc(o->nbuild_args + 1, sizeof(bool));
     memset(res, 0, sizeof(*res));
+    struct registry_opts ro; /* what the registry module uses when a caller passes none */
+    registry_opts_from(&ro, &o->registry);
+    registry_opts_set_default(&ro);
     int rc = build_run(&b, res, err);
+    registry_opts_set_default(NULL);
     build_release(&b);
     sem_destroy(&b.slots);
     pthread_cond_destroy(&b.stage_cv);

@@ -159,3 +159,13 @@ char *runopts_hosts_text(const struct kiln_kv *hosts, size_t n)
         buf_addf(&b, NULL, "%s\t%s\n", hosts[i].value, hosts[i].key);
     return buf_detach(&b);
 }
+
+int kiln_build_add_host(struct kiln_build_opts *o, const char *v, kiln_error_t **err)
+{
+    return runopts_add_host(v, &o->extra_hosts, &o->nextra_hosts, err);
+}
+
+int kiln_build_ulimit(struct kiln_build_opts *o, const char *v, kiln_error_t **err)
+{
+    return runopts_ulimit(v, o->ulimits, &o->nulimits, err);
+}

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln/error.h"
+
 #define KILN_MAX_INSECURE_REGISTRIES 64
 #define KILN_MAX_REGISTRY_PARALLEL   16
 
@@ -18,5 +20,10 @@ struct kiln_registry_opts {
     unsigned parallel;           /* concurrent blob transfers, 1 to 16; 0: 4 */
     uint64_t chunk_size;         /* push: upload in chunks of this size; 0: one PUT */
 };
+
+/* An image reference with Docker's normalisation ("python" is
+ * "docker.io/library/python:latest"), e.g. to check a -t name before a build. Allocated; NULL
+ * with an error naming what is wrong. */
+char *kiln_reference_normalize(const char *ref, kiln_error_t **err);
 
 #endif

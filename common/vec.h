@@ -1,8 +1,8 @@
-/* Amortised growth for the arrays the frontend builds from input: common's strv_push()
- * reallocates on every push, which is quadratic for an input with very many items (found by
- * fuzzing: EXPOSE 1-65535). Internal. */
-#ifndef KILN_FRONTEND_VEC_H
-#define KILN_FRONTEND_VEC_H
+/* Amortised growth for arrays built from input: strv_push() (util.h) reallocates on every
+ * push, which is quadratic for an input with very many items (found by fuzzing the frontend:
+ * EXPOSE 1-65535). */
+#ifndef KILN_VEC_H
+#define KILN_VEC_H
 
 #include <stddef.h>
 

@@ -1,7 +1,8 @@
 /* One CSV record, as github.com/tonistiigi/go-csvvalue parses RUN --mount and --device
- * values: ',' separated, '"' quoted fields with "" for a quote. Internal. */
-#ifndef KILN_FRONTEND_CSV_H
-#define KILN_FRONTEND_CSV_H
+ * values (and buildx the --output flag): ',' separated, '"' quoted fields with "" for a
+ * quote. */
+#ifndef KILN_CSV_H
+#define KILN_CSV_H
 
 #include <stddef.h>
 

@@ -351,14 +351,20 @@ char *df_scope_history_args(const struct df_scope *s)
 {
     if (s->args.n == 0)
         return xstrdup("");
-    struct buf b = BUF_INIT(SIZE_MAX / 2);
-    buf_addf(&b, NULL, "|%zu", s->args.n);
+    const char **vals = xcalloc(s->args.n, sizeof(*vals));
+    size_t n = 2 + 3 * sizeof(size_t); /* "|" and the count, in decimal */
     for (size_t i = 0; i < s->args.n; i++) {
         const struct df_var *a = &s->args.v[i];
         const char *v = df_vars_get(&s->env, a->key);
-        buf_addf(&b, NULL, " %s=%s", a->key, v ? v : a->value ? a->value : "");
+        vals[i] = v ? v : a->value ? a->value : "";
+        n += 2 + strlen(a->key) + strlen(vals[i]); /* " k=v" */
     }
-    return buf_detach(&b);
+    char *out = xmalloc(n + 1); /* the exact size: nothing to cut */
+    size_t o = (size_t)snprintf(out, n + 1, "|%zu", s->args.n);
+    for (size_t i = 0; i < s->args.n; i++)
+        o += (size_t)snprintf(out + o, n + 1 - o, " %s=%s", s->args.v[i].key, vals[i]);
+    free(vals);
+    return out;
 }
 
 unsigned df_expands(enum df_cmd cmd)

@@ -392,11 +392,15 @@ static char *onbuild_expression(const struct df_node *nd)
             s++;
     else
         s = nd->original;
-    struct buf b = BUF_INIT(SIZE_MAX / 2);
-    buf_addstr(&b, s, NULL);
+    size_t n = strlen(s);
     for (size_t i = 0; i < nd->nheredocs; i++)
-        buf_addf(&b, NULL, "\n%s%s", nd->heredocs[i].content, nd->heredocs[i].name);
-    return buf_detach(&b);
+        n += 1 + strlen(nd->heredocs[i].content) + strlen(nd->heredocs[i].name);
+    char *out = xmalloc(n + 1); /* the exact size: nothing to cut */
+    size_t o = (size_t)snprintf(out, n + 1, "%s", s);
+    for (size_t i = 0; i < nd->nheredocs; i++)
+        o += (size_t)snprintf(out + o, n + 1 - o, "\n%s%s", nd->heredocs[i].content,
+                              nd->heredocs[i].name);
+    return out;
 }
 
 static void onbuild_trigger(struct df_instr *in, const struct instr_ctx *c)

@@ -215,12 +215,11 @@ static int instr_from(struct df_instr *in, const struct instr_ctx *c, kiln_error
     if (in->nargs == 3 && strcasecmp(in->args[1], "as") == 0) {
         cleanup_free char *name = unicode_lower(in->args[2]);
         if (!valid_stage_name(name)) {
-            cleanup_buf struct buf q = BUF_INIT(4 * strlen(in->args[2]) + 16);
-            unicode_quote(&q, in->args[2], strlen(in->args[2]), NULL);
+            cleanup_free char *q = unicode_quoted(in->args[2], strlen(in->args[2]));
             return kiln_err(err, KILN_EINPUT, 0,
                             "invalid name for build stage: %s, name can't start with a number "
                             "or contain symbols",
-                            buf_str(&q));
+                            q);
         }
         in->as_keyword = xstrdup(in->args[1]);
     } else if (in->nargs != 1) {

@@ -9,6 +9,7 @@
 
 #include "build.h"
 #include "fsutil.h"
+#include "json.h"
 #include "oci/reference.h"
 #include "sbom/attest.h"
 #include "sbom/provenance.h"
@@ -125,10 +126,9 @@ static int store_index(struct build *b, const struct oci_desc *image, const stru
                             "architecture", b->arch, "os", b->os);
     cleanup_free char *entry = attest_index_entry(att, image->digest);
     json_t *ae = json_loads(entry, 0, NULL);
-    json_t *idx = json_pack("{s:i,s:s,s:[o,o]}", "schemaVersion", 2, "mediaType",
-                            MEDIA_TYPE_OCI_INDEX, "manifests", img, ae);
+    cleanup_json json_t *idx = json_pack("{s:i,s:s,s:[o,o]}", "schemaVersion", 2, "mediaType",
+                                         MEDIA_TYPE_OCI_INDEX, "manifests", img, ae);
     cleanup_free char *s = json_dump_stable(idx);
-    json_decref(idx);
     top->size = strlen(s);
     snprintf(top->media_type, sizeof(top->media_type), "%s", MEDIA_TYPE_OCI_INDEX);
     return store_put_blob(b->store, s, top->size, top->digest, err);

@@ -92,6 +92,7 @@ static struct build_stage *pick_target(struct build *b, kiln_error_t **err)
 static void warn_unused_args(struct build *b)
 {
     cleanup_buf struct buf list = BUF_INIT(64 * 1024);
+    bool cut = false;
     for (size_t i = 0; i < b->o->nbuild_args; i++) {
         if (b->arg_used[i])
             continue;
@@ -100,11 +101,14 @@ static void warn_unused_args(struct build *b)
         if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy") ||
             buildkit_arg_predefined(k) || !strcmp(k, "SOURCE_DATE_EPOCH"))
             continue;
-        buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k);
+        if (buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k) < 0) {
+            cut = true; /* a warning, not an error: the first names only */
+            break;
+        }
     }
     if (list.len)
-        build_log(b, KILN_LOG_WARN, "one or more build-args [%s] were not consumed",
-                  buf_str(&list));
+        build_log(b, KILN_LOG_WARN, "one or more build-args [%s%s] were not consumed",
+                  buf_str(&list), cut ? " ..." : "");
 }
 
 /* Every secret is read before anything runs: a missing one fails the build at once. */

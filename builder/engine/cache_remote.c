@@ -9,6 +9,7 @@
 
 #include "build.h"
 #include "cache/stepcache.h"
+#include "json.h"
 #include "registry/registry.h"
 #include "strset.h"
 #include "util.h"
@@ -57,21 +58,20 @@ int cache_remote_import(struct build *b, kiln_error_t **err)
     size_t len;
     if (store_read_blob(b->store, m.digest, STORE_MAX_JSON, &data, &len, err) < 0)
         return kiln_err_wrap(err, "--cache-from %s", ref);
-    json_t *man = json_parse_doc(data, len, "cache manifest", err);
+    cleanup_json json_t *man = json_parse_object(data, len, STORE_MAX_JSON, "cache manifest", err);
     struct oci_desc cd;
     const char *at = json_string_value(json_object_get(man, "artifactType"));
     int rc = man ? desc_parse(json_object_get(man, "config"), "cache manifest", &cd, err) : -1;
     if (rc == 0 && (!at || strcmp(at, CACHE_ARTIFACT_TYPE)))
         rc = kiln_err(err, KILN_EINPUT, 0, "not a kiln cache (artifactType '%s')", at ? at : "");
-    json_decref(man);
     cleanup_free char *cfg = NULL;
     if (rc == 0 && store_read_blob(b->store, cd.digest, STORE_MAX_JSON, &cfg, &len, err) < 0)
         rc = -1;
-    json_t *c = rc == 0 ? json_parse_doc(cfg, len, "cache config", err) : NULL;
+    cleanup_json json_t *c =
+        rc == 0 ? json_parse_object(cfg, len, STORE_MAX_JSON, "cache config", err) : NULL;
     if (rc < 0 || !c)
         return kiln_err_wrap(err, "--cache-from %s", ref);
     b->cache_from = json_incref(json_object_get(c, "records"));
-    json_decref(c);
     build_log(b, KILN_LOG_INFO, "--cache-from %s: %zu cache records", ref,
               json_object_size(b->cache_from));
     return 0;
@@ -89,13 +89,10 @@ void build_cache_note(struct build *b, const char *key, const struct step_record
 static int remote_hit(struct build *b, const char *key, struct step_record *r)
 {
     pthread_mutex_lock(&b->lock);
-    json_t *j = b->cache_from ? json_incref(json_object_get(b->cache_from, key)) : NULL;
+    cleanup_json json_t *j =
+        b->cache_from ? json_incref(json_object_get(b->cache_from, key)) : NULL;
     pthread_mutex_unlock(&b->lock);
-    if (!j)
-        return 0;
-    int ok = record_parse(j, r) == 0;
-    json_decref(j);
-    if (!ok)
+    if (!j || record_parse(j, r) < 0)
         return 0;
     struct oci_desc d = {.size = r->size};
     snprintf(d.media_type, sizeof(d.media_type), "%s", r->media_type);
@@ -155,9 +152,8 @@ int cache_remote_export(struct build *b, kiln_error_t **err)
         memcpy(layers[n++].digest, r.digest, sizeof(r.digest));
     }
     strset_release(&seen);
-    json_t *cfg = json_pack("{s:O}", "records", b->cache_used);
+    cleanup_json json_t *cfg = json_pack("{s:O}", "records", b->cache_used);
     cleanup_free char *data = json_dump_stable(cfg);
-    json_decref(cfg);
     struct registry_artifact a = {.artifact_type = CACHE_ARTIFACT_TYPE,
                                   .config_media_type = CACHE_CONFIG_TYPE,
                                   .config = data,

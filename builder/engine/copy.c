@@ -293,19 +293,12 @@ static int plan_urls(struct copy_job *j, const char *real, bool dest_dir, kiln_e
 
 static char *history_text(struct copy_job *j, char **words, size_t n)
 {
-    cleanup_buf struct buf t = BUF_INIT(SIZE_MAX / 2);
-    buf_addstr(&t, j->is_add ? "ADD" : "COPY", NULL);
     const char *chown = df_instr_flag(j->in, "chown", NULL);
     const char *chmod = df_instr_flag(j->in, "chmod", NULL);
-    if (j->parents)
-        buf_addstr(&t, " --parents", NULL);
-    if (chown)
-        buf_addf(&t, NULL, " --chown=%s", chown);
-    if (chmod)
-        buf_addf(&t, NULL, " --chmod=%s", chmod);
-    for (size_t i = 0; i < n; i++)
-        buf_addf(&t, NULL, " %s", words[i]);
-    return buf_detach(&t);
+    cleanup_free char *list = strv_join(words, n, " ");
+    return xasprintf("%s%s%s%s%s%s%s%s", j->is_add ? "ADD" : "COPY", j->parents ? " --parents" : "",
+                     chown ? " --chown=" : "", chown ? chown : "", chmod ? " --chmod=" : "",
+                     chmod ? chmod : "", n ? " " : "", list);
 }
 
 static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct match_list *m,

@@ -5,10 +5,12 @@
 #include <signal.h>
 #include <string.h>
 
-#include "buf.h"
 #include "build.h"
+#include "json.h"
 #include "layer/layer_writer.h"
 #include "util.h"
+
+#define GO_DURATION_MAX 32 /* Go's longest Duration.String, "-2562047h47m16.854775808s" */
 
 int vars_dispatch_arg(struct build *b, struct build_stage *st, const struct df_instr *in,
                       char **history, kiln_error_t **err);
@@ -165,41 +167,71 @@ static int do_onbuild(struct build *b, struct build_stage *st, const struct df_i
     return 0; /* BuildKit records no history for ONBUILD */
 }
 
-/* Go's strconv.Quote, enough for history text. */
-static void go_quote(struct buf *o, const char *s)
+/* Go's strconv.Quote of s, enough for history text, written at out + n when out is not NULL;
+ * returns n plus its length (so a first pass with out NULL sizes the second). */
+static size_t go_quote(char *out, size_t n, const char *s)
 {
-    buf_addch(o, '"', NULL);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    static const char hex[] = "0123456789abcdef";
+    char tmp[4];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
         static const char esc[] = "\a\b\f\n\r\t\v";
         static const char rep[] = "abfnrtv";
         const char *e = *p ? strchr(esc, *p) : NULL;
-        if (*p == '"' || *p == '\\')
-            buf_addf(o, NULL, "\\%c", *p);
-        else if (e)
-            buf_addf(o, NULL, "\\%c", rep[e - esc]);
-        else if (*p < 0x20 || *p == 0x7f)
-            buf_addf(o, NULL, "\\x%02x", *p);
-        else
-            buf_addch(o, (char)*p, NULL);
+        k = 0;
+        if (p == (const unsigned char *)s)
+            tmp[k++] = '"';
+        if (!*p) {
+            tmp[k++] = '"';
+        } else if (*p == '"' || *p == '\\' || e) {
+            tmp[k++] = '\\';
+            tmp[k++] = e ? rep[e - esc] : (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            tmp[k++] = '\\';
+            tmp[k++] = 'x';
+            tmp[k++] = hex[*p >> 4];
+            tmp[k++] = hex[*p & 15];
+        } else {
+            tmp[k++] = (char)*p;
+        }
+        if (out)
+            memcpy(out + n, tmp, k);
+        n += k;
+        if (!*p)
+            return n;
     }
-    buf_addch(o, '"', NULL);
 }
 
-/* fmt "%q" (quote = true) or "%v" of a []string. */
-static char *go_strings(const char *prefix, char *const *v, size_t n, bool quote)
+/* The same for a word as it is. */
+static size_t go_plain(char *out, size_t n, const char *s)
 {
-    cleanup_buf struct buf o = BUF_INIT(SIZE_MAX / 2);
-    buf_addf(&o, NULL, "%s[", prefix);
+    size_t l = strlen(s);
+    if (out)
+        memcpy(out + n, s, l);
+    return n + l;
+}
+
+/* fmt "%q" (quote = true) or "%v" of a []string, after prefix. */
+static size_t go_list(char *out, const char *prefix, char *const *v, size_t n, bool quote)
+{
+    size_t o = go_plain(out, 0, prefix);
+    o = go_plain(out, o, "[");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            buf_addch(&o, ' ', NULL);
-        if (quote)
-            go_quote(&o, v[i]);
-        else
-            buf_addstr(&o, v[i], NULL);
+            o = go_plain(out, o, " ");
+        o = quote ? go_quote(out, o, v[i]) : go_plain(out, o, v[i]);
     }
-    buf_addch(&o, ']', NULL);
-    return buf_detach(&o);
+    return go_plain(out, o, "]");
+}
+
+/* Sized by a first pass, so it is exactly as long as it needs to be: nothing to cut. */
+static char *go_strings(const char *prefix, char *const *v, size_t n, bool quote)
+{
+    size_t len = go_list(NULL, prefix, v, n, quote);
+    char *out = xmalloc(len + 1);
+    go_list(out, prefix, v, n, quote);
+    out[len] = '\0';
+    return out;
 }
 
 static json_t *strv_json(char *const *v, size_t n)
@@ -376,20 +408,21 @@ static int parse_duration(const char *s, int64_t *ns)
     return 0;
 }
 
-/* Go's time.Duration.String, for history text. */
-static void go_duration(struct buf *o, int64_t ns)
+/* Go's time.Duration.String, for history text (at most "2562047h47m16s"). */
+static void go_duration(char out[GO_DURATION_MAX], int64_t ns)
 {
     if (ns == 0) {
-        buf_addstr(o, "0s", NULL);
+        snprintf(out, GO_DURATION_MAX, "0s");
     } else if (ns < 1000000000 && ns % 1000000 == 0) {
-        buf_addf(o, NULL, "%lldms", (long long)(ns / 1000000));
+        snprintf(out, GO_DURATION_MAX, "%lldms", (long long)(ns / 1000000));
     } else {
         int64_t s = ns / 1000000000, h = s / 3600, m = (s % 3600) / 60;
+        char hs[24] = "", ms[24] = "";
         if (h)
-            buf_addf(o, NULL, "%lldh", (long long)h);
+            snprintf(hs, sizeof(hs), "%lldh", (long long)h);
         if (h || m)
-            buf_addf(o, NULL, "%lldm", (long long)m);
-        buf_addf(o, NULL, "%llds", (long long)(s % 60));
+            snprintf(ms, sizeof(ms), "%lldm", (long long)m);
+        snprintf(out, GO_DURATION_MAX, "%s%s%llds", hs, ms, (long long)(s % 60));
     }
 }
 
@@ -429,7 +462,7 @@ static int health_options(struct build *b, const struct df_instr *in, json_t *hc
 static int do_healthcheck(struct build *b, struct build_stage *st, const struct df_instr *in,
                           kiln_error_t **err)
 {
-    json_t *hc = json_object();
+    cleanup_json json_t *hc = json_object();
     int64_t d[4] = {0};
     uint64_t retries = 0;
     size_t n = 0;
@@ -438,31 +471,27 @@ static int do_healthcheck(struct build *b, struct build_stage *st, const struct 
     if (!strcasecmp(kind, "NONE")) {
         strv_push(&test, &n, xstrdup("NONE"));
     } else if (!strcasecmp(kind, "CMD") && in->nargs > 1) {
-        if (health_options(b, in, hc, d, &retries, err) < 0) {
-            json_decref(hc);
+        if (health_options(b, in, hc, d, &retries, err) < 0)
             return -1;
-        }
         size_t m;
         cleanup_strv char **args = command_args(st, in, 1, &m);
         strv_push(&test, &n, xstrdup(in->json ? "CMD" : "CMD-SHELL"));
         for (size_t i = in->json ? 0 : m - 1; i < m; i++)
             strv_push(&test, &n, xstrdup(args[i]));
     } else {
-        json_decref(hc);
         return instr_err(b, in, err, KILN_EINPUT, "Unknown type \"%s\" in HEALTHCHECK (try CMD)",
                          kind);
     }
     json_object_set_new(hc, "Test", strv_json(test, n));
-    json_object_set_new(image_cfg(st->img), "Healthcheck", hc);
-    cleanup_buf struct buf t = BUF_INIT(SIZE_MAX / 2);
+    json_object_set(image_cfg(st->img), "Healthcheck", hc);
     cleanup_free char *tv = go_strings("HEALTHCHECK {Test:", test, n, false);
-    buf_addstr(&t, tv, NULL);
-    for (int k = 0; k < 4; k++) {
-        buf_addf(&t, NULL, " %s:", health_keys[k]);
-        go_duration(&t, d[k]);
-    }
-    buf_addf(&t, NULL, " Retries:%llu}", (unsigned long long)retries);
-    history(b, st, buf_str(&t));
+    char dur[4][GO_DURATION_MAX];
+    for (int k = 0; k < 4; k++)
+        go_duration(dur[k], d[k]);
+    cleanup_free char *text = xasprintf(
+        "%s %s:%s %s:%s %s:%s %s:%s Retries:%llu}", tv, health_keys[0], dur[0], health_keys[1],
+        dur[1], health_keys[2], dur[2], health_keys[3], dur[3], (unsigned long long)retries);
+    history(b, st, text);
     return 0;
 }
 

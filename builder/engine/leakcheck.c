@@ -8,6 +8,7 @@
 
 #include "cache/stepcache.h"
 #include "build.h"
+#include "json.h"
 #include "snapshot/snapshotter.h"
 #include "util.h"
 
@@ -119,14 +120,14 @@ static json_t *read_json(struct build *b, const char *digest, const char *what, 
     size_t len;
     if (store_read_blob(b->store, digest, STORE_MAX_JSON, &data, &len, err) < 0)
         return NULL;
-    return json_parse_doc(data, len, what, err);
+    return json_parse_object(data, len, STORE_MAX_JSON, what, err);
 }
 
 /* The in-toto statements of one attestation manifest; the blobs of a leaking attestation
  * (statements, manifest) are removed from the store. */
 static int scan_attestation(struct build *b, const char *digest, kiln_error_t **err)
 {
-    json_t *m = read_json(b, digest, "attestation manifest", err);
+    cleanup_json json_t *m = read_json(b, digest, "attestation manifest", err);
     if (!m)
         return -1;
     size_t i;
@@ -150,7 +151,6 @@ static int scan_attestation(struct build *b, const char *digest, kiln_error_t **
         }
         store_remove_blob(b->store, digest);
     }
-    json_decref(m);
     return rc;
 }
 
@@ -158,7 +158,7 @@ int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_er
 {
     if (!scanning(b) || strcmp(top->media_type, MEDIA_TYPE_OCI_INDEX) != 0)
         return 0;
-    json_t *idx = read_json(b, top->digest, "image index", err);
+    cleanup_json json_t *idx = read_json(b, top->digest, "image index", err);
     if (!idx)
         return -1;
     size_t i;
@@ -172,7 +172,6 @@ int build_scan_attestations(struct build *b, const struct oci_desc *top, kiln_er
         if (rc == 0 && ref && !strcmp(ref, "attestation-manifest") && d && digest_valid(d))
             rc = scan_attestation(b, d, err);
     }
-    json_decref(idx);
     if (rc < 0)
         store_remove_blob(b->store, top->digest);
     return rc;

@@ -66,7 +66,8 @@ static int fail_on_errors(struct build *b, const struct lint_result *r, kiln_err
         if (f->level != LINT_ERROR || seen[f->rule->id])
             continue;
         seen[f->rule->id] = true;
-        buf_addf(&names, NULL, "%s%s", names.len ? ", " : "", f->rule->name);
+        if (buf_addf(&names, NULL, "%s%s", names.len ? ", " : "", f->rule->name) < 0)
+            break; /* cannot happen: at most LINT_RULE_COUNT names */
         if (!line)
             line = f->line;
     }
@@ -250,13 +251,14 @@ static bool find_origin(struct build *b, const char *p, const struct stat *st, s
 /* A .dockerignore line that matches exactly the context path (special characters escaped). */
 static char *ignore_line(const char *ctx_path)
 {
-    struct buf b = BUF_INIT(2 * VIEW_MAX_PATH + 2);
+    char *out = xmalloc(2 * strlen(ctx_path) + 1), *o = out; /* each byte escaped at most */
     for (const char *c = ctx_path; *c; c++) {
         if (strchr("*?[\\", *c))
-            buf_addch(&b, '\\', NULL);
-        buf_addch(&b, *c, NULL);
+            *o++ = '\\';
+        *o++ = *c;
     }
-    return buf_detach(&b);
+    *o = '\0';
+    return out;
 }
 
 static void report(struct walk *w, enum lint_rule_id id, const char *path, const struct stat *st,

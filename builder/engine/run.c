@@ -55,11 +55,13 @@ static char *tail_lines(const struct run_out *o)
     for (start = end; start > 0 && lines < RUN_TAIL_LINES; start--)
         if (o->tail[start - 1] == '\n' && ++lines == RUN_TAIL_LINES)
             break;
-    struct buf b = BUF_INIT(2 * RUN_TAIL_BYTES);
+    /* the kept bytes and, per line, its prefix: the limit cannot be reached */
+    struct buf b = BUF_INIT(RUN_TAIL_BYTES + 6 * (RUN_TAIL_LINES + 1));
     for (size_t i = start; i < end;) {
         const char *nl = memchr(o->tail + i, '\n', end - i);
         size_t n = nl ? (size_t)(nl - (o->tail + i)) : end - i;
-        buf_addf(&b, NULL, "\n  > %.*s", (int)n, o->tail + i);
+        if (buf_addf(&b, NULL, "\n  > %.*s", (int)n, o->tail + i) < 0)
+            break;
         i += n + 1;
     }
     return buf_detach(&b);
@@ -128,11 +130,11 @@ static char *shell_script(const struct df_instr *in)
 {
     if (heredoc_only(in))
         return xstrdup(in->heredocs[0].content);
-    struct buf b = BUF_INIT(DF_MAX_LINE + (size_t)in->nheredocs * (DF_MAX_HEREDOC + 256));
-    buf_addstr(&b, in->nargs ? in->args[0] : "", NULL);
+    cleanup_strv char **parts = xcalloc(in->nheredocs + 2, sizeof(char *));
+    parts[0] = xstrdup(in->nargs ? in->args[0] : "");
     for (size_t i = 0; i < in->nheredocs; i++)
-        buf_addf(&b, NULL, "\n%s%s", in->heredocs[i].content, in->heredocs[i].name);
-    return buf_detach(&b);
+        parts[i + 1] = xasprintf("%s%s", in->heredocs[i].content, in->heredocs[i].name);
+    return strv_join(parts, in->nheredocs + 1, "\n");
 }
 
 static char **run_argv(struct build_stage *st, const struct df_instr *in, size_t *n)
@@ -183,16 +185,11 @@ static char **run_env(struct build_stage *st, char *const *args, size_t nargs, s
 /* BuildKit's created_by: "RUN |1 K=V /bin/sh -c echo hi # buildkit" */
 static char *history_text(char *const *argv, size_t nargv, char *const *args, size_t nargs)
 {
-    struct buf b = BUF_INIT(16u << 20);
-    buf_addstr(&b, "RUN ", NULL);
-    if (nargs)
-        buf_addf(&b, NULL, "|%zu ", nargs);
-    for (size_t i = 0; i < nargs; i++)
-        buf_addf(&b, NULL, "%s ", args[i]);
-    for (size_t i = 0; i < nargv; i++)
-        buf_addf(&b, NULL, "%s%s", i ? " " : "", argv[i]);
-    buf_addstr(&b, " # buildkit", NULL);
-    return buf_detach(&b);
+    cleanup_free char *a = strv_join(args, nargs, " ");
+    cleanup_free char *v = strv_join(argv, nargv, " ");
+    if (!nargs)
+        return xasprintf("RUN %s # buildkit", v);
+    return xasprintf("RUN |%zu %s %s # buildkit", nargs, a, v);
 }
 
 static const char *env_value(char *const *env, const char *key)

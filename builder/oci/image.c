@@ -228,22 +228,6 @@ int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *anno
     return 0;
 }
 
-json_t *json_parse_doc(const char *data, size_t len, const char *what, kiln_error_t **err)
-{
-    json_error_t je;
-    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        kiln_err(err, KILN_ECORRUPT, 0, "%s: invalid JSON at line %d: %s", what, je.line, je.text);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        json_decref(j);
-        kiln_err(err, KILN_ECORRUPT, 0, "%s: not a JSON object", what);
-        return NULL;
-    }
-    return j;
-}
-
 int desc_parse(json_t *j, const char *what, struct oci_desc *d, kiln_error_t **err)
 {
     const char *mt = json_string_value(json_object_get(j, "mediaType"));

@@ -84,8 +84,6 @@ int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *anno
 int image_load(struct store *s, const char *manifest_digest, struct image **out,
                kiln_error_t **err);
 
-/* Parses a JSON document that must be an object; KILN_ECORRUPT names what it is. */
-json_t *json_parse_doc(const char *data, size_t len, const char *what, kiln_error_t **err);
 /* Reads mediaType, digest (sha256 only) and size of a descriptor. */
 int desc_parse(json_t *j, const char *what, struct oci_desc *d, kiln_error_t **err);
 

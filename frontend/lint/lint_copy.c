@@ -48,11 +48,10 @@ static void ignored_source(struct lint_dispatch *d, const struct df_instr *in, c
     bool root = strcmp(clean, ".") == 0 || strcmp(clean, "/") == 0;
     if (root ? !root_ignored(ig) : !dockerignore_excluded(ig, clean))
         return;
-    cleanup_buf struct buf q = BUF_INIT(4 * strlen(clean) + 16);
-    unicode_quote(&q, clean, strlen(clean), NULL);
+    cleanup_free char *q = unicode_quoted(clean, strlen(clean));
     lint_emit(d->c, in, LINT_COPY_IGNORED_FILE,
               xasprintf("Attempting to %s file %s that is excluded by .dockerignore",
-                        in->cmd == DF_ADD ? "Add" : "Copy", buf_str(&q)),
+                        in->cmd == DF_ADD ? "Add" : "Copy", q),
               NULL);
 }
 

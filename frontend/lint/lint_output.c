@@ -3,11 +3,11 @@
  * sarif-support-for-code-scanning: version, $schema, runs[].tool.driver.{name,
  * informationUri, rules[]}, results[].{ruleId, level, message.text, locations[]}). */
 #include <ctype.h>
-#include <jansson.h>
 #include <string.h>
 
 #include "buf.h"
 #include "frontend/lint/lint_internal.h"
+#include "json.h"
 #include "util.h"
 
 #define OUTPUT_MAX           (64u * 1024 * 1024)
@@ -105,15 +105,14 @@ char *lint_output_text(const struct lint_result *r, const char *file, const char
     return buf_detach(&b);
 }
 
+/* Takes the reference. */
 static char *dump(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
+    cleanup_json json_t *owned = j;
+    cleanup_free char *s = json_dumps(owned, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!s)
         abort(); /* only allocation failure makes jansson fail here */
-    char *out = xasprintf("%s\n", s);
-    free(s);
-    return out;
+    return xasprintf("%s\n", s);
 }
 
 char *lint_output_json(const struct lint_result *r, const char *file)

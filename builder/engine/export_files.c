@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -150,14 +149,8 @@ static int open_parent(int rootfd, const char *path, const char **name)
     const char *slash = strrchr(path, '/');
     *name = slash ? slash + 1 : path;
     cleanup_free char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                           .resolve =
-                               RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
-    } while (fd < 0 && errno == EAGAIN);
-    return (int)fd;
+    return openat2_retry(rootfd, dir, O_PATH | O_DIRECTORY, 0,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static mode_t safe_perm(struct local_sink *l, mode_t perm)

@@ -416,13 +416,13 @@ static void go_duration(char out[GO_DURATION_MAX], int64_t ns)
     } else if (ns < 1000000000 && ns % 1000000 == 0) {
         snprintf(out, GO_DURATION_MAX, "%lldms", (long long)(ns / 1000000));
     } else {
-        int64_t s = ns / 1000000000, h = s / 3600, m = (s % 3600) / 60;
-        char hs[24] = "", ms[24] = "";
+        long long s = ns / 1000000000, h = s / 3600, m = (s % 3600) / 60;
         if (h)
-            snprintf(hs, sizeof(hs), "%lldh", (long long)h);
-        if (h || m)
-            snprintf(ms, sizeof(ms), "%lldm", (long long)m);
-        snprintf(out, GO_DURATION_MAX, "%s%s%llds", hs, ms, (long long)(s % 60));
+            snprintf(out, GO_DURATION_MAX, "%lldh%lldm%llds", h, m, s % 60);
+        else if (m)
+            snprintf(out, GO_DURATION_MAX, "%lldm%llds", m, s % 60);
+        else
+            snprintf(out, GO_DURATION_MAX, "%llds", s % 60);
     }
 }
 

@@ -55,8 +55,8 @@ void buildkit_args_check(struct build *b)
             continue;
         vars_build_arg(b, predefined[i].name, &given);
         if (given)
-            build_log(b, KILN_LOG_WARN, "build-arg %s is ignored: %s", predefined[i].name,
-                      predefined[i].why);
+            step_log(b, KILN_LOG_WARN, "build-arg %s is ignored: %s", predefined[i].name,
+                     predefined[i].why);
     }
 }
 

@@ -37,7 +37,7 @@ static int read_ignore(struct build *b, const char *ctx, kiln_error_t **err)
     if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
         return -1;
     const char *base = strrchr(pick, '/');
-    return dockerignore_parse(base ? base + 1 : pick, data, len, &b->ignore, err);
+    return dockerignore_parse(base ? base + 1 : pick, data, len, &b->input.ignore, err);
 }
 
 /* The .dockerignore as the context view's filter: an ignored path does not exist for COPY, ADD
@@ -56,16 +56,16 @@ int context_open(struct build *b, kiln_error_t **err)
 {
     const struct kiln_build_opts *o = b->o;
     if (o->context) {
-        if (open_dir_view(o->context, "build context", &b->ctx_view, err) < 0 ||
+        if (open_dir_view(o->context, "build context", &b->input.ctx_view, err) < 0 ||
             read_ignore(b, o->context, err) < 0)
             return -1;
-        if (b->ignore)
-            view_set_hidden(b->ctx_view, ignored_entry, b->ignore);
+        if (b->input.ignore)
+            view_set_hidden(b->input.ctx_view, ignored_entry, b->input.ignore);
     }
-    b->contexts = xcalloc(o->ncontexts ? o->ncontexts : 1, sizeof(*b->contexts));
+    b->input.contexts = xcalloc(o->ncontexts ? o->ncontexts : 1, sizeof(*b->input.contexts));
     for (size_t i = 0; i < o->ncontexts; i++) {
         const struct kiln_named_context *nc = &o->contexts[i];
-        struct build_context *c = &b->contexts[b->ncontexts++];
+        struct build_context *c = &b->input.contexts[b->input.ncontexts++];
         c->name = xstrdup(nc->name);
         c->type = nc->type;
         c->path = xstrdup(nc->path);
@@ -79,16 +79,16 @@ int context_open(struct build *b, kiln_error_t **err)
 
 struct build_context *context_find(struct build *b, const char *name)
 {
-    for (size_t i = 0; i < b->ncontexts; i++)
-        if (!strcmp(b->contexts[i].name, name))
-            return &b->contexts[i];
+    for (size_t i = 0; i < b->input.ncontexts; i++)
+        if (!strcmp(b->input.contexts[i].name, name))
+            return &b->input.contexts[i];
     /* "alpine:3.19" also matches a context named "alpine" with no tag given */
     const char *colon = strrchr(name, ':');
     if (colon && !strchr(colon, '/')) {
-        for (size_t i = 0; i < b->ncontexts; i++)
-            if (strlen(b->contexts[i].name) == (size_t)(colon - name) &&
-                !strncmp(b->contexts[i].name, name, (size_t)(colon - name)))
-                return &b->contexts[i];
+        for (size_t i = 0; i < b->input.ncontexts; i++)
+            if (strlen(b->input.contexts[i].name) == (size_t)(colon - name) &&
+                !strncmp(b->input.contexts[i].name, name, (size_t)(colon - name)))
+                return &b->input.contexts[i];
     }
     return NULL;
 }
@@ -96,7 +96,23 @@ struct build_context *context_find(struct build *b, const char *name)
 int context_import_layout(struct build *b, struct build_context *c, char out[DIGEST_STR_LEN + 1],
                           kiln_error_t **err)
 {
-    if (layout_import(b->store, c->path, c->ref, b->os, b->arch, out, err) < 0)
+    if (layout_import(b->store, c->path, c->ref, b->platform.os, b->platform.arch, out, err) < 0)
         return kiln_err_wrap(err, "--build-context %s", c->name);
     return 0;
+}
+
+void context_release(struct build_input *in)
+{
+    for (size_t i = 0; i < in->ncontexts; i++) {
+        free(in->contexts[i].name);
+        free(in->contexts[i].path);
+        free(in->contexts[i].ref);
+        view_free(in->contexts[i].view);
+    }
+    free(in->contexts);
+    dockerignore_free(in->ignore);
+    view_free(in->ctx_view);
+    df_file_free(in->df);
+    free(in->df_data);
+    free(in->dfname);
 }

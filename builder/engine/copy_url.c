@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "instr.h"
+#include "network.h"
 #include "net/url.h"
 #include "util.h"
 
@@ -90,7 +92,7 @@ static int fetch(struct copy_job *j, struct copy_url *u, kiln_error_t **err)
     if (url_parse(u->url, false, &parts, err) < 0)
         return -1;
     const char *no_proxy = NULL;
-    const char *proxy = build_proxy_for(j->b, parts.scheme, &no_proxy);
+    const char *proxy = network_proxy_for(j->b, parts.scheme, &no_proxy);
     url_parts_release(&parts);
     cleanup_close int fd = openat(j->b->store->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)

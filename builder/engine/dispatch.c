@@ -1,5 +1,5 @@
-/* The instructions that change only the image config (and WORKDIR's directory), each in
- * BuildKit's semantics and with BuildKit's history text. */
+/* The dispatch table (dispatch.h), and the instructions that change only the image config (and
+ * WORKDIR's directory), each in BuildKit's semantics and with BuildKit's history text. */
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -7,11 +7,13 @@
 
 #include "buf.h"
 #include "build.h"
+#include "copy.h"
+#include "dispatch.h"
+#include "instr.h"
+#include "owners.h"
+#include "users.h"
 #include "layer/layer_writer.h"
 #include "util.h"
-
-int vars_dispatch_arg(struct build *b, struct build_stage *st, const struct df_instr *in,
-                      char **history, kiln_error_t **err);
 
 static void history(struct build *b, struct build_stage *st, const char *text)
 {
@@ -88,7 +90,7 @@ static int do_arg(struct build *b, struct build_stage *st, const struct df_instr
                   kiln_error_t **err)
 {
     cleanup_free char *text = NULL;
-    if (vars_dispatch_arg(b, st, in, &text, err) < 0)
+    if (vars_arg_instr(b, st, in, &text, err) < 0)
         return -1;
     history(b, st, text);
     return 0;
@@ -480,13 +482,13 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (user && *user && users_resolve(v, user, false, &uid, &gid, err) < 0)
         return instr_wrap(b, in, err);
     cleanup_free char *real = NULL;
-    if (dest_resolve(v, wd, &real) < 0)
+    if (copy_dest_resolve(v, wd, &real) < 0)
         return instr_err(b, in, err, KILN_EINPUT, "cannot resolve '%s': %s", wd, strerror(errno));
     cleanup_layer_writer struct layer_writer *w = NULL;
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &w, err) <
         0)
         return -1;
-    layer_writer_scan(w, build_scanner(b), st->img->nlayers + 1);
+    layer_writer_scan(w, leakcheck_scanner(b), st->img->nlayers + 1);
     size_t created = 0;
     for (char *p = strchr(real + 1, '/');; p = strchr(p + 1, '/')) {
         if (p)
@@ -499,7 +501,7 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
         bool exists = view_stat(v, real, &sst) == 0;
         if (exists) { /* a parent as the image has it, as BuildKit's layers carry them */
             e.mode = S_IFDIR | (sst.st_mode & 07777);
-            build_container_owner(b, &sst, &e.uid, &e.gid);
+            owners_in_container(b, &sst, &e.uid, &e.gid);
         }
         if (layer_writer_add(w, &e, err) < 0)
             return instr_wrap(b, in, err);
@@ -535,12 +537,12 @@ static int do_workdir(struct build *b, struct build_stage *st, const struct df_i
 }
 
 static const dispatch_fn dispatch_table[DF_CMD_COUNT] = {
-    [DF_ADD] = dispatch_copy,  [DF_ARG] = do_arg,
-    [DF_CMD] = do_cmd,         [DF_COPY] = dispatch_copy,
+    [DF_ADD] = copy_instr,     [DF_ARG] = do_arg,
+    [DF_CMD] = do_cmd,         [DF_COPY] = copy_instr,
     [DF_ENTRYPOINT] = do_cmd,  [DF_ENV] = do_env,
     [DF_EXPOSE] = do_expose,   [DF_HEALTHCHECK] = do_healthcheck,
     [DF_LABEL] = do_label,     [DF_MAINTAINER] = do_maintainer,
-    [DF_ONBUILD] = do_onbuild, [DF_RUN] = dispatch_run,
+    [DF_ONBUILD] = do_onbuild, [DF_RUN] = run_instr,
     [DF_SHELL] = do_shell,     [DF_STOPSIGNAL] = do_stopsignal,
     [DF_USER] = do_user,       [DF_VOLUME] = do_volume,
     [DF_WORKDIR] = do_workdir,

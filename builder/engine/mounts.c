@@ -7,6 +7,7 @@
 
 #include "fsutil.h"
 #include "mounts_int.h"
+#include "instr.h"
 #include "secmem.h"
 #include "ssh.h"
 #include "util.h"
@@ -42,7 +43,7 @@ static int resolve_secret(struct build *b, struct step_mount *sm, kiln_error_t *
     cleanup_free char *target = NULL;
     if (df_mount_defaults(m, &sm->id, &target, err) < 0)
         return -1;
-    sm->secret = secrets_find(b->secrets, sm->id);
+    sm->secret = secrets_find(b->leak.secrets, sm->id);
     if (!sm->secret && m->required)
         return kiln_err(err, KILN_EINPUT, 0, "secret %s: not found", sm->id);
     if (target)
@@ -56,10 +57,10 @@ static int resolve_from(struct build *b, struct build_stage *st, struct step_mou
 {
     const char *from = sm->m.from;
     if (!from || !*from) {
-        if (!b->ctx_view)
+        if (!b->input.ctx_view)
             return kiln_err(err, KILN_EINPUT, 0,
                             "no build context: the Dockerfile was read from stdin");
-        sm->view = b->ctx_view;
+        sm->view = b->input.ctx_view;
         sm->context = true;
         return 0;
     }
@@ -67,7 +68,7 @@ static int resolve_from(struct build *b, struct build_stage *st, struct step_mou
     if (dep == st)
         return kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s", from);
     if (dep)
-        return stage_build(b, dep, err) < 0 ? -1 : stage_view(b, dep, &sm->view, err);
+        return schedule_stage(b, dep, err) < 0 ? -1 : stage_view(b, dep, &sm->view, err);
     struct build_context *c = context_find(b, from);
     if (c && c->type == KILN_CONTEXT_DIR)
         return sm->view = c->view, 0;
@@ -81,8 +82,8 @@ static int resolve_source(struct build *b, struct step_mount *sm, kiln_error_t *
 {
     cleanup_free char *rel = path_join("/", sm->m.source ? sm->m.source : "/");
     struct stat st;
-    bool excluded =
-        sm->context && b->ignore && strcmp(rel, "/") && dockerignore_excluded(b->ignore, rel + 1);
+    bool excluded = sm->context && b->input.ignore && strcmp(rel, "/") &&
+                    dockerignore_excluded(b->input.ignore, rel + 1);
     if (excluded || view_realpath(sm->view, rel, &sm->src) < 0 ||
         view_lstat(sm->view, sm->src, &st) < 0)
         return kiln_err(err, KILN_EINPUT, 0, "mount source \"%s\": not found%s", rel,
@@ -172,7 +173,7 @@ static int step_df_mount(struct build *b, struct build_stage *st, const struct d
     if (!spec)
         return kiln_err(err, KILN_EINTERNAL, 0, "--mount %zu: no flag", k);
     struct expand_ctx x = {b, st};
-    return df_mount_parse(spec, b->df->escape, expand_cb, &x, out, err);
+    return df_mount_parse(spec, b->input.df->escape, expand_cb, &x, out, err);
 }
 
 int mounts_prepare(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -234,7 +235,7 @@ static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, 
         cache_key_add(k, sm->id);
         cache_key_add(k, m->env);
         key_owner(k, m);
-        if (sm->secret && secrets_mac(b->secrets, b->store, sm->secret, mac, err) < 0)
+        if (sm->secret && secrets_mac(b->leak.secrets, b->store, sm->secret, mac, err) < 0)
             return -1;
         cache_key_add(k, mac);
     }
@@ -293,18 +294,6 @@ static void attach_secret(struct step_mounts *m, struct step_mount *sm)
     s->uid = sm->m.has_uid ? sm->m.uid : 0;
     s->gid = sm->m.has_gid ? sm->m.gid : 0;
     s->flags = SANDBOX_MNT_RO | SANDBOX_MNT_NOSUID | SANDBOX_MNT_NODEV | SANDBOX_MNT_NOEXEC;
-}
-
-int mounts_make_tmp(struct build *b, struct step_mount *sm, kiln_error_t **err)
-{
-    char rnd[13] = "";
-    random_name(rnd, 12);
-    sm->tmp = xasprintf("tmp/mnt-%s", rnd);
-    if (mkdirat(b->store->rootfd, sm->tmp, 0700) < 0) {
-        free(steal_ptr(sm->tmp));
-        return kiln_err_errno(err, KILN_EIO, "mkdir '%s/tmp/mnt-%s'", b->store->root, rnd);
-    }
-    return 0;
 }
 
 static int attach_bind(struct build *b, struct step_mounts *m, struct step_mount *sm,

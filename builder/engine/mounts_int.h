@@ -1,6 +1,6 @@
 /* Internal to the RUN mounts of builder/engine (mounts*.c). */
-#ifndef KILN_BUILD_MOUNTS_INT_H
-#define KILN_BUILD_MOUNTS_INT_H
+#ifndef KILN_ENGINE_MOUNTS_INT_H
+#define KILN_ENGINE_MOUNTS_INT_H
 
 #include "mounts.h"
 
@@ -24,8 +24,6 @@ struct step_mount {
  * from= content) and sets sm->host to the directory the step gets. */
 int mounts_cache_open(struct build *b, struct step_mount *sm, const struct idmap *map,
                       kiln_error_t **err);
-/* A private directory ROOT/tmp/mnt-XXXX in sm->tmp. */
-int mounts_make_tmp(struct build *b, struct step_mount *sm, kiln_error_t **err);
 
 /* mounts_tree.c: bind sources and cache seeds. path is a clean absolute path in v; context:
  * the main context (.dockerignore applies, files become container root's). */
@@ -35,5 +33,7 @@ int mounts_tree_digest(struct build *b, struct view *v, const char *path, bool c
  * main context's files become container root's; a stage's keep theirs (as root). */
 int mounts_tree_copy(struct build *b, struct view *v, const char *path, bool context,
                      const struct idmap *map, int destdir, const char *name, kiln_error_t **err);
+/* A private directory ROOT/tmp/mnt-XXXX in sm->tmp (a bind's copy, a busy private cache). */
+int mounts_make_tmp(struct build *b, struct step_mount *sm, kiln_error_t **err);
 
 #endif

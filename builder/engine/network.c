@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "build.h"
+#include "network.h"
 #include "net/netpolicy_host.h"
 #include "net/url.h"
 #include "sandbox/sandbox.h"
@@ -40,7 +41,7 @@ static int allow_proxy(struct build *b, const char *name, const char *value, kil
     return 0;
 }
 
-int build_network_init(struct build *b, kiln_error_t **err)
+int network_init(struct build *b, kiln_error_t **err)
 {
     netpolicy_init(&b->net);
     if (netpolicy_add_host_addresses(&b->net, err) < 0)
@@ -67,7 +68,7 @@ static bool env_has_key(char *const *env, size_t n, const char *key)
     return false;
 }
 
-void build_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out, size_t *n)
+void network_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out, size_t *n)
 {
     for (size_t i = 0; i < ARRAY_SIZE(proxy_args); i++) {
         const char *v = proxy_arg(b, proxy_args[i]);
@@ -76,7 +77,7 @@ void build_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out
     }
 }
 
-const char *build_proxy_for(struct build *b, const char *scheme, const char **no_proxy)
+const char *network_proxy_for(struct build *b, const char *scheme, const char **no_proxy)
 {
     *no_proxy = proxy_arg(b, "NO_PROXY");
     if (!*no_proxy)
@@ -100,7 +101,7 @@ static bool has_any(const char *s, const char *const *words, size_t n)
     return false;
 }
 
-const char *build_network_hint(int network, const char *tail)
+const char *network_hint(int network, const char *tail)
 {
     static const char *const dns[] = {
         "Temporary failure resolving",

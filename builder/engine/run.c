@@ -7,6 +7,10 @@
 #include "buf.h"
 #include "cache/stepcache.h"
 #include "build.h"
+#include "dispatch.h"
+#include "instr.h"
+#include "network.h"
+#include "users.h"
 #include "fsutil.h"
 #include "mounts.h"
 #include "runopts.h"
@@ -29,7 +33,7 @@ struct run_out {
 static void masked_output(void *ctx, const char *data, size_t len)
 {
     struct run_out *o = ctx;
-    build_output(o->b, data, len);
+    step_output(o->b, data, len);
     if (len >= RUN_TAIL_BYTES) {
         memcpy(o->tail, data + len - RUN_TAIL_BYTES, RUN_TAIL_BYTES);
         o->len = RUN_TAIL_BYTES;
@@ -359,7 +363,7 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
     epoch_env(b, s);
     s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
     if (s->flags.network != SANDBOX_NET_NONE)
-        build_proxy_env(b, s->env, s->nenv, &s->proxy, &s->nproxy);
+        network_proxy_env(b, s->env, s->nenv, &s->proxy, &s->nproxy);
     s->hosts = runopts_hosts_text(b->o->extra_hosts, b->o->nextra_hosts);
     if (mounts_prepare(b, st, in, &s->mounts, err) < 0)
         return -1;
@@ -408,12 +412,12 @@ static int step_failed(struct build *b, const struct df_instr *in, const struct 
                        const struct sandbox_result *r, const struct run_out *o, kiln_error_t **err)
 {
     cleanup_free char *lines = tail_lines(o);
-    const char *hint = build_network_hint(s->flags.network, lines);
+    const char *hint = network_hint(s->flags.network, lines);
     if (r->how == SANDBOX_SIGNALED)
         kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s%s", r->status, lines, hint);
     else
         kiln_err(err, KILN_EBUILD, 0, "exit code %d%s%s", r->status, lines, hint);
-    return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+    return kiln_err_wrap(err, "%s:%d: %.200s", b->input.dfname, in->line, in->original);
 }
 
 /* A limit the operator asked for cannot be applied here: say how to go on without it. */
@@ -429,7 +433,7 @@ static int limit_error(kiln_error_t **err)
 static void log_warnings(struct build *b, const struct df_instr *in, char **w)
 {
     for (size_t i = 0; w && w[i]; i++)
-        build_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->dfname, in->line, w[i]);
+        step_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->input.dfname, in->line, w[i]);
 }
 
 /* Runs the step in the sandbox over rootfs; 0 when it exited 0. */
@@ -444,7 +448,7 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     step_rootfs_spec(rootfs, &spec);
     struct run_out *o = xcalloc(1, sizeof(*o));
     o->b = b;
-    o->mask = leakscan_masker_new(b->secrets->scan, masked_output, o);
+    o->mask = leakscan_masker_new(b->leak.secrets->scan, masked_output, o);
     spec.output = run_output;
     spec.output_ctx = o;
     int rc = sandbox_run(&spec, res, err);
@@ -454,7 +458,7 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     if (rc < 0 && res->limits_unenforced && !b->o->allow_unenforced_limits)
         rc = limit_error(err);
     if (rc < 0)
-        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->input.dfname, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)
         rc = step_failed(b, in, s, res, o, err);
     free(o);
@@ -558,7 +562,7 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
     struct step_diff_opts opts = {LAYER_GZIP, b->o->output.compression_level, b->epoch,
-                                  build_scanner(b), st->img->nlayers + 1};
+                                  leakcheck_scanner(b), st->img->nlayers + 1};
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
         rc = instr_wrap(b, in, err);
     sandbox_result_release(&res);
@@ -576,7 +580,7 @@ static int run_fresh(struct build *b, struct build_stage *st, const struct df_in
     int rc = run_in(b, st, in, s, kind, &lr, err);
     if (rc < 0 && kind == SNAPSHOTTER_OVERLAY && !getenv("KILN_SNAPSHOTTER") &&
         (*err)->code == KILN_ESANDBOX && strstr((*err)->msg, "mount overlay rootfs")) {
-        build_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
+        step_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
         __atomic_store_n(&overlay_broken, true, __ATOMIC_RELAXED);
         kiln_error_free(*err);
         *err = NULL;
@@ -587,8 +591,8 @@ static int run_fresh(struct build *b, struct build_stage *st, const struct df_in
     return rc;
 }
 
-int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
-                 kiln_error_t **err)
+int run_instr(struct build *b, struct build_stage *st, const struct df_instr *in,
+              kiln_error_t **err)
 {
     __attribute__((cleanup(run_step_release))) struct run_step s;
     memset(&s, 0, sizeof(s));
@@ -602,7 +606,7 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     if (hit < 0)
         return instr_wrap(b, in, err);
     if (hit) {
-        build_mark_cached(b);
+        step_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */
         struct view *v;

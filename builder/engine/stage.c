@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "build.h"
+#include "dispatch.h"
+#include "instr.h"
 #include "cache/stepcache.h"
 #include "registry/registry.h"
 #include "snapshot/unpack.h"
@@ -11,13 +13,13 @@
 struct build_stage *stage_find(struct build *b, const char *name)
 {
     uint64_t idx;
-    if (parse_u64(name, b->nstages - 1, &idx) == 0)
-        return &b->stages[idx];
+    if (parse_u64(name, b->sched.nstages - 1, &idx) == 0)
+        return &b->sched.stages[idx];
     cleanup_free char *lower = xstrdup(name);
     str_lower(lower);
-    for (size_t i = 0; i < b->nstages; i++)
-        if (b->stages[i].df->name && !strcmp(b->stages[i].df->name, lower))
-            return &b->stages[i];
+    for (size_t i = 0; i < b->sched.nstages; i++)
+        if (b->sched.stages[i].df->name && !strcmp(b->sched.stages[i].df->name, lower))
+            return &b->sched.stages[i];
     return NULL;
 }
 
@@ -38,12 +40,12 @@ int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_
             return -1;
         st->nsnapshots = i + 1;
         if (rep.devices)
-            build_log(b, KILN_LOG_WARN,
-                      "layer %s: %llu device node%s ('%s'...) not created: kiln never "
-                      "creates devices on the host and RUN steps get their own /dev; the layer "
-                      "is kept unchanged in the image",
-                      l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
-                      rep.first_dev);
+            step_log(b, KILN_LOG_WARN,
+                     "layer %s: %llu device node%s ('%s'...) not created: kiln never "
+                     "creates devices on the host and RUN steps get their own /dev; the layer "
+                     "is kept unchanged in the image",
+                     l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
+                     rep.first_dev);
     }
     if (view_new((const char *const *)st->snapshots, img->nlayers, &st->view, err) < 0)
         return -1;
@@ -56,7 +58,7 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
 {
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
-    build_note_layer(b, digest);
+    leakcheck_note_layer(b, digest);
     struct cache_key k;
     cache_key_begin(&k, "chain");
     cache_key_add(&k, st->chain);
@@ -65,16 +67,6 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
     view_free(st->view);
     st->view = NULL;
     return 0;
-}
-
-bool build_cache_enabled(struct build *b, struct build_stage *st)
-{
-    if (b->o->no_cache)
-        return false;
-    for (size_t i = 0; i < b->o->nno_cache_filter; i++)
-        if (st->df->name && !strcasecmp(b->o->no_cache_filter[i], st->df->name))
-            return false;
-    return true;
 }
 
 /* The first link of a stage's cache chain: what the stage starts from, and everything that
@@ -115,7 +107,7 @@ static int from_context(struct build *b, struct build_stage *st, struct build_co
 static int from_stage(struct build *b, struct build_stage *st, struct build_stage *dep,
                       kiln_error_t **err)
 {
-    if (stage_build(b, dep, err) < 0)
+    if (schedule_stage(b, dep, err) < 0)
         return -1;
     st->img = image_clone(dep->img);
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
@@ -131,7 +123,7 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
 
 static void pull_log(void *ctx, const char *msg)
 {
-    build_log(ctx, KILN_LOG_INFO, "%s", msg);
+    step_log(ctx, KILN_LOG_INFO, "%s", msg);
 }
 
 static int from_registry(struct build *b, struct build_stage *st, const char *ref,
@@ -140,7 +132,8 @@ static int from_registry(struct build *b, struct build_stage *st, const char *re
     struct registry_opts ro = *registry_opts_get_default();
     ro.log = pull_log, ro.log_ctx = b;
     struct registry_pulled p;
-    if (registry_pull_image(b->store, &ro, ref, b->os, b->arch, b->variant, &p, err) < 0)
+    if (registry_pull_image(b->store, &ro, ref, b->platform.os, b->platform.arch,
+                            b->platform.variant, &p, err) < 0)
         return -1;
     memcpy(st->base_digest, p.manifest, sizeof(st->base_digest));
     st->base_ref = steal_ptr(p.canonical);
@@ -154,7 +147,7 @@ static int check_platform(struct build *b, struct build_stage *st, kiln_error_t 
     cleanup_free char *p = NULL;
     if (vars_expand(b, NULL, st->df->platform, &p, err) < 0)
         return -1;
-    cleanup_free char *want = xasprintf("%s/%s", b->os, b->arch);
+    cleanup_free char *want = xasprintf("%s/%s", b->platform.os, b->platform.arch);
     if (strcmp(p, want) != 0 && !str_has_prefix(p, want))
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
                         "platform '%s' is not supported: kiln builds for %s only", p, want);
@@ -169,7 +162,7 @@ static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **
     if (!*base)
         return kiln_err(err, KILN_EINPUT, 0, "base name (%s) should not be blank", st->df->base);
     if (!strcmp(base, "scratch")) {
-        st->img = image_new_scratch(b->os, b->arch, b->variant);
+        st->img = image_new_scratch(b->platform.os, b->platform.arch, b->platform.variant);
         return 0;
     }
     /* a named context overrides a stage of the same name, as in BuildKit */
@@ -182,12 +175,12 @@ static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **
     return from_registry(b, st, base, err);
 }
 
-int external_image(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err)
+int stage_external(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err)
 {
     pthread_mutex_lock(&b->lock);
-    for (size_t i = 0; i < b->nexternals; i++) {
-        if (!strcmp(b->externals[i]->title, name)) {
-            *out = b->externals[i];
+    for (size_t i = 0; i < b->sched.nexternals; i++) {
+        if (!strcmp(b->sched.externals[i]->title, name)) {
+            *out = b->sched.externals[i];
             pthread_mutex_unlock(&b->lock);
             return 0;
         }
@@ -197,11 +190,12 @@ int external_image(struct build *b, const char *name, struct build_stage **out, 
     struct build_context *c = context_find(b, name);
     int rc = c ? from_context(b, e, c, err) : from_registry(b, e, name, err);
     if (rc == 0) {
-        b->externals = xrealloc(b->externals, (b->nexternals + 1) * sizeof(*b->externals));
-        b->externals[b->nexternals++] = e;
+        b->sched.externals =
+            xrealloc(b->sched.externals, (b->sched.nexternals + 1) * sizeof(*b->sched.externals));
+        b->sched.externals[b->sched.nexternals++] = e;
         *out = e;
     } else {
-        build_stage_release(e);
+        stage_release(e);
         free(e);
     }
     pthread_mutex_unlock(&b->lock);
@@ -234,45 +228,43 @@ static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **e
             break;
     }
     json_decref(triggers);
-    return rc < 0 ? kiln_err_wrap(err, "%s:%d: ONBUILD trigger of the base image", b->dfname,
+    return rc < 0 ? kiln_err_wrap(err, "%s:%d: ONBUILD trigger of the base image", b->input.dfname,
                                   st->df->from->line)
                   : 0;
 }
 
-static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
+static int run_step(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
 {
     const struct df_instr *in = st->df->instrs[i];
-    int id = step_begin(b, st, i + 1, in->original);
-    double t0 = now_seconds();
+    struct step s = step_begin(b, st, i + 1, in->original);
     dispatch_fn fn = dispatch_lookup(in->cmd);
     int rc = fn ? fn(b, st, in, err) : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
-    step_end(b, id, t0, rc < 0 ? *err : NULL);
+    step_end(b, &s, rc < 0 ? *err : NULL);
     return rc;
 }
 
 int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
-    int id = step_begin(b, st, 0, st->df->from->original);
-    double t0 = now_seconds();
+    struct step s = step_begin(b, st, 0, st->df->from->original);
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
     else if (!*st->chain)
         chain_start(b, st);
-    step_end(b, id, t0, rc < 0 ? *err : NULL);
+    step_end(b, &s, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
     if (rc == 0)
         rc = run_onbuild(b, st, err);
     for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
-        if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
+        if (__atomic_load_n(&b->sched.failed, __ATOMIC_RELAXED))
             return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
                             st->title);
-        rc = run_instr(b, st, i, err);
+        rc = run_step(b, st, i, err);
     }
     return rc;
 }
 
-void build_stage_release(struct build_stage *st)
+void stage_release(struct build_stage *st)
 {
     image_free(st->img);
     for (size_t i = 0; i < st->nargs; i++) {

@@ -3,7 +3,9 @@
  * global ARGs and the predefined platform ARGs. */
 #include <string.h>
 
+#include "buf.h"
 #include "build.h"
+#include "instr.h"
 #include "shell.h"
 #include "util.h"
 
@@ -37,7 +39,7 @@ static const char *lookup(void *ctx, const char *name)
 {
     struct lookup_ctx *l = ctx;
     if (!l->st)
-        return kv_get(l->b->meta, l->b->nmeta, name);
+        return kv_get(l->b->vars.meta, l->b->vars.nmeta, name);
     const char *v = image_env_get(l->st->img, name);
     return v ? v : vars_stage_arg(l->st, name);
 }
@@ -51,7 +53,7 @@ int vars_expand(struct build *b, struct build_stage *st, const char *word, char 
                 kiln_error_t **err)
 {
     struct lookup_ctx l = {b, st};
-    return shell_expand_word(word, b->df->escape, lookup, &l, out, err);
+    return shell_expand_word(word, b->input.df->escape, lookup, &l, out, err);
 }
 
 int vars_expand_heredoc(struct build *b, struct build_stage *st, const char *body, char **out,
@@ -65,7 +67,7 @@ int vars_expand_words(struct build *b, struct build_stage *st, const char *line,
                       size_t *n, kiln_error_t **err)
 {
     struct lookup_ctx l = {b, st};
-    return shell_expand_words(line, b->df->escape, lookup, &l, out, n, err);
+    return shell_expand_words(line, b->input.df->escape, lookup, &l, out, n, err);
 }
 
 const char *vars_build_arg(struct build *b, const char *name, bool *given)
@@ -75,7 +77,7 @@ const char *vars_build_arg(struct build *b, const char *name, bool *given)
         if (strcmp(kv->key, name) != 0)
             continue;
         pthread_mutex_lock(&b->lock);
-        b->arg_used[i] = true;
+        b->vars.arg_used[i] = true;
         pthread_mutex_unlock(&b->lock);
         const char *v = kv->value ? kv->value : getenv(name);
         *given = v != NULL;
@@ -90,25 +92,26 @@ int vars_declare_arg(struct build *b, struct build_stage *st, const char *name, 
     bool given;
     const char *v = vars_build_arg(b, name, &given);
     if (!given)
-        v = value ? value : kv_get(b->meta, b->nmeta, name);
+        v = value ? value : kv_get(b->vars.meta, b->vars.nmeta, name);
     kv_set(&st->args, &st->nargs, name, v);
     return 0;
 }
 
 static void predefined(struct build *b)
 {
-    cleanup_free char *plat =
-        xasprintf("%s/%s%s%s", b->os, b->arch, *b->variant ? "/" : "", b->variant);
+    cleanup_free char *plat = xasprintf("%s/%s%s%s", b->platform.os, b->platform.arch,
+                                        *b->platform.variant ? "/" : "", b->platform.variant);
     const char *const kv[][2] = {
-        {"TARGETPLATFORM", plat},      {"TARGETOS", b->os},          {"TARGETARCH", b->arch},
-        {"TARGETVARIANT", b->variant}, {"BUILDPLATFORM", plat},      {"BUILDOS", b->os},
-        {"BUILDARCH", b->arch},        {"BUILDVARIANT", b->variant},
+        {"TARGETPLATFORM", plat},         {"TARGETOS", b->platform.os},
+        {"TARGETARCH", b->platform.arch}, {"TARGETVARIANT", b->platform.variant},
+        {"BUILDPLATFORM", plat},          {"BUILDOS", b->platform.os},
+        {"BUILDARCH", b->platform.arch},  {"BUILDVARIANT", b->platform.variant},
     };
     for (size_t i = 0; i < ARRAY_SIZE(kv); i++)
-        kv_set(&b->meta, &b->nmeta, kv[i][0], kv[i][1]);
+        kv_set(&b->vars.meta, &b->vars.nmeta, kv[i][0], kv[i][1]);
     /* BuildKit's predefined SOURCE_DATE_EPOCH: a stage gets it with ARG SOURCE_DATE_EPOCH */
     cleanup_free char *epoch = xasprintf("%lld", (long long)b->epoch);
-    kv_set(&b->meta, &b->nmeta, "SOURCE_DATE_EPOCH", epoch);
+    kv_set(&b->vars.meta, &b->vars.nmeta, "SOURCE_DATE_EPOCH", epoch);
 }
 
 /* Splits "NAME=default" (raw); *value NULL for a bare NAME. */
@@ -126,8 +129,8 @@ static int split_arg(struct build *b, const struct df_instr *in, const char *raw
 int vars_init_meta(struct build *b, kiln_error_t **err)
 {
     predefined(b);
-    for (size_t i = 0; i < b->df->nmeta_args; i++) {
-        const struct df_instr *in = b->df->meta_args[i];
+    for (size_t i = 0; i < b->input.df->nmeta_args; i++) {
+        const struct df_instr *in = b->input.df->meta_args[i];
         for (size_t k = 0; k < in->nargs; k++) {
             cleanup_free char *name = NULL, *def = NULL;
             if (split_arg(b, in, in->args[k], &name, &def, err) < 0)
@@ -137,19 +140,16 @@ int vars_init_meta(struct build *b, kiln_error_t **err)
                 return instr_wrap(b, in, err);
             bool given;
             const char *v = vars_build_arg(b, name, &given);
-            if (!given && !def && kv_get(b->meta, b->nmeta, name))
+            if (!given && !def && kv_get(b->vars.meta, b->vars.nmeta, name))
                 continue; /* a bare ARG keeps a predefined value (TARGETARCH...) */
-            kv_set(&b->meta, &b->nmeta, name, given ? v : def);
+            kv_set(&b->vars.meta, &b->vars.nmeta, name, given ? v : def);
         }
     }
     return 0;
 }
 
-/* Exposed for dispatch.c: ARG inside a stage. */
-int vars_dispatch_arg(struct build *b, struct build_stage *st, const struct df_instr *in,
-                      char **history, kiln_error_t **err);
-int vars_dispatch_arg(struct build *b, struct build_stage *st, const struct df_instr *in,
-                      char **history, kiln_error_t **err)
+int vars_arg_instr(struct build *b, struct build_stage *st, const struct df_instr *in,
+                   char **history, kiln_error_t **err)
 {
     cleanup_free char *hist = xstrdup("ARG");
     for (size_t k = 0; k < in->nargs; k++) {
@@ -166,4 +166,31 @@ int vars_dispatch_arg(struct build *b, struct build_stage *st, const struct df_i
     }
     *history = steal_ptr(hist);
     return 0;
+}
+
+void vars_warn_unused(struct build *b)
+{
+    cleanup_buf struct buf list = BUF_INIT(64 * 1024);
+    for (size_t i = 0; i < b->o->nbuild_args; i++) {
+        if (b->vars.arg_used[i])
+            continue;
+        /* the predefined proxy, platform and BUILDKIT_* args are never reported */
+        const char *k = b->o->build_args[i].key;
+        if (str_has_suffix(k, "_PROXY") || str_has_suffix(k, "_proxy") ||
+            buildkit_arg_predefined(k) || !strcmp(k, "SOURCE_DATE_EPOCH"))
+            continue;
+        buf_addf(&list, NULL, "%s%s", list.len ? " " : "", k);
+    }
+    if (list.len)
+        step_log(b, KILN_LOG_WARN, "one or more build-args [%s] were not consumed", buf_str(&list));
+}
+
+void vars_release(struct build_vars *v)
+{
+    for (size_t i = 0; i < v->nmeta; i++) {
+        free(v->meta[i].key);
+        free(v->meta[i].value);
+    }
+    free(v->meta);
+    free(v->arg_used);
 }

@@ -58,6 +58,7 @@ static int read_dockerfile(struct build *b, kiln_error_t **err)
     return df_parse(b->input.dfname, b->input.df_data, b->input.df_len, &b->input.df, err);
 }
 
+/* One build stage per stage of the plan; the target's dependencies are built on demand. */
 static void init_stages(struct build *b)
 {
     b->sched.nstages = b->input.df->nstages;
@@ -65,7 +66,8 @@ static void init_stages(struct build *b)
     for (size_t i = 0; i < b->sched.nstages; i++) {
         struct build_stage *st = &b->sched.stages[i];
         st->df = &b->input.df->stages[i];
-        st->title = st->df->name ? xstrdup(st->df->name) : xasprintf("stage-%zu", i);
+        st->index = (int)i;
+        st->title = xstrdup(b->plan.p->stages[i].display_name);
     }
 }
 
@@ -80,24 +82,11 @@ static int check_tags(const struct kiln_build_opts *o, kiln_error_t **err)
     return 0;
 }
 
-static struct build_stage *pick_target(struct build *b, kiln_error_t **err)
-{
-    if (!b->o->target)
-        return &b->sched.stages[b->sched.nstages - 1];
-    cleanup_free char *t = xstrdup(b->o->target);
-    str_lower(t);
-    for (size_t i = 0; i < b->sched.nstages; i++)
-        if (b->sched.stages[i].df->name && !strcmp(b->sched.stages[i].df->name, t))
-            return &b->sched.stages[i];
-    kiln_err(err, KILN_EINPUT, 0, "target stage \"%s\" could not be found", b->o->target);
-    return NULL;
-}
-
 static void build_release(struct build *b)
 {
     schedule_release(&b->sched);
     context_release(&b->input);
-    vars_release(&b->vars);
+    plan_release(&b->plan);
     steps_release(&b->steps);
     build_cache_release(&b->cache);
     leakcheck_release(&b->leak);
@@ -116,8 +105,9 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
 {
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
-    if (!root || check_tags(o, err) < 0 || leakcheck_load(b, err) < 0 || network_init(b, err) < 0 ||
-        ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 || read_dockerfile(b, err) < 0 ||
+    if (!root || check_tags(o, err) < 0 || leakcheck_load(b, err) < 0 ||
+        read_dockerfile(b, err) < 0 || plan_init(b, err) < 0 || network_init(b, err) < 0 ||
+        ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 ||
         store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
         lint_image_dockerfile(b, err) < 0)
         return -1;
@@ -128,12 +118,10 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
     if (build_cache_import(b, err) < 0)
         return -1;
     init_stages(b);
-    if (vars_init_meta(b, err) < 0)
+    struct build_stage *target = &b->sched.stages[b->plan.p->target];
+    if (schedule_stage(b, target, err) < 0)
         return -1;
-    struct build_stage *target = pick_target(b, err);
-    if (!target || schedule_check(b, target, err) < 0 || schedule_stage(b, target, err) < 0)
-        return -1;
-    vars_warn_unused(b);
+    plan_warn_unused(b);
     if (policy_check_user(b, target, err) < 0 || lint_image_check(b, target, err) < 0)
         return -1;
     /* the shared cache first: a build whose cache push failed writes no output (no layer
@@ -151,7 +139,6 @@ int kiln_build(const struct kiln_build_opts *o, struct kiln_build_result *res, k
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     sem_init(&b.sched.slots, 0, cores > 0 ? (unsigned)cores : 1);
     b.platform.arch = host_arch();
-    b.vars.arg_used = xcalloc(o->nbuild_args + 1, sizeof(bool));
     memset(res, 0, sizeof(*res));
     int rc = build_run(&b, res, err);
     build_release(&b);

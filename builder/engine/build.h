@@ -2,7 +2,7 @@
  * concern, each declared with the functions that own it:
  *
  *   input     context.h      the Dockerfile, its .dockerignore, the main and named contexts
- *   vars      vars.h         the global ARGs and which --build-arg the build consumed
+ *   plan      plan.h         the frontend's plan: build args, global scope, stage graph
  *   sched     schedule.h     the stages (stage.h), the images COPY --from names, the threads
  *   steps     steps.h        progress: step numbers, warnings printed once
  *   cache     build_cache.h  the step cache records used, --cache-from / --cache-to
@@ -25,11 +25,11 @@
 #include "kiln/kiln.h"
 #include "leakcheck.h"
 #include "net/netpolicy.h"
+#include "plan.h"
 #include "sandbox/idmap.h"
 #include "schedule.h"
 #include "steps.h"
 #include "store/store.h"
-#include "vars.h"
 
 struct build {
     const struct kiln_build_opts *o;
@@ -40,7 +40,7 @@ struct build {
     struct hashindex *hashes; /* content digests of context files, across builds */
     pthread_mutex_t lock;     /* the state stages share (see each part) */
     struct build_input input;
-    struct build_vars vars;
+    struct build_plan plan;
     struct build_sched sched;
     struct build_steps steps;
     struct build_cache cache;

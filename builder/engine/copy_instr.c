@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "copy.h"
 #include "dispatch.h"
+#include "plan.h"
 #include "instr.h"
 #include "users.h"
 #include "net/url.h"
@@ -44,7 +45,7 @@ static int path_flags(struct copy_job *j, kiln_error_t **err)
     cleanup_buf struct buf pats = BUF_INIT(DOCKERIGNORE_MAX_SIZE);
     for (size_t i = 0; i < j->in->copy.nexclude; i++) {
         cleanup_free char *p = NULL;
-        if (vars_expand(j->b, j->st, j->in->copy.exclude[i], &p, err) < 0 ||
+        if (df_scope_expand(&j->st->scope, j->in->copy.exclude[i], &p, err) < 0 ||
             buf_addf(&pats, err, "%s\n", p) < 0)
             return instr_wrap(j->b, j->in, err);
     }
@@ -59,14 +60,14 @@ static int owner_flags(struct copy_job *j, kiln_error_t **err)
     const char *chmod = df_instr_flag(j->in, "chmod", NULL);
     if (chown && *chown) {
         cleanup_free char *spec = NULL;
-        if (vars_expand(j->b, j->st, chown, &spec, err) < 0 ||
+        if (df_scope_expand(&j->st->scope, chown, &spec, err) < 0 ||
             users_resolve(j->dest, spec, false, &j->uid, &j->gid, err) < 0)
             return instr_wrap(j->b, j->in, err);
         j->chown = true;
     }
     if (chmod && *chmod) {
         cleanup_free char *m = NULL;
-        if (vars_expand(j->b, j->st, chmod, &m, err) < 0)
+        if (df_scope_expand(&j->st->scope, chmod, &m, err) < 0)
             return instr_wrap(j->b, j->in, err);
         if (parse_mode(m, &j->mode) < 0)
             return instr_err(
@@ -78,11 +79,12 @@ static int owner_flags(struct copy_job *j, kiln_error_t **err)
     return 0;
 }
 
-/* --from: a stage (name or index), a named context, else an image (not supported yet). */
+/* --from as the plan resolved it: a stage (name or index), else a named context or an image
+ * (a layout or docker-image context, or a registry reference). */
 static int pick_source(struct copy_job *j, kiln_error_t **err)
 {
-    const char *from = df_instr_flag(j->in, "from", NULL);
-    if (!from) {
+    const char *from = j->in->copy.from;
+    if (!from || !*from) {
         if (!j->b->input.ctx_view)
             return instr_err(j->b, j->in, err, KILN_EINPUT,
                              "no build context: the Dockerfile was read from stdin");
@@ -90,24 +92,19 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
         j->src_is_context = true;
         return 0;
     }
-    cleanup_free char *name = NULL;
-    if (vars_expand(j->b, j->st, from, &name, err) < 0)
-        return instr_wrap(j->b, j->in, err);
+    const struct df_plan_dep *d = plan_dep(j->b, j->st, j->in, NULL);
+    if (d && d->stage >= 0) {
+        struct build_stage *dep = &j->b->sched.stages[d->stage];
+        if (schedule_stage(j->b, dep, err) < 0)
+            return -1;
+        return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
+    }
+    const char *name = d && d->external ? d->external : from;
     struct build_context *c = context_find(j->b, name);
     if (c && c->type == KILN_CONTEXT_DIR) {
         j->src = c->view;
         return 0;
     }
-    struct build_stage *dep = c ? NULL : stage_find(j->b, name);
-    if (dep == j->st)
-        return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s",
-                         name);
-    if (dep) {
-        if (schedule_stage(j->b, dep, err) < 0)
-            return -1;
-        return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
-    }
-    /* an image: a named layout or docker-image context, or a registry reference */
     struct build_stage *ext;
     if (stage_external(j->b, name, &ext, err) < 0 || stage_view(j->b, ext, &j->src, err) < 0)
         return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->input.dfname, j->in->line, name);
@@ -329,7 +326,7 @@ static int heredoc_sources(struct copy_job *j, size_t nsrc, char ***bodies, size
         (*nheredoc)++;
         if (!h->expand)
             (*bodies)[i] = xstrdup(h->content);
-        else if (vars_expand_heredoc(j->b, j->st, h->content, &(*bodies)[i], err) < 0)
+        else if (df_scope_expand_heredoc(&j->st->scope, h->content, &(*bodies)[i], err) < 0)
             return instr_wrap(j->b, j->in, err);
     }
     return 0;
@@ -444,7 +441,7 @@ int copy_instr(struct build *b, struct build_stage *st, const struct df_instr *i
     size_t n = 0;
     for (size_t i = 0; i < in->nargs; i++) {
         char *w = NULL;
-        if (vars_expand(b, st, in->args[i], &w, err) < 0)
+        if (df_scope_expand(&st->scope, in->args[i], &w, err) < 0)
             return instr_wrap(b, in, err);
         strv_push(&words, &n, w);
     }

@@ -47,7 +47,7 @@ int copy_url_checksum(struct copy_job *j, char **words, size_t nsrc, kiln_error_
     if (!raw)
         return 0;
     cleanup_free char *v = NULL;
-    if (vars_expand(j->b, j->st, raw, &v, err) < 0)
+    if (df_scope_expand(&j->st->scope, raw, &v, err) < 0)
         return instr_wrap(j->b, j->in, err);
     if (nsrc != 1)
         return instr_err(j->b, j->in, err, KILN_EINPUT,

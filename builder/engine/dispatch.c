@@ -26,8 +26,8 @@ static int expand_pairs(struct build *b, struct build_stage *st, const struct df
 {
     for (size_t i = 0; i + 1 < in->nargs; i += 2) {
         char *k = NULL, *v = NULL;
-        if (vars_expand(b, st, in->args[i], &k, err) < 0 ||
-            vars_expand(b, st, in->args[i + 1], &v, err) < 0) {
+        if (df_scope_expand(&st->scope, in->args[i], &k, err) < 0 ||
+            df_scope_expand(&st->scope, in->args[i + 1], &v, err) < 0) {
             free(k);
             return instr_wrap(b, in, err);
         }
@@ -40,25 +40,23 @@ static int expand_pairs(struct build *b, struct build_stage *st, const struct df
     return 0;
 }
 
+/* The frontend's scope applies ENV (frontend/expand.h: every pair expanded with the variables
+ * from before the instruction); the config gets the pairs. */
 static int do_env(struct build *b, struct build_stage *st, const struct df_instr *in,
                   kiln_error_t **err)
 {
-    cleanup_free char *text = xstrdup("ENV");
-    for (size_t i = 0; i + 1 < in->nargs; i += 2) {
-        /* each pair sees the ones before it on the same line */
-        cleanup_strv char **one = NULL;
-        size_t m = 0;
-        struct df_instr part = *in;
-        part.args = &in->args[i];
-        part.nargs = 2;
-        if (expand_pairs(b, st, &part, &one, &m, err) < 0)
-            return -1;
-        image_env_set(st->img, one[0], one[1]);
-        char *t = xasprintf("%s %s=%s", text, one[0], one[1]);
-        free(text);
-        text = t;
+    cleanup_strv char **kv = NULL;
+    size_t n = 0;
+    if (df_scope_apply_env(&st->scope, in, &kv, &n, err) < 0)
+        return instr_wrap(b, in, err);
+    cleanup_buf struct buf text = BUF_INIT(DF_MAX_HISTORY);
+    buf_addstr(&text, "ENV", NULL);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        image_env_set(st->img, kv[i], kv[i + 1]);
+        if (buf_addf(&text, err, " %s=%s", kv[i], kv[i + 1]) < 0)
+            return instr_wrap(b, in, err);
     }
-    history(b, st, text);
+    history(b, st, buf_str(&text));
     return 0;
 }
 
@@ -90,8 +88,8 @@ static int do_arg(struct build *b, struct build_stage *st, const struct df_instr
                   kiln_error_t **err)
 {
     cleanup_free char *text = NULL;
-    if (vars_arg_instr(b, st, in, &text, err) < 0)
-        return -1;
+    if (df_scope_apply_arg(&st->scope, in, &text, err) < 0)
+        return instr_wrap(b, in, err);
     history(b, st, text);
     return 0;
 }
@@ -101,7 +99,7 @@ static int expand_one(struct build *b, struct build_stage *st, const struct df_i
 {
     if (in->nargs != 1)
         return instr_err(b, in, err, KILN_EINPUT, "requires exactly one argument");
-    if (vars_expand(b, st, in->args[0], out, err) < 0)
+    if (df_scope_expand(&st->scope, in->args[0], out, err) < 0)
         return instr_wrap(b, in, err);
     return 0;
 }
@@ -262,7 +260,7 @@ static int do_volume(struct build *b, struct build_stage *st, const struct df_in
     size_t n = 0;
     for (size_t i = 0; i < in->nargs; i++) {
         char *v = NULL;
-        if (vars_expand(b, st, in->args[i], &v, err) < 0)
+        if (df_scope_expand(&st->scope, in->args[i], &v, err) < 0)
             return instr_wrap(b, in, err);
         strv_push(&vols, &n, v);
         if (!*v)
@@ -282,99 +280,45 @@ static int do_volume(struct build *b, struct build_stage *st, const struct df_in
     return 0;
 }
 
-static int port_number(const char *s, uint64_t *out)
+/* Each word expanded and split (BuildKit's ProcessWords), each port spec parsed by the frontend
+ * (df_expose_parse: BuildKit's words for a bad one, ranges unrolled). */
+static int expose_word(struct build *b, struct build_stage *st, const struct df_instr *in,
+                       const char *word, json_t *obj, struct buf *text, kiln_error_t **err)
 {
-    return parse_u64(s, 65535, out) == 0 && *out > 0 ? 0 : -1;
-}
-
-/* "80", "80/tcp", "8000-8010/udp", or the host-mapping forms whose container part is used. */
-static int parse_port(const char *raw, char ***out, size_t *n)
-{
-    cleanup_free char *s = xstrdup(raw);
-    char *slash = strrchr(s, '/');
-    const char *proto = "tcp";
-    if (slash) {
-        *slash = '\0';
-        proto = slash + 1;
+    cleanup_strv char **words = NULL;
+    size_t nw = 0;
+    if (df_scope_expand_words(&st->scope, word, &words, &nw, err) < 0)
+        return instr_wrap(b, in, err);
+    for (size_t k = 0; k < nw; k++) {
+        cleanup_strv char **ports = NULL;
+        size_t n = 0;
+        if (df_expose_parse(words[k], &ports, &n, err) < 0)
+            return instr_wrap(b, in, err);
+        for (size_t p = 0; p < n; p++) {
+            json_object_set_new(obj, ports[p], json_object());
+            if (buf_addf(text, err, "%s%s", text->len > 8 ? " " : "", ports[p]) < 0)
+                return instr_wrap(b, in, err);
+        }
     }
-    char *colon = strrchr(s, ':');
-    char *port = colon ? colon + 1 : s;
-    char *dash = strchr(port, '-');
-    if (dash)
-        *dash = '\0';
-    uint64_t lo, hi;
-    if (port_number(port, &lo) < 0 || (dash && port_number(dash + 1, &hi) < 0) || !*proto)
-        return -1;
-    if (!dash)
-        hi = lo;
-    if (hi < lo || hi - lo > 65535)
-        return -1;
-    cleanup_free char *p = xstrdup(proto);
-    str_lower(p);
-    for (uint64_t i = lo; i <= hi; i++)
-        strv_push(out, n, xasprintf("%llu/%s", (unsigned long long)i, p));
     return 0;
 }
 
 static int do_expose(struct build *b, struct build_stage *st, const struct df_instr *in,
                      kiln_error_t **err)
 {
-    cleanup_strv char **ports = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < in->nargs; i++) {
-        cleanup_strv char **words = NULL;
-        size_t nw;
-        if (vars_expand_words(b, st, in->args[i], &words, &nw, err) < 0)
-            return instr_wrap(b, in, err);
-        for (size_t k = 0; k < nw; k++)
-            if (parse_port(words[k], &ports, &n) < 0)
-                return instr_err(b, in, err, KILN_EINPUT, "invalid port: \"%s\"", words[k]);
-    }
     json_t *cfg = image_cfg(st->img);
     json_t *obj = json_object_get(cfg, "ExposedPorts");
     if (!json_is_object(obj)) {
         obj = json_object();
         json_object_set_new(cfg, "ExposedPorts", obj);
     }
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(obj, ports[i], json_object());
-    cleanup_free char *text = go_strings("EXPOSE ", ports, n, false);
-    history(b, st, text);
-    return 0;
-}
-
-/* Go's time.ParseDuration for the units HEALTHCHECK uses; nanoseconds. */
-static int parse_duration(const char *s, int64_t *ns)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
-                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-    double total = 0;
-    if (!strcmp(s, "0")) {
-        *ns = 0;
-        return 0;
-    }
-    while (*s) {
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || v < 0)
+    cleanup_buf struct buf text = BUF_INIT(DF_MAX_HISTORY);
+    buf_addstr(&text, "EXPOSE [", NULL); /* fmt's %v of a []string */
+    for (size_t i = 0; i < in->nargs; i++)
+        if (expose_word(b, st, in, in->args[i], obj, &text, err) < 0)
             return -1;
-        size_t best = 0, bestlen = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-            size_t l = strlen(units[i].unit);
-            if (!strncmp(end, units[i].unit, l) && l > bestlen)
-                best = i, bestlen = l;
-        }
-        if (!bestlen)
-            return -1;
-        total += v * units[best].mult;
-        s = end + bestlen;
-    }
-    if (total > 9.2e18)
-        return -1;
-    *ns = (int64_t)total;
+    buf_addch(&text, ']', NULL);
+    history(b, st, buf_str(&text));
     return 0;
 }
 
@@ -395,75 +339,33 @@ static void go_duration(struct buf *o, int64_t ns)
     }
 }
 
-static const char *const health_flags[] = {"interval", "timeout", "start-period", "start-interval"};
 static const char *const health_keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
 
-static int health_options(struct build *b, const struct df_instr *in, json_t *hc, int64_t d[4],
-                          uint64_t *retries, kiln_error_t **err)
-{
-    for (size_t i = 0; i < in->nflags; i++) {
-        const struct df_flag *f = &in->flags[i];
-        size_t k = 0;
-        while (k < 4 && strcmp(f->name, health_flags[k]))
-            k++;
-        if (k < 4) {
-            if (!f->value || parse_duration(f->value, &d[k]) < 0)
-                return instr_err(b, in, err, KILN_EINPUT, "invalid duration for --%s: '%s'",
-                                 f->name, f->value ? f->value : "");
-            if (d[k] && d[k] < 1000000)
-                return instr_err(b, in, err, KILN_EINPUT, "%s cannot be less than 1ms",
-                                 health_keys[k]);
-            if (d[k])
-                json_object_set_new(hc, health_keys[k], json_integer(d[k]));
-        } else if (!strcmp(f->name, "retries")) {
-            if (!f->value || parse_u64(f->value, INT32_MAX, retries) < 0)
-                return instr_err(b, in, err, KILN_EINPUT, "invalid --retries '%s'",
-                                 f->value ? f->value : "");
-            if (*retries)
-                json_object_set_new(hc, "Retries", json_integer((json_int_t)*retries));
-        } else {
-            return instr_err(b, in, err, KILN_EINPUT, "unknown flag: --%s", f->name);
-        }
-    }
-    return 0;
-}
-
+/* HEALTHCHECK as the frontend parsed it (struct df_healthcheck: BuildKit's parseHealthcheck,
+ * durations and retries checked there). */
 static int do_healthcheck(struct build *b, struct build_stage *st, const struct df_instr *in,
                           kiln_error_t **err)
 {
+    const struct df_healthcheck *h = in->health;
+    if (!h)
+        return instr_err(b, in, err, KILN_EINTERNAL, "HEALTHCHECK not parsed");
+    const int64_t d[4] = {h->interval, h->timeout, h->start_period, h->start_interval};
     json_t *hc = json_object();
-    int64_t d[4] = {0};
-    uint64_t retries = 0;
-    size_t n = 0;
-    cleanup_strv char **test = NULL;
-    const char *kind = in->nargs ? in->args[0] : "";
-    if (!strcasecmp(kind, "NONE")) {
-        strv_push(&test, &n, xstrdup("NONE"));
-    } else if (!strcasecmp(kind, "CMD") && in->nargs > 1) {
-        if (health_options(b, in, hc, d, &retries, err) < 0) {
-            json_decref(hc);
-            return -1;
-        }
-        size_t m;
-        cleanup_strv char **args = command_args(st, in, 1, &m);
-        strv_push(&test, &n, xstrdup(in->json ? "CMD" : "CMD-SHELL"));
-        for (size_t i = in->json ? 0 : m - 1; i < m; i++)
-            strv_push(&test, &n, xstrdup(args[i]));
-    } else {
-        json_decref(hc);
-        return instr_err(b, in, err, KILN_EINPUT, "Unknown type \"%s\" in HEALTHCHECK (try CMD)",
-                         kind);
-    }
-    json_object_set_new(hc, "Test", strv_json(test, n));
+    json_object_set_new(hc, "Test", strv_json(h->test, h->ntest));
+    for (int k = 0; k < 4; k++)
+        if (d[k])
+            json_object_set_new(hc, health_keys[k], json_integer(d[k]));
+    if (h->retries)
+        json_object_set_new(hc, "Retries", json_integer(h->retries));
     json_object_set_new(image_cfg(st->img), "Healthcheck", hc);
-    cleanup_buf struct buf t = BUF_INIT(SIZE_MAX / 2);
-    cleanup_free char *tv = go_strings("HEALTHCHECK {Test:", test, n, false);
+    cleanup_buf struct buf t = BUF_INIT(DF_MAX_HISTORY);
+    cleanup_free char *tv = go_strings("HEALTHCHECK {Test:", h->test, h->ntest, false);
     buf_addstr(&t, tv, NULL);
     for (int k = 0; k < 4; k++) {
         buf_addf(&t, NULL, " %s:", health_keys[k]);
         go_duration(&t, d[k]);
     }
-    buf_addf(&t, NULL, " Retries:%llu}", (unsigned long long)retries);
+    buf_addf(&t, NULL, " Retries:%d}", h->retries);
     history(b, st, buf_str(&t));
     return 0;
 }

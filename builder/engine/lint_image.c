@@ -12,40 +12,16 @@
 #include "owners.h"
 #include "util.h"
 
-/* The linter's options for this build; strings borrowed from b, arrays owned by the caller. */
-struct build_lint_opts {
-    struct lint_opts o;
-    struct kiln_kv *args; /* build args with "K" alone resolved from the environment */
-    char **contexts;
-};
-
-static void opts_init(struct build *b, struct build_lint_opts *bo)
+/* The linter's options for this build: the plan's build args and contexts (borrowed). */
+static struct lint_opts opts_of(struct build *b)
 {
-    const struct kiln_build_opts *o = b->o;
-    bo->args = xcalloc(o->nbuild_args + 1, sizeof(*bo->args));
-    for (size_t i = 0; i < o->nbuild_args; i++) {
-        bo->args[i].key = o->build_args[i].key;
-        bo->args[i].value =
-            o->build_args[i].value ? o->build_args[i].value : getenv(o->build_args[i].key);
-    }
-    bo->contexts = xcalloc(o->ncontexts + 1, sizeof(*bo->contexts));
-    for (size_t i = 0; i < o->ncontexts; i++)
-        bo->contexts[i] = o->contexts[i].name;
-    bo->o = (struct lint_opts){.ignore = b->input.ignore,
-                               .build_args = bo->args,
-                               .nbuild_args = o->nbuild_args,
-                               .target = o->target,
-                               .contexts = bo->contexts,
-                               .ncontexts = o->ncontexts,
-                               .strict = o->strict};
-    bool given;
-    vars_build_arg(b, LINT_BUILD_ARG_NAME, &given); /* consumed here, never "unused" */
-}
-
-static void opts_release(struct build_lint_opts *bo)
-{
-    free(bo->args);
-    free(bo->contexts);
+    return (struct lint_opts){.ignore = b->input.ignore,
+                              .build_args = b->plan.args,
+                              .nbuild_args = b->plan.nargs,
+                              .target = b->o->target,
+                              .contexts = b->plan.contexts,
+                              .ncontexts = b->o->ncontexts,
+                              .strict = b->o->strict};
 }
 
 static void log_findings(struct build *b, const struct lint_result *r)
@@ -81,11 +57,9 @@ static int fail_on_errors(struct build *b, const struct lint_result *r, kiln_err
 
 int lint_image_dockerfile(struct build *b, kiln_error_t **err)
 {
-    struct build_lint_opts bo;
-    opts_init(b, &bo);
+    struct lint_opts o = opts_of(b);
     struct lint_result r;
-    int rc = lint_run(b->input.df, &bo.o, &r, err);
-    opts_release(&bo);
+    int rc = lint_run(b->input.df, &o, &r, err);
     if (rc < 0)
         return kiln_err_wrap(err, "%s", b->input.dfname);
     log_findings(b, &r);
@@ -346,18 +320,13 @@ static void base_platforms(struct build *b, struct lint_result *r)
 {
     for (size_t i = 0; i < b->sched.nstages; i++) {
         struct build_stage *st = &b->sched.stages[i];
-        if (!st->img || !st->base_digest[0] || !st->base_ref)
+        const struct df_plan_stage *ps = &b->plan.p->stages[i];
+        const char *base = ps->base_name;
+        if (!st->img || !st->base_digest[0] || !st->base_ref || ps->base >= 0)
             continue;
-        cleanup_free char *base = NULL;
-        kiln_error_t *e = NULL;
-        if (vars_expand(b, NULL, st->df->base, &base, &e) < 0) {
-            kiln_error_free(e);
-            continue;
-        }
-        struct build_stage *dep = stage_find(b, base);
         const char *os = json_string_value(json_object_get(st->img->config, "os"));
         const char *arch = json_string_value(json_object_get(st->img->config, "architecture"));
-        if ((dep && dep->df->index < st->df->index) || !os || !arch ||
+        if (!os || !arch ||
             (strcmp(os, b->platform.os) == 0 && strcmp(arch, b->platform.arch) == 0))
             continue;
         cleanup_free char *msg = xasprintf(
@@ -381,11 +350,9 @@ static void overflow(struct walk *w)
 
 int lint_image_check(struct build *b, struct build_stage *final, kiln_error_t **err)
 {
-    struct build_lint_opts bo;
-    opts_init(b, &bo);
+    struct lint_opts o = opts_of(b);
     struct lint_result r;
-    int rc = lint_result_init(b->input.df, &bo.o, &r, err);
-    opts_release(&bo);
+    int rc = lint_result_init(b->input.df, &o, &r, err);
     if (rc < 0)
         return -1;
     struct walk w = {.b = b, .r = &r, .from_line = final->df->from->line};

@@ -12,17 +12,6 @@
 #include "ssh.h"
 #include "util.h"
 
-struct expand_ctx {
-    struct build *b;
-    struct build_stage *st;
-};
-
-static int expand_cb(void *ctx, const char *word, char **out, kiln_error_t **err)
-{
-    struct expand_ctx *x = ctx;
-    return vars_expand(x->b, x->st, word, out, err);
-}
-
 /* BuildKit: a relative target is below the working directory (secrets: below /). */
 static char *abs_target(struct build_stage *st, const char *t, bool secret)
 {
@@ -51,9 +40,10 @@ static int resolve_secret(struct build *b, struct step_mount *sm, kiln_error_t *
     return 0;
 }
 
-/* The view a bind or cache from= reads: the main context, a stage or a named context. */
-static int resolve_from(struct build *b, struct build_stage *st, struct step_mount *sm,
-                        kiln_error_t **err)
+/* The view a bind or cache from= reads, as the plan resolved it: the main context, a stage
+ * or a named context (a named context replaces a stage of its name). */
+static int resolve_from(struct build *b, struct build_stage *st, const struct df_instr *in,
+                        struct step_mount *sm, kiln_error_t **err)
 {
     const char *from = sm->m.from;
     if (!from || !*from) {
@@ -64,11 +54,11 @@ static int resolve_from(struct build *b, struct build_stage *st, struct step_mou
         sm->context = true;
         return 0;
     }
-    struct build_stage *dep = stage_find(b, from);
-    if (dep == st)
-        return kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s", from);
-    if (dep)
+    const struct df_plan_dep *d = plan_dep(b, st, in, sm->orig);
+    if (d && d->stage >= 0) {
+        struct build_stage *dep = &b->sched.stages[d->stage];
         return schedule_stage(b, dep, err) < 0 ? -1 : stage_view(b, dep, &sm->view, err);
+    }
     struct build_context *c = context_find(b, from);
     if (c && c->type == KILN_CONTEXT_DIR)
         return sm->view = c->view, 0;
@@ -117,8 +107,8 @@ static int resolve_ssh(struct build *b, struct step_mount *sm, size_t index, kil
     return 0;
 }
 
-static int resolve_one(struct build *b, struct build_stage *st, struct step_mount *sm,
-                       kiln_error_t **err)
+static int resolve_one(struct build *b, struct build_stage *st, const struct df_instr *in,
+                       struct step_mount *sm, kiln_error_t **err)
 {
     struct df_mount *m = &sm->m;
     if (m->type == DF_MOUNT_SECRET)
@@ -141,7 +131,7 @@ static int resolve_one(struct build *b, struct build_stage *st, struct step_moun
         if (!m->from)
             return 0;
     }
-    return resolve_from(b, st, sm, err) < 0 ? -1 : resolve_source(b, sm, err);
+    return resolve_from(b, st, in, sm, err) < 0 ? -1 : resolve_source(b, sm, err);
 }
 
 static void step_mount_release(struct step_mount *sm)
@@ -172,8 +162,7 @@ static int step_df_mount(struct build *b, struct build_stage *st, const struct d
             spec = in->flags[i].value;
     if (!spec)
         return kiln_err(err, KILN_EINTERNAL, 0, "--mount %zu: no flag", k);
-    struct expand_ctx x = {b, st};
-    return df_mount_parse(spec, b->input.df->escape, expand_cb, &x, out, err);
+    return df_mount_parse(spec, b->input.df->escape, df_scope_expander, &st->scope, out, err);
 }
 
 int mounts_prepare(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -188,11 +177,12 @@ int mounts_prepare(struct build *b, struct build_stage *st, const struct df_inst
     for (size_t k = 0; k < in->nmounts; k++) {
         struct step_mount *sm = &m->v[m->n];
         sm->lockfd = -1;
+        sm->orig = &in->mounts[k];
         if (step_df_mount(b, st, in, k, &sm->m, err) < 0)
             return instr_wrap(b, in, err);
         m->n++;
         int rc = sm->m.type == DF_MOUNT_SSH ? resolve_ssh(b, sm, nssh++, err)
-                                            : resolve_one(b, st, sm, err);
+                                            : resolve_one(b, st, in, sm, err);
         if (rc < 0)
             return instr_wrap(b, in, err);
         if (sm->m.type == DF_MOUNT_SSH && !m->ssh_target)

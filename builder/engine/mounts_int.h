@@ -5,7 +5,8 @@
 #include "mounts.h"
 
 struct step_mount {
-    struct df_mount m;
+    struct df_mount m;           /* parsed again with the step's variables when deferred */
+    const struct df_mount *orig; /* the frontend's (the plan's dependencies point to it) */
     char *target;                /* absolute and clean; NULL: an env-only secret */
     char *id;                    /* secret and cache id */
     const struct secret *secret; /* NULL: an optional secret that was not given */

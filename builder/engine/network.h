@@ -15,12 +15,9 @@ struct build;
 /* The build's destination policy: the host's addresses, --allow-net, and the operator's proxy
  * build args (a proxy given on the command line is allowed: the operator named it). */
 int network_init(struct build *b, kiln_error_t **err);
-/* The operator's proxy build args (HTTP_PROXY, HTTPS_PROXY, FTP_PROXY, NO_PROXY, ALL_PROXY, in
- * either case) as "K=V" for a RUN step's environment, as BuildKit passes them: not declared,
- * not in the history, the config or the cache key. Entries env already has are skipped. */
-void network_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out, size_t *n);
-/* The proxy build arg for a URL's scheme ("https" → HTTPS_PROXY, https_proxy, ALL_PROXY...),
- * or NULL; *no_proxy the NO_PROXY value or NULL. */
+/* The proxy of the build args for a URL's scheme (https: HTTPS_PROXY, else ALL_PROXY; either
+ * spelling, as BuildKit's ProxyEnv picks it), or NULL; *no_proxy the NO_PROXY value or NULL.
+ * RUN steps get the proxies through the frontend (df_scope_proxy_env). */
 const char *network_proxy_for(struct build *b, const char *scheme, const char **no_proxy);
 /* What to tell the user when a RUN step failed on this network, from its last output, or "". */
 const char *network_hint(int network, const char *tail);

@@ -1,7 +1,8 @@
-/* Stage scheduling (schedule.c): a stage builds its FROM stage first, in its own thread; its
- * other dependencies (COPY --from, RUN --mount from=) start in parallel threads while its own
- * steps run, and an instruction that needs one waits for it there. At most one stage per core
- * runs steps at a time. A cycle among the stages is refused before anything runs. */
+/* Stage scheduling (schedule.c), over the plan's stage graph (plan.h): a stage builds its FROM
+ * stage first, in its own thread; its other dependencies (COPY --from, RUN --mount from=)
+ * start in parallel threads while its own steps run, and an instruction that needs one waits
+ * for it there. At most one stage per core runs steps at a time. The plan refuses a cycle
+ * among the stages before anything runs. */
 #ifndef KILN_ENGINE_SCHEDULE_H
 #define KILN_ENGINE_SCHEDULE_H
 
@@ -27,9 +28,7 @@ struct build_sched {
 /* Builds st (and first what it depends on) unless it is built or being built by another thread,
  * in which case it waits for that. */
 int schedule_stage(struct build *b, struct build_stage *st, kiln_error_t **err);
-/* Fails on a dependency cycle among the stages the target needs. */
-int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **err);
-/* The stages st needs before its steps (FROM <stage>, COPY --from, RUN --mount from=). */
+/* The stages st needs (its dependencies in the plan, then its FROM stage), each once. */
 size_t schedule_deps(struct build *b, struct build_stage *st, struct build_stage **deps,
                      size_t max);
 void schedule_release(struct build_sched *s);

@@ -1,27 +1,15 @@
-/* Building one stage: its FROM, the base image's ONBUILD triggers, then every instruction
- * through the dispatch table, with progress around each step. */
+/* Building one stage (stage.h): its FROM as the plan resolves it, its ONBUILD triggers, then
+ * every instruction through the dispatch table, with progress around each step. */
 #include <string.h>
 
 #include "build.h"
+#include "cache/stepcache.h"
 #include "dispatch.h"
 #include "instr.h"
-#include "cache/stepcache.h"
+#include "plan.h"
 #include "registry/registry.h"
 #include "snapshot/unpack.h"
 #include "util.h"
-
-struct build_stage *stage_find(struct build *b, const char *name)
-{
-    uint64_t idx;
-    if (parse_u64(name, b->sched.nstages - 1, &idx) == 0)
-        return &b->sched.stages[idx];
-    cleanup_free char *lower = xstrdup(name);
-    str_lower(lower);
-    for (size_t i = 0; i < b->sched.nstages; i++)
-        if (b->sched.stages[i].df->name && !strcmp(b->sched.stages[i].df->name, lower))
-            return &b->sched.stages[i];
-    return NULL;
-}
 
 int stage_view(struct build *b, struct build_stage *st, struct view **out, kiln_error_t **err)
 {
@@ -110,6 +98,7 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
     if (schedule_stage(b, dep, err) < 0)
         return -1;
     st->img = image_clone(dep->img);
+    df_scope_clone(&st->scope, &dep->scope); /* the base stage's variables as it ended */
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
     memcpy(st->chain, dep->chain, sizeof(st->chain));
     st->base_ref = dep->base_ref ? xstrdup(dep->base_ref) : NULL;
@@ -140,13 +129,11 @@ static int from_registry(struct build *b, struct build_stage *st, const char *re
     return image_load(b->store, st->base_digest, &st->img, err);
 }
 
-static int check_platform(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* FROM --platform, as the plan expanded it: only the build's platform. */
+static int check_platform(struct build *b, const char *p, kiln_error_t **err)
 {
-    if (!st->df->platform)
+    if (!p)
         return 0;
-    cleanup_free char *p = NULL;
-    if (vars_expand(b, NULL, st->df->platform, &p, err) < 0)
-        return -1;
     cleanup_free char *want = xasprintf("%s/%s", b->platform.os, b->platform.arch);
     if (strcmp(p, want) != 0 && !str_has_prefix(p, want))
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
@@ -154,25 +141,43 @@ static int check_platform(struct build *b, struct build_stage *st, kiln_error_t 
     return 0;
 }
 
+/* A stage on an image starts from its config Env (BuildKit: the default PATH added to the
+ * config when the image sets none). */
+static void scope_from_image(struct build *b, struct build_stage *st)
+{
+    json_t *env = json_object_get(image_cfg(st->img), "Env");
+    size_t n = json_array_size(env);
+    cleanup_free char **kv = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (json_string_value(json_array_get(env, i)))
+            kv[k++] = (char *)json_string_value(json_array_get(env, i));
+    df_scope_init(&st->scope, &b->plan.global, b->plan.args, b->plan.nargs, b->input.df->escape, kv,
+                  k, !strcmp(b->platform.os, "windows"));
+    const char *path = df_vars_get(&st->scope.image_env, "PATH");
+    if (path && !image_env_get(st->img, "PATH"))
+        image_env_set(st->img, "PATH", path);
+}
+
+/* FROM: scratch, a named context (it replaces a stage of its name), the stage the plan names,
+ * or an image from a registry. */
 static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
-    cleanup_free char *base = NULL;
-    if (vars_expand(b, NULL, st->df->base, &base, err) < 0 || check_platform(b, st, err) < 0)
+    const struct df_plan_stage *ps = &b->plan.p->stages[st->index];
+    const char *base = ps->base_name;
+    if (check_platform(b, ps->platform, err) < 0)
         return -1;
-    if (!*base)
-        return kiln_err(err, KILN_EINPUT, 0, "base name (%s) should not be blank", st->df->base);
-    if (!strcmp(base, "scratch")) {
-        st->img = image_new_scratch(b->platform.os, b->platform.arch, b->platform.variant);
-        return 0;
-    }
-    /* a named context overrides a stage of the same name, as in BuildKit */
+    if (ps->base >= 0)
+        return from_stage(b, st, &b->sched.stages[ps->base], err);
+    int rc;
     struct build_context *c = context_find(b, base);
-    if (c)
-        return from_context(b, st, c, err);
-    struct build_stage *dep = stage_find(b, base);
-    if (dep && dep != st && dep->df->index < st->df->index && dep->df->name)
-        return from_stage(b, st, dep, err);
-    return from_registry(b, st, base, err);
+    if (!strcmp(base, "scratch"))
+        st->img = image_new_scratch(b->platform.os, b->platform.arch, b->platform.variant), rc = 0;
+    else
+        rc = c ? from_context(b, st, c, err) : from_registry(b, st, base, err);
+    if (rc == 0)
+        scope_from_image(b, st);
+    return rc;
 }
 
 int stage_external(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err)
@@ -186,6 +191,7 @@ int stage_external(struct build *b, const char *name, struct build_stage **out, 
         }
     }
     struct build_stage *e = xcalloc(1, sizeof(*e));
+    e->index = -1;
     e->title = xstrdup(name);
     struct build_context *c = context_find(b, name);
     int rc = c ? from_context(b, e, c, err) : from_registry(b, e, name, err);
@@ -202,76 +208,55 @@ int stage_external(struct build *b, const char *name, struct build_stage **out, 
     return rc;
 }
 
-/* The base image's ONBUILD triggers run right after FROM, then are dropped. */
-static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* One step: an instruction of the stage or a trigger ("ONBUILD " before its text). */
+static int run_step(struct build *b, struct build_stage *st, const struct df_instr *in,
+                    bool trigger, kiln_error_t **err)
 {
-    json_t *cfg = image_cfg(st->img);
-    json_t *triggers = json_incref(json_object_get(cfg, "OnBuild"));
-    json_object_del(cfg, "OnBuild");
-    size_t i;
-    json_t *t;
-    int rc = 0;
-    json_array_foreach(triggers, i, t)
-    {
-        const char *s = json_string_value(t);
-        if (!s)
-            continue;
-        cleanup_free char *doc = xasprintf("FROM scratch\n%s\n", s);
-        cleanup_df_file struct df_file *f = NULL;
-        rc = df_parse("ONBUILD", doc, strlen(doc), &f, err);
-        if (rc == 0 && f->stages[0].ninstrs == 1) {
-            const struct df_instr *in = f->stages[0].instrs[0];
-            dispatch_fn fn = dispatch_lookup(in->cmd);
-            rc = fn ? fn(b, st, in, err) : kiln_err(err, KILN_EINPUT, 0, "bad trigger");
-        }
-        if (rc < 0)
-            break;
-    }
-    json_decref(triggers);
-    return rc < 0 ? kiln_err_wrap(err, "%s:%d: ONBUILD trigger of the base image", b->input.dfname,
-                                  st->df->from->line)
-                  : 0;
-}
-
-static int run_step(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
-{
-    const struct df_instr *in = st->df->instrs[i];
-    struct step s = step_begin(b, st, i + 1, in->original);
+    if (__atomic_load_n(&b->sched.failed, __ATOMIC_RELAXED))
+        return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
+                        *st->title ? st->title : "");
+    cleanup_free char *text = trigger ? xasprintf("ONBUILD %s", in->original) : NULL;
+    struct step s = step_begin(b, st, text ? text : in->original);
     dispatch_fn fn = dispatch_lookup(in->cmd);
     int rc = fn ? fn(b, st, in, err) : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
     step_end(b, &s, rc < 0 ? *err : NULL);
     return rc;
 }
 
-int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* FROM, with the base image's ONBUILD triggers added to the plan once the image is known. */
+static int run_from(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
-    struct step s = step_begin(b, st, 0, st->df->from->original);
+    struct step s = step_begin(b, st, st->df->from->original);
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
     else if (!*st->chain)
         chain_start(b, st);
+    if (rc == 0) /* its errors name the FROM line already */
+        rc = plan_image_triggers(b, st, err);
     step_end(b, &s, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
-    if (rc == 0)
-        rc = run_onbuild(b, st, err);
-    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
-        if (__atomic_load_n(&b->sched.failed, __ATOMIC_RELAXED))
-            return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
-                            st->title);
-        rc = run_step(b, st, i, err);
-    }
+    return rc;
+}
+
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    const struct df_plan_stage *ps = &b->plan.p->stages[st->index];
+    st->nsteps = 1 + ps->ntriggers + st->df->ninstrs;
+    int rc = run_from(b, st, err);
+    /* the triggers (known now for an image) run right after FROM, as BuildKit prepends them */
+    st->nsteps = 1 + ps->ntriggers + st->df->ninstrs;
+    for (size_t i = 0; rc == 0 && i < ps->ntriggers; i++)
+        rc = run_step(b, st, &ps->triggers[i], true, err);
+    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++)
+        rc = run_step(b, st, st->df->instrs[i], false, err);
     return rc;
 }
 
 void stage_release(struct build_stage *st)
 {
     image_free(st->img);
-    for (size_t i = 0; i < st->nargs; i++) {
-        free(st->args[i].key);
-        free(st->args[i].value);
-    }
-    free(st->args);
+    df_scope_release(&st->scope);
     for (size_t i = 0; i < st->nsnapshots; i++)
         free(st->snapshots[i]);
     free(st->snapshots);

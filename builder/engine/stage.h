@@ -1,7 +1,8 @@
-/* One stage of the build (stage.c): its FROM (scratch, a named context, an earlier stage or
- * an image), the base image's ONBUILD triggers, then every instruction through the dispatch
- * table (dispatch.h), with progress around each step. Images that COPY --from names are built
- * stages too ("externals", schedule.h). */
+/* One stage of the build (stage.c), as the plan has it (plan.h): its FROM (scratch, a named
+ * context, an earlier stage or an image), its ONBUILD triggers, then every instruction
+ * through the dispatch table (dispatch.h), with progress around each step; its variables are
+ * the frontend's scope (frontend/expand.h). Images that COPY --from names are built stages
+ * too ("externals", schedule.h), without a Dockerfile stage. */
 #ifndef KILN_ENGINE_STAGE_H
 #define KILN_ENGINE_STAGE_H
 
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "dockerfile.h"
+#include "expand.h"
 #include "kiln/kiln.h"
 #include "oci/digest.h"
 #include "oci/image.h"
@@ -20,27 +22,26 @@ struct build;
 enum stage_state { STAGE_PENDING, STAGE_BUILDING, STAGE_DONE, STAGE_FAILED };
 
 struct build_stage {
-    struct df_stage *df;
+    struct df_stage *df;    /* NULL for an external image */
+    int index;              /* the stage's index in the file and the plan; -1 for an external */
     enum stage_state state; /* guarded by build.lock */
     pthread_t owner;        /* the thread building it */
     struct image *img;
-    struct kiln_kv *args; /* ARGs declared in this stage; value NULL: declared, unset */
-    size_t nargs;
-    char **snapshots; /* snapshot directory per layer of img, filled lazily */
+    struct df_scope scope; /* ARG and ENV as the stage's steps see them */
+    size_t step, nsteps;   /* progress: the last step begun, and how many there are */
+    char **snapshots;      /* snapshot directory per layer of img, filled lazily */
     size_t nsnapshots;
     struct view *view; /* over snapshots; NULL until needed, reset when layers change */
     int user_line;     /* line of the USER (or FROM) that set the effective user */
     char base_digest[DIGEST_STR_LEN + 1]; /* the resolved base manifest, "" for scratch */
-    char *base_ref;                 /* the base as resolved (for provenance), NULL for scratch */
-    char *title;                    /* stage name for progress: the AS name or "stage-N" */
+    char *base_ref; /* the base as resolved (for provenance), NULL for scratch */
+    char *title; /* for progress: the plan's display name ("" for a single stage), an image's ref */
     char chain[DIGEST_STR_LEN + 1]; /* cache key chain: the base, then each layer */
     bool cmd_set;                   /* CMD set in this stage (ENTRYPOINT resets an inherited CMD) */
 };
 
 /* The steps of one stage, once its dependencies are built. */
 int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err);
-/* The stage of that name (any case) or index, or NULL. */
-struct build_stage *stage_find(struct build *b, const char *name_or_index);
 /* An image named by COPY --from (a named layout or docker-image context, or a registry
  * reference), pulled or imported once per build, as a built stage whose view can be read. */
 int stage_external(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err);

@@ -60,10 +60,12 @@ void step_set_current(int id)
     tls_step = id;
 }
 
-struct step step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
+struct step step_begin(struct build *b, struct build_stage *st, const char *text)
 {
-    cleanup_free char *title =
-        xasprintf("[%s %zu/%zu] %s", st->title, i + 1, st->df->ninstrs + 1, text);
+    size_t i = ++st->step;
+    cleanup_free char *title = *st->title
+                                   ? xasprintf("[%s %zu/%zu] %s", st->title, i, st->nsteps, text)
+                                   : xasprintf("[%zu/%zu] %s", i, st->nsteps, text);
     pthread_mutex_lock(&b->lock);
     int id = ++b->steps.last;
     if (b->o->progress.step_start)

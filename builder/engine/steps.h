@@ -30,8 +30,9 @@ struct step {
     int id;
     double start; /* CLOCK_MONOTONIC seconds */
 };
-/* Starts step i (0: FROM) of stage st, titled "[stage i/N] text". */
-struct step step_begin(struct build *b, struct build_stage *st, size_t i, const char *text);
+/* Starts the next step of stage st, titled "[stage i/N] text" as BuildKit titles it ("[i/N]"
+ * in a file of one stage). */
+struct step step_begin(struct build *b, struct build_stage *st, const char *text);
 /* Ends step s of this thread, failed when err is set. */
 void step_end(struct build *b, const struct step *s, const kiln_error_t *err);
 void steps_release(struct build_steps *s);

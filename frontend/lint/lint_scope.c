@@ -63,16 +63,6 @@ char *lint_scope_expand(const struct df_vars *vars, char escape, const char *wor
     return rc < 0 ? NULL : out;
 }
 
-char **lint_scope_expand_words(const struct df_vars *vars, char escape, const char *word, size_t *n)
-{
-    struct tracker t = {vars, NULL, NULL};
-    cleanup_error kiln_error_t *err = NULL;
-    char **out = NULL;
-    if (shell_expand_words(word, escape, track, &t, &out, n, &err) < 0)
-        return NULL;
-    return out;
-}
-
 /* Config Env names of the official images most Dockerfiles build on (golang, python, node,
  * openjdk/eclipse-temurin, ruby, php, rust, nginx, httpd, maven, gradle, dotnet). */
 /* clang-format off */

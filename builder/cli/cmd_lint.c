@@ -4,16 +4,14 @@
  * (CopyIgnoredFile). Exit status: 0 no error (warnings allowed), 1 a finding is an error
  * (error=true in the check directive, --strict, or a rule that is an error by default), 2 bad usage
  * or input. */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "dockerfile.h"
-#include "fsutil.h"
+#include "engine/input.h"
 #include "lint/lint.h"
 #include "termsafe.h"
 #include "util.h"
@@ -181,34 +179,6 @@ static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **
     return 0;
 }
 
-static int read_dockerfile(const char *path, char **data, size_t *len, kiln_error_t **err)
-{
-    int rc = strcmp(path, "-") == 0
-                 ? read_fd_limited(STDIN_FILENO, DF_MAX_FILE_SIZE, data, len, err)
-                 : read_file_limited(AT_FDCWD, path, DF_MAX_FILE_SIZE, data, len, err);
-    if (rc < 0 && (*err)->code == KILN_ELIMIT)
-        return kiln_err(err, KILN_ELIMIT, 0, "Dockerfile '%s' is larger than %u bytes", path,
-                        DF_MAX_FILE_SIZE);
-    return rc < 0 ? kiln_err_wrap(err, "failed to read Dockerfile") : 0;
-}
-
-/* <Dockerfile>.dockerignore beats CONTEXT/.dockerignore; none is fine. */
-static int read_ignore(const struct lint_cli *c, const char *dfpath, struct dockerignore **out,
-                       kiln_error_t **err)
-{
-    cleanup_free char *own = dockerignore_specific_path(dfpath);
-    cleanup_free char *def = xasprintf("%s/%s", c->context, DOCKERIGNORE_DEFAULT);
-    const char *pick = own && access(own, F_OK) == 0 ? own : def;
-    if (access(pick, F_OK) != 0)
-        return 0;
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
-        return -1;
-    const char *base = strrchr(pick, '/');
-    return dockerignore_parse(base ? base + 1 : pick, data, len, out, err);
-}
-
 static char *render(const struct lint_cli *c, const struct lint_result *r, const char *name,
                     const char *data, size_t len)
 {
@@ -222,18 +192,21 @@ static char *render(const struct lint_cli *c, const struct lint_result *r, const
     }
 }
 
+/* The Dockerfile and the .dockerignore kiln build would read (input.h); findings name the
+ * Dockerfile by its path, as given (SARIF locations are relative to the repository). */
 static int run(struct lint_cli *c, int *status, kiln_error_t **err)
 {
-    cleanup_free char *path = c->file ? xstrdup(c->file) : xasprintf("%s/Dockerfile", c->context);
-    const char *name = strcmp(path, "-") == 0 ? "Dockerfile" : path;
-    cleanup_free char *data = NULL;
-    size_t len = 0;
+    struct input_opts io = {c->context, c->file, false};
+    __attribute__((cleanup(input_release))) struct input in = {0};
     cleanup_df_file struct df_file *f = NULL;
-    struct dockerignore *ig = NULL;
-    if (read_dockerfile(path, &data, &len, err) < 0 || df_parse(name, data, len, &f, err) < 0 ||
-        read_ignore(c, path, &ig, err) < 0)
+    if (input_load(&io, &in, err) < 0)
         return -1;
-    c->opts.ignore = ig;
+    const char *name = strcmp(in.path, "-") == 0 ? "Dockerfile" : in.path;
+    const char *data = in.data;
+    size_t len = in.len;
+    if (df_parse(name, data, len, &f, err) < 0)
+        return -1;
+    c->opts.ignore = in.ignore;
     c->opts.build_args = c->build_args;
     c->opts.nbuild_args = c->nbuild_args;
     c->opts.contexts = c->contexts;
@@ -251,15 +224,21 @@ static int run(struct lint_cli *c, int *status, kiln_error_t **err)
             c->on_result(&r);
         lint_result_release(&r);
     }
-    dockerignore_free(ig);
     return rc;
 }
 
 /* BuildKit's "lint violation found for rules: A, B" for the error-level findings. */
 static void print_violation(const struct lint_result *r)
 {
+    if (r->build_error)
+        fprintf(stderr, "kiln: %s\n", r->build_error);
     bool seen[LINT_RULE_COUNT] = {false};
     const char *sep = "";
+    size_t rules = 0;
+    for (size_t i = 0; i < r->n; i++)
+        rules += r->v[i].level == LINT_ERROR;
+    if (!rules)
+        return;
     fputs("kiln: lint violation found for rules: ", stderr);
     for (size_t i = 0; i < r->n; i++) {
         if (r->v[i].level != LINT_ERROR || seen[r->v[i].rule->id])

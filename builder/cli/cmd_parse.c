@@ -3,7 +3,6 @@
  *            parser level only, instructions are not validated)
  *   default  validates every instruction and prints the stages
  * -f - reads standard input; without -f, ./Dockerfile. Errors: "kiln: <message>", exit 2. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "dockerfile.h"
+#include "engine/input.h"
 #include "util.h"
 
 struct parse_opts {
@@ -36,7 +36,7 @@ static int usage(void)
 static int parse_args(int argc, char **argv, struct parse_opts *o)
 {
     o->dump = false;
-    o->file = "Dockerfile";
+    o->file = NULL; /* ./Dockerfile (input.h) */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -52,27 +52,6 @@ static int parse_args(int argc, char **argv, struct parse_opts *o)
         }
     }
     return 0;
-}
-
-/* Reads at most DF_MAX_FILE_SIZE + 1 bytes, so that a larger file is reported by the parser. */
-static char *read_input(const char *path, size_t *len, kiln_error_t **err)
-{
-    bool std = strcmp(path, "-") == 0;
-    FILE *f = std ? stdin : fopen(path, "rb");
-    if (!f)
-        return kiln_err_errno(err, KILN_EINPUT, "open '%s'", path), NULL;
-    size_t cap = (size_t)DF_MAX_FILE_SIZE + 1;
-    char *data = xmalloc(cap + 1);
-    *len = fread(data, 1, cap, f);
-    int failed = ferror(f);
-    if (!std)
-        fclose(f);
-    if (failed) {
-        free(data);
-        return kiln_err(err, KILN_EINPUT, EIO, "read '%s'", path), NULL;
-    }
-    data[*len] = '\0';
-    return data;
 }
 
 static void print_stage(const struct df_stage *s)
@@ -122,10 +101,11 @@ int cmd_parse(int argc, char **argv)
     if (pr < 0)
         return usage();
     cleanup_error kiln_error_t *err = NULL;
-    size_t len = 0;
-    cleanup_free char *data = read_input(o.file, &len, &err);
-    const char *name = strcmp(o.file, "-") == 0 ? "Dockerfile" : o.file;
-    if (data && (o.dump ? dump(name, data, len, &err) : summary(name, data, len, &err)) == 0)
+    struct input_opts io = {o.file ? NULL : ".", o.file, true};
+    __attribute__((cleanup(input_release))) struct input in = {0};
+    const char *name = o.file && strcmp(o.file, "-") != 0 ? o.file : "Dockerfile";
+    if (input_load(&io, &in, &err) == 0 &&
+        (o.dump ? dump(name, in.data, in.len, &err) : summary(name, in.data, in.len, &err)) == 0)
         return fflush(stdout) == 0 ? 0 : 1;
     fprintf(stderr, "kiln: %s\n", err->msg);
     return 2;

@@ -80,7 +80,7 @@ static void prov_fill(struct build *b, struct prov_inputs *in, const char *diges
 {
     prov_collect(b, in);
     *pi = (struct provenance_info){
-        .dockerfile_path = b->input.dfname,
+        .dockerfile_path = b->input.src.name,
         .dockerfile_digest = b->input.df_digest,
         .context = b->o->context
                        ? "."

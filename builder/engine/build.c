@@ -29,35 +29,6 @@ static const char *host_arch(void)
     return "amd64";
 }
 
-static int read_dockerfile(struct build *b, kiln_error_t **err)
-{
-    const struct kiln_build_opts *o = b->o;
-    cleanup_free char *path = NULL;
-    if (o->dockerfile)
-        path = xstrdup(o->dockerfile);
-    else if (o->context)
-        path = xasprintf("%s/Dockerfile", o->context);
-    else
-        return kiln_err(err, KILN_EUSAGE, 0, "no Dockerfile given");
-    const char *slash = strrchr(path, '/');
-    b->input.dfname = xstrdup(!strcmp(path, "-") ? "Dockerfile" : slash ? slash + 1 : path);
-    int rc;
-    if (!strcmp(path, "-"))
-        rc = read_fd_limited(STDIN_FILENO, DF_MAX_FILE_SIZE, &b->input.df_data, &b->input.df_len,
-                             err);
-    else
-        rc = read_file_limited(AT_FDCWD, path, DF_MAX_FILE_SIZE, &b->input.df_data,
-                               &b->input.df_len, err);
-    if (rc < 0) {
-        if ((*err)->code == KILN_ELIMIT)
-            return kiln_err(err, KILN_ELIMIT, 0, "Dockerfile '%s' is larger than %u bytes", path,
-                            DF_MAX_FILE_SIZE);
-        return kiln_err_wrap(err, "failed to read Dockerfile");
-    }
-    sha256_buf(b->input.df_data, b->input.df_len, b->input.df_digest);
-    return df_parse(b->input.dfname, b->input.df_data, b->input.df_len, &b->input.df, err);
-}
-
 /* One build stage per stage of the plan; the target's dependencies are built on demand. */
 static void init_stages(struct build *b)
 {
@@ -105,8 +76,8 @@ static int build_run(struct build *b, struct kiln_build_result *res, kiln_error_
 {
     const struct kiln_build_opts *o = b->o;
     cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
-    if (!root || check_tags(o, err) < 0 || leakcheck_load(b, err) < 0 ||
-        read_dockerfile(b, err) < 0 || plan_init(b, err) < 0 || network_init(b, err) < 0 ||
+    if (!root || check_tags(o, err) < 0 || leakcheck_load(b, err) < 0 || context_read(b, err) < 0 ||
+        plan_init(b, err) < 0 || network_init(b, err) < 0 ||
         ssh_agents_open(o->ssh, o->nssh, &b->ssh, err) < 0 ||
         store_open(root, &b->store, err) < 0 || context_open(b, err) < 0 ||
         lint_image_dockerfile(b, err) < 0)

@@ -1,7 +1,7 @@
-/* The inputs of a build: the Dockerfile as read and parsed, the .dockerignore, the main
- * context (a view that hides every ignored path) and the named contexts of --build-context
- * (a directory, or an image in an OCI layout or a registry). Set before the first stage
- * starts, read-only afterwards. */
+/* The inputs of a build: the Dockerfile and the .dockerignore as every command reads them
+ * (input.h), the Dockerfile parsed, the main context (a view that hides every ignored path)
+ * and the named contexts of --build-context (a directory, or an image in an OCI layout or a
+ * registry). Set before the first stage starts, read-only afterwards. */
 #ifndef KILN_ENGINE_CONTEXT_H
 #define KILN_ENGINE_CONTEXT_H
 
@@ -9,6 +9,7 @@
 
 #include "dockerfile.h"
 #include "dockerignore.h"
+#include "input.h"
 #include "kiln/kiln.h"
 #include "oci/digest.h"
 #include "snapshot/view.h"
@@ -26,18 +27,17 @@ struct build_context {
 };
 
 struct build_input {
-    char *dfname; /* "Dockerfile" as error messages call it */
-    char *df_data;
-    size_t df_len;
+    struct input src; /* the Dockerfile (src.name is what messages call it), .dockerignore */
     char df_digest[DIGEST_STR_LEN + 1];
     struct df_file *df;
     struct view *ctx_view; /* the main context; NULL when the Dockerfile came from stdin */
-    struct dockerignore *ignore;
     struct build_context *contexts;
     size_t ncontexts;
 };
 
-/* Opens the main context (with its .dockerignore) and the named contexts. */
+/* Reads and parses the Dockerfile and reads the .dockerignore (input.h). */
+int context_read(struct build *b, kiln_error_t **err);
+/* Opens the main context (hiding what the .dockerignore ignores) and the named contexts. */
 int context_open(struct build *b, kiln_error_t **err);
 /* The named context of that name ("alpine:3.19" also finds a context "alpine"), or NULL. */
 struct build_context *context_find(struct build *b, const char *name);

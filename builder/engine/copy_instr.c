@@ -107,7 +107,7 @@ static int pick_source(struct copy_job *j, kiln_error_t **err)
     }
     struct build_stage *ext;
     if (stage_external(j->b, name, &ext, err) < 0 || stage_view(j->b, ext, &j->src, err) < 0)
-        return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->input.dfname, j->in->line, name);
+        return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->input.src.name, j->in->line, name);
     return 0;
 }
 
@@ -145,8 +145,8 @@ static int glob_walk(struct copy_job *j, const char *dir, const char *pattern,
         if (rest && *rest) {
             if (glob_walk(j, p, rest, out, err) < 0)
                 return -1;
-        } else if (!(j->src_is_context && j->b->input.ignore &&
-                     dockerignore_excluded(j->b->input.ignore, p + 1))) {
+        } else if (!(j->src_is_context && j->b->input.src.ignore &&
+                     dockerignore_excluded(j->b->input.src.ignore, p + 1))) {
             strv_push(&out->paths, &out->n, steal_ptr(p));
         }
     }
@@ -193,8 +193,8 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
             return -1;
     } else {
         struct stat st;
-        bool excluded = j->src_is_context && j->b->input.ignore && strcmp(abs, "/") &&
-                        dockerignore_excluded(j->b->input.ignore, abs + 1);
+        bool excluded = j->src_is_context && j->b->input.src.ignore && strcmp(abs, "/") &&
+                        dockerignore_excluded(j->b->input.src.ignore, abs + 1);
         if (!excluded && view_stat(j->src, abs, &st) == 0)
             strv_push(&out->paths, &out->n, steal_ptr(abs));
         else if (excluded)

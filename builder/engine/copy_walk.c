@@ -122,8 +122,8 @@ static bool ignored(struct copy_job *j, const char *src)
         if (strlen(src) > n && dockerignore_excluded(j->exclude, rel))
             return true;
     }
-    return j->src_is_context && j->b->input.ignore &&
-           dockerignore_excluded(j->b->input.ignore, src + 1);
+    return j->src_is_context && j->b->input.src.ignore &&
+           dockerignore_excluded(j->b->input.src.ignore, src + 1);
 }
 
 static int copy_dir(struct copy_job *j, const char *src, const char *target, int depth,
@@ -142,7 +142,7 @@ static int copy_dir(struct copy_job *j, const char *src, const char *target, int
         if (view_lstat(j->src, s, &st) < 0)
             return kiln_err_errno(err, KILN_EINPUT, "stat '%s'", s);
         bool dir = S_ISDIR(st.st_mode), skip = ignored(j, s);
-        if (skip && !(dir && dockerignore_may_include_below(j->b->input.ignore, s + 1)))
+        if (skip && !(dir && dockerignore_may_include_below(j->b->input.src.ignore, s + 1)))
             continue;
         int r = 0;
         if (dir && !skip)

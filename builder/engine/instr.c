@@ -6,7 +6,7 @@
 
 int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err)
 {
-    return kiln_err_wrap(err, "%s:%d: %s", b->input.dfname, in->line, df_cmd_name(in->cmd));
+    return kiln_err_wrap(err, "%s:%d: %s", b->input.src.name, in->line, df_cmd_name(in->cmd));
 }
 
 int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err, enum kiln_code code,

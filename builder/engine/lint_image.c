@@ -15,7 +15,7 @@
 /* The linter's options for this build: the plan's build args and contexts (borrowed). */
 static struct lint_opts opts_of(struct build *b)
 {
-    return (struct lint_opts){.ignore = b->input.ignore,
+    return (struct lint_opts){.ignore = b->input.src.ignore,
                               .build_args = b->plan.args,
                               .nbuild_args = b->plan.nargs,
                               .target = b->o->target,
@@ -51,7 +51,7 @@ static int fail_on_errors(struct build *b, const struct lint_result *r, kiln_err
         return 0;
     if (line)
         return kiln_err(err, KILN_EPOLICY, 0, "%s:%d: lint violation found for rules: %s",
-                        b->input.dfname, line, buf_str(&names));
+                        b->input.src.name, line, buf_str(&names));
     return kiln_err(err, KILN_EPOLICY, 0, "lint violation found for rules: %s", buf_str(&names));
 }
 
@@ -61,7 +61,7 @@ int lint_image_dockerfile(struct build *b, kiln_error_t **err)
     struct lint_result r;
     int rc = lint_run(b->input.df, &o, &r, err);
     if (rc < 0)
-        return kiln_err_wrap(err, "%s", b->input.dfname);
+        return kiln_err_wrap(err, "%s", b->input.src.name);
     log_findings(b, &r);
     rc = fail_on_errors(b, &r, err);
     lint_result_release(&r);

@@ -72,8 +72,8 @@ static int resolve_source(struct build *b, struct step_mount *sm, kiln_error_t *
 {
     cleanup_free char *rel = path_join("/", sm->m.source ? sm->m.source : "/");
     struct stat st;
-    bool excluded = sm->context && b->input.ignore && strcmp(rel, "/") &&
-                    dockerignore_excluded(b->input.ignore, rel + 1);
+    bool excluded = sm->context && b->input.src.ignore && strcmp(rel, "/") &&
+                    dockerignore_excluded(b->input.src.ignore, rel + 1);
     if (excluded || view_realpath(sm->view, rel, &sm->src) < 0 ||
         view_lstat(sm->view, sm->src, &st) < 0)
         return kiln_err(err, KILN_EINPUT, 0, "mount source \"%s\": not found%s", rel,

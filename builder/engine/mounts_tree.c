@@ -25,10 +25,10 @@ struct tree_walk {
 /* Whether a walk of the main context skips path (and everything below it). */
 static bool skipped(struct tree_walk *w, const char *path, bool dir)
 {
-    if (!w->context || !w->b->input.ignore || !strcmp(path, "/") ||
-        !dockerignore_excluded(w->b->input.ignore, path + 1))
+    if (!w->context || !w->b->input.src.ignore || !strcmp(path, "/") ||
+        !dockerignore_excluded(w->b->input.src.ignore, path + 1))
         return false;
-    return !(dir && dockerignore_may_include_below(w->b->input.ignore, path + 1));
+    return !(dir && dockerignore_may_include_below(w->b->input.src.ignore, path + 1));
 }
 
 static int visit(struct tree_walk *w, const char *path, struct stat *st, kiln_error_t **err)

@@ -66,7 +66,7 @@ static int onbuild_strings(struct build *b, struct build_stage *st, json_t *ob, 
             return kiln_err(err, KILN_EINPUT, 0,
                             "%s:%d: the base image's config has an OnBuild trigger that is not a "
                             "string",
-                            b->input.dfname, st->df->from->line);
+                            b->input.src.name, st->df->from->line);
     }
     return 0;
 }

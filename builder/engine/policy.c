@@ -25,11 +25,11 @@ static int policy_fail(struct build *b, struct build_stage *st, const char *user
     const char *what = inherited ? "FROM" : "USER";
     if (inherited)
         return kiln_err(err, KILN_EPOLICY, 0,
-                        "%s:%d: %s %s: the image would run as root: %s%s%s; %s", b->input.dfname,
+                        "%s:%d: %s %s: the image would run as root: %s%s%s; %s", b->input.src.name,
                         st->user_line, what, st->df->base, why, *user ? " (inherited user '" : "",
                         *user ? user : "", POLICY_FIX);
     return kiln_err(err, KILN_EPOLICY, 0, "%s:%d: USER %s: the image would run as root: %s; %s",
-                    b->input.dfname, st->user_line, user, why, POLICY_FIX);
+                    b->input.src.name, st->user_line, user, why, POLICY_FIX);
 }
 
 static bool numeric_id(const char *s, uint32_t *out)
@@ -92,7 +92,7 @@ int policy_check_user(struct build *b, struct build_stage *st, kiln_error_t **er
         int rc = kiln_err(err, KILN_EPOLICY, 0,
                           "%s:%d: USER %s: the user does not exist in the final image's "
                           "/etc/passwd (%s); the container would not start",
-                          b->input.dfname, st->user_line, user, lookup->msg);
+                          b->input.src.name, st->user_line, user, lookup->msg);
         kiln_error_free(lookup);
         return rc;
     }

@@ -380,7 +380,7 @@ static int step_failed(struct build *b, const struct df_instr *in, const struct 
         kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s%s", r->status, lines, hint);
     else
         kiln_err(err, KILN_EBUILD, 0, "exit code %d%s%s", r->status, lines, hint);
-    return kiln_err_wrap(err, "%s:%d: %.200s", b->input.dfname, in->line, in->original);
+    return kiln_err_wrap(err, "%s:%d: %.200s", b->input.src.name, in->line, in->original);
 }
 
 /* A limit the operator asked for cannot be applied here: say how to go on without it. */
@@ -396,7 +396,7 @@ static int limit_error(kiln_error_t **err)
 static void log_warnings(struct build *b, const struct df_instr *in, char **w)
 {
     for (size_t i = 0; w && w[i]; i++)
-        step_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->input.dfname, in->line, w[i]);
+        step_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->input.src.name, in->line, w[i]);
 }
 
 /* Runs the step in the sandbox over rootfs; 0 when it exited 0. */
@@ -421,7 +421,7 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     if (rc < 0 && res->limits_unenforced && !b->o->allow_unenforced_limits)
         rc = limit_error(err);
     if (rc < 0)
-        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->input.dfname, in->line, in->original);
+        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->input.src.name, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)
         rc = step_failed(b, in, s, res, o, err);
     free(o);

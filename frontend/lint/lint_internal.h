@@ -4,11 +4,13 @@
  * lint_rules.c     the rule table
  * lint_parse.c     rules on the syntax alone: casing, stage names, MAINTAINER, descriptions
  * lint_from.c      FROM: ARGs in FROM, --platform, base image name, tag and digest
- * lint_dispatch.c  each stage's instructions in order, with its variables (BuildKit's
- *                  dispatch): UndefinedVar and the per-instruction rules
+ * lint_dispatch.c  each stage's instructions in order over the plan a build would run
+ *                  (stages.h) and the stage's scope (expand.h): UndefinedVar and the
+ *                  per-instruction rules
  * lint_copy.c      COPY and ADD
  * lint_expose.c    EXPOSE
- * lint_scope.c     variables of a stage and expansion that records what it looked up
+ * lint_scope.c     sets of names, and expansion in the global scope that records what it
+ *                  looked up (a stage's expansions report through its scope's observer)
  * lint_shell.c     RUN command lines split into pipelines and simple commands
  * lint_run.c       kiln's rules on RUN commands (curl | sh, sudo, apt-get, chmod)
  * lint_secret.c    secret-looking names (BuildKit) and token formats (kiln), masking

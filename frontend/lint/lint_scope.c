@@ -1,5 +1,6 @@
-/* Variables for the linter: sets of names, and expansion that records which variables it
- * found set or unset (BuildKit's ProcessWordWithMatches). */
+/* Sets of names, and expansion that records which variables it found set or unset (BuildKit's
+ * ProcessWordWithMatches) for FROM and --platform in the global scope; a stage's variables are
+ * the frontend's scope (expand.h). */
 #include <string.h>
 
 #include "frontend/lint/lint_internal.h"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "owners.h"
 #include "tar/handles.h"
 #include "tar/tarname.h"
 #include "util.h"
@@ -43,7 +44,7 @@ static int keep_dir(struct copy_job *j, const char *path, const struct stat *st,
     if (!strset_add(&j->emitted, path))
         return 0;
     uint32_t uid, gid;
-    build_container_owner(j->b, st, &uid, &gid);
+    owners_in_container(j->b, st, &uid, &gid);
     return copy_plan_push(j, PLAN_DIR, path, NULL, NULL, st->st_mode & 07777, uid, gid, err);
 }
 
@@ -122,7 +123,8 @@ static bool ignored(struct copy_job *j, const char *src)
         if (strlen(src) > n && dockerignore_excluded(j->exclude, rel))
             return true;
     }
-    return j->src_is_context && j->b->ignore && dockerignore_excluded(j->b->ignore, src + 1);
+    return j->src_is_context && j->b->input.src.ignore &&
+           dockerignore_excluded(j->b->input.src.ignore, src + 1);
 }
 
 static int copy_dir(struct copy_job *j, const char *src, const char *target, int depth,
@@ -141,7 +143,7 @@ static int copy_dir(struct copy_job *j, const char *src, const char *target, int
         if (view_lstat(j->src, s, &st) < 0)
             return kiln_err_errno(err, KILN_EINPUT, "stat '%s'", s);
         bool dir = S_ISDIR(st.st_mode), skip = ignored(j, s);
-        if (skip && !(dir && dockerignore_may_include_below(j->b->ignore, s + 1)))
+        if (skip && !(dir && dockerignore_may_include_below(j->b->input.src.ignore, s + 1)))
             continue;
         int r = 0;
         if (dir && !skip)

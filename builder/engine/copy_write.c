@@ -6,6 +6,7 @@
 
 #include "cache/hashindex.h"
 #include "copy.h"
+#include "owners.h"
 #include "tar/handles.h"
 #include "tar/tarname.h"
 #include "snapshot/unpack.h"
@@ -108,7 +109,7 @@ static int archive_parent(struct copy_job *j, const char *p, kiln_error_t **err)
     struct layer_entry e = {.path = p + 1, .mode = S_IFDIR | 0755, .fd = -1};
     if (view_lstat(j->dest, p, &st) == 0 && S_ISDIR(st.st_mode)) {
         e.mode = S_IFDIR | (st.st_mode & 07777);
-        build_container_owner(j->b, &st, &e.uid, &e.gid);
+        owners_in_container(j->b, &st, &e.uid, &e.gid);
     } else if (view_stat(j->dest, p, &st) == 0) {
         return 0;
     }

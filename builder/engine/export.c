@@ -3,7 +3,10 @@
 #include <string.h>
 
 #include "build.h"
+#include "cache/hashindex.h"
+#include "export.h"
 #include "json.h"
+#include "policy.h"
 #include "oci/layout.h"
 #include "oci/reference.h"
 #include "registry/registry.h"
@@ -111,11 +114,11 @@ static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t
 {
     char *const *names = b->o->output.name ? &b->o->output.name : b->o->tags;
     size_t nnames = b->o->output.name ? 1 : b->o->ntags;
-    const char **from = xcalloc(b->nstages + nnames + 1, sizeof(char *));
+    const char **from = xcalloc(b->sched.nstages + nnames + 1, sizeof(char *));
     size_t n = 0;
-    for (size_t i = 0; i < b->nstages; i++)
-        if (b->stages[i].base_ref)
-            from[n++] = b->stages[i].base_ref;
+    for (size_t i = 0; i < b->sched.nstages; i++)
+        if (b->sched.stages[i].base_ref)
+            from[n++] = b->sched.stages[i].base_ref;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < nnames; i++) {
         struct registry_push_req req = {
@@ -123,8 +126,8 @@ static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t
         struct registry_push_result res;
         rc = registry_push(b->store, NULL, &req, &res, err);
         if (rc == 0)
-            build_log(b, KILN_LOG_INFO, "pushed %s (%zu blobs uploaded, %zu mounted, %zu present)",
-                      names[i], res.blobs_uploaded, res.blobs_mounted, res.blobs_present);
+            step_log(b, KILN_LOG_INFO, "pushed %s (%zu blobs uploaded, %zu mounted, %zu present)",
+                     names[i], res.blobs_uploaded, res.blobs_mounted, res.blobs_present);
         from[n++] = names[i]; /* the next names mount from this one */
     }
     free(from);
@@ -182,8 +185,8 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     cleanup_json json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
     if (b->o->allow_root_user)
         json_object_set_new(ann, POLICY_ANNOTATION, json_string("true"));
-    if (build_scan_image(b, final, ann, err) < 0) { /* before anything is written */
-        build_drop_layers(b);
+    if (leakcheck_image(b, final, ann, err) < 0) { /* before anything is written */
+        leakcheck_drop_layers(b);
         return -1;
     }
     struct oci_desc manifest, config;
@@ -195,11 +198,11 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     struct oci_desc top;
     if (attestations_attach(b, final, &manifest, &top, err) < 0) {
         if ((*err)->code == KILN_ELEAK) /* in an SBOM document */
-            build_drop_layers(b);
+            leakcheck_drop_layers(b);
         return -1;
     }
-    if (build_scan_attestations(b, &top, err) < 0) { /* still nothing written */
-        build_drop_layers(b);
+    if (leakcheck_attestations(b, &top, err) < 0) { /* still nothing written */
+        leakcheck_drop_layers(b);
         return -1;
     }
     if (strcmp(top.digest, manifest.digest))

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "export.h"
 #include "fsutil.h"
 #include "oci/flatten.h"
 #include "tar/handles.h"
@@ -91,10 +92,10 @@ static int write_rootfs_tar(struct build *b, struct build_stage *final, int fd, 
     if (rc == 0 && archive_write_close(t.a) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(t.a));
     if (rc == 0 && st.dropped)
-        build_log(b, KILN_LOG_WARN,
-                  "output: %zu entries under a path that is not a directory "
-                  "were left out",
-                  st.dropped);
+        step_log(b, KILN_LOG_WARN,
+                 "output: %zu entries under a path that is not a directory "
+                 "were left out",
+                 st.dropped);
     return rc;
 }
 
@@ -281,16 +282,16 @@ static int write_rootfs_dir(struct build *b, struct build_stage *final, int root
     if (rc == 0)
         rc = local_finish_dirs(&l, err);
     if (rc == 0 && l.stripped)
-        build_log(b, KILN_LOG_WARN, "output: setuid/setgid bits of %zu files were dropped",
-                  l.stripped);
+        step_log(b, KILN_LOG_WARN, "output: setuid/setgid bits of %zu files were dropped",
+                 l.stripped);
     if (rc == 0 && l.skipped)
-        build_log(b, KILN_LOG_WARN, "output: %zu device nodes, FIFOs or sockets were not created",
-                  l.skipped);
+        step_log(b, KILN_LOG_WARN, "output: %zu device nodes, FIFOs or sockets were not created",
+                 l.skipped);
     if (rc == 0 && st.dropped)
-        build_log(b, KILN_LOG_WARN,
-                  "output: %zu entries under a path that is not a directory "
-                  "were left out",
-                  st.dropped);
+        step_log(b, KILN_LOG_WARN,
+                 "output: %zu entries under a path that is not a directory "
+                 "were left out",
+                 st.dropped);
     for (size_t i = 0; i < l.ndirs; i++)
         free(l.dirs[i].path);
     free(l.dirs);
@@ -338,8 +339,8 @@ int export_local(struct build *b, struct build_stage *final, const char *dest, k
         rc = kiln_err_errno(err, KILN_EIO, "output '%s'", dest);
     if (rc == 0) { /* tmp is the old, empty dest; rmdir leaves it if someone filled it since */
         if (exists && rmdir(tmp) < 0)
-            build_log(b, KILN_LOG_WARN, "output: the previous '%s' was kept as '%s' (%s)", dest,
-                      tmp, strerror(errno));
+            step_log(b, KILN_LOG_WARN, "output: the previous '%s' was kept as '%s' (%s)", dest, tmp,
+                     strerror(errno));
         return 0;
     }
     kiln_error_t *e2 = NULL;

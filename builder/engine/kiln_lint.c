@@ -1,43 +1,14 @@
 /* kiln lint and kiln build --check (kiln/dockerfile.h): the Dockerfile and its .dockerignore
- * read, parsed and linted by the frontend (frontend/lint/), the findings rendered. */
-#include <fcntl.h>
+ * read by the one input loader (input.h), linted by the frontend (frontend/lint/), the findings
+ * rendered. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dockerfile.h"
-#include "fsutil.h"
+#include "input.h"
 #include "kiln/dockerfile.h"
 #include "lint/lint.h"
 #include "util.h"
-
-static int read_dockerfile(const char *path, char **data, size_t *len, kiln_error_t **err)
-{
-    int rc = strcmp(path, "-") == 0
-                 ? read_fd_limited(STDIN_FILENO, DF_MAX_FILE_SIZE, data, len, err)
-                 : read_file_limited(AT_FDCWD, path, DF_MAX_FILE_SIZE, data, len, err);
-    if (rc < 0 && (*err)->code == KILN_ELIMIT)
-        return kiln_err(err, KILN_ELIMIT, 0, "Dockerfile '%s' is larger than %u bytes", path,
-                        DF_MAX_FILE_SIZE);
-    return rc < 0 ? kiln_err_wrap(err, "failed to read Dockerfile") : 0;
-}
-
-/* <Dockerfile>.dockerignore beats CONTEXT/.dockerignore; none is fine. */
-static int read_ignore(const char *context, const char *dfpath, struct dockerignore **out,
-                       kiln_error_t **err)
-{
-    cleanup_free char *own = dockerignore_specific_path(dfpath);
-    cleanup_free char *def = xasprintf("%s/%s", context, DOCKERIGNORE_DEFAULT);
-    const char *pick = own && access(own, F_OK) == 0 ? own : def;
-    if (access(pick, F_OK) != 0)
-        return 0;
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
-        return -1;
-    const char *base = strrchr(pick, '/');
-    return dockerignore_parse(base ? base + 1 : pick, data, len, out, err);
-}
 
 static char *render(enum kiln_lint_format format, const struct lint_result *r, const char *name,
                     const char *data, size_t len, kiln_error_t **err)
@@ -76,21 +47,15 @@ static struct kiln_kv *resolve_args(const struct kiln_lint_opts *o)
     return kv;
 }
 
-static int lint_file(const struct kiln_lint_opts *o, const char *path, struct kiln_lint_result *out,
-                     kiln_error_t **err)
+static int lint_input(const struct kiln_lint_opts *o, const struct input *in,
+                      struct kiln_lint_result *out, kiln_error_t **err)
 {
-    struct dockerignore *ig = NULL;
-    const char *name = strcmp(path, "-") == 0 ? "Dockerfile" : path;
-    cleanup_free char *data = NULL;
-    size_t len = 0;
+    const char *name = strcmp(in->path, "-") == 0 ? "Dockerfile" : in->path;
     cleanup_df_file struct df_file *f = NULL;
-    if (read_dockerfile(path, &data, &len, err) < 0 || df_parse(name, data, len, &f, err) < 0 ||
-        read_ignore(o->context ? o->context : ".", path, &ig, err) < 0) {
-        dockerignore_free(ig);
+    if (df_parse(name, in->data, in->len, &f, err) < 0)
         return -1;
-    }
     cleanup_free struct kiln_kv *args = resolve_args(o);
-    struct lint_opts lo = {.ignore = ig,
+    struct lint_opts lo = {.ignore = in->ignore,
                            .build_args = args,
                            .nbuild_args = o->nbuild_args,
                            .target = o->target,
@@ -99,11 +64,9 @@ static int lint_file(const struct kiln_lint_opts *o, const char *path, struct ki
                            .target_platform = o->platform,
                            .strict = o->strict};
     struct lint_result r;
-    int rc = lint_run(f, &lo, &r, err);
-    dockerignore_free(ig);
-    if (rc < 0)
+    if (lint_run(f, &lo, &r, err) < 0)
         return -1;
-    out->report = render(o->format, &r, name, data, len, err);
+    out->report = render(o->format, &r, name, in->data, in->len, err);
     out->errors = lint_result_errors(&r);
     out->warnings = r.n - out->errors;
     error_rules(&r, out);
@@ -114,10 +77,9 @@ static int lint_file(const struct kiln_lint_opts *o, const char *path, struct ki
 int kiln_lint(const struct kiln_lint_opts *o, struct kiln_lint_result *r, kiln_error_t **err)
 {
     memset(r, 0, sizeof(*r));
-    cleanup_free char *path = o->dockerfile
-                                  ? xstrdup(o->dockerfile)
-                                  : xasprintf("%s/Dockerfile", o->context ? o->context : ".");
-    if (lint_file(o, path, r, err) < 0) {
+    struct input_opts io = {o->context ? o->context : ".", o->dockerfile, false};
+    __attribute__((cleanup(input_release))) struct input in = {0};
+    if (input_load(&io, &in, err) < 0 || lint_input(o, &in, r, err) < 0) {
         kiln_lint_result_release(r);
         return -1;
     }

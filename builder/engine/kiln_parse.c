@@ -1,37 +1,16 @@
 /* kiln parse (kiln/dockerfile.h): a Dockerfile through the frontend, as BuildKit's dump or as
  * the stages it holds. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ast.h"
 #include "buf.h"
 #include "dockerfile.h"
+#include "input.h"
 #include "kiln/dockerfile.h"
 #include "util.h"
 
 #define PARSE_MAX_LISTING (16u * DF_MAX_FILE_SIZE) /* the stage listing of one Dockerfile */
-
-/* Reads at most DF_MAX_FILE_SIZE + 1 bytes, so that a larger file is reported by the parser. */
-static char *read_input(const char *path, size_t *len, kiln_error_t **err)
-{
-    bool std = strcmp(path, "-") == 0;
-    FILE *f = std ? stdin : fopen(path, "rb");
-    if (!f)
-        return kiln_err_errno(err, KILN_EINPUT, "open '%s'", path), NULL;
-    size_t cap = (size_t)DF_MAX_FILE_SIZE + 1;
-    char *data = xmalloc(cap + 1);
-    *len = fread(data, 1, cap, f);
-    int failed = ferror(f);
-    if (!std)
-        fclose(f);
-    if (failed) {
-        free(data);
-        return kiln_err(err, KILN_EINPUT, EIO, "read '%s'", path), NULL;
-    }
-    data[*len] = '\0';
-    return data;
-}
 
 static int list_stage(struct buf *b, const struct df_stage *s)
 {
@@ -89,13 +68,14 @@ static int dump(const char *name, const char *data, size_t len, struct kiln_pars
 int kiln_parse(const struct kiln_parse_opts *o, struct kiln_parse_result *r, kiln_error_t **err)
 {
     memset(r, 0, sizeof(*r));
-    const char *path = o->dockerfile ? o->dockerfile : "Dockerfile";
-    size_t len = 0;
-    cleanup_free char *data = read_input(path, &len, err);
-    if (!data)
+    struct input_opts io = {o->dockerfile ? NULL : ".", o->dockerfile, true};
+    __attribute__((cleanup(input_release))) struct input in = {0};
+    if (input_load(&io, &in, err) < 0)
         return -1;
-    const char *name = strcmp(path, "-") == 0 ? "Dockerfile" : path;
-    if ((o->dump ? dump(name, data, len, r, err) : summary(name, data, len, r, err)) < 0) {
+    const char *name =
+        o->dockerfile && strcmp(o->dockerfile, "-") != 0 ? o->dockerfile : "Dockerfile";
+    if ((o->dump ? dump(name, in.data, in.len, r, err) : summary(name, in.data, in.len, r, err)) <
+        0) {
         kiln_parse_result_release(r);
         return -1;
     }

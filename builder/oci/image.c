@@ -22,7 +22,6 @@ struct image *image_new_scratch(const char *os, const char *arch, const char *va
     if (variant && *variant)
         json_object_set_new(img->config, "variant", json_string(variant));
     json_t *cfg = image_cfg(img);
-    json_object_set_new(cfg, "Env", json_pack("[s]", "PATH=" DEFAULT_PATH_ENV));
     json_object_set_new(cfg, "WorkingDir", json_string("/"));
     json_t *rootfs = json_pack("{s:s,s:[]}", "type", "layers", "diff_ids");
     json_object_set_new(img->config, "rootfs", rootfs);

@@ -25,7 +25,6 @@
 #define MEDIA_TYPE_LAYER_TAR       "application/vnd.oci.image.layer.v1.tar"
 
 #define IMAGE_MAX_LAYERS 127
-#define DEFAULT_PATH_ENV "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct image_layer {
     char digest[DIGEST_STR_LEN + 1];
@@ -47,7 +46,8 @@ struct oci_desc {
     uint64_t size;
 };
 
-/* BuildKit's empty image: PATH in Env, WorkingDir "/", the given platform. */
+/* BuildKit's empty image: WorkingDir "/", the given platform (the default PATH, BuildKit adds to
+ * every image config without one, comes from the frontend: frontend/args.h). */
 struct image *image_new_scratch(const char *os, const char *arch, const char *variant);
 struct image *image_clone(const struct image *img);
 void image_free(struct image *img);

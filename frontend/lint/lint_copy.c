@@ -62,7 +62,7 @@ static void sources(struct lint_dispatch *d, const struct df_instr *in, const ch
     for (size_t i = 0; i + 1 < in->nargs; i++) {
         if (df_instr_heredoc_source(in, in->args[i]))
             continue;
-        cleanup_free char *src = lint_dispatch_expand(d, in, in->args[i], false);
+        cleanup_free char *src = lint_dispatch_expand(d, in->args[i], false);
         if (!src)
             continue;
         bool remote = in->cmd == DF_ADD && remote_source(src);
@@ -80,16 +80,18 @@ static void sources(struct lint_dispatch *d, const struct df_instr *in, const ch
 void lint_copy_instr(struct lint_dispatch *d, const struct df_instr *in)
 {
     const struct df_copy_opts *o = &in->copy;
-    cleanup_free char *chown = o->chown ? lint_dispatch_expand(d, in, o->chown, false) : NULL;
-    cleanup_free char *chmod = o->chmod ? lint_dispatch_expand(d, in, o->chmod, false) : NULL;
-    cleanup_free char *sum =
-        o->checksum && in->cmd == DF_ADD ? lint_dispatch_expand(d, in, o->checksum, false) : NULL;
+    /* expanded for UndefinedVar (the observer reports while they expand) */
+    if (o->chown)
+        free(lint_dispatch_expand(d, o->chown, false));
+    if (o->checksum && in->cmd == DF_ADD)
+        free(lint_dispatch_expand(d, o->checksum, false));
+    cleanup_free char *chmod = o->chmod ? lint_dispatch_expand(d, o->chmod, false) : NULL;
     sources(d, in, o->checksum);
     if (in->nargs > 0)
-        free(lint_dispatch_expand(d, in, in->args[in->nargs - 1], false));
+        free(lint_dispatch_expand(d, in->args[in->nargs - 1], false));
     for (size_t i = 0; i < in->nheredocs; i++)
         if (in->heredocs[i].expand)
-            free(lint_dispatch_expand(d, in, in->heredocs[i].content, true));
+            free(lint_dispatch_expand(d, in->heredocs[i].content, true));
     if (chmod && lint_run_mode_world_writable(chmod))
         lint_emit(d->c, in, LINT_CHMOD_WORLD_WRITABLE,
                   xasprintf("%s --chmod=%s makes the files world-writable", in->keyword, chmod),

@@ -68,14 +68,18 @@ static int excerpt(struct buf *b, const struct lint_finding *f, const char *file
 
 static int summary(struct buf *b, const struct lint_result *r)
 {
-    size_t errors = lint_result_errors(r), warnings = r->n - errors;
-    if (r->n == 0)
+    size_t errors = lint_result_errors(r), warnings = 0;
+    for (size_t i = 0; i < r->n; i++)
+        warnings += r->v[i].level == LINT_WARNING;
+    if (r->build_error && buf_addf(b, NULL, "ERROR: %s\n", r->build_error) < 0)
+        return -1;
+    if (errors + warnings == 0)
         return buf_addstr(b, "Check complete, no warnings found.\n", NULL);
     if (buf_addstr(b, "Check complete, ", NULL) < 0 ||
         (errors && buf_addf(b, NULL, "%zu error%s%s", errors, errors == 1 ? "" : "s",
                             warnings ? " and " : "") < 0) ||
         (warnings && buf_addf(b, NULL, "%zu warning%s", warnings, warnings == 1 ? "" : "s") < 0) ||
-        buf_addf(b, NULL, " %s been found!\n", r->n == 1 ? "has" : "have") < 0)
+        buf_addf(b, NULL, " %s been found!\n", errors + warnings == 1 ? "has" : "have") < 0)
         return -1;
     return r->dropped ? buf_addf(b, NULL, "(%zu more findings were not kept)\n", r->dropped) : 0;
 }
@@ -126,10 +130,15 @@ char *lint_output_json(const struct lint_result *r, const char *file)
                                 "url", f->rule->url, "message", f->message, "fix", fix_of(f),
                                 "file", file, "line", f->line, "endLine", f->end_line));
     }
-    size_t errors = lint_result_errors(r);
-    return dump(json_pack("{s:s,s:o,s:I,s:I,s:I}", "file", file, "findings", findings, "errors",
-                          (json_int_t)errors, "warnings", (json_int_t)(r->n - errors), "dropped",
-                          (json_int_t)r->dropped));
+    size_t errors = lint_result_errors(r), warnings = 0;
+    for (size_t i = 0; i < r->n; i++)
+        warnings += r->v[i].level == LINT_WARNING;
+    json_t *doc = json_pack("{s:s,s:o,s:I,s:I,s:I}", "file", file, "findings", findings, "errors",
+                            (json_int_t)errors, "warnings", (json_int_t)warnings, "dropped",
+                            (json_int_t)r->dropped);
+    if (r->build_error)
+        json_object_set_new(doc, "buildError", json_string(r->build_error));
+    return dump(doc);
 }
 
 /* RFC 3986: a relative reference with unreserved characters and '/' kept. */
@@ -188,6 +197,12 @@ char *lint_output_sarif(const struct lint_result *r, const char *file)
     json_t *artifacts = json_pack("[{s:{s:s}}]", "location", "uri", uri);
     json_t *run = json_pack("{s:{s:o},s:o,s:o}", "tool", "driver", driver, "results", results,
                             "artifacts", artifacts);
+    /* a Dockerfile that cannot be built: the run says so, as a tool execution notification */
+    if (r->build_error)
+        json_object_set_new(run, "invocations",
+                            json_pack("[{s:b,s:[{s:s,s:{s:s}}]}]", "executionSuccessful", 0,
+                                      "toolExecutionNotifications", "level", "error", "message",
+                                      "text", r->build_error));
     return dump(
         json_pack("{s:s,s:s,s:[o]}", "version", "2.1.0", "$schema", SARIF_SCHEMA, "runs", run));
 }

@@ -1,4 +1,5 @@
-/* COPY and ADD: flags, source selection (paths and wildcards) and Docker's destination rules. */
+/* The COPY and ADD instructions (copy.h): flags, source selection (paths and wildcards) and
+ * Docker's destination rules; the plan is keyed and written by copy_write.c. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -6,6 +7,10 @@
 
 #include "buf.h"
 #include "copy.h"
+#include "dispatch.h"
+#include "plan.h"
+#include "instr.h"
+#include "users.h"
 #include "net/url.h"
 #include "util.h"
 
@@ -40,7 +45,7 @@ static int path_flags(struct copy_job *j, kiln_error_t **err)
     cleanup_buf struct buf pats = BUF_INIT(DOCKERIGNORE_MAX_SIZE);
     for (size_t i = 0; i < j->in->copy.nexclude; i++) {
         cleanup_free char *p = NULL;
-        if (vars_expand(j->b, j->st, j->in->copy.exclude[i], &p, err) < 0 ||
+        if (df_scope_expand(&j->st->scope, j->in->copy.exclude[i], &p, err) < 0 ||
             buf_addf(&pats, err, "%s\n", p) < 0)
             return instr_wrap(j->b, j->in, err);
     }
@@ -55,14 +60,14 @@ static int owner_flags(struct copy_job *j, kiln_error_t **err)
     const char *chmod = df_instr_flag(j->in, "chmod", NULL);
     if (chown && *chown) {
         cleanup_free char *spec = NULL;
-        if (vars_expand(j->b, j->st, chown, &spec, err) < 0 ||
+        if (df_scope_expand(&j->st->scope, chown, &spec, err) < 0 ||
             users_resolve(j->dest, spec, false, &j->uid, &j->gid, err) < 0)
             return instr_wrap(j->b, j->in, err);
         j->chown = true;
     }
     if (chmod && *chmod) {
         cleanup_free char *m = NULL;
-        if (vars_expand(j->b, j->st, chmod, &m, err) < 0)
+        if (df_scope_expand(&j->st->scope, chmod, &m, err) < 0)
             return instr_wrap(j->b, j->in, err);
         if (parse_mode(m, &j->mode) < 0)
             return instr_err(
@@ -74,39 +79,35 @@ static int owner_flags(struct copy_job *j, kiln_error_t **err)
     return 0;
 }
 
-/* --from: a stage (name or index), a named context, else an image (not supported yet). */
+/* --from as the plan resolved it: a stage (name or index), else a named context or an image
+ * (a layout or docker-image context, or a registry reference). */
 static int pick_source(struct copy_job *j, kiln_error_t **err)
 {
-    const char *from = df_instr_flag(j->in, "from", NULL);
-    if (!from) {
-        if (!j->b->ctx_view)
+    const char *from = j->in->copy.from;
+    if (!from || !*from) {
+        if (!j->b->input.ctx_view)
             return instr_err(j->b, j->in, err, KILN_EINPUT,
                              "no build context: the Dockerfile was read from stdin");
-        j->src = j->b->ctx_view;
+        j->src = j->b->input.ctx_view;
         j->src_is_context = true;
         return 0;
     }
-    cleanup_free char *name = NULL;
-    if (vars_expand(j->b, j->st, from, &name, err) < 0)
-        return instr_wrap(j->b, j->in, err);
+    const struct df_plan_dep *d = plan_dep(j->b, j->st, j->in, NULL);
+    if (d && d->stage >= 0) {
+        struct build_stage *dep = &j->b->sched.stages[d->stage];
+        if (schedule_stage(j->b, dep, err) < 0)
+            return -1;
+        return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
+    }
+    const char *name = d && d->external ? d->external : from;
     struct build_context *c = context_find(j->b, name);
     if (c && c->type == KILN_CONTEXT_DIR) {
         j->src = c->view;
         return 0;
     }
-    struct build_stage *dep = c ? NULL : stage_find(j->b, name);
-    if (dep == j->st)
-        return instr_err(j->b, j->in, err, KILN_EINPUT, "circular dependency detected on stage: %s",
-                         name);
-    if (dep) {
-        if (stage_build(j->b, dep, err) < 0)
-            return -1;
-        return stage_view(j->b, dep, &j->src, err) < 0 ? instr_wrap(j->b, j->in, err) : 0;
-    }
-    /* an image: a named layout or docker-image context, or a registry reference */
     struct build_stage *ext;
-    if (external_image(j->b, name, &ext, err) < 0 || stage_view(j->b, ext, &j->src, err) < 0)
-        return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->dfname, j->in->line, name);
+    if (stage_external(j->b, name, &ext, err) < 0 || stage_view(j->b, ext, &j->src, err) < 0)
+        return kiln_err_wrap(err, "%s:%d: COPY --from=%s", j->b->input.src.name, j->in->line, name);
     return 0;
 }
 
@@ -144,8 +145,8 @@ static int glob_walk(struct copy_job *j, const char *dir, const char *pattern,
         if (rest && *rest) {
             if (glob_walk(j, p, rest, out, err) < 0)
                 return -1;
-        } else if (!(j->src_is_context && j->b->ignore &&
-                     dockerignore_excluded(j->b->ignore, p + 1))) {
+        } else if (!(j->src_is_context && j->b->input.src.ignore &&
+                     dockerignore_excluded(j->b->input.src.ignore, p + 1))) {
             strv_push(&out->paths, &out->n, steal_ptr(p));
         }
     }
@@ -192,8 +193,8 @@ static int select_source(struct copy_job *j, const char *word, struct match_list
             return -1;
     } else {
         struct stat st;
-        bool excluded = j->src_is_context && j->b->ignore && strcmp(abs, "/") &&
-                        dockerignore_excluded(j->b->ignore, abs + 1);
+        bool excluded = j->src_is_context && j->b->input.src.ignore && strcmp(abs, "/") &&
+                        dockerignore_excluded(j->b->input.src.ignore, abs + 1);
         if (!excluded && view_stat(j->src, abs, &st) == 0)
             strv_push(&out->paths, &out->n, steal_ptr(abs));
         else if (excluded)
@@ -224,7 +225,7 @@ static char *dest_path(struct copy_job *j, const char *raw, bool *dir)
     return path_clean(joined);
 }
 
-int dest_resolve(struct view *v, const char *path, char **out)
+int copy_dest_resolve(struct view *v, const char *path, char **out)
 {
     if (view_realpath(v, path, out) == 0)
         return 0;
@@ -235,7 +236,7 @@ int dest_resolve(struct view *v, const char *path, char **out)
     const char *base = path + (slash - parent) + 1;
     *slash = '\0';
     cleanup_free char *rp = NULL;
-    if (dest_resolve(v, *parent ? parent : "/", &rp) < 0)
+    if (copy_dest_resolve(v, *parent ? parent : "/", &rp) < 0)
         return -1;
     *out = path_join(rp, base);
     return 0;
@@ -318,7 +319,7 @@ static int heredoc_sources(struct copy_job *j, size_t nsrc, char ***bodies, size
         (*nheredoc)++;
         if (!h->expand)
             (*bodies)[i] = xstrdup(h->content);
-        else if (vars_expand_heredoc(j->b, j->st, h->content, &(*bodies)[i], err) < 0)
+        else if (df_scope_expand_heredoc(&j->st->scope, h->content, &(*bodies)[i], err) < 0)
             return instr_wrap(j->b, j->in, err);
     }
     return 0;
@@ -362,7 +363,7 @@ static int copy_run_dest(struct copy_job *j, char **words, size_t n, struct matc
                          j->is_add ? "ADD" : "COPY");
     struct stat st;
     cleanup_free char *real = NULL;
-    if (dest_resolve(j->dest, dest, &real) < 0)
+    if (copy_dest_resolve(j->dest, dest, &real) < 0)
         return instr_err(j->b, j->in, err, KILN_EINPUT, "destination '%s': %s", dest,
                          strerror(errno));
     if (m.n + nheredoc + j->nurls > 1 || j->parents ||
@@ -401,11 +402,11 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     cache_key_end(&k, key);
     int hit = build_cache_get(b, j->st, key, r, err);
     if (hit)
-        return hit < 0 ? -1 : (build_mark_cached(b), 0);
+        return hit < 0 ? -1 : (step_mark_cached(b), 0);
     if (layer_writer_new(b->store, LAYER_GZIP, b->o->output.compression_level, b->epoch, &j->w,
                          err) < 0)
         return -1;
-    layer_writer_scan(j->w, build_scanner(b), j->st->img->nlayers + 1);
+    layer_writer_scan(j->w, leakcheck_scanner(b), j->st->img->nlayers + 1);
     struct layer_result lr;
     if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
         return -1;
@@ -417,8 +418,8 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     return 0;
 }
 
-int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr *in,
-                  kiln_error_t **err)
+int copy_instr(struct build *b, struct build_stage *st, const struct df_instr *in,
+               kiln_error_t **err)
 {
     struct copy_job j = {.b = b, .st = st, .in = in, .is_add = in->cmd == DF_ADD};
     if (in->nargs < 2)
@@ -433,7 +434,7 @@ int dispatch_copy(struct build *b, struct build_stage *st, const struct df_instr
     size_t n = 0;
     for (size_t i = 0; i < in->nargs; i++) {
         char *w = NULL;
-        if (vars_expand(b, st, in->args[i], &w, err) < 0)
+        if (df_scope_expand(&st->scope, in->args[i], &w, err) < 0)
             return instr_wrap(b, in, err);
         strv_push(&words, &n, w);
     }

@@ -40,9 +40,19 @@ static int record_parse(json_t *j, struct step_record *r)
     return 0;
 }
 
-int cache_remote_import(struct build *b, kiln_error_t **err)
+bool build_cache_enabled(struct build *b, struct build_stage *st)
 {
-    b->cache_used = json_object();
+    if (b->o->no_cache)
+        return false;
+    for (size_t i = 0; i < b->o->nno_cache_filter; i++)
+        if (st->df->name && !strcasecmp(b->o->no_cache_filter[i], st->df->name))
+            return false;
+    return true;
+}
+
+int build_cache_import(struct build *b, kiln_error_t **err)
+{
+    b->cache.used = json_object();
     const char *ref = b->o->cache_from;
     if (!ref)
         return 0;
@@ -51,7 +61,7 @@ int cache_remote_import(struct build *b, kiln_error_t **err)
     if (registry_artifact_pull(b->store, NULL, ref, false, &m, &missing, err) < 0)
         return kiln_err_wrap(err, "--cache-from %s", ref);
     if (missing) {
-        build_log(b, KILN_LOG_INFO, "--cache-from %s: no cache there yet", ref);
+        step_log(b, KILN_LOG_INFO, "--cache-from %s: no cache there yet", ref);
         return 0;
     }
     cleanup_free char *data = NULL;
@@ -71,17 +81,17 @@ int cache_remote_import(struct build *b, kiln_error_t **err)
         rc == 0 ? json_parse_object(cfg, len, STORE_MAX_JSON, "cache config", err) : NULL;
     if (rc < 0 || !c)
         return kiln_err_wrap(err, "--cache-from %s", ref);
-    b->cache_from = json_incref(json_object_get(c, "records"));
-    build_log(b, KILN_LOG_INFO, "--cache-from %s: %zu cache records", ref,
-              json_object_size(b->cache_from));
+    b->cache.from = json_incref(json_object_get(c, "records"));
+    step_log(b, KILN_LOG_INFO, "--cache-from %s: %zu cache records", ref,
+             json_object_size(b->cache.from));
     return 0;
 }
 
 void build_cache_note(struct build *b, const char *key, const struct step_record *r)
 {
     pthread_mutex_lock(&b->lock);
-    if (b->cache_used && json_object_size(b->cache_used) < CACHE_MAX_RECORDS)
-        json_object_set_new(b->cache_used, key, record_json(r));
+    if (b->cache.used && json_object_size(b->cache.used) < CACHE_MAX_RECORDS)
+        json_object_set_new(b->cache.used, key, record_json(r));
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -90,7 +100,7 @@ static int remote_hit(struct build *b, const char *key, struct step_record *r)
 {
     pthread_mutex_lock(&b->lock);
     cleanup_json json_t *j =
-        b->cache_from ? json_incref(json_object_get(b->cache_from, key)) : NULL;
+        b->cache.from ? json_incref(json_object_get(b->cache.from, key)) : NULL;
     pthread_mutex_unlock(&b->lock);
     if (!j || record_parse(j, r) < 0)
         return 0;
@@ -100,7 +110,7 @@ static int remote_hit(struct build *b, const char *key, struct step_record *r)
     kiln_error_t *e = NULL;
     if (registry_fetch_blobs(b->store, NULL, b->o->cache_from, &d, 1, &e) < 0 ||
         stepcache_put(b->store, key, r, &e) < 0) {
-        build_log(b, KILN_LOG_WARN, "--cache-from: %s", e->msg);
+        step_log(b, KILN_LOG_WARN, "--cache-from: %s", e->msg);
         kiln_error_free(e);
         return 0;
     }
@@ -114,7 +124,7 @@ int build_cache_get(struct build *b, struct build_stage *st, const char *key, st
         return 0;
     if (!stepcache_lookup(b->store, key, r) && !remote_hit(b, key, r))
         return 0;
-    if (build_scan_cached(b, st, key, r, err) < 0)
+    if (leakcheck_cached(b, st, key, r, err) < 0)
         return -1;
     build_cache_note(b, key, r);
     return 1;
@@ -124,13 +134,13 @@ void build_cache_put(struct build *b, const char *key, const struct step_record 
 {
     kiln_error_t *e = NULL;
     if (stepcache_put(b->store, key, r, &e) < 0) {
-        build_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", e->msg);
+        step_log(b, KILN_LOG_WARN, "cannot record a cache entry: %s", e->msg);
         kiln_error_free(e);
     }
     build_cache_note(b, key, r);
 }
 
-int cache_remote_export(struct build *b, kiln_error_t **err)
+int build_cache_export(struct build *b, kiln_error_t **err)
 {
     const char *ref = b->o->cache_to;
     if (!ref)
@@ -140,7 +150,7 @@ int cache_remote_export(struct build *b, kiln_error_t **err)
     struct strset seen = STRSET_INIT;
     const char *key;
     json_t *rec;
-    json_object_foreach(b->cache_used, key, rec)
+    json_object_foreach(b->cache.used, key, rec)
     {
         struct step_record r;
         if (record_parse(rec, &r) < 0 || !store_has_blob(b->store, r.digest) ||
@@ -152,7 +162,7 @@ int cache_remote_export(struct build *b, kiln_error_t **err)
         memcpy(layers[n++].digest, r.digest, sizeof(r.digest));
     }
     strset_release(&seen);
-    cleanup_json json_t *cfg = json_pack("{s:O}", "records", b->cache_used);
+    cleanup_json json_t *cfg = json_pack("{s:O}", "records", b->cache.used);
     cleanup_free char *data = json_dump_stable(cfg);
     struct registry_artifact a = {.artifact_type = CACHE_ARTIFACT_TYPE,
                                   .config_media_type = CACHE_CONFIG_TYPE,
@@ -165,7 +175,13 @@ int cache_remote_export(struct build *b, kiln_error_t **err)
     free(layers);
     if (rc < 0)
         return kiln_err_wrap(err, "--cache-to %s", ref);
-    build_log(b, KILN_LOG_INFO, "--cache-to %s: %zu records, %zu layers", ref,
-              json_object_size(b->cache_used), n);
+    step_log(b, KILN_LOG_INFO, "--cache-to %s: %zu records, %zu layers", ref,
+             json_object_size(b->cache.used), n);
     return 0;
+}
+
+void build_cache_release(struct build_cache *c)
+{
+    json_decref(c->from);
+    json_decref(c->used);
 }

@@ -20,6 +20,7 @@
 #include "limit.h"
 #include "fsutil.h"
 #include "sandbox/pasta.h"
+#include "sandbox/preflight.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -350,7 +351,8 @@ static void finish(struct run *r)
 int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kiln_error_t **err)
 {
     memset(res, 0, sizeof(*res));
-    if (check_spec(spec, err) < 0)
+    cleanup_free char *preflight_warning = NULL;
+    if (check_spec(spec, err) < 0 || sbx_preflight(spec, &preflight_warning, err) < 0)
         return -1;
     struct sbx_child c;
     int out[2], sv[2];
@@ -371,6 +373,8 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
     }
     if (spec->idmap->warning[0])
         strv_push(&res->warnings, &r.nwarnings, xstrdup(spec->idmap->warning));
+    if (preflight_warning)
+        strv_push(&res->warnings, &r.nwarnings, steal_ptr(preflight_warning));
     r.pid = clone_child(&c);
     int clone_errno = errno;
     close(sv[1]);

@@ -1,0 +1,33 @@
+/* Before its first step, the sandbox checks once that the machine, or the container kiln runs
+ * in, lets it build what a step needs: a user namespace of the step's own, mount, pid, network,
+ * ipc and uts namespaces, mounts in them, a fresh proc in the step's pid namespace, and for the
+ * default network a tun device the step's pasta may open. A throwaway child does what the
+ * sandbox does; what is refused comes back as an error that names it, says why it is refused
+ * here (a seccomp profile, a masked /proc, a sysctl, a missing device) and how to allow it.
+ *
+ * Nothing is weakened to fit: a check that fails fails every step (KILN_ESANDBOX). The one
+ * refusal let through is not isolation: a seccomp profile that refuses sethostname (podman's
+ * default without CAP_SYS_ADMIN) leaves the step in its own uts namespace with the hostname it
+ * inherited, and a warning says so once. */
+#ifndef KILN_SANDBOX_PREFLIGHT_H
+#define KILN_SANDBOX_PREFLIGHT_H
+
+#include <stdbool.h>
+
+#include "kiln/error.h"
+#include "sandbox/sandbox.h"
+
+/* Checks what spec needs (the probe runs once per process, its result is kept; the tun device
+ * is checked for every step on the default network). On success *warning is NULL or, the first
+ * time only, a newly allocated warning for the caller to report. -1 with KILN_ESANDBOX. */
+int sbx_preflight(const struct sandbox_spec *spec, char **warning, kiln_error_t **err);
+
+/* The probe found sethostname refused by a seccomp profile: the child keeps the hostname. */
+bool sbx_preflight_hostname_refused(void);
+
+/* Why a user namespace (given the errno) or a namespace or mount is refused here, and how to
+ * allow it, from what hostenv.h sees: a static string, "" when nothing explains it. */
+const char *sbx_preflight_userns_hint(int errnum);
+const char *sbx_preflight_seccomp_hint(void);
+
+#endif

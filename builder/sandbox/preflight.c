@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "sandbox/hostenv.h"
@@ -204,6 +205,22 @@ const char *sbx_preflight_userns_hint(int errnum)
                "(kernel.apparmor_restrict_unprivileged_userns = 1): give kiln an AppArmor profile "
                "with 'userns,' or set the sysctl to 0";
     return sbx_preflight_seccomp_hint();
+}
+
+const char *sbx_preflight_idhelper_hint(const char *helper)
+{
+    if (hostenv_status("NoNewPrivs") == 1)
+        return ": kiln runs with no_new_privs, so the helper cannot gain its privileges "
+               "(Kubernetes: allowPrivilegeEscalation must not be false; podman, docker: no "
+               "--security-opt no-new-privileges)";
+    struct stat st;
+    if (hostenv_nested() && stat(helper, &st) == 0 && (st.st_mode & S_ISUID) &&
+        getxattr(helper, "security.capability", NULL, 0) < 0)
+        return ": in a container without CAP_SYS_ADMIN a setuid-root helper may not write the "
+               "map of a namespace kiln owns; give it file capabilities instead (chmod u-s, "
+               "setcap cap_setuid=ep /usr/bin/newuidmap, setcap cap_setgid=ep /usr/bin/newgidmap), "
+               "as kiln's image does";
+    return " (is the range in /etc/subuid and /etc/subgid?)";
 }
 
 static const char *ns_name(int flag)

@@ -29,5 +29,7 @@ bool sbx_preflight_hostname_refused(void);
  * allow it, from what hostenv.h sees: a static string, "" when nothing explains it. */
 const char *sbx_preflight_userns_hint(int errnum);
 const char *sbx_preflight_seccomp_hint(void);
+/* Why newuidmap or newgidmap (helper, a path) failed to write a map, as far as kiln can tell. */
+const char *sbx_preflight_idhelper_hint(const char *helper);
 
 #endif

@@ -112,7 +112,8 @@ size_t hostenv_proc_covers(char *buf, size_t n)
     return count;
 }
 
-long hostenv_status(const char *field)
+/* The value of field in /proc/self/status as a number in base, or -1. */
+static int status_field(const char *field, int base, unsigned long long *out)
 {
     cleanup_free char *data = NULL;
     kiln_error_t *e = NULL;
@@ -122,13 +123,28 @@ long hostenv_status(const char *field)
     }
     size_t fl = strlen(field);
     for (char *l = data; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        if (strncmp(l, field, fl) == 0 && l[fl] == ':') {
-            char *end;
-            long v = strtol(l + fl + 1, &end, 10);
-            return end == l + fl + 1 ? -1 : v;
-        }
+        if (strncmp(l, field, fl) != 0 || l[fl] != ':')
+            continue;
+        char *end;
+        *out = strtoull(l + fl + 1, &end, base);
+        return end == l + fl + 1 ? -1 : 0;
     }
     return -1;
+}
+
+long hostenv_status(const char *field)
+{
+    unsigned long long v;
+    return status_field(field, 10, &v) < 0 || v > 1000000 ? -1 : (long)v;
+}
+
+int hostenv_status_hex(const char *field, uint64_t *out)
+{
+    unsigned long long v;
+    if (status_field(field, 16, &v) < 0)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 long hostenv_sysctl(const char *name)

@@ -46,6 +46,8 @@ size_t hostenv_proc_covers(char *buf, size_t n);
 
 /* A numeric field of /proc/self/status ("Seccomp", "NoNewPrivs"), or -1. */
 long hostenv_status(const char *field);
+/* A hexadecimal field of it ("CapBnd"); -1 when there is none. */
+int hostenv_status_hex(const char *field, uint64_t *out);
 
 /* A sysctl under /proc/sys as a number ("kernel/unprivileged_userns_clone"), or -1 when it
  * does not exist or cannot be read. */

@@ -327,21 +327,52 @@ static char *hostname_warning(const struct sandbox_spec *spec)
                      u.nodename, want, strerror(result.hostname_err), want);
 }
 
-int sbx_preflight(const struct sandbox_spec *spec, char **warning, kiln_error_t **err)
+/* Docker's default capabilities (SANDBOX_CAPS) the bounding set lacks, by name; CAP_NET_RAW
+ * is left out (podman's default drops it, and the default network takes it from steps anyway). */
+static char *caps_warning(void)
 {
-    *warning = NULL;
+    static const char *const names[] = {
+        [0] = "CHOWN",       [1] = "DAC_OVERRIDE", [3] = "FOWNER",
+        [4] = "FSETID",      [5] = "KILL",         [6] = "SETGID",
+        [7] = "SETUID",      [8] = "SETPCAP",      [10] = "NET_BIND_SERVICE",
+        [18] = "SYS_CHROOT", [27] = "MKNOD",       [29] = "AUDIT_WRITE",
+        [31] = "SETFCAP",
+    };
+    uint64_t bnd;
+    if (hostenv_status_hex("CapBnd", &bnd) < 0)
+        return NULL;
+    uint64_t missing = SANDBOX_CAPS & ~(1ull << SANDBOX_CAP_NET_RAW) & ~bnd;
+    if (!missing)
+        return NULL;
+    char list[256];
+    size_t off = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if ((missing >> i) & 1 && names[i])
+            off += (size_t)snprintf(list + off, sizeof(list) - off, "%sCAP_%s", off ? ", " : "",
+                                    names[i]);
+    return xasprintf("RUN steps get fewer capabilities than Docker's defaults: the bounding set "
+                     "kiln runs with lacks %s (a container that drops them; keep its runtime's "
+                     "defaults, e.g. no Kubernetes capabilities.drop: [ALL])",
+                     list);
+}
+
+int sbx_preflight(const struct sandbox_spec *spec, char ***warnings, size_t *n, kiln_error_t **err)
+{
     pthread_mutex_lock(&lock);
     int rc = 0;
     if (!probed && (rc = run_probe(spec->run_dir, &result, err)) == 0)
         probed = true;
-    bool warn = rc == 0 && result.stage == PROBE_OK && result.hostname_err && !warned;
+    bool warn = rc == 0 && result.stage == PROBE_OK && !warned;
     warned = warned || warn;
     pthread_mutex_unlock(&lock);
     if (rc < 0 || probe_error(&result, err) < 0)
         return -1;
     if (spec->network == SANDBOX_NET_DEFAULT && tun_check(err) < 0)
         return -1;
-    if (warn)
-        *warning = hostname_warning(spec);
+    char *w;
+    if (warn && result.hostname_err && (w = hostname_warning(spec)))
+        strv_push(warnings, n, w);
+    if (warn && (w = caps_warning()))
+        strv_push(warnings, n, w);
     return 0;
 }

@@ -8,7 +8,8 @@
  * Nothing is weakened to fit: a check that fails fails every step (KILN_ESANDBOX). The one
  * refusal let through is not isolation: a seccomp profile that refuses sethostname (podman's
  * default without CAP_SYS_ADMIN) leaves the step in its own uts namespace with the hostname it
- * inherited, and a warning says so once. */
+ * inherited, and a warning says so once. A capability bounding set without some of Docker's
+ * default capabilities (a container that drops them) gives steps fewer: a warning names them. */
 #ifndef KILN_SANDBOX_PREFLIGHT_H
 #define KILN_SANDBOX_PREFLIGHT_H
 
@@ -18,9 +19,9 @@
 #include "sandbox/sandbox.h"
 
 /* Checks what spec needs (the probe runs once per process, its result is kept; the tun device
- * is checked for every step on the default network). On success *warning is NULL or, the first
- * time only, a newly allocated warning for the caller to report. -1 with KILN_ESANDBOX. */
-int sbx_preflight(const struct sandbox_spec *spec, char **warning, kiln_error_t **err);
+ * is checked for every step on the default network). Warnings, the first time only, are
+ * appended to *warnings (*n entries, strv_push). -1 with KILN_ESANDBOX. */
+int sbx_preflight(const struct sandbox_spec *spec, char ***warnings, size_t *n, kiln_error_t **err);
 
 /* The probe found sethostname refused by a seccomp profile: the child keeps the hostname. */
 bool sbx_preflight_hostname_refused(void);

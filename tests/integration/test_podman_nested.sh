@@ -140,6 +140,14 @@ fact user-facts 'uidmap: 0 1000 1\|1 1 999\|1000 1001 64535\|$' "the user's own 
 fact user-facts 'procs: [1-5]$' "a pid namespace of the step's own"
 ok "kiln's user in a 65536-id container (hostUsers: false): RUN steps build through newuidmap, the image equals the host's"
 
+# a container that drops some of Docker's default capabilities gives steps fewer: said once
+ok_in few-caps $KUBE_NS --hostname kiln --cap-drop mknod,audit_write --network none "${UNMASK[@]}" -- --network none
+check_image few-caps
+fact few-caps "WARNING: .*RUN steps get fewer capabilities than Docker's defaults: the bounding set kiln runs with lacks CAP_MKNOD, CAP_AUDIT_WRITE" "the capabilities warning"
+[ "$(grep -c "fewer capabilities" "$T/few-caps.log")" -eq 1 ] || fail "few-caps: the warning more than once"
+grep -q "fewer capabilities" "$T/user-ns.log" && fail "user-ns: a capabilities warning with podman's defaults"
+ok "a bounding set without some of Docker's capabilities: a warning names them, once"
+
 # 3. the default network inside: pasta in the container needs /dev/net/tun and a network to
 # relay to (nothing is contacted: the step only looks at its interface)
 if command -v slirp4netns >/dev/null; then

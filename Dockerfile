@@ -49,8 +49,13 @@ RUN apt-get update \
  # Kubernetes pod with hostUsers: false), so that USER nobody (65534) exists in a step too
  && useradd --uid 1000 --user-group --create-home --shell /usr/sbin/nologin kiln \
  && printf 'kiln:1:999\nkiln:1001:64535\n' >/etc/subuid \
- && cp /etc/subuid /etc/subgid
+ && cp /etc/subuid /etc/subgid \
+ && install -d -o kiln -g kiln -m 0700 /var/lib/kiln
 COPY --from=build /out/ /
+# the store: a volume, never the container's own overlay root (which cannot hold snapshots);
+# podman and docker make an anonymous one per run, Kubernetes mounts an emptyDir here
+ENV KILN_ROOT=/var/lib/kiln
+VOLUME ["/var/lib/kiln"]
 USER kiln
 WORKDIR /home/kiln
 ENTRYPOINT ["kiln"]

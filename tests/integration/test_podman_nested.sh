@@ -69,13 +69,13 @@ run_in() {
 ok_in() {
   run_in "$@" || { tail -30 "$T/$1.log" >&2; fail "$1: kiln build in podman failed"; }
 }
-# refused NAME PATTERN PODMAN-ARGS... -- KILN-ARGS...: exit 1, PATTERN (grep -F) in the log, no
-# output written
+# refused NAME PATTERN PODMAN-ARGS... -- KILN-ARGS...: exit 1 (or $WANT_RC), PATTERN (grep -F)
+# in the log, no output written
 refused() {
-  local name=$1 pattern=$2 rc=0
+  local name=$1 pattern=$2 rc=0 want=${WANT_RC:-1}
   shift 2
   run_in "$name" "$@" || rc=$?
-  [ "$rc" -eq 1 ] || { tail -20 "$T/$name.log" >&2; fail "$name: exit $rc, want 1"; }
+  [ "$rc" -eq "$want" ] || { tail -20 "$T/$name.log" >&2; fail "$name: exit $rc, want $want"; }
   grep -qF -- "$pattern" "$T/$name.log" ||
     { tail -5 "$T/$name.log" >&2; fail "$name: no '$pattern' in kiln's error"; }
   [ -z "$(ls -A "$T/$name.out")" ] || fail "$name: a failed build wrote $(ls "$T/$name.out")"
@@ -164,6 +164,11 @@ refused masked "cannot mount proc in the step's pid namespace (Operation not per
   $ROOT_NS --user 0 --network none -- --network none
 grep -qF -- "--security-opt unmask=/proc/*" "$T/masked.log" || fail "masked: no podman flag in the message"
 ok "podman's masked /proc: the error names it and the flag that unmasks it"
+
+# the store on the container's own root (overlayfs): refused when it is opened, not at the
+# first deleted file
+WANT_RC=2 refused overlay-store "is on an overlay file system (a container's own root?)" $KUBE_NS "${UNMASK[@]}" --network none -- --network none --root /home/kiln/store
+ok "a store on the container's overlay root: refused up front (exit 2), with the volume to mount"
 
 refused small-root "kiln runs as root of a user namespace of 65536 ids" $KUBE_NS --user 0 "${UNMASK[@]}" --network none -- --network none
 grep -qF "give the container at least 131072 ids (podman run --userns=auto:size=131072" "$T/small-root.log" ||

@@ -4,6 +4,7 @@
 # rlimits within the hard limit (../shared/peers/README.md).
 #
 #   pm_setup                  skips the test where podman cannot run a container here
+#   pm_try_setup              the same, but status 1 and the reason in PM_WHY
 #   pm_image NAME CTX [ARGS]  kiln build of CTX on the host into an image podman runs as
 #                             localhost/NAME:1 (skopeo copies the image out of the index that
 #                             also holds its attestations)
@@ -19,10 +20,18 @@
 #                             host BASE.. (uids and gids)
 
 pm_setup() {
-  [ "$(id -u)" -eq 0 ] || skip "rootful podman needs root"
+  pm_try_setup || skip "$PM_WHY"
+}
+
+# pm_try_setup: pm_setup for a test that has more to check than podman: status 1 with the
+# reason in PM_WHY where podman cannot run here
+pm_try_setup() {
+  PM_WHY=
+  [ "$(id -u)" -eq 0 ] || { PM_WHY="rootful podman needs root"; return 1; }
   local t
   for t in podman runc skopeo umoci; do
-    command -v "$t" >/dev/null || skip "$t is not installed (Debian packages podman, runc, skopeo, umoci)"
+    command -v "$t" >/dev/null ||
+      { PM_WHY="$t is not installed (Debian packages podman, runc, skopeo, umoci)"; return 1; }
   done
   PM_DIR=$T/podman
   mkdir -p "$PM_DIR/graph" "$PM_DIR/run" "$PM_DIR/tmp"
@@ -49,14 +58,16 @@ graphroot = "$PM_DIR/graph"
 runroot = "$PM_DIR/run"
 CONF
   export CONTAINERS_CONF=$PM_DIR/containers.conf CONTAINERS_STORAGE_CONF=$PM_DIR/storage.conf
-  trap 'pm_rc=$?; pm_cleanup; (exit $pm_rc); cleanup' EXIT
-  # a container podman can start here at all (runc, cgroups, storage), else a skip
+  # cleanup reads the test's status from $?; set +e keeps (exit) from ending the trap early
+  trap 'pm_rc=$?; pm_cleanup; set +e; (exit $pm_rc); cleanup' EXIT
+  # a container podman can start here at all (runc, cgroups, storage)
   busybox_context "$PM_DIR/probe"
   printf 'FROM scratch\nCOPY rootfs/ /\nUSER 10001\n' >"$PM_DIR/probe/Dockerfile"
   pm_image kiln-pm-probe "$PM_DIR/probe"
   local out
   out=$(podman run --rm --network none localhost/kiln-pm-probe:1 /bin/echo podman-runs 2>&1) ||
-    skip "podman cannot run a container here: $(echo "$out" | tail -1)"
+    { PM_WHY="podman cannot run a container here: $(echo "$out" | tail -1)"; return 1; }
+  return 0
 }
 
 # runs in the EXIT trap before common.sh's cleanup: nothing in here may fail (set -e)

@@ -148,6 +148,24 @@ fact few-caps "WARNING: .*RUN steps get fewer capabilities than Docker's default
 grep -q "fewer capabilities" "$T/user-ns.log" && fail "user-ns: a capabilities warning with podman's defaults"
 ok "a bounding set without some of Docker's capabilities: a warning names them, once"
 
+# the same as a normal user's podman (rootless: its container's ids are the user and its 65536
+# subordinate ids), the default network included
+rootless_user kiln-pm-rootless
+pm_rootless kiln-pm-rootless
+kbuild --network none -t localhost/kiln-pm:1 --output "type=docker,dest=$PM_RL/kiln-pm.tar,name=localhost/kiln-pm:1" \
+  "$T/kiln-pm.ctx" >/dev/null || fail "kiln's test image as a docker archive"
+chown "$PM_RL_USER" "$PM_RL/kiln-pm.tar"
+pm_rl load -q -i "$PM_RL/kiln-pm.tar" >"$T/rl-load.log" 2>&1 || { cat "$T/rl-load.log"; fail "rootless podman load"; }
+mkdir -p "$T/rootless.out" "$T/rootless.store"
+cp -a "$T/ctx" "$T/rootless.ctx"
+chown -R "$PM_RL_USER:$PM_RL_USER" "$T/rootless.out" "$T/rootless.store" "$T/rootless.ctx"
+pm_rl run --rm --hostname kiln --device /dev/net/tun "${UNMASK[@]}" -v "$T/rootless.ctx:/ctx:ro" \
+  -v "$T/rootless.out:/out:U" -v "$T/rootless.store:/store:U" localhost/kiln-pm:1 build --root /store \
+  --progress plain -t t:1 --output type=oci,dest=/out/image,tar=false /ctx >"$T/rootless.log" 2>&1 ||
+  { tail -20 "$T/rootless.log"; fail "kiln in rootless podman"; }
+check_image rootless
+ok "rootless podman (the user's namespace, its default network, --device /dev/net/tun): RUN steps build, the image equals the host's"
+
 # 3. the default network inside: pasta in the container needs /dev/net/tun and a network to
 # relay to (nothing is contacted: the step only looks at its interface)
 if command -v slirp4netns >/dev/null; then

@@ -18,6 +18,10 @@
 #                             its arguments)
 #   pm_userns BASE COUNT      the options of a user namespace mapping container 0..COUNT-1 to
 #                             host BASE.. (uids and gids)
+#   pm_rootless USER          podman as USER (rootless: its own user namespace of the user and
+#                             its subordinate ids), configuration and storage in $PM_RL (under
+#                             $T, which becomes traversable); then pm_rl ARGS... runs podman
+#                             ARGS as USER
 
 pm_setup() {
   pm_try_setup || skip "$PM_WHY"
@@ -155,4 +159,44 @@ pm_run() {
 
 pm_userns() {
   echo "--uidmap 0:$1:$2 --gidmap 0:$1:$2"
+}
+
+pm_rootless() {
+  PM_RL_USER=$1
+  PM_RL=$T/rootless
+  chmod 0711 "$T"
+  mkdir -p "$PM_RL/home" "$PM_RL/xdg" "$PM_RL/graph" "$PM_RL/run"
+  cat >"$PM_RL/containers.conf" <<CONF
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$PM_RL/events.log"
+CONF
+  cat >"$PM_RL/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$PM_RL/graph"
+runroot = "$PM_RL/run"
+CONF
+  chown -R "$PM_RL_USER:$PM_RL_USER" "$PM_RL"
+  chmod 0700 "$PM_RL/xdg"
+  trap 'pm_rc=$?; pm_rl_cleanup; pm_cleanup; set +e; (exit $pm_rc); cleanup' EXIT
+}
+
+pm_rl() {
+  runuser -u "$PM_RL_USER" -- env HOME="$PM_RL/home" XDG_RUNTIME_DIR="$PM_RL/xdg" \
+    CONTAINERS_CONF="$PM_RL/containers.conf" CONTAINERS_STORAGE_CONF="$PM_RL/storage.conf" \
+    podman "$@"
+}
+
+# the user's containers and the pause process rootless podman keeps its namespace with
+pm_rl_cleanup() {
+  [ -n "${PM_RL:-}" ] && [ -d "$PM_RL" ] || return 0
+  pm_rl rm -af -t 0 >/dev/null 2>&1 || true
+  local pid
+  for pid in $(cat "$PM_RL"/xdg/libpod/tmp/pause.pid "$PM_RL"/xdg/containers/pause.pid 2>/dev/null || true); do
+    [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$PM_RL_USER" ] && kill "$pid" 2>/dev/null
+  done
+  return 0
 }

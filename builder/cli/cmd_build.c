@@ -5,7 +5,7 @@
 
 #include "build_cli.h"
 #include "cli.h"
-#include "build/runopts.h"
+#include "engine/runopts.h"
 #include "commands.h"
 #include "oci/reference.h"
 #include "registry/registry.h"
@@ -564,7 +564,7 @@ static const struct opt_def {
     {{"progress", 0, true, "MODE", "auto, plain, tty, quiet or json", "auto plain tty quiet json"},
      opt_progress},
     {{"source-date-epoch", 0, true, "N",
-      "Timestamps in the image (default $SOURCE_DATE_EPOCH or 0)", NULL},
+      "Timestamps in the image (default $SOURCE_DATE_EPOCH, else 1577836800: 2020-01-01)", NULL},
      opt_epoch},
     {{"label", 0, true, "K=V", "Image label (repeatable)", NULL}, opt_label},
     {{"annotation", 0, true, "K=V", "Manifest annotation (repeatable)", NULL}, opt_annotation},
@@ -753,8 +753,12 @@ static int epoch_from_env(struct build_cli *c, kiln_error_t **err)
     if (epoch_from_build_arg(c, err) < 0)
         return -1;
     const char *env = getenv("SOURCE_DATE_EPOCH");
-    if (c->epoch_set || !env || !*env)
+    if (c->epoch_set)
         return 0;
+    if (!env || !*env) {
+        c->o.source_date_epoch = KILN_DEFAULT_EPOCH;
+        return 0;
+    }
     int64_t e;
     if (parse_i64(env, 0, 253402300799LL, &e) < 0)
         return bad(err, "SOURCE_DATE_EPOCH", env, "expected seconds since 1970");

@@ -3,7 +3,7 @@
  * Pure: lint_run() reads the AST (struct df_file), the parsed .dockerignore and the build
  * arguments, and returns findings; it makes no syscalls. The CLI prints the findings
  * (lint_output_*), `kiln build` logs them before anything runs, and the builder adds its
- * post-build findings on the final image (builder/build/lint_image.c) with lint_result_add().
+ * post-build findings on the final image (builder/engine/lint_image.c) with lint_result_add().
  *
  * Rules are a table (lint_rules()) indexed by enum lint_rule_id: a stable name (BuildKit's for
  * its 22 checks), a default level, a description, a documentation URL and a short fix.

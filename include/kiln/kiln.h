@@ -115,6 +115,13 @@ struct kiln_ulimit {
 };
 #define KILN_MAX_ULIMITS 16
 
+/* The epoch when neither --source-date-epoch, --build-arg SOURCE_DATE_EPOCH nor $SOURCE_DATE_EPOCH
+ * gives one: 2020-01-01T00:00:00Z. A fixed date keeps builds reproducible by default; it is not 0
+ * because RUN steps see it as SOURCE_DATE_EPOCH, and tools then write it as a real date (useradd's
+ * last password change: day 0 means "must change the password now", and su refuses the user;
+ * zip cannot store times before 1980). */
+#define KILN_DEFAULT_EPOCH 1577836800LL
+
 struct kiln_build_opts {
     const char *context;    /* the context directory; NULL when the Dockerfile comes from stdin */
     const char *dockerfile; /* path; NULL: CONTEXT/Dockerfile; "-" : stdin */
@@ -127,6 +134,8 @@ struct kiln_build_opts {
     const char *target;
     struct kiln_output output;
     const char *root; /* the store; NULL: store_default_root() */
+    /* every timestamp of the image and the upper bound of every file time in its new layers;
+     * also SOURCE_DATE_EPOCH in RUN steps. The CLI's default is KILN_DEFAULT_EPOCH. */
     int64_t source_date_epoch;
     struct kiln_kv *labels;
     size_t nlabels;

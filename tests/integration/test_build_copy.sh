@@ -48,7 +48,7 @@ assert by[0] == "COPY file.txt /a/ # buildkit", by[0]
 assert "COPY --chown=10:20 --chmod=0600 file.txt /f/ # buildkit" in by, by
 assert "WORKDIR /w" in by, by
 assert all(e["comment"] == "buildkit.dockerfile.v0" for e in h)
-assert all(e["created"] == "1970-01-01T00:00:00Z" for e in h)
+assert all(e["created"] == "2020-01-01T00:00:00Z" for e in h)
 assert c["config"]["WorkingDir"] == "/w"
 assert len([e for e in h if not e.get("empty_layer")]) == len(c["rootfs"]["diff_ids"])
 PY

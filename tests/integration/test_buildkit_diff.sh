@@ -188,6 +188,7 @@ FROM debian:bookworm
 RUN useradd --uid 10001 --create-home app
 COPY app.conf /etc/app/app.conf
 WORKDIR /app
+RUN chown app:app /app
 COPY --chown=app:app package.json ./
 USER app
 RUN mkdir node_modules && cp package.json node_modules/.installed

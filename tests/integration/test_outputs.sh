@@ -254,7 +254,7 @@ assert md["containerimage.digest"] == sys.argv[2]
 d = md["containerimage.descriptor"]
 assert d["mediaType"] == "application/vnd.oci.image.index.v1+json"
 assert d["size"] == os.path.getsize(sys.argv[3] + "/blobs/sha256/" + sys.argv[2][7:])
-assert d["annotations"]["org.opencontainers.image.created"] == "1970-01-01T00:00:00Z"
+assert d["annotations"]["org.opencontainers.image.created"] == "2020-01-01T00:00:00Z"
 assert md["image.name"] == "docker.io/ci/app:2"
 assert list(md) == sorted(md)
 PY

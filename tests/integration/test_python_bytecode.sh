@@ -2,7 +2,7 @@
 # ctest-labels: network
 # Python's bytecode stays valid in a kiln image (issue 12 item 4). A Debian minbase image (made
 # here from debootstrap) installs python3 with apt-get: Debian's py3compile compiles the stdlib
-# at install time, and kiln lowers every mtime of the layer to the epoch (0 by default). With
+# at install time, and kiln lowers every mtime of the layer to the epoch (2020-01-01 by default). With
 # SOURCE_DATE_EPOCH in the step's environment py_compile writes hash-checked .pyc files, so the
 # image's Python never recompiles (before: 544 stale .pyc, five starts 2.0 s instead of 0.3 s).
 #

@@ -63,3 +63,9 @@ want home/app "755 10001:10001" # useradd -m on Debian 12 (UMASK 022, no HOME_MO
 want home/app/data "755 10001:10001" # WORKDIR creates it as the USER, as BuildKit does
 want home/app/data/made-in-home "644 10001:10001"
 ok "owners and modes: COPY --chown/--chmod, RUN as the user, directories kiln created"
+
+# useradd writes SOURCE_DATE_EPOCH's day as the last password change; day 0 would mean "change
+# the password now" to PAM, and `su app` would refuse (the default epoch is not 0 for this)
+lastchg=$(awk -F: '$1 == "app" {print $3}' "$r/etc/shadow")
+[ -n "$lastchg" ] && [ "$lastchg" != 0 ] || fail "app's last password change is day '${lastchg}' in /etc/shadow"
+ok "useradd under kiln's default epoch records a real day ($lastchg), not day 0"

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "build/secrets.h"
+#include "engine/secrets.h"
 #include "fsutil.h"
 #include "scan/leakscan_int.h"
 #include "secmem.h"

@@ -1,4 +1,4 @@
-/* Internal to the RUN mounts of builder/build (mounts*.c). */
+/* Internal to the RUN mounts of builder/engine (mounts*.c). */
 #ifndef KILN_BUILD_MOUNTS_INT_H
 #define KILN_BUILD_MOUNTS_INT_H
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "build/secrets.h"
+#include "engine/secrets.h"
 #include "fsutil.h"
 
 static char dir[64];

@@ -1,4 +1,4 @@
-/* The step's agent proxy (builder/build/ssh_proxy.c): only list and sign requests reach the
+/* The step's agent proxy (builder/engine/ssh_proxy.c): only list and sign requests reach the
  * agent; every other request is answered with SSH_AGENT_FAILURE without reaching it; an
  * oversized frame closes the connection. A fake agent records the request types it sees. */
 #include <criterion/criterion.h>
@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "build/ssh.h"
+#include "engine/ssh.h"
 #include "fsutil.h"
 #include "util.h"
 

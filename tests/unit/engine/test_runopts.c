@@ -1,9 +1,9 @@
-/* --add-host and --ulimit as buildx and Docker parse them (builder/build/runopts.c). */
+/* --add-host and --ulimit as buildx and Docker parse them (builder/engine/runopts.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <sys/resource.h>
 
-#include "build/runopts.h"
+#include "engine/runopts.h"
 #include "util.h"
 
 static void free_hosts(struct kiln_kv *h, size_t n)

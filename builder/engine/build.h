@@ -1,4 +1,4 @@
-/* The build driver's internal state, shared by the files of builder/build/.
+/* The build driver's internal state, shared by the files of builder/engine/.
  *
  * build.c     kiln_build(): store, Dockerfile, contexts, stage order, export
  * stage.c     building one stage: FROM, then each instruction through the dispatch table

@@ -267,6 +267,10 @@ static int probe_error(const struct probe_result *r, kiln_error_t **err)
         return refused(err, e, "cannot create a user namespace for the steps",
                        sbx_preflight_userns_hint(e));
     case PROBE_MAP:
+        /* root mapping itself needs CAP_SETFCAP, which a step's map (never root's id) does
+         * not: without it the probe cannot go on, and the sandbox reports what it meets */
+        if (geteuid() == 0 && e == EPERM)
+            return 0;
         return refused(err, e, "cannot write the id map of a step's user namespace", "");
     case PROBE_NS:
         snprintf(what, sizeof(what), "cannot create a %s namespace for the steps",
@@ -362,7 +366,7 @@ int sbx_preflight(const struct sandbox_spec *spec, char ***warnings, size_t *n, 
     int rc = 0;
     if (!probed && (rc = run_probe(spec->run_dir, &result, err)) == 0)
         probed = true;
-    bool warn = rc == 0 && result.stage == PROBE_OK && !warned;
+    bool warn = rc == 0 && !warned;
     warned = warned || warn;
     pthread_mutex_unlock(&lock);
     if (rc < 0 || probe_error(&result, err) < 0)

@@ -74,7 +74,7 @@ int store_open_locked(const char *root, bool exclusive, void (*waiting)(void *ct
         store_close(s);
         return -1;
     }
-    if (store_check(root, s->rootfd, err) < 0) {
+    if (store_check(root, s->rootfd, err) < 0 || store_check_fs(root, s->rootfd, err) < 0) {
         store_close(s);
         return -1;
     }

@@ -55,6 +55,9 @@ char *store_default_root(kiln_error_t **err);
  * top of the store (blobs, tmp, snapshots, cache, lock, idmap) the user's, no symlinks, not
  * writable by others. */
 int store_check(const char *root, int rootfd, kiln_error_t **err);
+/* Refuses (KILN_EUSAGE) a store on a file system that cannot hold snapshots: overlayfs (a
+ * container's own root) refuses whiteouts and upper directories (store_fs.c). */
+int store_check_fs(const char *root, int rootfd, kiln_error_t **err);
 
 struct blob_writer;
 int store_blob_begin(struct store *s, struct blob_writer **out, kiln_error_t **err);

@@ -137,22 +137,27 @@ int rm_rf_at(int dirfd, const char *name, kiln_error_t **err)
     return 0;
 }
 
-int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+int openat2_retry(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
     struct open_how how = {
         .flags = (uint64_t)(flags | O_CLOEXEC),
         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        .resolve = resolve,
     };
+    long fd;
+    do {
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    } while (fd < 0 && errno == EAGAIN);
+    return (int)fd;
+}
+
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
     while (*path == '/')
         path++;
     if (!*path)
         path = ".";
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-    } while (fd < 0 && errno == EAGAIN);
-    return (int)fd;
+    return openat2_retry(rootfd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 int copy_fd(int in, int out, kiln_error_t **err)

@@ -24,6 +24,11 @@ void random_name(char *s, size_t n);
 int mkdir_p_at(int dirfd, const char *path, mode_t mode, kiln_error_t **err);
 /* rm -rf of name in dirfd; does not follow symlinks; missing is fine. */
 int rm_rf_at(int dirfd, const char *name, kiln_error_t **err);
+/* openat2(2): path resolved from dirfd under the RESOLVE_* flags in resolve; flags as for openat
+ * (O_CLOEXEC is added), mode only with O_CREAT or O_TMPFILE. Retried while the kernel answers
+ * EAGAIN (RESOLVE_IN_ROOT and RESOLVE_BENEATH refuse a lookup that a concurrent rename may have
+ * raced). Returns the fd or -1 with errno set. The one place kiln calls openat2. */
+int openat2_retry(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve);
 /* Opens path beneath rootfd: symlinks and ".." resolve inside the root, magic links refused.
  * flags as for openat (O_CLOEXEC is added). Returns the fd or -1 with errno set. */
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode);

@@ -23,10 +23,12 @@ struct buf {
         NULL, 0, 0, (lim)                                                                          \
     }
 
-int buf_add(struct buf *b, const void *p, size_t n, kiln_error_t **err);
-int buf_addstr(struct buf *b, const char *s, kiln_error_t **err);
-int buf_addch(struct buf *b, char c, kiln_error_t **err);
-int buf_addf(struct buf *b, kiln_error_t **err, const char *fmt, ...)
+/* Appends fail past the limit (KILN_ELIMIT): the compiler makes every caller look. */
+#define BUF_MUST_USE __attribute__((warn_unused_result))
+BUF_MUST_USE int buf_add(struct buf *b, const void *p, size_t n, kiln_error_t **err);
+BUF_MUST_USE int buf_addstr(struct buf *b, const char *s, kiln_error_t **err);
+BUF_MUST_USE int buf_addch(struct buf *b, char c, kiln_error_t **err);
+BUF_MUST_USE int buf_addf(struct buf *b, kiln_error_t **err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void buf_reset(struct buf *b);
 void buf_release(struct buf *b);

@@ -80,26 +80,3 @@ int kiln_error_exit_status(const kiln_error_t *e)
         return 1;
     }
 }
-
-const char *kiln_code_name(enum kiln_code code)
-{
-    static const char *const names[] = {
-        [KILN_OK] = "ok",
-        [KILN_EINTERNAL] = "internal",
-        [KILN_EUSAGE] = "usage",
-        [KILN_EINPUT] = "input",
-        [KILN_EIO] = "io",
-        [KILN_ELIMIT] = "limit",
-        [KILN_EBUILD] = "build",
-        [KILN_EPOLICY] = "policy",
-        [KILN_EUNSUPPORTED] = "unsupported",
-        [KILN_ECORRUPT] = "corrupt",
-        [KILN_ESANDBOX] = "sandbox",
-        [KILN_ENETWORK] = "network",
-        [KILN_ELEAK] = "secret-leak",
-        [KILN_ECANCELLED] = "cancelled",
-    };
-    if ((unsigned)code < ARRAY_SIZE(names) && names[code])
-        return names[code];
-    return "unknown";
-}

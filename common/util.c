@@ -198,6 +198,25 @@ void strv_free(char **v)
     cleanup_strvp(&v);
 }
 
+char *strv_join(char *const *v, size_t n, const char *sep)
+{
+    size_t sl = strlen(sep), len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i]) + (i ? sl : 0);
+    char *out = xmalloc(len + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            memcpy(o, sep, sl);
+            o += sl;
+        }
+        size_t l = strlen(v[i]);
+        memcpy(o, v[i], l);
+        o += l;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* Go's path.Clean: collapse slashes, drop ".", resolve ".." lexically, keep a leading '/'. */
 char *path_clean(const char *p)
 {

@@ -37,6 +37,9 @@ void str_lower(char *s);
 size_t strv_len(char *const *v);
 void strv_push(char ***v, size_t *n, char *s); /* takes ownership of s */
 void strv_free(char **v);
+/* The n strings of v joined with sep between them, allocated to its exact length (so nothing is
+ * bounded or cut: the parts are bounded where they come from). */
+char *strv_join(char *const *v, size_t n, const char *sep);
 
 /* Lexical path cleaning as Go's path.Clean on a '/'-separated path (no I/O). */
 char *path_clean(const char *p);

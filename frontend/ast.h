@@ -64,9 +64,10 @@ static inline void cleanup_df_astp(struct df_ast **a)
 #define cleanup_df_ast __attribute__((cleanup(cleanup_df_astp)))
 
 /* BuildKit's Node.Dump() of the root (without the final newline): one "(instr ...)" per
- * line. Newly allocated. */
-char *df_ast_dump(const struct df_ast *a);
-/* The dump of one node, "(" and ")" not included. Newly allocated. */
-char *df_node_dump(const struct df_node *n);
+ * line. Newly allocated; NULL with a KILN_ELIMIT error over 16 times DF_MAX_FILE_SIZE (an AST
+ * parsed from at most DF_MAX_FILE_SIZE bytes stays under it). */
+char *df_ast_dump(const struct df_ast *a, kiln_error_t **err);
+/* The dump of one node, "(" and ")" not included. Newly allocated, or NULL as above. */
+char *df_node_dump(const struct df_node *n, kiln_error_t **err);
 
 #endif

@@ -43,9 +43,8 @@ static void rule_list(const char *v, bool *all, char ***list, size_t *n)
 
 static int invalid_option(kiln_error_t **err, const char *s, size_t n)
 {
-    cleanup_buf struct buf q = BUF_INIT(4 * n + 16);
-    unicode_quote(&q, s, n, NULL);
-    return kiln_err(err, KILN_EINPUT, 0, "invalid check option %s", buf_str(&q));
+    cleanup_free char *q = unicode_quoted(s, n);
+    return kiln_err(err, KILN_EINPUT, 0, "invalid check option %s", q);
 }
 
 static int one_option(const char *p, size_t plen, struct df_check *c, kiln_error_t **err)
@@ -63,14 +62,12 @@ static int one_option(const char *p, size_t plen, struct df_check *c, kiln_error
     } else if (strcmp(k, "error") == 0) {
         cleanup_free char *b = trim_dup(v, strlen(v));
         if (flags_parse_bool(b, &c->error) < 0) {
-            cleanup_buf struct buf qp = BUF_INIT(4 * plen + 16);
-            cleanup_buf struct buf qb = BUF_INIT(4 * strlen(b) + 16);
-            unicode_quote(&qp, part, plen, NULL);
-            unicode_quote(&qb, b, strlen(b), NULL);
+            cleanup_free char *qp = unicode_quoted(part, plen);
+            cleanup_free char *qb = unicode_quoted(b, strlen(b));
             return kiln_err(err, KILN_EINPUT, 0,
                             "failed to parse check option %s: strconv.ParseBool: parsing %s: "
                             "invalid syntax",
-                            buf_str(&qp), buf_str(&qb));
+                            qp, qb);
         }
     } else {
         return invalid_option(err, k, strlen(k));

@@ -6,9 +6,10 @@
  * at dispatch time, when the environment of the step is known (frontend/expand.h keeps the
  * ARG/ENV scope of a stage and says which parts of which instruction expand).
  *
- * Related headers: ast.h (the parser-level tree and BuildKit's dump format), expand.h
- * (ARG/ENV scoping), stages.h (stage graph, --target, build order, ONBUILD triggers),
- * dockerignore.h (.dockerignore matching).
+ * Related headers: ast.h (the parser-level tree and BuildKit's dump format), and the build
+ * plan the builder and the linter consume: expand.h (ARG/ENV scoping), stages.h (stage graph,
+ * --target, build order, ONBUILD triggers), args.h (BuildKit's predefined build args, the
+ * default PATH); dockerignore.h (.dockerignore matching).
  *
  * Validation follows BuildKit's parser and instructions packages: what BuildKit refuses at
  * parse time is refused here with BuildKit's words, prefixed "NAME:LINE: ".

@@ -99,8 +99,9 @@ static int match_syntax(const char *p)
 }
 
 /* A "**" at rune index i of the pattern; the regex and type it implies. */
-static void double_star(struct buf *re, enum match_type *t, const char *p, size_t *pos, size_t i)
+static int double_star(struct buf *re, enum match_type *t, const char *p, size_t *pos, size_t i)
 {
+    int rc = 0;
     *pos += 2;
     if (p[*pos] == '/')
         (*pos)++;
@@ -108,51 +109,64 @@ static void double_star(struct buf *re, enum match_type *t, const char *p, size_
         if (*t == MATCH_EXACT)
             *t = MATCH_PREFIX;
         else
-            buf_addstr(re, ".*", NULL), *t = MATCH_REGEX;
+            rc = buf_addstr(re, ".*", NULL), *t = MATCH_REGEX;
     } else {
-        buf_addstr(re, "(.*/)?", NULL);
+        rc = buf_addstr(re, "(.*/)?", NULL);
         *t = MATCH_REGEX;
     }
     if (i == 0)
         *t = MATCH_SUFFIX;
+    return rc;
 }
 
-/* patternmatcher's Pattern.compile: the regular expression and the kind of match. */
-static void compile(const char *p, struct buf *re, enum match_type *t)
+/* One rune c of the pattern (after pos, the rest of it). */
+static int compile_rune(const char *p, size_t n, size_t *pos, uint32_t c, struct buf *re,
+                        enum match_type *t)
+{
+    size_t w;
+    if (c == '*' || c == '?') {
+        *t = MATCH_REGEX;
+        return buf_addstr(re, c == '*' ? "[^/]*" : "[^/]", NULL);
+    }
+    if (c < 0x80 && strchr(".+()|{}$", (int)c) && c)
+        return buf_addch(re, '\\', NULL) < 0 ? -1 : buf_addch(re, (char)c, NULL);
+    if (c == '\\') {
+        if (buf_addch(re, '\\', NULL) < 0)
+            return -1;
+        if (*pos >= n)
+            return 0;
+        uint32_t e = unicode_decode(p + *pos, n - *pos, &w);
+        *pos += w;
+        *t = MATCH_REGEX;
+        return unicode_buf_add(re, e, NULL);
+    }
+    if (c == '[' || c == ']')
+        *t = MATCH_REGEX;
+    return unicode_buf_add(re, c, NULL);
+}
+
+/* patternmatcher's Pattern.compile: the regular expression and the kind of match. -1 when the
+ * expression is longer than re's limit. */
+static int compile(const char *p, struct buf *re, enum match_type *t)
 {
     size_t n = strlen(p), pos = 0, w;
-    buf_addch(re, '^', NULL);
     *t = MATCH_EXACT;
+    if (buf_addch(re, '^', NULL) < 0)
+        return -1;
     if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         pos = 3; /* text/scanner drops a leading byte-order mark */
     for (size_t i = 0; pos < n; i++) {
         uint32_t c = unicode_decode(p + pos, n - pos, &w);
         if (c == '*' && p[pos + 1] == '*') {
-            double_star(re, t, p, &pos, i);
+            if (double_star(re, t, p, &pos, i) < 0)
+                return -1;
             continue;
         }
         pos += w;
-        if (c == '*' || c == '?') {
-            buf_addstr(re, c == '*' ? "[^/]*" : "[^/]", NULL);
-            *t = MATCH_REGEX;
-        } else if (c < 0x80 && strchr(".+()|{}$", (int)c) && c) {
-            buf_addch(re, '\\', NULL), buf_addch(re, (char)c, NULL);
-        } else if (c == '\\') {
-            buf_addch(re, '\\', NULL);
-            if (pos < n) {
-                uint32_t e = unicode_decode(p + pos, n - pos, &w);
-                pos += w;
-                unicode_buf_add(re, e, NULL);
-                *t = MATCH_REGEX;
-            }
-        } else {
-            unicode_buf_add(re, c, NULL);
-            if (c == '[' || c == ']')
-                *t = MATCH_REGEX;
-        }
+        if (compile_rune(p, n, &pos, c, re, t) < 0)
+            return -1;
     }
-    if (*t == MATCH_REGEX)
-        buf_addch(re, '$', NULL);
+    return *t == MATCH_REGEX ? buf_addch(re, '$', NULL) : 0;
 }
 
 static bool pattern_match(const struct pattern *pt, const char *path)
@@ -189,10 +203,10 @@ static int add_pattern(struct dockerignore *d, const char *raw, int line, const 
     if (match_syntax(pat) < 0)
         return kiln_err(err, KILN_EINPUT, 0, "%s:%d: syntax error in pattern", name, line);
     struct pattern pt = {xstrdup(pat), ex, line, MATCH_EXACT, NULL};
-    cleanup_buf struct buf re = BUF_INIT(16 * DOCKERIGNORE_MAX_LINE);
-    compile(pat, &re, &pt.type);
+    cleanup_buf struct buf re = BUF_INIT(DOCKERIGNORE_MAX_REGEX);
     const char *why;
-    if (pt.type == MATCH_REGEX && regex_compile(buf_str(&re), re.len, &pt.re, &why) < 0) {
+    if (compile(pat, &re, &pt.type) < 0 ||
+        (pt.type == MATCH_REGEX && regex_compile(buf_str(&re), re.len, &pt.re, &why) < 0)) {
         free(pt.cleaned);
         return kiln_err(err, KILN_EINPUT, 0, "%s:%d: syntax error in pattern", name, line);
     }

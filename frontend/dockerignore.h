@@ -26,7 +26,8 @@
 
 #define DOCKERIGNORE_MAX_SIZE     (1u * 1024 * 1024)
 #define DOCKERIGNORE_MAX_PATTERNS 10000u
-#define DOCKERIGNORE_MAX_LINE     (64u * 1024) /* bufio.Scanner's token limit */
+#define DOCKERIGNORE_MAX_LINE     (64u * 1024)                 /* bufio.Scanner's token limit */
+#define DOCKERIGNORE_MAX_REGEX    (16 * DOCKERIGNORE_MAX_LINE) /* a pattern as a regex */
 #define DOCKERIGNORE_DEFAULT      ".dockerignore"
 
 struct dockerignore;

@@ -59,26 +59,23 @@ static int dump_node(struct buf *b, const struct df_node *nd)
     return 0;
 }
 
-char *df_node_dump(const struct df_node *n)
+char *df_node_dump(const struct df_node *n, kiln_error_t **err)
 {
-    struct buf b = BUF_INIT(DUMP_LIMIT);
-    buf_addstr(&b, "", NULL);
-    if (dump_node(&b, n) < 0) {
-        buf_release(&b);
-        return xstrdup("");
-    }
+    cleanup_buf struct buf b = BUF_INIT(DUMP_LIMIT);
+    if (dump_node(&b, n) < 0)
+        return kiln_err(err, KILN_ELIMIT, 0, "dump is over %u bytes", DUMP_LIMIT), NULL;
     return buf_detach(&b);
 }
 
-char *df_ast_dump(const struct df_ast *a)
+char *df_ast_dump(const struct df_ast *a, kiln_error_t **err)
 {
-    struct buf b = BUF_INIT(DUMP_LIMIT);
-    buf_addstr(&b, "", NULL);
+    cleanup_buf struct buf b = BUF_INIT(DUMP_LIMIT);
     for (size_t i = 0; i < a->nnodes; i++) {
         if (buf_addch(&b, '(', NULL) < 0 || dump_node(&b, &a->nodes[i]) < 0 ||
             buf_addstr(&b, ")\n", NULL) < 0)
-            break;
+            return kiln_err(err, KILN_ELIMIT, 0, "dump is over %u bytes", DUMP_LIMIT), NULL;
     }
-    trim_from(&b, 0);
+    if (b.len)
+        trim_from(&b, 0);
     return buf_detach(&b);
 }

@@ -1,6 +1,5 @@
 #include <string.h>
 
-#include "buf.h"
 #include "duration.h"
 #include "unicode.h"
 #include "util.h"
@@ -11,22 +10,26 @@
 static char *time_quote(const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    struct buf b = BUF_INIT(4 * n + 3);
-    buf_addch(&b, '"', NULL);
+    char *out = xmalloc(4 * n + 3), *o = out; /* a byte quotes to at most 4 */
+    *o++ = '"';
     for (size_t i = 0, w; i < n; i += w) {
         uint32_t r = unicode_decode(s + i, n - i, &w);
         if (r >= 0x80 || r < ' ') {
-            for (size_t j = 0; j < w; j++)
-                buf_addf(&b, NULL, "\\x%c%c", hex[(unsigned char)s[i + j] >> 4],
-                         hex[(unsigned char)s[i + j] & 0xF]);
+            for (size_t j = 0; j < w; j++) {
+                *o++ = '\\';
+                *o++ = 'x';
+                *o++ = hex[(unsigned char)s[i + j] >> 4];
+                *o++ = hex[(unsigned char)s[i + j] & 0xF];
+            }
             continue;
         }
         if (r == '"' || r == '\\')
-            buf_addch(&b, '\\', NULL);
-        buf_addch(&b, (char)r, NULL);
+            *o++ = '\\';
+        *o++ = (char)r;
     }
-    buf_addch(&b, '"', NULL);
-    return buf_detach(&b);
+    *o++ = '"';
+    *o = '\0';
+    return out;
 }
 
 static int invalid(const char *orig, kiln_error_t **err)

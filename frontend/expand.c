@@ -8,14 +8,6 @@
 #include "util.h"
 #include "vec.h"
 
-static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-static const char *const proxy_names[] = {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY",
-                                          "ALL_PROXY"};
-static const char *const platform_names[] = {"BUILDPLATFORM", "BUILDOS",         "BUILDOSVERSION",
-                                             "BUILDARCH",     "BUILDVARIANT",    "TARGETPLATFORM",
-                                             "TARGETOS",      "TARGETOSVERSION", "TARGETARCH",
-                                             "TARGETVARIANT", "TARGETSTAGE"};
-
 static size_t key_hash(const char *key)
 {
     size_t h = 1469598103934665603ull; /* FNV-1a */
@@ -82,6 +74,11 @@ const char *df_vars_get(const struct df_vars *vars, const char *key)
     return v ? v->value : NULL;
 }
 
+bool df_vars_has(const struct df_vars *vars, const char *key)
+{
+    return vars_find(vars, key) != NULL;
+}
+
 void df_vars_copy(struct df_vars *dst, const struct df_vars *src)
 {
     memset(dst, 0, sizeof(*dst));
@@ -121,22 +118,6 @@ int df_vars_expand(const struct df_vars *vars, char escape, const char *word, ch
     return shell_expand_word(word, escape, df_vars_lookup, (void *)vars, out, err);
 }
 
-bool df_arg_is_proxy(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(proxy_names); i++)
-        if (strcasecmp(name, proxy_names[i]) == 0)
-            return true;
-    return false;
-}
-
-bool df_arg_is_platform(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(platform_names); i++)
-        if (strcmp(name, platform_names[i]) == 0)
-            return true;
-    return false;
-}
-
 /* The last build arg named key with a value, or NULL. */
 static const char *build_arg(const struct kiln_kv *args, size_t n, const char *key)
 {
@@ -154,17 +135,20 @@ static char *platform_string(const struct df_platform *p)
     return xasprintf("%s/%s", p->os, p->arch);
 }
 
-static void platform_defaults(struct df_vars *g, const struct df_platform *build,
-                              const struct df_platform *target, const char *stage)
+/* The predefined ARGs of the global scope, in args.h's order: the platform, then the epoch. */
+static void predefined(struct df_vars *g, const struct df_global_opts *o, const char *stage)
 {
-    cleanup_free char *bp = platform_string(build);
-    cleanup_free char *tp = platform_string(target);
-    const char *values[] = {
-        bp,   build->os,  "", build->arch,  build->variant ? build->variant : "",
-        tp,   target->os, "", target->arch, target->variant ? target->variant : "",
-        stage};
-    for (size_t i = 0; i < ARRAY_SIZE(platform_names); i++)
-        df_vars_set(g, platform_names[i], values[i]);
+    cleanup_free char *bp = platform_string(&o->build);
+    cleanup_free char *tp = platform_string(&o->target);
+    const struct df_platform *b = &o->build, *t = &o->target;
+    const char *values[] = {bp,   b->os, "", b->arch, b->variant ? b->variant : "",
+                            tp,   t->os, "", t->arch, t->variant ? t->variant : "",
+                            stage};
+    const char *const *names = df_arg_names(DF_ARG_PLATFORM);
+    for (size_t i = 0; names[i] && i < ARRAY_SIZE(values); i++)
+        df_vars_set(g, names[i], values[i]);
+    if (o->source_date_epoch)
+        df_vars_set(g, df_arg_names(DF_ARG_EPOCH)[0], o->source_date_epoch);
 }
 
 /* One "name[=default]" word of an ARG: the key and the default (NULL when none). */
@@ -193,24 +177,22 @@ static int meta_arg(const struct df_file *f, const struct df_instr *in, struct d
     return 0;
 }
 
-int df_scope_global(const struct df_file *f, const struct df_platform *build,
-                    const struct df_platform *target, const char *target_stage,
-                    const struct kiln_kv *build_args, size_t nbuild_args, struct df_vars *out,
+int df_scope_global(const struct df_file *f, const struct df_global_opts *o, struct df_vars *out,
                     kiln_error_t **err)
 {
     struct df_vars g = {0};
-    const char *stage = target_stage;
+    const char *stage = o->target_stage;
     if (!stage || !*stage)
         stage = f->nstages && f->stages[f->nstages - 1].name ? f->stages[f->nstages - 1].name
                                                              : "default";
-    platform_defaults(&g, build, target, stage);
+    predefined(&g, o, stage);
     for (size_t i = 0; i < g.n; i++) {
-        const char *ov = build_arg(build_args, nbuild_args, g.v[i].key);
+        const char *ov = build_arg(o->build_args, o->nbuild_args, g.v[i].key);
         if (ov)
             df_vars_set(&g, g.v[i].key, ov);
     }
     for (size_t i = 0; i < f->nmeta_args; i++) {
-        if (meta_arg(f, f->meta_args[i], &g, build_args, nbuild_args, err) < 0) {
+        if (meta_arg(f, f->meta_args[i], &g, o->build_args, o->nbuild_args, err) < 0) {
             df_vars_release(&g);
             return -1;
         }
@@ -235,7 +217,7 @@ void df_scope_init(struct df_scope *s, const struct df_vars *global,
         df_vars_set(&s->image_env, k, eq ? eq + 1 : "");
     }
     if (!windows && !df_vars_get(&s->image_env, "PATH"))
-        df_vars_set(&s->image_env, "PATH", default_path);
+        df_vars_set(&s->image_env, "PATH", DF_DEFAULT_PATH);
     df_vars_copy(&s->env, &s->image_env);
 }
 
@@ -254,15 +236,25 @@ void df_scope_release(struct df_scope *s)
     df_vars_release(&s->args);
 }
 
+/* The scope's lookup: the step environment, and the observer told. */
+static const char *scope_lookup(void *ctx, const char *name)
+{
+    const struct df_scope *s = ctx;
+    const char *v = df_vars_get(&s->env, name);
+    if (s->observe)
+        s->observe(s->observe_ctx, name, v != NULL);
+    return v;
+}
+
 int df_scope_expand(const struct df_scope *s, const char *word, char **out, kiln_error_t **err)
 {
-    return df_vars_expand(&s->env, s->escape, word, out, err);
+    return shell_expand_word(word, s->escape, scope_lookup, (void *)s, out, err);
 }
 
 int df_scope_expand_words(const struct df_scope *s, const char *word, char ***out, size_t *n,
                           kiln_error_t **err)
 {
-    return shell_expand_words(word, s->escape, df_vars_lookup, (void *)&s->env, out, n, err);
+    return shell_expand_words(word, s->escape, scope_lookup, (void *)s, out, n, err);
 }
 
 int df_scope_expander(void *ctx, const char *word, char **out, kiln_error_t **err)
@@ -273,17 +265,15 @@ int df_scope_expander(void *ctx, const char *word, char **out, kiln_error_t **er
 int df_scope_expand_heredoc(const struct df_scope *s, const char *body, char **out,
                             kiln_error_t **err)
 {
-    return shell_expand_heredoc(body, df_vars_lookup, (void *)&s->env, out, err);
+    return shell_expand_heredoc(body, scope_lookup, (void *)s, out, err);
 }
 
-static bool env_excluded(const char *key)
+int df_scope_apply_arg(struct df_scope *s, const struct df_instr *arg, char **history,
+                       kiln_error_t **err)
 {
-    return strcmp(key, "BUILDKIT_SBOM_SCAN_CONTEXT") == 0 ||
-           strcmp(key, "BUILDKIT_SBOM_SCAN_STAGE") == 0;
-}
-
-int df_scope_apply_arg(struct df_scope *s, const struct df_instr *arg, kiln_error_t **err)
-{
+    cleanup_buf struct buf h = BUF_INIT(DF_MAX_HISTORY);
+    if (buf_addstr(&h, "ARG", err) < 0)
+        return -1;
     for (size_t i = 0; i < arg->nargs; i++) {
         const char *def;
         cleanup_free char *key = arg_split(arg->args[i], &def);
@@ -296,69 +286,98 @@ int df_scope_apply_arg(struct df_scope *s, const struct df_instr *arg, kiln_erro
             return -1;
         else if (!def && global)
             value = xstrdup(global);
-        if (value && !env_excluded(key))
+        if (value && df_arg_in_env(key))
             df_vars_set(&s->env, key, value);
         df_vars_set(&s->args, key, value);
-    }
-    return 0;
-}
-
-int df_scope_apply_env(struct df_scope *s, const struct df_instr *env, kiln_error_t **err)
-{
-    for (size_t i = 0; i + 1 < env->nargs; i += 2) {
-        cleanup_free char *k = NULL;
-        cleanup_free char *v = NULL;
-        if (df_scope_expand(s, env->args[i], &k, err) < 0 ||
-            df_scope_expand(s, env->args[i + 1], &v, err) < 0)
+        /* BuildKit's commit string: the name, with "=value" when it has one */
+        if (history && buf_addf(&h, err, value ? " %s=%s" : " %s", key, value) < 0)
             return -1;
-        df_vars_set(&s->env, k, v);
-        df_vars_set(&s->image_env, k, v);
+    }
+    if (history)
+        *history = buf_detach(&h);
+    return 0;
+}
+
+/* Every word of the instruction, expanded before any is set (BuildKit's Expand). */
+static int env_words(struct df_scope *s, const struct df_instr *env, char ***kv, size_t *n,
+                     kiln_error_t **err)
+{
+    *kv = xcalloc(env->nargs + 1, sizeof(char *));
+    *n = 0;
+    for (size_t i = 0; i + 1 < env->nargs; i += 2) {
+        if (df_scope_expand(s, env->args[i], &(*kv)[i], err) < 0 ||
+            df_scope_expand(s, env->args[i + 1], &(*kv)[i + 1], err) < 0)
+            return -1;
+        *n = i + 2;
+        if (!*(*kv)[i])
+            return kiln_err(err, KILN_EINPUT, 0, "ENV names can not be blank");
     }
     return 0;
 }
 
-/* The value BuildKit's ProxyEnv would carry for proxy name p (upper case): the build arg
- * whose key matches in any case, the last in sorted key order. */
-static const char *proxy_value(const struct df_scope *s, const char *p)
+int df_scope_apply_env(struct df_scope *s, const struct df_instr *env, char ***pairs,
+                       size_t *npairs, kiln_error_t **err)
 {
-    const char *best_key = NULL, *v = NULL;
-    for (size_t i = 0; i < s->nbuild_args; i++) {
-        const struct kiln_kv *a = &s->build_args[i];
-        if (a->value && strcasecmp(a->key, p) == 0 && (!best_key || strcmp(a->key, best_key) >= 0))
-            best_key = a->key, v = a->value;
+    char **kv = NULL;
+    size_t n = 0;
+    int rc = env_words(s, env, &kv, &n, err);
+    for (size_t i = 0; rc == 0 && i + 1 < n; i += 2) {
+        df_vars_set(&s->env, kv[i], kv[i + 1]);
+        df_vars_set(&s->image_env, kv[i], kv[i + 1]);
     }
-    return v;
+    if (rc == 0 && pairs) {
+        *pairs = kv;
+        *npairs = n;
+        return 0;
+    }
+    for (size_t i = 0; i < env->nargs; i++)
+        free(kv[i]);
+    free(kv);
+    return rc;
+}
+
+char **df_scope_env(const struct df_scope *s, size_t *n)
+{
+    return df_vars_environ(&s->env, n);
+}
+
+static bool env_has(void *ctx, const char *name)
+{
+    return df_vars_get(ctx, name) != NULL;
+}
+
+char **df_scope_proxy_env(const struct df_scope *s, size_t *n)
+{
+    char **out = NULL;
+    *n = 0;
+    df_proxy_env(s->build_args, s->nbuild_args, env_has, (void *)&s->env, &out, n);
+    return out ? out : xcalloc(1, sizeof(char *));
 }
 
 char **df_scope_run_env(const struct df_scope *s, size_t *n)
 {
     char **out = df_vars_environ(&s->env, n);
-    for (size_t i = 0; i < ARRAY_SIZE(proxy_names); i++) {
-        const char *v = proxy_value(s, proxy_names[i]);
-        if (!v || !*v)
-            continue;
-        cleanup_free char *lower = xstrdup(proxy_names[i]);
-        str_lower(lower);
-        const char *names[] = {proxy_names[i], lower};
-        for (size_t k = 0; k < 2; k++)
-            if (!df_vars_get(&s->env, names[k]))
-                strv_add(&out, n, xasprintf("%s=%s", names[k], v));
-    }
+    size_t np;
+    char **proxy = df_scope_proxy_env(s, &np);
+    for (size_t i = 0; i < np; i++)
+        strv_add(&out, n, proxy[i]);
+    free(proxy);
     return out;
 }
 
-char *df_scope_history_args(const struct df_scope *s)
+int df_scope_history_args(const struct df_scope *s, char **out, kiln_error_t **err)
 {
-    if (s->args.n == 0)
-        return xstrdup("");
-    struct buf b = BUF_INIT(SIZE_MAX / 2);
-    buf_addf(&b, NULL, "|%zu", s->args.n);
+    cleanup_buf struct buf b = BUF_INIT(DF_MAX_HISTORY);
+    if (s->args.n && buf_addf(&b, err, "|%zu", s->args.n) < 0)
+        return -1;
     for (size_t i = 0; i < s->args.n; i++) {
         const struct df_var *a = &s->args.v[i];
         const char *v = df_vars_get(&s->env, a->key);
-        buf_addf(&b, NULL, " %s=%s", a->key, v ? v : a->value ? a->value : "");
+        if (buf_addf(&b, err, " %s=%s", a->key, v ? v : a->value ? a->value : "") < 0)
+            return -1;
     }
-    return buf_detach(&b);
+    *out = buf_detach(&b);
+    return 0;
 }
 
 unsigned df_expands(enum df_cmd cmd)

@@ -82,31 +82,42 @@ static void split_parts(const char *raw, char **ip, char **host, char **cont)
     *ip = prev > raw ? xstrndup(raw, (size_t)(prev - 1 - raw)) : xstrdup("");
 }
 
-static int split_proto(const char *cont, char **port, char **proto, const char *raw,
+void df_expose_split(const char *spec, struct df_port_parts *out)
+{
+    cleanup_free char *cont = NULL;
+    split_parts(spec, &out->ip, &out->host, &cont);
+    const char *slash = strchr(cont, '/');
+    out->port = slash ? xstrndup(cont, (size_t)(slash - cont)) : xstrdup(cont);
+    out->proto = xstrdup(slash ? slash + 1 : "");
+}
+
+void df_port_parts_release(struct df_port_parts *p)
+{
+    free(p->ip), free(p->host), free(p->port), free(p->proto);
+}
+
+/* The protocol lowercased, tcp by default; tcp, udp or sctp. */
+static int check_proto(const struct df_port_parts *pp, char **proto, const char *raw,
                        kiln_error_t **err)
 {
-    const char *slash = strchr(cont, '/');
-    *port = slash ? xstrndup(cont, (size_t)(slash - cont)) : xstrdup(cont);
-    *proto = xstrdup(slash ? slash + 1 : "");
+    *proto = xstrdup(*pp->proto ? pp->proto : "tcp");
     str_lower(*proto);
-    if (!**port)
+    if (!*pp->port)
         return kiln_err(err, KILN_EINPUT, 0, "invalid port: \"%s\": no port specified", raw);
-    if (!**proto) {
-        free(*proto);
-        *proto = xstrdup("tcp");
-    } else if (strcmp(*proto, "tcp") && strcmp(*proto, "udp") && strcmp(*proto, "sctp")) {
+    if (strcmp(*proto, "tcp") && strcmp(*proto, "udp") && strcmp(*proto, "sctp"))
         return kiln_err(err, KILN_EINPUT, 0, "invalid port: \"%s\": invalid proto: %s", raw,
-                        slash + 1);
-    }
+                        pp->proto);
     return 0;
 }
 
 int df_expose_parse(const char *spec, char ***out, size_t *n, kiln_error_t **err)
 {
-    cleanup_free char *ip = NULL, *host = NULL, *cont = NULL, *port = NULL, *proto = NULL;
-    split_parts(spec, &ip, &host, &cont);
+    __attribute__((cleanup(df_port_parts_release))) struct df_port_parts pp = {0};
+    df_expose_split(spec, &pp);
+    cleanup_free char *proto = NULL;
+    char *ip = pp.ip, *host = pp.host, *port = pp.port;
     long start, end, hs, he;
-    if (split_proto(cont, &port, &proto, spec, err) < 0 || check_ip(ip, err) < 0 ||
+    if (check_proto(&pp, &proto, spec, err) < 0 || check_ip(ip, err) < 0 ||
         port_range(port, &start, &end, "containerPort", err) < 0)
         return -1;
     if (*host) {

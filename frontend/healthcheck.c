@@ -36,9 +36,8 @@ static int retries(const char *v, int *out, kiln_error_t **err)
     const char *digits = v + (*v == '+' || *v == '-');
     bool syntax = *digits && strspn(digits, "0123456789") == strlen(digits);
     if (!syntax || parse_i64(*v == '+' ? v + 1 : v, INT32_MIN, INT32_MAX, &r) < 0) {
-        cleanup_buf struct buf q = BUF_INIT(4 * strlen(v) + 16);
-        unicode_quote(&q, v, strlen(v), NULL);
-        return kiln_err(err, KILN_EINPUT, 0, "strconv.ParseInt: parsing %s: %s", buf_str(&q),
+        cleanup_free char *q = unicode_quoted(v, strlen(v));
+        return kiln_err(err, KILN_EINPUT, 0, "strconv.ParseInt: parsing %s: %s", q,
                         syntax ? "value out of range" : "invalid syntax");
     }
     if (r < 0)
@@ -85,10 +84,8 @@ int healthcheck_parse(struct df_instr *in, kiln_error_t **err)
     if (flags_check(in->flags, in->nflags, health_flags, ARRAY_SIZE(health_flags), err) < 0)
         return -1;
     if (strcmp(typ, "CMD") != 0) {
-        cleanup_buf struct buf q = BUF_INIT(4 * strlen(typ) + 16);
-        unicode_quote(&q, typ, strlen(typ), NULL);
-        return kiln_err(err, KILN_EINPUT, 0, "Unknown type %s in HEALTHCHECK (try CMD)",
-                        buf_str(&q));
+        cleanup_free char *q = unicode_quoted(typ, strlen(typ));
+        return kiln_err(err, KILN_EINPUT, 0, "Unknown type %s in HEALTHCHECK (try CMD)", q);
     }
     return health_cmd(in, in->health, err);
 }

@@ -215,12 +215,11 @@ static int instr_from(struct df_instr *in, const struct instr_ctx *c, kiln_error
     if (in->nargs == 3 && strcasecmp(in->args[1], "as") == 0) {
         cleanup_free char *name = unicode_lower(in->args[2]);
         if (!valid_stage_name(name)) {
-            cleanup_buf struct buf q = BUF_INIT(4 * strlen(in->args[2]) + 16);
-            unicode_quote(&q, in->args[2], strlen(in->args[2]), NULL);
+            cleanup_free char *q = unicode_quoted(in->args[2], strlen(in->args[2]));
             return kiln_err(err, KILN_EINPUT, 0,
                             "invalid name for build stage: %s, name can't start with a number "
                             "or contain symbols",
-                            buf_str(&q));
+                            q);
         }
         in->as_keyword = xstrdup(in->args[1]);
     } else if (in->nargs != 1) {
@@ -392,11 +391,15 @@ static char *onbuild_expression(const struct df_node *nd)
             s++;
     else
         s = nd->original;
-    struct buf b = BUF_INIT(SIZE_MAX / 2);
-    buf_addstr(&b, s, NULL);
+    size_t n = strlen(s);
     for (size_t i = 0; i < nd->nheredocs; i++)
-        buf_addf(&b, NULL, "\n%s%s", nd->heredocs[i].content, nd->heredocs[i].name);
-    return buf_detach(&b);
+        n += 1 + strlen(nd->heredocs[i].content) + strlen(nd->heredocs[i].name);
+    char *out = xmalloc(n + 1); /* the exact size: nothing to cut */
+    size_t o = (size_t)snprintf(out, n + 1, "%s", s);
+    for (size_t i = 0; i < nd->nheredocs; i++)
+        o += (size_t)snprintf(out + o, n + 1 - o, "\n%s%s", nd->heredocs[i].content,
+                              nd->heredocs[i].name);
+    return out;
 }
 
 static void onbuild_trigger(struct df_instr *in, const struct instr_ctx *c)

@@ -282,9 +282,8 @@ static void add_kv(struct df_node *nd, const char *k, size_t kl, const char *v, 
 static int quoted_error(kiln_error_t **err, const char *fmt_pre, const char *word,
                         const char *fmt_post)
 {
-    cleanup_buf struct buf q = BUF_INIT(8 * DF_MAX_LOGICAL_LINE);
-    unicode_quote(&q, word, strlen(word), NULL);
-    return kiln_err(err, KILN_EINPUT, 0, "%s%s%s", fmt_pre, buf_str(&q), fmt_post);
+    cleanup_free char *q = unicode_quoted(word, strlen(word));
+    return kiln_err(err, KILN_EINPUT, 0, "%s%s%s", fmt_pre, q, fmt_post);
 }
 
 /* ENV and LABEL: "k=v ..." triples with "=", or the legacy "k v" with "". */

@@ -18,8 +18,6 @@ struct planner {
     const struct df_plan_opts *o;
     struct df_plan *p;
     size_t nstates; /* stages, then one per external reference (BuildKit's dispatch states) */
-    char **ext;     /* the external reference of each state past the stages */
-    size_t next;
     bool *triggered;
     kiln_error_t **err;
 };
@@ -42,6 +40,7 @@ int df_stage_find(const struct df_file *f, const char *name)
 static void plan_stage_release(struct df_plan_stage *s)
 {
     free(s->base_name);
+    free(s->platform);
     free(s->display_name);
     df_instrs_free(s->triggers, s->ntriggers);
     for (size_t i = 0; i < s->ndeps; i++)
@@ -57,6 +56,7 @@ void df_plan_free(struct df_plan *p)
         plan_stage_release(&p->stages[i]);
     free(p->stages);
     free(p->order);
+    strv_free(p->externals);
     free(p);
 }
 
@@ -65,26 +65,74 @@ static int fail_at(struct planner *pl, int line, const char *msg)
     return kiln_err(pl->err, KILN_EINPUT, 0, "%s:%d: %s", fname(pl->f), line, msg);
 }
 
-static int resolve_bases(struct planner *pl)
+/* A named context replaces the stage of its name. */
+static bool is_context(const struct planner *pl, const char *name)
+{
+    for (size_t i = 0; i < pl->o->ncontexts; i++)
+        if (strcmp(pl->o->contexts[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The stage a reference names (df_stage_find), or -1 when it is external. */
+static int find_stage(const struct planner *pl, const char *name)
+{
+    return is_context(pl, name) ? -1 : df_stage_find(pl->f, name);
+}
+
+/* FROM's image (or --platform's value) in the global scope, else as given. */
+static int expand_global(struct planner *pl, const struct df_stage *st, const char *word,
+                         const char *given, char **out)
+{
+    if (!pl->o->global) {
+        *out = xstrdup(given ? given : word);
+        return 0;
+    }
+    if (df_vars_expand(pl->o->global, pl->f->escape, word, out, pl->err) < 0)
+        return kiln_err_wrap(pl->err, "%s:%d", fname(pl->f), st->from->line);
+    return 0;
+}
+
+static int stage_platform(struct planner *pl, size_t i)
+{
+    const struct df_stage *st = &pl->f->stages[i];
+    struct df_plan_stage *ps = &pl->p->stages[i];
+    if (!st->platform)
+        return 0;
+    if (expand_global(pl, st, st->platform, NULL, &ps->platform) < 0)
+        return -1;
+    if (*ps->platform)
+        return 0;
+    cleanup_free char *m = xasprintf("empty platform value from expression %s", st->platform);
+    return fail_at(pl, st->from->line, m);
+}
+
+static int resolve_base(struct planner *pl, size_t i)
 {
     const struct df_file *f = pl->f;
-    for (size_t i = 0; i < f->nstages; i++) {
-        struct df_plan_stage *ps = &pl->p->stages[i];
-        const char *b = pl->o->bases && pl->o->bases[i] ? pl->o->bases[i] : f->stages[i].base;
-        if (!*b) {
-            cleanup_free char *m =
-                xasprintf("base name (%s) should not be blank", f->stages[i].base);
-            return fail_at(pl, f->stages[i].from->line, m);
-        }
-        ps->base_name = xstrdup(b);
-        ps->base = -1;
-        for (size_t j = 0; j < i; j++)
-            if (f->stages[j].name && strcmp(f->stages[j].name, b) == 0)
-                ps->base = (int)j;
-        ps->display_name = f->nstages == 1     ? xstrdup("")
-                           : f->stages[i].name ? xstrdup(f->stages[i].name)
-                                               : xasprintf("stage-%zu", i);
+    struct df_plan_stage *ps = &pl->p->stages[i];
+    const char *given = pl->o->bases ? pl->o->bases[i] : NULL;
+    if (expand_global(pl, &f->stages[i], f->stages[i].base, given, &ps->base_name) < 0)
+        return -1;
+    if (!*ps->base_name) {
+        cleanup_free char *m = xasprintf("base name (%s) should not be blank", f->stages[i].base);
+        return fail_at(pl, f->stages[i].from->line, m);
     }
+    ps->base = -1;
+    for (size_t j = 0; j < i && !is_context(pl, ps->base_name); j++)
+        if (f->stages[j].name && strcmp(f->stages[j].name, ps->base_name) == 0)
+            ps->base = (int)j;
+    ps->display_name = f->nstages == 1     ? xstrdup("")
+                       : f->stages[i].name ? xstrdup(f->stages[i].name)
+                                           : xasprintf("stage-%zu", i);
+    return stage_platform(pl, i);
+}
+
+static int resolve_bases(struct planner *pl)
+{
+    for (size_t i = 0; i < pl->f->nstages; i++)
+        if (resolve_base(pl, i) < 0)
+            return -1;
     return 0;
 }
 
@@ -123,7 +171,7 @@ static void add_dep(struct planner *pl, size_t stage, int dep, const char *ext,
 /* A new external dispatch state (BuildKit registers one per reference). */
 static void add_external(struct planner *pl, const char *name)
 {
-    strv_add(&pl->ext, &pl->next, xstrdup(name));
+    strv_add(&pl->p->externals, &pl->p->nexternals, xstrdup(name));
     pl->nstates++;
 }
 
@@ -160,11 +208,13 @@ static int copy_dep(struct planner *pl, size_t stage, const struct df_instr *in)
             return fail_at(pl, in->line, m);
         }
         size_t ns = pl->f->nstages;
-        add_dep(pl, stage, idx < (long long)ns ? (int)idx : -1,
-                idx < (long long)ns ? NULL : pl->ext[idx - (long long)ns], in, NULL);
+        const char *name =
+            idx < (long long)ns ? pl->f->stages[idx].name : pl->p->externals[idx - (long long)ns];
+        bool ext = idx >= (long long)ns || (name && is_context(pl, name));
+        add_dep(pl, stage, ext ? -1 : (int)idx, ext ? name : NULL, in, NULL);
         return 0;
     }
-    int j = df_stage_find(pl->f, from);
+    int j = find_stage(pl, from);
     if (j < 0)
         add_external(pl, from);
     add_dep(pl, stage, j, j < 0 ? from : NULL, in, NULL);
@@ -175,7 +225,7 @@ static void mount_deps(struct planner *pl, size_t stage, const struct df_instr *
 {
     for (size_t i = 0; i < in->nmounts; i++) {
         const char *from = in->mounts[i].from && *in->mounts[i].from ? in->mounts[i].from : NULL;
-        int j = df_stage_find(pl->f, from ? from : "scratch");
+        int j = find_stage(pl, from ? from : "scratch");
         if (j < 0)
             add_external(pl, from ? from : "scratch");
         if (j >= 0 || from)
@@ -256,18 +306,10 @@ static char **stage_onbuilds(const struct df_stage *st, size_t *n)
 
 /* Parses the triggers stage i runs first and adds their dependencies; the trigger
  * dependencies go before the stage's own, as BuildKit prepends the trigger commands. */
-static int stage_triggers(struct planner *pl, size_t i)
+static int add_triggers(struct planner *pl, size_t i, char *const *trig, size_t n)
 {
     struct df_plan_stage *ps = &pl->p->stages[i];
     const struct df_stage *st = &pl->f->stages[i];
-    size_t n = 0;
-    cleanup_strv char **own = NULL;
-    char *const *trig = NULL;
-    if (ps->base >= 0)
-        trig = own = stage_onbuilds(&pl->f->stages[ps->base], &n);
-    else if (pl->o->image_triggers && pl->o->image_triggers[i])
-        trig = pl->o->image_triggers[i], n = pl->o->nimage_triggers[i];
-    pl->triggered[i] = true;
     if (n == 0)
         return 0;
     if (df_onbuild_parse(fname(pl->f), trig, n, st->from->line, &ps->triggers, &ps->ntriggers,
@@ -276,15 +318,30 @@ static int stage_triggers(struct planner *pl, size_t i)
     struct df_plan_dep *own_deps = ps->deps;
     size_t nown = ps->ndeps;
     ps->deps = NULL, ps->ndeps = 0;
-    for (size_t k = 0; k < ps->ntriggers; k++)
-        if (instr_deps(pl, i, &ps->triggers[k]) < 0)
-            return -1;
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < ps->ntriggers; k++)
+        rc = instr_deps(pl, i, &ps->triggers[k]);
     for (size_t k = 0; k < nown; k++) {
         vec_reserve(&ps->deps, ps->ndeps, sizeof(*ps->deps));
         ps->deps[ps->ndeps++] = own_deps[k];
     }
     free(own_deps);
-    return 0;
+    return rc;
+}
+
+/* The triggers of stage i: its base stage's ONBUILD instructions, or its base image's. */
+static int stage_triggers(struct planner *pl, size_t i)
+{
+    struct df_plan_stage *ps = &pl->p->stages[i];
+    size_t n = 0;
+    cleanup_strv char **own = NULL;
+    char *const *trig = NULL;
+    if (ps->base >= 0)
+        trig = own = stage_onbuilds(&pl->f->stages[ps->base], &n);
+    else if (pl->o->image_triggers && pl->o->image_triggers[i])
+        trig = pl->o->image_triggers[i], n = pl->o->nimage_triggers[i];
+    pl->triggered[i] = true;
+    return add_triggers(pl, i, trig, n);
 }
 
 static void mark_reachable(const struct df_plan *p, size_t s, bool *reach)
@@ -342,17 +399,26 @@ static int check_order(struct planner *pl, const bool *reach)
     return 0;
 }
 
+/* The stages the target reaches, in file order. */
+static void set_order(struct df_plan *p, bool *reach)
+{
+    memset(reach, 0, p->nstages * sizeof(bool));
+    mark_reachable(p, p->target, reach);
+    free(p->order);
+    p->order = xcalloc(p->nstages, sizeof(size_t));
+    p->norder = 0;
+    for (size_t i = 0; i < p->nstages; i++)
+        if (reach[i])
+            p->order[p->norder++] = i;
+}
+
 static int plan_all(struct planner *pl, bool *reach)
 {
     if (resolve_bases(pl) < 0 || resolve_target(pl) < 0 || stage_deps(pl) < 0 ||
         check_cycles(pl) < 0 || reach_with_triggers(pl, reach) < 0 || check_cycles(pl) < 0 ||
         check_order(pl, reach) < 0)
         return -1;
-    struct df_plan *p = pl->p;
-    p->order = xcalloc(pl->f->nstages, sizeof(size_t));
-    for (size_t i = 0; i < pl->f->nstages; i++)
-        if (reach[i])
-            p->order[p->norder++] = i;
+    set_order(pl->p, reach);
     return 0;
 }
 
@@ -364,12 +430,11 @@ int df_plan_build(const struct df_file *f, const struct df_plan_opts *opts, stru
     p->nstages = f->nstages;
     p->stages = xcalloc(f->nstages + 1, sizeof(*p->stages));
     struct planner pl = {
-        f, opts ? opts : &none, p, f->nstages, NULL, 0, xcalloc(f->nstages + 1, sizeof(bool)), err};
+        f, opts ? opts : &none, p, f->nstages, xcalloc(f->nstages + 1, sizeof(bool)), err};
     cleanup_free bool *reach = xcalloc(f->nstages + 1, sizeof(bool));
     int r = f->nstages ? plan_all(&pl, reach)
                        : kiln_err(err, KILN_EINPUT, 0, "%s: dockerfile contains no stages to build",
                                   fname(f));
-    strv_free(pl.ext);
     free(pl.triggered);
     if (r < 0) {
         df_plan_free(p);
@@ -377,4 +442,30 @@ int df_plan_build(const struct df_file *f, const struct df_plan_opts *opts, stru
     }
     *out = p;
     return 0;
+}
+
+int df_plan_add_image_triggers(const struct df_file *f, struct df_plan *p,
+                               const struct df_plan_opts *opts, size_t stage, char *const *triggers,
+                               size_t n, kiln_error_t **err)
+{
+    static const struct df_plan_opts none = {0};
+    if (stage >= p->nstages || p->stages[stage].base >= 0 || p->stages[stage].ntriggers || !n)
+        return 0;
+    struct planner pl = {f, opts ? opts : &none, p, f->nstages + p->nexternals, NULL, err};
+    cleanup_free bool *reach = xcalloc(p->nstages + 1, sizeof(bool));
+    reach[stage] = true;
+    if (add_triggers(&pl, stage, triggers, n) < 0 || check_order(&pl, reach) < 0)
+        return -1;
+    set_order(p, reach);
+    return 0;
+}
+
+const struct df_plan_dep *df_plan_dep(const struct df_plan *p, size_t i, const struct df_instr *in,
+                                      const struct df_mount *m)
+{
+    const struct df_plan_stage *ps = i < p->nstages ? &p->stages[i] : NULL;
+    for (size_t k = 0; ps && k < ps->ndeps; k++)
+        if (ps->deps[k].instr == in && ps->deps[k].mount == m)
+            return &ps->deps[k];
+    return NULL;
 }

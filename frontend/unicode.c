@@ -247,3 +247,12 @@ int unicode_quote(struct buf *b, const char *s, size_t n, kiln_error_t **err)
     }
     return buf_addch(b, '"', err);
 }
+
+char *unicode_quoted(const char *s, size_t n)
+{
+    /* a byte quotes to at most 4 ("\\xff"; "\\U0010ffff" is 10 for 4), plus the quotes */
+    cleanup_buf struct buf b = BUF_INIT(4 * n + 2);
+    if (unicode_quote(&b, s, n, NULL) < 0)
+        return xstrdup("\"...\""); /* cannot happen within the bound above */
+    return buf_detach(&b);
+}

@@ -39,6 +39,8 @@ void unicode_trim_space(const char *s, size_t n, size_t *start, size_t *len);
 /* strings.ToLower: a newly allocated string; invalid bytes become U+FFFD as in Go. */
 char *unicode_lower(const char *s);
 /* strconv.Quote of s[0..n): appends a double-quoted Go string literal to b. */
-int unicode_quote(struct buf *b, const char *s, size_t n, kiln_error_t **err);
+BUF_MUST_USE int unicode_quote(struct buf *b, const char *s, size_t n, kiln_error_t **err);
+/* The same as a new string, for a message: sized for the worst case (4 bytes per byte). */
+char *unicode_quoted(const char *s, size_t n);
 
 #endif

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 
 #define CONTENTHASH_TREE_MIN    (8u << 20)
 #define CONTENTHASH_CHUNK       (4u << 20)

@@ -217,7 +217,8 @@ bool hashindex_lookup(struct hashindex *h, const struct hashindex_id *id,
     return hit;
 }
 
-bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest)
+/* True when st is a file recorded with this digest and unchanged since. */
+static bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest)
 {
     struct hashindex_id id;
     hashindex_id_of(st, &id);
@@ -225,7 +226,8 @@ bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *d
     return hashindex_lookup(h, &id, have) && !strcmp(have, digest);
 }
 
-void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
+/* Records a file whose content digest is known (e.g. an output blob kiln just wrote). */
+static void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest)
 {
     struct hashindex_id id;
     hashindex_id_of(st, &id);
@@ -303,4 +305,19 @@ int hashindex_save(struct hashindex *h, kiln_error_t **err)
     int rc = save_locked(h, err);
     pthread_mutex_unlock(&h->lock);
     return rc;
+}
+
+static bool blob_matches(void *ctx, const struct stat *st, const char *digest)
+{
+    return hashindex_matches(ctx, st, digest);
+}
+
+static void blob_note(void *ctx, const struct stat *st, const char *digest)
+{
+    hashindex_note(ctx, st, digest);
+}
+
+void hashindex_blob_index(struct hashindex *h, struct layout_blob_index *out)
+{
+    *out = (struct layout_blob_index){.ctx = h, .matches = blob_matches, .note = blob_note};
 }

@@ -20,7 +20,8 @@
 #include <sys/stat.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
+#include "oci/layout.h"
 #include "store/store.h"
 
 #define HASHINDEX_MAX_ENTRIES 400000u
@@ -47,10 +48,9 @@ bool hashindex_lookup(struct hashindex *h, const struct hashindex_id *id,
  * (and recording it). */
 int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
                    kiln_error_t **err);
-/* Records a file whose content digest is known (e.g. an output blob kiln just wrote). */
-void hashindex_note(struct hashindex *h, const struct stat *st, const char *digest);
-/* True when st is a file recorded with this digest and unchanged since. */
-bool hashindex_matches(struct hashindex *h, const struct stat *st, const char *digest);
+/* The index as the layout writer sees it (oci/layout.h): it moves the blobs of a previous
+ * output that the index knows unchanged, and records those it writes. Valid while h is. */
+void hashindex_blob_index(struct hashindex *h, struct layout_blob_index *out);
 /* Writes the index back if it changed. Errors are not fatal to a build: ignored by callers. */
 int hashindex_save(struct hashindex *h, kiln_error_t **err);
 

@@ -1,3 +1,4 @@
+/* kiln prune (kiln/prune.h): the records, what they use, and a sweep of the rest. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -6,7 +7,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "prune.h"
+#include "kiln/prune.h"
 #include "snapshot/snapshotter.h"
 #include "stepcache.h"
 #include "store/store.h"
@@ -25,7 +26,7 @@ struct pruner {
     struct store *s;
     struct record *rec;
     size_t nrec;
-    struct prune_result *res;
+    struct kiln_prune_result *res;
 };
 
 /* Disk usage of a tree (not following links). */
@@ -180,14 +181,17 @@ static void remove_cache_mounts(struct pruner *p)
     kiln_error_free(e);
 }
 
-int prune_store(const struct prune_opts *o, struct prune_result *res, kiln_error_t **err)
+int kiln_prune(const struct kiln_prune_opts *o, struct kiln_prune_result *res, kiln_error_t **err)
 {
     memset(res, 0, sizeof(*res));
+    cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
+    if (!root)
+        return -1;
     struct stat st;
-    if (stat(o->root, &st) < 0)
-        return kiln_err_errno(err, KILN_EINPUT, "store '%s'", o->root);
+    if (stat(root, &st) < 0)
+        return kiln_err_errno(err, KILN_EINPUT, "store '%s'", root);
     struct pruner p = {.res = res};
-    if (store_open_locked(o->root, true, o->waiting, &p.s, err) < 0)
+    if (store_open_locked(root, true, o->waiting, o->ctx, &p.s, err) < 0)
         return -1;
     load_records(&p);
     if (o->all)

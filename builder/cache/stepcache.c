@@ -1,12 +1,12 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "json.h"
 #include "oci/image.h"
 #include "stepcache.h"
 #include "util.h"
@@ -49,24 +49,22 @@ static char *record_path(const char *key)
 
 static int parse_record(const char *data, size_t len, struct step_record *r)
 {
-    json_t *j = json_parse_doc(data, len, "cache record", NULL);
+    cleanup_json json_t *j =
+        json_parse_object(data, len, STEPCACHE_MAX_RECORD, "cache record", NULL);
     if (!j)
         return -1;
     const char *d = json_string_value(json_object_get(j, "digest"));
     const char *di = json_string_value(json_object_get(j, "diff_id"));
     const char *mt = json_string_value(json_object_get(j, "mediaType"));
     json_t *sz = json_object_get(j, "size");
-    int rc = -1;
-    if (digest_valid(d) && digest_valid(di) && mt && strlen(mt) < sizeof(r->media_type) &&
-        json_is_integer(sz) && json_integer_value(sz) >= 0) {
-        snprintf(r->digest, sizeof(r->digest), "%s", d);
-        snprintf(r->diff_id, sizeof(r->diff_id), "%s", di);
-        snprintf(r->media_type, sizeof(r->media_type), "%s", mt);
-        r->size = (uint64_t)json_integer_value(sz);
-        rc = 0;
-    }
-    json_decref(j);
-    return rc;
+    if (!digest_valid(d) || !digest_valid(di) || !mt || strlen(mt) >= sizeof(r->media_type) ||
+        !json_is_integer(sz) || json_integer_value(sz) < 0)
+        return -1;
+    snprintf(r->digest, sizeof(r->digest), "%s", d);
+    snprintf(r->diff_id, sizeof(r->diff_id), "%s", di);
+    snprintf(r->media_type, sizeof(r->media_type), "%s", mt);
+    r->size = (uint64_t)json_integer_value(sz);
+    return 0;
 }
 
 int stepcache_read(struct store *s, const char *key, struct step_record *out)
@@ -99,10 +97,10 @@ int stepcache_put(struct store *s, const char *key, const struct step_record *r,
 {
     if (mkdir_p_at(s->rootfd, STEPCACHE_DIR, 0700, err) < 0)
         return -1;
-    json_t *j = json_pack("{s:s,s:s,s:I,s:s}", "digest", r->digest, "diff_id", r->diff_id, "size",
-                          (json_int_t)r->size, "mediaType", r->media_type);
+    cleanup_json json_t *j =
+        json_pack("{s:s,s:s,s:I,s:s}", "digest", r->digest, "diff_id", r->diff_id, "size",
+                  (json_int_t)r->size, "mediaType", r->media_type);
     cleanup_free char *data = json_dump_stable(j);
-    json_decref(j);
     cleanup_free char *path = record_path(key);
     return write_file_atomic(s->rootfd, path, data, strlen(data), 0600, err);
 }

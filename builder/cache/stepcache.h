@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "store/store.h"
 
 #define STEPCACHE_DIR "cache/steps"

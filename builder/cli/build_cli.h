@@ -7,7 +7,6 @@
 #include <stdbool.h>
 
 #include "kiln/kiln.h"
-#include "registry/registry.h"
 
 struct build_cli {
     struct kiln_build_opts o;
@@ -17,16 +16,14 @@ struct build_cli {
     const char *flag; /* the long name of the flag being applied */
     char **owned;     /* strings the options point to, freed at the end */
     size_t nowned;
-    struct registry_opts registry; /* pulls and pushes: --registry-ca, --insecure-registry */
-    const char *insecure[REGISTRY_MAX_INSECURE];
-    bool output_set;   /* --output given */
+    const char *insecure[KILN_MAX_INSECURE_REGISTRIES]; /* o.registry.insecure */
+    bool output_set;                                    /* --output given */
     bool output_image; /* type=image: pushed with push=true or --push, else kept in the store */
     bool output_push;  /* push=true */
     bool push, load;   /* --push, --load */
     bool quiet;        /* -q: only the image ID on stdout */
     bool check;        /* --check: the build checks only, no build */
-    const char *iidfile;
-    const char *metadata_file;
+    struct kiln_build_report report; /* --iidfile, --metadata-file */
 };
 
 /* build_output.c */
@@ -38,8 +35,6 @@ int cli_output_finish(struct build_cli *c, kiln_error_t **err);
 bool cli_output_to_stdout(const struct kiln_output *out);
 
 /* build_result.c */
-/* Before the build: removes a stale --iidfile (as buildx), so a failed build leaves none. */
-int cli_result_prepare(const struct build_cli *c, kiln_error_t **err);
 /* After a successful build: stdout, --iidfile, --metadata-file. */
 int cli_result_report(const struct build_cli *c, const struct kiln_build_result *res,
                       kiln_error_t **err);

@@ -8,7 +8,6 @@
 
 #include "build_cli.h"
 #include "csv.h"
-#include "oci/reference.h"
 #include "util.h"
 
 static int bad_output(kiln_error_t **err, const char *v, const char *want)
@@ -203,12 +202,11 @@ static int check_names(struct build_cli *c, kiln_error_t **err)
     char *save = NULL;
     size_t n = 0;
     for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save), n++) {
-        struct reference r;
-        if (reference_parse(t, &r, err) < 0) {
+        cleanup_free char *full = kiln_reference_normalize(t, err);
+        if (!full) {
             (*err)->code = KILN_EUSAGE;
             return kiln_err_wrap(err, "--output name");
         }
-        reference_release(&r);
     }
     if (n == 0)
         return kiln_err(err, KILN_EUSAGE, 0, "--output: empty name=");
@@ -240,7 +238,7 @@ int cli_output_finish(struct build_cli *c, kiln_error_t **err)
                         out->compression_level);
     if (out->type == KILN_OUTPUT_REGISTRY && !out->name && !c->o.ntags)
         return kiln_err(err, KILN_EUSAGE, 0, "tag is needed when pushing to registry");
-    if (c->iidfile && (out->type == KILN_OUTPUT_LOCAL || out->type == KILN_OUTPUT_TAR))
+    if (c->report.iidfile && (out->type == KILN_OUTPUT_LOCAL || out->type == KILN_OUTPUT_TAR))
         return kiln_err(err, KILN_EUSAGE, 0,
                         "local and tar exporters are incompatible with image ID file");
     return 0;

@@ -1,113 +1,15 @@
-/* What kiln build reports when it succeeded: the digest on stdout, --iidfile and
- * --metadata-file, as buildx writes them (commands/build.go: getImageID,
- * decodeExporterResponse; BuildKit's exporter response keys).
- *
- * The image ID (stdout with -q, --iidfile) follows buildx: the config digest when the output's
- * name points to one image manifest (type=docker, or --no-sbom --no-provenance), else the digest
- * of the index it points to (the image with its attestations), as buildx writes for an image
- * with attestations. Without -q kiln prints what the output's name points to. */
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
+/* What kiln build prints when it succeeded: the digest the output's name points to, or with -q
+ * the image ID (kiln_build_image_id); the library writes --iidfile and --metadata-file
+ * (kiln_build_report_write). Nothing when the output itself goes to stdout. */
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "build_cli.h"
-#include "fsutil.h"
-#include "oci/image.h"
-#include "oci/reference.h"
 #include "util.h"
-
-int cli_result_prepare(const struct build_cli *c, kiln_error_t **err)
-{
-    if (c->iidfile && unlink(c->iidfile) < 0 && errno != ENOENT)
-        return kiln_err_errno(err, KILN_EIO, "removing image ID file '%s'", c->iidfile);
-    return 0;
-}
-
-static bool exported_manifest(const struct kiln_build_result *res)
-{
-    return !strcmp(res->exported_media_type, MEDIA_TYPE_OCI_MANIFEST) ||
-           !strcmp(res->exported_media_type, MEDIA_TYPE_DOCKER_MANIFEST);
-}
-
-static const char *image_id(const struct kiln_build_result *res)
-{
-    return exported_manifest(res) ? res->config_digest : res->exported_digest;
-}
-
-/* buildx's image.name: each name as reference.TagNameOnly writes it, ',' joined. */
-static char *image_names(const struct build_cli *c)
-{
-    const struct kiln_output *out = &c->o.output;
-    cleanup_free char *list = NULL;
-    if (out->name)
-        list = xstrdup(out->name);
-    for (size_t i = 0; !out->name && i < c->o.ntags; i++) {
-        char *l = xasprintf("%s%s%s", list ? list : "", list ? "," : "", c->o.tags[i]);
-        free(list);
-        list = l;
-    }
-    if (!list)
-        return NULL;
-    char *joined = NULL, *save = NULL;
-    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        struct reference r;
-        kiln_error_t *e = NULL;
-        if (reference_parse(t, &r, &e) < 0) { /* checked before the build */
-            kiln_error_free(e);
-            continue;
-        }
-        cleanup_free char *full = reference_string(&r);
-        reference_release(&r);
-        char *j = xasprintf("%s%s%s", joined ? joined : "", joined ? "," : "", full);
-        free(joined);
-        joined = j;
-    }
-    return joined;
-}
-
-static json_t *descriptor(const struct build_cli *c, const struct kiln_build_result *res)
-{
-    char created[32];
-    format_rfc3339(c->o.source_date_epoch, created);
-    return json_pack("{s:s,s:s,s:I,s:{s:s}}", "mediaType", res->exported_media_type, "digest",
-                     res->exported_digest, "size", (json_int_t)res->exported_size, "annotations",
-                     "org.opencontainers.image.created", created);
-}
-
-/* BuildKit's exporter response as buildx writes it; local and tar outputs export no image, so
- * theirs is empty. Keys in sorted order, two-space indent (json.MarshalIndent). */
-static char *metadata_json(const struct build_cli *c, const struct kiln_build_result *res)
-{
-    json_t *m = json_object();
-    if (*res->exported_digest) {
-        if (exported_manifest(res))
-            json_object_set_new(m, "containerimage.config.digest", json_string(res->config_digest));
-        json_object_set_new(m, "containerimage.descriptor", descriptor(c, res));
-        json_object_set_new(m, "containerimage.digest", json_string(res->exported_digest));
-        cleanup_free char *names = image_names(c);
-        if (names)
-            json_object_set_new(m, "image.name", json_string(names));
-    }
-    char *s = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(m);
-    return s;
-}
 
 int cli_result_report(const struct build_cli *c, const struct kiln_build_result *res,
                       kiln_error_t **err)
 {
-    const char *id = image_id(res);
     if (!cli_output_to_stdout(&c->o.output) && *res->exported_digest)
-        printf("%s\n", c->quiet ? id : res->exported_digest);
-    if (c->iidfile && write_file_atomic(AT_FDCWD, c->iidfile, id, strlen(id), 0644, err) < 0)
-        return kiln_err_wrap(err, "writing image ID file");
-    if (!c->metadata_file)
-        return 0;
-    cleanup_free char *md = metadata_json(c, res);
-    if (write_file_atomic(AT_FDCWD, c->metadata_file, md, strlen(md), 0644, err) < 0)
-        return kiln_err_wrap(err, "writing metadata file");
-    return 0;
+        printf("%s\n", c->quiet ? kiln_build_image_id(res) : res->exported_digest);
+    return kiln_build_report_write(&c->report, &c->o, res, err);
 }

@@ -1,14 +1,10 @@
 /* kiln build: options (table-driven, Docker/BuildKit-compatible names) into kiln_build(). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "build_cli.h"
 #include "cli.h"
-#include "engine/runopts.h"
 #include "commands.h"
-#include "oci/reference.h"
-#include "registry/registry.h"
 #include "util.h"
 
 #define CLI_MAX_REPEAT 4096 /* occurrences of one repeatable flag */
@@ -148,9 +144,9 @@ static int opt_result_file(struct build_cli *c, const char *v, kiln_error_t **er
         return bad(err, !strcmp(c->flag, "iidfile") ? "--iidfile" : "--metadata-file", v,
                    "expected a file");
     if (!strcmp(c->flag, "iidfile"))
-        c->iidfile = v;
+        c->report.iidfile = v;
     else
-        c->metadata_file = v;
+        c->report.metadata_file = v;
     return 0;
 }
 
@@ -158,7 +154,7 @@ static int opt_registry_ca(struct build_cli *c, const char *v, kiln_error_t **er
 {
     if (!*v)
         return bad(err, "--registry-ca", v, "expected a PEM file");
-    c->registry.ca_file = v;
+    c->o.registry.ca_file = v;
     return 0;
 }
 
@@ -166,9 +162,9 @@ static int opt_insecure_registry(struct build_cli *c, const char *v, kiln_error_
 {
     if (!*v || strchr(v, '/'))
         return bad(err, "--insecure-registry", v, "expected HOST[:PORT]");
-    if (c->registry.ninsecure >= REGISTRY_MAX_INSECURE)
+    if (c->o.registry.ninsecure >= KILN_MAX_INSECURE_REGISTRIES)
         return kiln_err(err, KILN_EUSAGE, 0, "too many --insecure-registry flags");
-    c->insecure[c->registry.ninsecure++] = v;
+    c->insecure[c->o.registry.ninsecure++] = v;
     return 0;
 }
 
@@ -309,12 +305,12 @@ static int opt_step_timeout(struct build_cli *c, const char *v, kiln_error_t **e
 
 static int opt_add_host(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    return runopts_add_host(v, &c->o.extra_hosts, &c->o.nextra_hosts, err);
+    return kiln_build_add_host(&c->o, v, err);
 }
 
 static int opt_ulimit(struct build_cli *c, const char *v, kiln_error_t **err)
 {
-    return runopts_ulimit(v, c->o.ulimits, &c->o.nulimits, err);
+    return kiln_build_ulimit(&c->o, v, err);
 }
 
 static int opt_shm_size(struct build_cli *c, const char *v, kiln_error_t **err)
@@ -636,11 +632,6 @@ static const struct opt_def {
      opt_allow_root},
 };
 
-static void build_usage(FILE *f)
-{
-    cli_print_help(f, &cli_build);
-}
-
 static void release(struct build_cli *c)
 {
     struct kiln_build_opts *o = &c->o;
@@ -671,49 +662,20 @@ static void release(struct build_cli *c)
     free(o->extra_hosts);
 }
 
+static int build_apply(void *state, size_t i, const char *v, kiln_error_t **err)
+{
+    struct build_cli *c = state;
+    c->flag = opt_defs[i].o.name;
+    return opt_defs[i].apply(c, v, err);
+}
+
 static int parse_args(struct build_cli *c, int argc, char **argv, kiln_error_t **err)
 {
-    struct option longs[ARRAY_SIZE(opt_defs) + 2];
-    char shorts[64] = "h";
-    size_t ns = 1;
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
-        longs[i] =
-            (struct option){opt_defs[i].o.name, opt_defs[i].o.arg ? required_argument : no_argument,
-                            NULL, 1000 + (int)i};
-        if (opt_defs[i].o.short_name) {
-            shorts[ns++] = opt_defs[i].o.short_name;
-            if (opt_defs[i].o.arg)
-                shorts[ns++] = ':';
-        }
-    }
-    longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
-    shorts[ns] = '\0';
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        const struct opt_def *d = NULL;
-        for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-            if (ch == 1000 + (int)i || (ch == opt_defs[i].o.short_name && ch))
-                d = &opt_defs[i];
-        if (!d) {
-            const char *bad_opt = argv[optind - 1];
-            return kiln_err(err, KILN_EUSAGE, 0,
-                            optopt && strchr(shorts, optopt) ? "flag needs an argument: %s"
-                                                             : "unknown flag: %s",
-                            bad_opt);
-        }
-        c->flag = d->o.name;
-        if (d->apply(c, optarg ? optarg : "", err) < 0)
-            return -1;
-    }
-    if (optind != argc - 1)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "\"kiln build\" requires exactly 1 argument (the context)");
-    c->o.context = strcmp(argv[optind], "-") ? argv[optind] : NULL;
+    int first;
+    int r = cli_parse_args(&cli_build, argc, argv, c, &first, err);
+    if (r != 0)
+        return r;
+    c->o.context = strcmp(argv[first], "-") ? argv[first] : NULL;
     if (!c->o.context && c->o.dockerfile && strcmp(c->o.dockerfile, "-"))
         return kiln_err(err, KILN_EUSAGE, 0,
                         "context '-' reads the Dockerfile from stdin: do not also pass -f");
@@ -774,17 +736,17 @@ static int run_check(struct build_cli *c)
     char **names = xcalloc(c->o.ncontexts + 1, sizeof(char *));
     for (size_t i = 0; i < c->o.ncontexts; i++)
         names[i] = c->o.contexts[i].name;
-    struct cli_check_req q = {.dockerfile = c->o.dockerfile,
-                              .context = c->o.context,
-                              .build_args = c->o.build_args,
-                              .nbuild_args = c->o.nbuild_args,
-                              .contexts = names,
-                              .ncontexts = c->o.ncontexts,
-                              .target = c->o.target,
-                              .strict = c->o.strict};
+    struct kiln_lint_opts q = {.dockerfile = c->o.dockerfile,
+                               .context = c->o.context,
+                               .build_args = c->o.build_args,
+                               .nbuild_args = c->o.nbuild_args,
+                               .contexts = names,
+                               .ncontexts = c->o.ncontexts,
+                               .target = c->o.target,
+                               .strict = c->o.strict};
     kiln_error_t *err = NULL;
     int status = 0;
-    int rc = cli_check(&q, &status, &err);
+    int rc = cli_lint_report(&q, true, &status, &err);
     free(names);
     if (rc < 0) {
         fprintf(stderr, "kiln: %s\n", err->msg);
@@ -805,32 +767,21 @@ int cmd_build(int argc, char **argv)
         r = epoch_from_env(&c, &err);
     if (r != 0) {
         release(&c);
-        if (r > 0) {
-            build_usage(stdout);
-            return 0;
-        }
-        if (err->code == KILN_EUSAGE) {
-            int st = cli_usage_error("build", "%s", err->msg);
-            kiln_error_free(err);
-            return st;
-        }
-        return cli_fail(err);
+        return cli_parse_failed(&cli_build, r, err);
     }
     if (c.check) {
         r = run_check(&c);
         release(&c);
         return r;
     }
-    if (cli_result_prepare(&c, &err) < 0) {
+    if (kiln_build_report_prepare(&c.report, &err) < 0) {
         release(&c);
         return cli_fail(err);
     }
     progress_init(&c.o.progress, c.progress);
-    c.registry.insecure = c.insecure;
-    registry_opts_set_default(&c.registry);
+    c.o.registry.insecure = c.insecure;
     struct kiln_build_result res;
     r = kiln_build(&c.o, &res, &err);
-    registry_opts_set_default(NULL);
     progress_finish(&c.o.progress);
     /* what the output's name points to: the index when attestations are attached (as
      * BuildKit's containerimage.digest and skopeo inspect report), else the image manifest */
@@ -864,6 +815,10 @@ const struct cli_command cli_build = {
     .opts = opt_defs,
     .nopts = ARRAY_SIZE(opt_defs),
     .stride = sizeof(opt_defs[0]),
+    .apply = build_apply,
+    .min_args = 1,
+    .max_args = 1,
+    .args_what = "the context",
     .args_complete = "@dir",
     .run = cmd_build,
 };

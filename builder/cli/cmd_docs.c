@@ -10,26 +10,24 @@
 
 static int cmd_completion(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        cli_print_help(stdout, &cli_completion);
-        return 0;
-    }
-    if (argc != 2)
-        return cli_usage_error("completion", "\"kiln completion\" requires exactly 1 argument");
-    if (strcmp(argv[1], "bash") != 0)
+    kiln_error_t *err = NULL;
+    int first;
+    int r = cli_parse_args(&cli_completion, argc, argv, NULL, &first, &err);
+    if (r != 0)
+        return cli_parse_failed(&cli_completion, r, err);
+    if (strcmp(argv[first], "bash") != 0)
         return cli_usage_error("completion", "unsupported shell '%s': kiln completes bash",
-                               argv[1]);
+                               argv[first]);
     return cli_write_bash_completion(stdout) == 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int cmd_man(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        cli_print_help(stdout, &cli_man);
-        return 0;
-    }
-    if (argc != 1)
-        return cli_usage_error("man", "\"kiln man\" accepts no arguments");
+    kiln_error_t *err = NULL;
+    int first;
+    int r = cli_parse_args(&cli_man, argc, argv, NULL, &first, &err);
+    if (r != 0)
+        return cli_parse_failed(&cli_man, r, err);
     return cli_write_man(stdout) == 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -40,6 +38,8 @@ const struct cli_command cli_completion = {
     .description = "Prints a bash completion script for kiln, made from the same option tables "
                    "as --help.\nInstall it as /usr/share/bash-completion/completions/kiln, or "
                    "run: source <(kiln completion bash)",
+    .min_args = 1,
+    .max_args = 1,
     .args_complete = "bash",
     .run = cmd_completion,
 };
@@ -50,5 +50,7 @@ const struct cli_command cli_man = {
     .usage = "kiln man",
     .description = "Prints the kiln(1) manual page in roff, made from the same option tables as "
                    "--help.\nRead it with: kiln man | man -l -",
+    .min_args = 0,
+    .max_args = 0,
     .run = cmd_man,
 };

@@ -4,34 +4,23 @@
  * (CopyIgnoredFile). Exit status: 0 no error (warnings allowed), 1 a finding is an error
  * (error=true in the check directive, --strict, or a rule that is an error by default), 2 bad usage
  * or input. */
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "dockerfile.h"
-#include "fsutil.h"
-#include "lint/lint.h"
+#include "kiln/kiln.h"
 #include "termsafe.h"
 #include "util.h"
 
 #define LINT_MAX_BUILD_ARGS 4096
 
-enum lint_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SARIF };
-
 struct lint_cli {
-    const char *file;    /* -f; NULL: CONTEXT/Dockerfile */
-    const char *context; /* default "." */
-    enum lint_format format;
-    struct kiln_kv *build_args;
+    struct kiln_lint_opts o;
+    struct kiln_kv *build_args; /* owned: what o points to */
     size_t nbuild_args;
     char **contexts; /* --build-context names */
     size_t ncontexts;
-    struct lint_opts opts;
-    void (*on_result)(const struct lint_result *r); /* kiln build --check: on errors */
 };
 
 typedef int (*lint_opt_fn)(struct lint_cli *c, const char *v, kiln_error_t **err);
@@ -39,16 +28,17 @@ typedef int (*lint_opt_fn)(struct lint_cli *c, const char *v, kiln_error_t **err
 static int opt_file(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     (void)err;
-    c->file = v;
+    c->o.dockerfile = v;
     return 0;
 }
 
 static int opt_format(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
-    static const char *const names[] = {"text", "json", "sarif"};
+    static const char *const names[] = {
+        [KILN_LINT_TEXT] = "text", [KILN_LINT_JSON] = "json", [KILN_LINT_SARIF] = "sarif"};
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         if (strcmp(v, names[i]) == 0)
-            return c->format = (enum lint_format)i, 0;
+            return c->o.format = (enum kiln_lint_format)i, 0;
     return kiln_err(err, KILN_EUSAGE, 0,
                     "invalid value '%s' for --format: expected text, json "
                     "or sarif",
@@ -66,11 +56,9 @@ static int opt_build_arg(struct lint_cli *c, const char *v, kiln_error_t **err)
     if (c->nbuild_args >= LINT_MAX_BUILD_ARGS)
         return kiln_err(err, KILN_EUSAGE, 0, "too many --build-arg flags");
     char *key = eq ? xstrndup(v, (size_t)(eq - v)) : xstrdup(v);
-    const char *env = eq ? NULL : getenv(key);
     c->build_args = xrealloc(c->build_args, (c->nbuild_args + 1) * sizeof(*c->build_args));
-    c->build_args[c->nbuild_args++] = (struct kiln_kv){key, eq    ? xstrdup(eq + 1)
-                                                            : env ? xstrdup(env)
-                                                                  : NULL};
+    /* K alone: kiln_lint takes the environment's value */
+    c->build_args[c->nbuild_args++] = (struct kiln_kv){key, eq ? xstrdup(eq + 1) : NULL};
     return 0;
 }
 
@@ -92,7 +80,7 @@ static int opt_build_context(struct lint_cli *c, const char *v, kiln_error_t **e
 static int opt_target(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     (void)err;
-    c->opts.target = v;
+    c->o.target = v;
     return 0;
 }
 
@@ -103,7 +91,7 @@ static int opt_platform(struct lint_cli *c, const char *v, kiln_error_t **err)
     if (!slash || slash == v || !slash[1] || strchr(v, ','))
         return kiln_err(err, KILN_EUSAGE, 0,
                         "invalid value '%s' for --platform: expected OS/ARCH[/VARIANT]", v);
-    c->opts.target_platform = v;
+    c->o.platform = v;
     return 0;
 }
 
@@ -111,7 +99,7 @@ static int opt_strict(struct lint_cli *c, const char *v, kiln_error_t **err)
 {
     (void)v;
     (void)err;
-    c->opts.strict = true;
+    c->o.strict = true;
     return 0;
 }
 
@@ -137,180 +125,64 @@ static const struct lint_opt_def {
     {{"strict", 0, false, NULL, "Warnings are errors (exit 1)", NULL}, opt_strict},
 };
 
-static void lint_usage(FILE *f)
+static int lint_apply(void *state, size_t i, const char *v, kiln_error_t **err)
 {
-    cli_print_help(f, &cli_lint);
-}
-
-static const struct lint_opt_def *find_opt(int ch)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-        if (ch == 1000 + (int)i || (opt_defs[i].o.short_name && ch == opt_defs[i].o.short_name))
-            return &opt_defs[i];
-    return NULL;
+    return opt_defs[i].apply(state, v, err);
 }
 
 static int parse_args(struct lint_cli *c, int argc, char **argv, kiln_error_t **err)
 {
-    struct option longs[ARRAY_SIZE(opt_defs) + 2];
-    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
-        longs[i] =
-            (struct option){opt_defs[i].o.name, opt_defs[i].o.arg ? required_argument : no_argument,
-                            NULL, 1000 + (int)i};
-    longs[ARRAY_SIZE(opt_defs)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(opt_defs) + 1] = (struct option){0};
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "hf:", longs, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        const struct lint_opt_def *d = find_opt(ch);
-        if (!d)
-            return kiln_err(err, KILN_EUSAGE, 0, "%s: %s",
-                            optopt == 'f' ? "flag needs an argument" : "unknown flag",
-                            argv[optind - 1]);
-        if (d->apply(c, optarg ? optarg : "", err) < 0)
-            return -1;
-    }
-    if (argc - optind > 1)
-        return kiln_err(err, KILN_EUSAGE, 0,
-                        "\"kiln lint\" takes at most 1 argument (the "
-                        "context)");
-    c->context = optind < argc ? argv[optind] : ".";
+    int first;
+    int r = cli_parse_args(&cli_lint, argc, argv, c, &first, err);
+    if (r != 0)
+        return r;
+    c->o.context = first < argc ? argv[first] : ".";
+    c->o.build_args = c->build_args;
+    c->o.nbuild_args = c->nbuild_args;
+    c->o.contexts = c->contexts;
+    c->o.ncontexts = c->ncontexts;
     return 0;
 }
 
-static int read_dockerfile(const char *path, char **data, size_t *len, kiln_error_t **err)
-{
-    int rc = strcmp(path, "-") == 0
-                 ? read_fd_limited(STDIN_FILENO, DF_MAX_FILE_SIZE, data, len, err)
-                 : read_file_limited(AT_FDCWD, path, DF_MAX_FILE_SIZE, data, len, err);
-    if (rc < 0 && (*err)->code == KILN_ELIMIT)
-        return kiln_err(err, KILN_ELIMIT, 0, "Dockerfile '%s' is larger than %u bytes", path,
-                        DF_MAX_FILE_SIZE);
-    return rc < 0 ? kiln_err_wrap(err, "failed to read Dockerfile") : 0;
-}
-
-/* <Dockerfile>.dockerignore beats CONTEXT/.dockerignore; none is fine. */
-static int read_ignore(const struct lint_cli *c, const char *dfpath, struct dockerignore **out,
-                       kiln_error_t **err)
-{
-    cleanup_free char *own = dockerignore_specific_path(dfpath);
-    cleanup_free char *def = xasprintf("%s/%s", c->context, DOCKERIGNORE_DEFAULT);
-    const char *pick = own && access(own, F_OK) == 0 ? own : def;
-    if (access(pick, F_OK) != 0)
-        return 0;
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
-        return -1;
-    const char *base = strrchr(pick, '/');
-    return dockerignore_parse(base ? base + 1 : pick, data, len, out, err);
-}
-
-static char *render(const struct lint_cli *c, const struct lint_result *r, const char *name,
-                    const char *data, size_t len)
-{
-    switch (c->format) {
-    case FORMAT_JSON:
-        return lint_output_json(r, name);
-    case FORMAT_SARIF:
-        return lint_output_sarif(r, name);
-    default:
-        return lint_output_text(r, name, data, len);
-    }
-}
-
-static int run(struct lint_cli *c, int *status, kiln_error_t **err)
-{
-    cleanup_free char *path = c->file ? xstrdup(c->file) : xasprintf("%s/Dockerfile", c->context);
-    const char *name = strcmp(path, "-") == 0 ? "Dockerfile" : path;
-    cleanup_free char *data = NULL;
-    size_t len = 0;
-    cleanup_df_file struct df_file *f = NULL;
-    struct dockerignore *ig = NULL;
-    if (read_dockerfile(path, &data, &len, err) < 0 || df_parse(name, data, len, &f, err) < 0 ||
-        read_ignore(c, path, &ig, err) < 0)
-        return -1;
-    c->opts.ignore = ig;
-    c->opts.build_args = c->build_args;
-    c->opts.nbuild_args = c->nbuild_args;
-    c->opts.contexts = c->contexts;
-    c->opts.ncontexts = c->ncontexts;
-    struct lint_result r;
-    int rc = lint_run(f, &c->opts, &r, err);
-    if (rc == 0) {
-        cleanup_free char *out = render(c, &r, name, data, len);
-        /* text quotes the Dockerfile: no escape sequence of it reaches the terminal */
-        cleanup_free char *safe =
-            c->format == FORMAT_TEXT ? termsafe_escape(out, strlen(out)) : NULL;
-        fputs(safe ? safe : out, stdout);
-        *status = lint_result_errors(&r) > 0 ? 1 : 0;
-        if (*status && c->on_result)
-            c->on_result(&r);
-        lint_result_release(&r);
-    }
-    dockerignore_free(ig);
-    return rc;
-}
-
 /* BuildKit's "lint violation found for rules: A, B" for the error-level findings. */
-static void print_violation(const struct lint_result *r)
+static void print_violation(const struct kiln_lint_result *r)
 {
-    bool seen[LINT_RULE_COUNT] = {false};
-    const char *sep = "";
     fputs("kiln: lint violation found for rules: ", stderr);
-    for (size_t i = 0; i < r->n; i++) {
-        if (r->v[i].level != LINT_ERROR || seen[r->v[i].rule->id])
-            continue;
-        seen[r->v[i].rule->id] = true;
-        fprintf(stderr, "%s%s", sep, r->v[i].rule->name);
-        sep = ", ";
-    }
+    for (size_t i = 0; i < r->nerror_rules; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", r->error_rules[i]);
     fputc('\n', stderr);
 }
 
-int cli_check(const struct cli_check_req *q, int *status, kiln_error_t **err)
+int cli_lint_report(const struct kiln_lint_opts *o, bool violation, int *status, kiln_error_t **err)
 {
-    struct lint_cli c = {.file = q->dockerfile, .context = q->context ? q->context : "."};
-    c.opts.target = q->target;
-    c.opts.strict = q->strict;
-    c.build_args = xcalloc(q->nbuild_args + 1, sizeof(*c.build_args));
-    for (size_t i = 0; i < q->nbuild_args; i++) {
-        const char *v =
-            q->build_args[i].value ? q->build_args[i].value : getenv(q->build_args[i].key);
-        c.build_args[c.nbuild_args++] = (struct kiln_kv){q->build_args[i].key, (char *)v};
-    }
-    c.contexts = (char **)q->contexts;
-    c.ncontexts = q->ncontexts;
-    c.on_result = print_violation;
-    int rc = run(&c, status, err);
-    free(c.build_args);
-    return rc;
+    struct kiln_lint_result r;
+    if (kiln_lint(o, &r, err) < 0)
+        return -1;
+    /* text quotes the Dockerfile: no escape sequence of it reaches the terminal */
+    cleanup_free char *safe =
+        o->format == KILN_LINT_TEXT ? termsafe_escape(r.report, strlen(r.report)) : NULL;
+    fputs(safe ? safe : r.report, stdout);
+    *status = r.errors > 0 ? 1 : 0;
+    if (*status && violation)
+        print_violation(&r);
+    kiln_lint_result_release(&r);
+    return 0;
 }
 
 int cmd_lint(int argc, char **argv)
 {
-    struct lint_cli c = {.format = FORMAT_TEXT};
+    struct lint_cli c = {0};
     kiln_error_t *err = NULL;
     int status = 0;
     int r = parse_args(&c, argc, argv, &err);
     if (r == 0)
-        r = run(&c, &status, &err);
+        r = cli_lint_report(&c.o, false, &status, &err);
     for (size_t i = 0; i < c.nbuild_args; i++)
         free(c.build_args[i].key), free(c.build_args[i].value);
     free(c.build_args);
     strv_free(c.contexts);
-    if (r > 0) {
-        lint_usage(stdout);
-        return 0;
-    }
-    if (r < 0 && err->code == KILN_EUSAGE) {
-        int st = cli_usage_error("lint", "%s", err->msg);
-        kiln_error_free(err);
-        return st;
-    }
+    if (r > 0 || (r < 0 && err->code == KILN_EUSAGE))
+        return cli_parse_failed(&cli_lint, r, err);
     if (r < 0) {
         cli_fail(err);
         return 2; /* bad input: the Dockerfile, the .dockerignore or a check option */
@@ -330,6 +202,10 @@ const struct cli_command cli_lint = {
     .opts = opt_defs,
     .nopts = ARRAY_SIZE(opt_defs),
     .stride = sizeof(opt_defs[0]),
+    .apply = lint_apply,
+    .min_args = 0,
+    .max_args = 1,
+    .args_what = "the context",
     .args_complete = "@dir",
     .run = cmd_lint,
 };

@@ -1,71 +1,77 @@
 /* kiln prune [--all] [--keep-storage SIZE] [--root DIR] */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cache/prune.h"
 #include "cli.h"
 #include "commands.h"
-#include "store/store.h"
+#include "kiln/kiln.h"
 #include "util.h"
 
-static void waiting(void)
+static void waiting(void *ctx)
 {
+    (void)ctx;
     fprintf(stderr, "kiln prune: waiting for running builds to finish\n");
 }
 
-static const struct cli_opt prune_opts[] = {
-    {"all", 0, false, NULL, "Remove everything (the whole cache)", NULL},
-    {"keep-storage", 0, true, "SIZE",
-     "Also drop the least recently used cache records until the store fits in SIZE (e.g. 10g)",
-     NULL},
-    {"root", 0, true, "DIR", "The store (default: as kiln build)", "@dir"},
+struct prune_cli {
+    struct kiln_prune_opts o;
 };
+
+static int opt_all(struct prune_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)v, (void)err;
+    c->o.all = true;
+    return 0;
+}
+
+static int opt_keep_storage(struct prune_cli *c, const char *v, kiln_error_t **err)
+{
+    if (parse_size(v, &c->o.keep_storage) < 0 || !c->o.keep_storage)
+        return kiln_err(err, KILN_EUSAGE, 0,
+                        "invalid value '%s' for --keep-storage: expected a size such as 10g", v);
+    return 0;
+}
+
+static int opt_root(struct prune_cli *c, const char *v, kiln_error_t **err)
+{
+    (void)err;
+    c->o.root = v;
+    return 0;
+}
+
+static const struct prune_opt {
+    struct cli_opt o; /* first: the table is also cli_prune's */
+    int (*apply)(struct prune_cli *c, const char *v, kiln_error_t **err);
+} prune_opts[] = {
+    {{"all", 0, false, NULL, "Remove everything (the whole cache)", NULL}, opt_all},
+    {{"keep-storage", 0, true, "SIZE",
+      "Also drop the least recently used cache records until the store fits in SIZE (e.g. 10g)",
+      NULL},
+     opt_keep_storage},
+    {{"root", 0, true, "DIR", "The store (default: as kiln build)", "@dir"}, opt_root},
+};
+
+static int prune_apply(void *state, size_t i, const char *v, kiln_error_t **err)
+{
+    return prune_opts[i].apply(state, v, err);
+}
 
 int cmd_prune(int argc, char **argv)
 {
-    struct option longs[ARRAY_SIZE(prune_opts) + 2];
-    for (size_t i = 0; i < ARRAY_SIZE(prune_opts); i++)
-        longs[i] =
-            (struct option){prune_opts[i].name, prune_opts[i].arg ? required_argument : no_argument,
-                            NULL, prune_opts[i].name[0]}; /* 'a', 'k', 'r' */
-    longs[ARRAY_SIZE(prune_opts)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(prune_opts) + 1] = (struct option){0};
-    struct prune_opts o = {.waiting = waiting};
-    cleanup_free char *root = NULL;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-        if (ch == 'h')
-            return cli_print_help(stdout, &cli_prune), 0;
-        if (ch == 'a')
-            o.all = true;
-        else if (ch == 'r')
-            free(root), root = xstrdup(optarg);
-        else if (ch == 'k' && parse_size(optarg, &o.keep_storage) == 0 && o.keep_storage)
-            continue;
-        else if (ch == 'k')
-            return cli_usage_error(
-                "prune", "invalid value '%s' for --keep-storage: expected a size such as 10g",
-                optarg);
-        else
-            return cli_usage_error("prune", "unknown flag: %s", argv[optind - 1]);
-    }
-    if (optind != argc)
-        return cli_usage_error("prune", "\"kiln prune\" accepts no arguments");
+    struct prune_cli c = {.o.waiting = waiting};
     kiln_error_t *err = NULL;
-    if (!root && !(root = store_default_root(&err)))
-        return cli_fail(err);
-    o.root = root;
-    struct prune_result r;
-    if (prune_store(&o, &r, &err) < 0)
+    int first;
+    int r = cli_parse_args(&cli_prune, argc, argv, &c, &first, &err);
+    if (r != 0)
+        return cli_parse_failed(&cli_prune, r, err);
+    struct kiln_prune_result res;
+    if (kiln_prune(&c.o, &res, &err) < 0)
         return cli_fail(err);
     printf("removed %llu blobs, %llu snapshots, %llu cache records; reclaimed %.1f MiB; "
            "%.1f MiB kept\n",
-           (unsigned long long)r.blobs, (unsigned long long)r.snapshots,
-           (unsigned long long)r.records, (double)r.bytes_freed / 1048576.0,
-           (double)r.bytes_kept / 1048576.0);
+           (unsigned long long)res.blobs, (unsigned long long)res.snapshots,
+           (unsigned long long)res.records, (double)res.bytes_freed / 1048576.0,
+           (double)res.bytes_kept / 1048576.0);
     return 0;
 }
 
@@ -79,5 +85,8 @@ const struct cli_command cli_prune = {
     .opts = prune_opts,
     .nopts = ARRAY_SIZE(prune_opts),
     .stride = sizeof(prune_opts[0]),
+    .apply = prune_apply,
+    .min_args = 0,
+    .max_args = 0,
     .run = cmd_prune,
 };

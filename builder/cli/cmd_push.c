@@ -1,21 +1,16 @@
 /* kiln push LAYOUT[:TAG|@DIGEST] REG/REPO[:TAG]: an OCI layout (an image, or an index with its
  * attestations) to a registry, through the content store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "oci/reference.h"
-#include "oci/layout.h"
-#include "registry/registry.h"
-#include "store/store.h"
+#include "kiln/kiln.h"
 #include "util.h"
 
 struct push_cli {
-    const char *root;
-    const char *insecure[REGISTRY_MAX_INSECURE];
-    struct registry_opts ro;
+    struct kiln_push_opts o;
+    const char *insecure[KILN_MAX_INSECURE_REGISTRIES];
 };
 
 typedef int (*push_opt_fn)(struct push_cli *c, const char *v, kiln_error_t **err);
@@ -29,7 +24,7 @@ static int opt_root(struct push_cli *c, const char *v, kiln_error_t **err)
 {
     if (!*v)
         return bad(err, "--root", v, "expected a directory");
-    c->root = v;
+    c->o.root = v;
     return 0;
 }
 
@@ -37,7 +32,7 @@ static int opt_ca(struct push_cli *c, const char *v, kiln_error_t **err)
 {
     if (!*v)
         return bad(err, "--registry-ca", v, "expected a PEM file");
-    c->ro.ca_file = v;
+    c->o.registry.ca_file = v;
     return 0;
 }
 
@@ -45,9 +40,9 @@ static int opt_insecure(struct push_cli *c, const char *v, kiln_error_t **err)
 {
     if (!*v || strchr(v, '/'))
         return bad(err, "--insecure-registry", v, "expected HOST[:PORT]");
-    if (c->ro.ninsecure >= REGISTRY_MAX_INSECURE)
+    if (c->o.registry.ninsecure >= KILN_MAX_INSECURE_REGISTRIES)
         return kiln_err(err, KILN_EUSAGE, 0, "too many --insecure-registry flags");
-    c->insecure[c->ro.ninsecure++] = v;
+    c->insecure[c->o.registry.ninsecure++] = v;
     return 0;
 }
 
@@ -55,7 +50,7 @@ static int opt_authfile(struct push_cli *c, const char *v, kiln_error_t **err)
 {
     if (!*v)
         return bad(err, "--authfile", v, "expected a file");
-    c->ro.auth_file = v;
+    c->o.registry.auth_file = v;
     return 0;
 }
 
@@ -64,16 +59,16 @@ static int opt_chunk(struct push_cli *c, const char *v, kiln_error_t **err)
     uint64_t n;
     if (parse_size(v, &n) < 0 || (n && n < 1024) || n > (1ull << 32))
         return bad(err, "--chunk-size", v, "expected 0 (one PUT) or a size from 1k to 4g");
-    c->ro.chunk_size = n;
+    c->o.registry.chunk_size = n;
     return 0;
 }
 
 static int opt_parallel(struct push_cli *c, const char *v, kiln_error_t **err)
 {
     uint64_t n;
-    if (parse_u64(v, REGISTRY_MAX_PARALLEL, &n) < 0 || n == 0)
+    if (parse_u64(v, KILN_MAX_REGISTRY_PARALLEL, &n) < 0 || n == 0)
         return bad(err, "--parallel", v, "expected 1 to 16");
-    c->ro.parallel = (unsigned)n;
+    c->o.registry.parallel = (unsigned)n;
     return 0;
 }
 
@@ -96,95 +91,27 @@ static const struct push_opt {
     {{"parallel", 0, true, "N", "Concurrent blob uploads (default 4)", NULL}, opt_parallel},
 };
 
-static void push_usage(FILE *f)
+static int push_apply(void *state, size_t i, const char *v, kiln_error_t **err)
 {
-    cli_print_help(f, &cli_push);
-}
-
-static int parse_args(struct push_cli *c, int argc, char **argv, kiln_error_t **err)
-{
-    struct option longs[ARRAY_SIZE(push_opts) + 2];
-    for (size_t i = 0; i < ARRAY_SIZE(push_opts); i++)
-        longs[i] = (struct option){push_opts[i].o.name, required_argument, NULL, 1000 + (int)i};
-    longs[ARRAY_SIZE(push_opts)] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[ARRAY_SIZE(push_opts) + 1] = (struct option){0};
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        if (ch < 1000 || ch >= 1000 + (int)ARRAY_SIZE(push_opts))
-            return kiln_err(err, KILN_EUSAGE, 0,
-                            optopt ? "flag needs an argument: %s" : "unknown flag: %s",
-                            argv[optind - 1]);
-        if (push_opts[ch - 1000].apply(c, optarg, err) < 0)
-            return -1;
-    }
-    if (optind != argc - 2)
-        return kiln_err(
-            err, KILN_EUSAGE, 0,
-            "\"kiln push\" requires exactly 2 arguments (the layout and the reference)");
-    return 0;
-}
-
-/* "DIR", "DIR:TAG" or "DIR@sha256:..." */
-static void split_layout(const char *spec, char **dir, char **ref)
-{
-    const char *at = strstr(spec, "@sha256:");
-    const char *colon = strrchr(spec, ':'), *slash = strrchr(spec, '/');
-    if (at) {
-        *dir = xstrndup(spec, (size_t)(at - spec));
-        *ref = xstrdup(at + 1);
-    } else if (colon && (!slash || colon > slash) && colon[1]) {
-        *dir = xstrndup(spec, (size_t)(colon - spec));
-        *ref = xstrdup(colon + 1);
-    } else {
-        *dir = xstrdup(spec);
-        *ref = NULL;
-    }
-}
-
-static int push_layout(struct push_cli *c, const char *layout, const char *dest,
-                       struct registry_push_result *res, kiln_error_t **err)
-{
-    struct reference r;
-    if (reference_parse(dest, &r, err) < 0)
-        return -1;
-    reference_release(&r);
-    cleanup_free char *dir = NULL, *ref = NULL;
-    split_layout(layout, &dir, &ref);
-    cleanup_free char *root = c->root ? xstrdup(c->root) : store_default_root(err);
-    if (!root)
-        return -1;
-    cleanup_store struct store *s = NULL;
-    struct oci_desc top;
-    if (store_open(root, &s, err) < 0 || layout_import_all(s, dir, ref, &top, err) < 0)
-        return -1;
-    struct registry_push_req req = {.top = &top, .ref = dest};
-    return registry_push(s, &c->ro, &req, res, err);
+    return push_opts[i].apply(state, v, err);
 }
 
 int cmd_push(int argc, char **argv)
 {
     struct push_cli c = {0};
-    c.ro.insecure = c.insecure;
+    c.o.registry.insecure = c.insecure;
     kiln_error_t *err = NULL;
-    int r = parse_args(&c, argc, argv, &err);
-    if (r > 0) {
-        push_usage(stdout);
-        return 0;
-    }
-    if (r < 0 && err->code == KILN_EUSAGE) {
-        int st = cli_usage_error("push", "%s", err->msg);
-        kiln_error_free(err);
-        return st;
-    }
-    struct registry_push_result res;
-    if (r < 0 || push_layout(&c, argv[optind], argv[optind + 1], &res, &err) < 0)
+    int first;
+    int r = cli_parse_args(&cli_push, argc, argv, &c, &first, &err);
+    if (r != 0)
+        return cli_parse_failed(&cli_push, r, err);
+    c.o.layout = argv[first];
+    c.o.ref = argv[first + 1];
+    struct kiln_push_result res;
+    if (kiln_push(&c.o, &res, &err) < 0)
         return cli_fail(err);
-    fprintf(stderr, "pushed %s: %zu blobs uploaded, %zu mounted, %zu already there%s\n",
-            argv[optind + 1], res.blobs_uploaded, res.blobs_mounted, res.blobs_present,
+    fprintf(stderr, "pushed %s: %zu blobs uploaded, %zu mounted, %zu already there%s\n", c.o.ref,
+            res.blobs_uploaded, res.blobs_mounted, res.blobs_present,
             res.referrers_tagged ? "; referrers tagged" : "");
     printf("%s\n", res.digest);
     return 0;
@@ -200,6 +127,10 @@ const struct cli_command cli_push = {
     .opts = push_opts,
     .nopts = ARRAY_SIZE(push_opts),
     .stride = sizeof(push_opts[0]),
+    .apply = push_apply,
+    .min_args = 2,
+    .max_args = 2,
+    .args_what = "the layout and the reference",
     .args_complete = "@dir",
     .run = cmd_push,
 };

@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "dynlib/dynlib.h"
 #include "termsafe.h"
 #include "util.h"
 
@@ -70,10 +69,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cmd_version(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        cli_print_help(stdout, &cli_version);
-        return 0;
-    }
+    kiln_error_t *err = NULL;
+    int first;
+    int r = cli_parse_args(&cli_version, argc, argv, NULL, &first, &err);
+    if (r != 0)
+        return cli_parse_failed(&cli_version, r, err);
     printf("kiln %s\n", kiln_version());
     return 0;
 }
@@ -83,6 +83,8 @@ const struct cli_command cli_version = {
     .summary = "Print kiln's version",
     .usage = "kiln version",
     .description = "Prints kiln's version.",
+    .min_args = 0,
+    .max_args = 0,
     .run = cmd_version,
 };
 
@@ -108,7 +110,7 @@ static int load_libraries(const char *cmd)
         if (!strcmp(cmd, light[i]))
             return 0;
     kiln_error_t *err = NULL;
-    if (dynlib_load(&dynlib_archive, &err) < 0) {
+    if (kiln_load_archive(&err) < 0) {
         cli_fail(err);
         return -1;
     }

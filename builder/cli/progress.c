@@ -8,13 +8,13 @@
  * is untrusted text: plain and tty modes print it through termsafe_escape, so a step cannot
  * write escape sequences to the user's terminal (OSC 52 clipboard writes, title changes, cursor
  * movement); they show as "\x1b]52;...". A carriage return ends a line as a newline does. */
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "termsafe.h"
 #include "util.h"
 
@@ -35,13 +35,13 @@ struct progress_state {
 
 static struct progress_state state;
 
+/* Prints one event; takes the reference. */
 static void json_event(json_t *ev)
 {
-    char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    cleanup_json json_t *owned = ev;
+    cleanup_free char *s = json_dumps(owned, JSON_COMPACT | JSON_SORT_KEYS);
     if (s)
         fprintf(stderr, "%s\n", s);
-    free(s);
-    json_decref(ev);
 }
 
 /* Prints "prefix<text>suffix" with text escaped for the terminal. */

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "dynlib.h"
+#include "kiln/kiln.h"
 
 static struct dynlib *loading; /* the library pthread_once is loading (under its once) */
 
@@ -55,4 +56,9 @@ void dynlib_need(struct dynlib *l)
     /* what ld.so does when a library is missing at start: nothing else can be done here */
     dprintf(STDERR_FILENO, "kiln: %s\n", e->msg);
     _exit(127);
+}
+
+int kiln_load_archive(kiln_error_t **err)
+{
+    return dynlib_load(&dynlib_archive, err);
 }

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "export.h"
 #include "fsutil.h"
+#include "json.h"
 #include "oci/reference.h"
 #include "sbom/attest.h"
 #include "sbom/provenance.h"
@@ -34,12 +36,12 @@ static int make_sbom(struct build *b, struct build_stage *final, const char *nam
     if (stage_view(b, final, &v, err) < 0)
         return -1;
     struct sbom_image_info info = {
-        .name = name, .manifest_digest = digest, .arch = b->arch, .epoch = b->epoch};
+        .name = name, .manifest_digest = digest, .arch = b->platform.arch, .epoch = b->epoch};
     if (sbom_generate(v, &info, sr, err) < 0)
         return kiln_err_wrap(err, "SBOM");
     for (size_t i = 0; i < sr->n_warnings; i++)
-        build_log(b, KILN_LOG_WARN, "SBOM: %s", sr->warnings[i]);
-    build_log(b, KILN_LOG_INFO, "SBOM: %zu packages", sr->total);
+        step_log(b, KILN_LOG_WARN, "SBOM: %s", sr->warnings[i]);
+    step_log(b, KILN_LOG_INFO, "SBOM: %zu packages", sr->total);
     return 0;
 }
 
@@ -57,9 +59,9 @@ static void prov_collect(struct build *b, struct prov_inputs *in)
         const struct kiln_kv *kv = &b->o->build_args[i];
         in->args[in->nargs++] = (struct provenance_arg){kv->key, kv->value ? kv->value : getenv(kv->key) ?: "", false};
     }
-    in->mats = xcalloc(b->nstages + 1, sizeof(*in->mats));
-    for (size_t i = 0; i < b->nstages; i++) {
-        const struct build_stage *st = &b->stages[i];
+    in->mats = xcalloc(b->sched.nstages + 1, sizeof(*in->mats));
+    for (size_t i = 0; i < b->sched.nstages; i++) {
+        const struct build_stage *st = &b->sched.stages[i];
         if (st->state != STAGE_DONE || !st->base_ref || !*st->base_digest)
             continue;
         bool dup = false;
@@ -79,8 +81,8 @@ static void prov_fill(struct build *b, struct prov_inputs *in, const char *diges
 {
     prov_collect(b, in);
     *pi = (struct provenance_info){
-        .dockerfile_path = b->dfname,
-        .dockerfile_digest = b->df_digest,
+        .dockerfile_path = b->input.src.name,
+        .dockerfile_digest = b->input.df_digest,
         .context = b->o->context
                        ? "."
                        : "-", /* a host path would make the image depend on where it was built */
@@ -122,13 +124,12 @@ static int store_index(struct build *b, const struct oci_desc *image, const stru
 {
     json_t *img = json_pack("{s:s,s:s,s:I,s:{s:s,s:s}}", "mediaType", image->media_type, "digest",
                             image->digest, "size", (json_int_t)image->size, "platform",
-                            "architecture", b->arch, "os", b->os);
+                            "architecture", b->platform.arch, "os", b->platform.os);
     cleanup_free char *entry = attest_index_entry(att, image->digest);
     json_t *ae = json_loads(entry, 0, NULL);
-    json_t *idx = json_pack("{s:i,s:s,s:[o,o]}", "schemaVersion", 2, "mediaType",
-                            MEDIA_TYPE_OCI_INDEX, "manifests", img, ae);
+    cleanup_json json_t *idx = json_pack("{s:i,s:s,s:[o,o]}", "schemaVersion", 2, "mediaType",
+                                         MEDIA_TYPE_OCI_INDEX, "manifests", img, ae);
     cleanup_free char *s = json_dump_stable(idx);
-    json_decref(idx);
     top->size = strlen(s);
     snprintf(top->media_type, sizeof(top->media_type), "%s", MEDIA_TYPE_OCI_INDEX);
     return store_put_blob(b->store, s, top->size, top->digest, err);
@@ -148,8 +149,8 @@ int attestations_attach(struct build *b, struct build_stage *final, const struct
     if (b->o->sbom || b->o->sbom_out)
         rc = make_sbom(b, final, name, image->digest, &sr, err);
     if (rc == 0 && (b->o->sbom || b->o->sbom_out)) /* before --sbom-out writes them */
-        rc = build_scan_blob(b, "the SPDX SBOM", sr.spdx_json, sr.spdx_len, err) < 0 ||
-                     build_scan_blob(b, "the CycloneDX SBOM", sr.cdx_json, sr.cdx_len, err) < 0
+        rc = leakcheck_blob(b, "the SPDX SBOM", sr.spdx_json, sr.spdx_len, err) < 0 ||
+                     leakcheck_blob(b, "the CycloneDX SBOM", sr.cdx_json, sr.cdx_len, err) < 0
                  ? -1
                  : 0;
     if (rc == 0 && b->o->sbom_out)

@@ -15,16 +15,17 @@
  *   BUILDKIT_SBOM_SCAN_CONTEXT,    ignored with a warning: kiln's SBOM describes the final image
  *   BUILDKIT_SBOM_SCAN_STAGE       (its catalogers read the final rootfs)
  *
- * None of them is reported as an unused build argument. */
+ * The names are the frontend's (frontend/args.h); none is reported as an unused build argument. */
 #include <string.h>
 
 #include "build.h"
+#include "plan.h"
 #include "util.h"
 
 static const struct {
     const char *name;
     const char *why; /* NULL: kiln uses it */
-} predefined[] = {
+} decisions[] = {
     {"BUILDKIT_SANDBOX_HOSTNAME", NULL},
     {"BUILDKIT_DOCKERFILE_CHECK", NULL},
     {"BUILDKIT_CACHE_MOUNT_NS", NULL},
@@ -39,30 +40,26 @@ static const struct {
     {"BUILDKIT_SBOM_SCAN_STAGE", "kiln's SBOM describes the final image"},
 };
 
-bool buildkit_arg_predefined(const char *name)
+/* kiln's decision for a BUILDKIT_* name of the frontend's list, or NULL when kiln uses it. */
+static const char *ignored_why(const char *name)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(predefined); i++)
-        if (!strcmp(name, predefined[i].name))
-            return true;
-    return false;
+    for (size_t i = 0; i < ARRAY_SIZE(decisions); i++)
+        if (!strcmp(name, decisions[i].name))
+            return decisions[i].why;
+    return "kiln does not implement it";
 }
 
 void buildkit_args_check(struct build *b)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(predefined); i++) {
-        bool given;
-        if (!predefined[i].why)
-            continue;
-        vars_build_arg(b, predefined[i].name, &given);
-        if (given)
-            build_log(b, KILN_LOG_WARN, "build-arg %s is ignored: %s", predefined[i].name,
-                      predefined[i].why);
+    for (const char *const *n = df_arg_names(DF_ARG_BUILDKIT); *n; n++) {
+        const char *why = ignored_why(*n);
+        if (why && plan_build_arg(b, *n))
+            step_log(b, KILN_LOG_WARN, "build-arg %s is ignored: %s", *n, why);
     }
 }
 
 const char *buildkit_cache_ns(struct build *b)
 {
-    bool given;
-    const char *ns = vars_build_arg(b, "BUILDKIT_CACHE_MOUNT_NS", &given);
+    const char *ns = plan_build_arg(b, "BUILDKIT_CACHE_MOUNT_NS");
     return ns && *ns ? ns : NULL;
 }

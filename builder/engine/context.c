@@ -1,5 +1,6 @@
-/* Build contexts: the main context directory (with its .dockerignore) and the named contexts
- * of --build-context (a directory, or an image in an OCI layout). */
+/* The build's inputs (context.h): the Dockerfile and .dockerignore (input.h), the main context
+ * directory and the named contexts of --build-context (a directory, or an image in an OCI
+ * layout). */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -22,22 +23,14 @@ static int open_dir_view(const char *path, const char *what, struct view **out, 
     return view_new(dirs, 1, out, err);
 }
 
-/* .dockerignore at the context root, or <Dockerfile>.dockerignore next to the Dockerfile. */
-static int read_ignore(struct build *b, const char *ctx, kiln_error_t **err)
+int context_read(struct build *b, kiln_error_t **err)
 {
-    cleanup_free char *own = NULL;
-    if (b->o->dockerfile && strcmp(b->o->dockerfile, "-") != 0)
-        own = xasprintf("%s.dockerignore", b->o->dockerfile);
-    cleanup_free char *def = xasprintf("%s/.dockerignore", ctx);
-    const char *pick = own && access(own, F_OK) == 0 ? own : def;
-    cleanup_free char *data = NULL;
-    size_t len;
-    if (access(pick, F_OK) != 0)
-        return 0;
-    if (read_file_limited(AT_FDCWD, pick, DOCKERIGNORE_MAX_SIZE, &data, &len, err) < 0)
+    struct input_opts io = {b->o->context, b->o->dockerfile, false};
+    struct build_input *in = &b->input;
+    if (input_load(&io, &in->src, err) < 0)
         return -1;
-    const char *base = strrchr(pick, '/');
-    return dockerignore_parse(base ? base + 1 : pick, data, len, &b->ignore, err);
+    sha256_buf(in->src.data, in->src.len, in->df_digest);
+    return df_parse(in->src.name, in->src.data, in->src.len, &in->df, err);
 }
 
 /* The .dockerignore as the context view's filter: an ignored path does not exist for COPY, ADD
@@ -56,16 +49,15 @@ int context_open(struct build *b, kiln_error_t **err)
 {
     const struct kiln_build_opts *o = b->o;
     if (o->context) {
-        if (open_dir_view(o->context, "build context", &b->ctx_view, err) < 0 ||
-            read_ignore(b, o->context, err) < 0)
+        if (open_dir_view(o->context, "build context", &b->input.ctx_view, err) < 0)
             return -1;
-        if (b->ignore)
-            view_set_hidden(b->ctx_view, ignored_entry, b->ignore);
+        if (b->input.src.ignore)
+            view_set_hidden(b->input.ctx_view, ignored_entry, b->input.src.ignore);
     }
-    b->contexts = xcalloc(o->ncontexts ? o->ncontexts : 1, sizeof(*b->contexts));
+    b->input.contexts = xcalloc(o->ncontexts ? o->ncontexts : 1, sizeof(*b->input.contexts));
     for (size_t i = 0; i < o->ncontexts; i++) {
         const struct kiln_named_context *nc = &o->contexts[i];
-        struct build_context *c = &b->contexts[b->ncontexts++];
+        struct build_context *c = &b->input.contexts[b->input.ncontexts++];
         c->name = xstrdup(nc->name);
         c->type = nc->type;
         c->path = xstrdup(nc->path);
@@ -79,16 +71,16 @@ int context_open(struct build *b, kiln_error_t **err)
 
 struct build_context *context_find(struct build *b, const char *name)
 {
-    for (size_t i = 0; i < b->ncontexts; i++)
-        if (!strcmp(b->contexts[i].name, name))
-            return &b->contexts[i];
+    for (size_t i = 0; i < b->input.ncontexts; i++)
+        if (!strcmp(b->input.contexts[i].name, name))
+            return &b->input.contexts[i];
     /* "alpine:3.19" also matches a context named "alpine" with no tag given */
     const char *colon = strrchr(name, ':');
     if (colon && !strchr(colon, '/')) {
-        for (size_t i = 0; i < b->ncontexts; i++)
-            if (strlen(b->contexts[i].name) == (size_t)(colon - name) &&
-                !strncmp(b->contexts[i].name, name, (size_t)(colon - name)))
-                return &b->contexts[i];
+        for (size_t i = 0; i < b->input.ncontexts; i++)
+            if (strlen(b->input.contexts[i].name) == (size_t)(colon - name) &&
+                !strncmp(b->input.contexts[i].name, name, (size_t)(colon - name)))
+                return &b->input.contexts[i];
     }
     return NULL;
 }
@@ -96,7 +88,21 @@ struct build_context *context_find(struct build *b, const char *name)
 int context_import_layout(struct build *b, struct build_context *c, char out[DIGEST_STR_LEN + 1],
                           kiln_error_t **err)
 {
-    if (layout_import(b->store, c->path, c->ref, b->os, b->arch, out, err) < 0)
+    if (layout_import(b->store, c->path, c->ref, b->platform.os, b->platform.arch, out, err) < 0)
         return kiln_err_wrap(err, "--build-context %s", c->name);
     return 0;
+}
+
+void context_release(struct build_input *in)
+{
+    for (size_t i = 0; i < in->ncontexts; i++) {
+        free(in->contexts[i].name);
+        free(in->contexts[i].path);
+        free(in->contexts[i].ref);
+        view_free(in->contexts[i].view);
+    }
+    free(in->contexts);
+    view_free(in->ctx_view);
+    df_file_free(in->df);
+    input_release(&in->src);
 }

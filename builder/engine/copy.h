@@ -1,12 +1,13 @@
 /* COPY and ADD in three phases: plan (select sources, apply Docker's destination rules, decide
  * owners and modes), key (hash the plan with the content of every file, for the step cache),
  * write (stream the plan into a layer). The plan fully determines the layer. */
-#ifndef KILN_BUILD_COPY_H
-#define KILN_BUILD_COPY_H
+#ifndef KILN_ENGINE_COPY_H
+#define KILN_ENGINE_COPY_H
 
 #include <sys/stat.h>
 
 #include "build.h"
+#include "instr.h"
 #include "cache/hashindex.h"
 #include "cache/stepcache.h"
 #include "layer/layer_writer.h"
@@ -80,6 +81,11 @@ struct copy_inode {
     ino_t ino;
     char *target;
 };
+
+/* copy_instr.c: resolves a destination path in the image: symlinks of the existing part
+ * resolve inside the root, missing components are kept as they are (they will be created).
+ * -1 with errno. */
+int copy_dest_resolve(struct view *v, const char *path, char **out);
 
 /* copy_url.c: ADD <url> */
 /* An http(s) URL (an ADD source that is downloaded). */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "instr.h"
+#include "network.h"
 #include "net/url.h"
 #include "util.h"
 
@@ -45,7 +47,7 @@ int copy_url_checksum(struct copy_job *j, char **words, size_t nsrc, kiln_error_
     if (!raw)
         return 0;
     cleanup_free char *v = NULL;
-    if (vars_expand(j->b, j->st, raw, &v, err) < 0)
+    if (df_scope_expand(&j->st->scope, raw, &v, err) < 0)
         return instr_wrap(j->b, j->in, err);
     if (nsrc != 1)
         return instr_err(j->b, j->in, err, KILN_EINPUT,
@@ -90,7 +92,7 @@ static int fetch(struct copy_job *j, struct copy_url *u, kiln_error_t **err)
     if (url_parse(u->url, false, &parts, err) < 0)
         return -1;
     const char *no_proxy = NULL;
-    const char *proxy = build_proxy_for(j->b, parts.scheme, &no_proxy);
+    const char *proxy = network_proxy_for(j->b, parts.scheme, &no_proxy);
     url_parts_release(&parts);
     cleanup_close int fd = openat(j->b->store->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "copy.h"
-#include "layer/tarname.h"
+#include "owners.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "util.h"
 
 int copy_plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
@@ -42,7 +44,7 @@ static int keep_dir(struct copy_job *j, const char *path, const struct stat *st,
     if (!strset_add(&j->emitted, path))
         return 0;
     uint32_t uid, gid;
-    build_container_owner(j->b, st, &uid, &gid);
+    owners_in_container(j->b, st, &uid, &gid);
     return copy_plan_push(j, PLAN_DIR, path, NULL, NULL, st->st_mode & 07777, uid, gid, err);
 }
 
@@ -126,7 +128,8 @@ static bool ignored(struct copy_job *j, const char *src)
         if (strlen(src) > n && dockerignore_excluded(j->exclude, rel))
             return true;
     }
-    return j->src_is_context && j->b->ignore && dockerignore_excluded(j->b->ignore, src + 1);
+    return j->src_is_context && j->b->input.src.ignore &&
+           dockerignore_excluded(j->b->input.src.ignore, src + 1);
 }
 
 static int copy_dir(struct copy_job *j, const char *src, const char *target, int depth,
@@ -145,7 +148,7 @@ static int copy_dir(struct copy_job *j, const char *src, const char *target, int
         if (view_lstat(j->src, s, &st) < 0)
             return kiln_err_errno(err, KILN_EINPUT, "stat '%s'", s);
         bool dir = S_ISDIR(st.st_mode), skip = ignored(j, s);
-        if (skip && !(dir && dockerignore_may_include_below(j->b->ignore, s + 1)))
+        if (skip && !(dir && dockerignore_may_include_below(j->b->input.src.ignore, s + 1)))
             continue;
         int r = 0;
         if (dir && !skip)
@@ -182,16 +185,14 @@ bool copy_is_archive(struct copy_job *j, const char *src)
     cleanup_close int fd = view_open(j->src, src);
     if (fd < 0)
         return false;
-    struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_bzip2(a);
     archive_read_support_filter_xz(a);
     archive_read_support_format_tar(a);
     struct archive_entry *ae;
-    bool ok =
-        archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK && tar_read_next(a, &ae) == ARCHIVE_OK;
-    archive_read_free(a);
-    return ok;
+    return archive_read_open_fd(a, fd, 64 * 1024) == ARCHIVE_OK &&
+           tar_read_next(a, &ae) == ARCHIVE_OK;
 }
 
 int copy_plan_archive(struct copy_job *j, const char *src, const char *target, kiln_error_t **err)

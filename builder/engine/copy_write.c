@@ -6,7 +6,9 @@
 
 #include "cache/hashindex.h"
 #include "copy.h"
-#include "layer/tarname.h"
+#include "owners.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "snapshot/unpack.h"
 #include "util.h"
 
@@ -109,7 +111,7 @@ static int archive_parent(struct copy_job *j, const char *p, kiln_error_t **err)
     struct layer_entry e = {.path = p + 1, .mode = S_IFDIR | 0755, .fd = -1};
     if (view_lstat(j->dest, p, &st) == 0 && S_ISDIR(st.st_mode)) {
         e.mode = S_IFDIR | (st.st_mode & 07777);
-        build_container_owner(j->b, &st, &e.uid, &e.gid);
+        owners_in_container(j->b, &st, &e.uid, &e.gid);
     } else if (view_stat(j->dest, p, &st) == 0) {
         return 0;
     }
@@ -187,7 +189,7 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     cleanup_close int fd = view_open(j->src, p->src);
     if (fd < 0)
         return kiln_err_errno(err, KILN_EINPUT, "open '%s'", p->src);
-    struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_bzip2(a);
     archive_read_support_filter_xz(a);
@@ -207,7 +209,6 @@ static int write_archive(struct copy_job *j, const struct plan_entry *p, kiln_er
     }
     if (rc == 0 && ar != ARCHIVE_EOF)
         rc = kiln_err(err, KILN_EINPUT, 0, "%s", archive_error_string(a));
-    archive_read_free(a);
     return rc < 0 ? kiln_err_wrap(err, "extract '%s'", p->src) : 0;
 }
 

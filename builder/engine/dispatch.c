@@ -1,17 +1,22 @@
-/* The instructions that change only the image config (and WORKDIR's directory), each in
- * BuildKit's semantics and with BuildKit's history text. */
+/* The dispatch table (dispatch.h), and the instructions that change only the image config (and
+ * WORKDIR's directory), each in BuildKit's semantics and with BuildKit's history text. */
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 
-#include "buf.h"
 #include "build.h"
+#include "buf.h"
+#include "copy.h"
+#include "dispatch.h"
+#include "instr.h"
+#include "json.h"
+#include "owners.h"
+#include "users.h"
 #include "layer/layer_writer.h"
 #include "util.h"
 
-int vars_dispatch_arg(struct build *b, struct build_stage *st, const struct df_instr *in,
-                      char **history, kiln_error_t **err);
+#define GO_DURATION_MAX 32 /* Go's longest Duration.String, "-2562047h47m16.854775808s" */
 
 static void history(struct build *b, struct build_stage *st, const char *text)
 {
@@ -24,8 +29,8 @@ static int expand_pairs(struct build *b, struct build_stage *st, const struct df
 {
     for (size_t i = 0; i + 1 < in->nargs; i += 2) {
         char *k = NULL, *v = NULL;
-        if (vars_expand(b, st, in->args[i], &k, err) < 0 ||
-            vars_expand(b, st, in->args[i + 1], &v, err) < 0) {
+        if (df_scope_expand(&st->scope, in->args[i], &k, err) < 0 ||
+            df_scope_expand(&st->scope, in->args[i + 1], &v, err) < 0) {
             free(k);
             return instr_wrap(b, in, err);
         }
@@ -38,25 +43,24 @@ static int expand_pairs(struct build *b, struct build_stage *st, const struct df
     return 0;
 }
 
+/* The frontend's scope applies ENV (frontend/expand.h: every pair expanded with the variables
+ * from before the instruction); the config gets the pairs. */
 static int do_env(struct build *b, struct build_stage *st, const struct df_instr *in,
                   kiln_error_t **err)
 {
-    cleanup_free char *text = xstrdup("ENV");
-    for (size_t i = 0; i + 1 < in->nargs; i += 2) {
-        /* each pair sees the ones before it on the same line */
-        cleanup_strv char **one = NULL;
-        size_t m = 0;
-        struct df_instr part = *in;
-        part.args = &in->args[i];
-        part.nargs = 2;
-        if (expand_pairs(b, st, &part, &one, &m, err) < 0)
-            return -1;
-        image_env_set(st->img, one[0], one[1]);
-        char *t = xasprintf("%s %s=%s", text, one[0], one[1]);
-        free(text);
-        text = t;
+    cleanup_strv char **kv = NULL;
+    size_t n = 0;
+    if (df_scope_apply_env(&st->scope, in, &kv, &n, err) < 0)
+        return instr_wrap(b, in, err);
+    cleanup_buf struct buf text = BUF_INIT(DF_MAX_HISTORY);
+    if (buf_addstr(&text, "ENV", err) < 0)
+        return instr_wrap(b, in, err);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        image_env_set(st->img, kv[i], kv[i + 1]);
+        if (buf_addf(&text, err, " %s=%s", kv[i], kv[i + 1]) < 0)
+            return instr_wrap(b, in, err);
     }
-    history(b, st, text);
+    history(b, st, buf_str(&text));
     return 0;
 }
 
@@ -88,8 +92,8 @@ static int do_arg(struct build *b, struct build_stage *st, const struct df_instr
                   kiln_error_t **err)
 {
     cleanup_free char *text = NULL;
-    if (vars_dispatch_arg(b, st, in, &text, err) < 0)
-        return -1;
+    if (df_scope_apply_arg(&st->scope, in, &text, err) < 0)
+        return instr_wrap(b, in, err);
     history(b, st, text);
     return 0;
 }
@@ -99,7 +103,7 @@ static int expand_one(struct build *b, struct build_stage *st, const struct df_i
 {
     if (in->nargs != 1)
         return instr_err(b, in, err, KILN_EINPUT, "requires exactly one argument");
-    if (vars_expand(b, st, in->args[0], out, err) < 0)
+    if (df_scope_expand(&st->scope, in->args[0], out, err) < 0)
         return instr_wrap(b, in, err);
     return 0;
 }
@@ -165,41 +169,71 @@ static int do_onbuild(struct build *b, struct build_stage *st, const struct df_i
     return 0; /* BuildKit records no history for ONBUILD */
 }
 
-/* Go's strconv.Quote, enough for history text. */
-static void go_quote(struct buf *o, const char *s)
+/* Go's strconv.Quote of s, enough for history text, written at out + n when out is not NULL;
+ * returns n plus its length (so a first pass with out NULL sizes the second). */
+static size_t go_quote(char *out, size_t n, const char *s)
 {
-    buf_addch(o, '"', NULL);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    static const char hex[] = "0123456789abcdef";
+    char tmp[4];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
         static const char esc[] = "\a\b\f\n\r\t\v";
         static const char rep[] = "abfnrtv";
         const char *e = *p ? strchr(esc, *p) : NULL;
-        if (*p == '"' || *p == '\\')
-            buf_addf(o, NULL, "\\%c", *p);
-        else if (e)
-            buf_addf(o, NULL, "\\%c", rep[e - esc]);
-        else if (*p < 0x20 || *p == 0x7f)
-            buf_addf(o, NULL, "\\x%02x", *p);
-        else
-            buf_addch(o, (char)*p, NULL);
+        k = 0;
+        if (p == (const unsigned char *)s)
+            tmp[k++] = '"';
+        if (!*p) {
+            tmp[k++] = '"';
+        } else if (*p == '"' || *p == '\\' || e) {
+            tmp[k++] = '\\';
+            tmp[k++] = e ? rep[e - esc] : (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            tmp[k++] = '\\';
+            tmp[k++] = 'x';
+            tmp[k++] = hex[*p >> 4];
+            tmp[k++] = hex[*p & 15];
+        } else {
+            tmp[k++] = (char)*p;
+        }
+        if (out)
+            memcpy(out + n, tmp, k);
+        n += k;
+        if (!*p)
+            return n;
     }
-    buf_addch(o, '"', NULL);
 }
 
-/* fmt "%q" (quote = true) or "%v" of a []string. */
-static char *go_strings(const char *prefix, char *const *v, size_t n, bool quote)
+/* The same for a word as it is. */
+static size_t go_plain(char *out, size_t n, const char *s)
 {
-    cleanup_buf struct buf o = BUF_INIT(SIZE_MAX / 2);
-    buf_addf(&o, NULL, "%s[", prefix);
+    size_t l = strlen(s);
+    if (out)
+        memcpy(out + n, s, l);
+    return n + l;
+}
+
+/* fmt "%q" (quote = true) or "%v" of a []string, after prefix. */
+static size_t go_list(char *out, const char *prefix, char *const *v, size_t n, bool quote)
+{
+    size_t o = go_plain(out, 0, prefix);
+    o = go_plain(out, o, "[");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            buf_addch(&o, ' ', NULL);
-        if (quote)
-            go_quote(&o, v[i]);
-        else
-            buf_addstr(&o, v[i], NULL);
+            o = go_plain(out, o, " ");
+        o = quote ? go_quote(out, o, v[i]) : go_plain(out, o, v[i]);
     }
-    buf_addch(&o, ']', NULL);
-    return buf_detach(&o);
+    return go_plain(out, o, "]");
+}
+
+/* Sized by a first pass, so it is exactly as long as it needs to be: nothing to cut. */
+static char *go_strings(const char *prefix, char *const *v, size_t n, bool quote)
+{
+    size_t len = go_list(NULL, prefix, v, n, quote);
+    char *out = xmalloc(len + 1);
+    go_list(out, prefix, v, n, quote);
+    out[len] = '\0';
+    return out;
 }
 
 static json_t *strv_json(char *const *v, size_t n)
@@ -260,7 +294,7 @@ static int do_volume(struct build *b, struct build_stage *st, const struct df_in
     size_t n = 0;
     for (size_t i = 0; i < in->nargs; i++) {
         char *v = NULL;
-        if (vars_expand(b, st, in->args[i], &v, err) < 0)
+        if (df_scope_expand(&st->scope, in->args[i], &v, err) < 0)
             return instr_wrap(b, in, err);
         strv_push(&vols, &n, v);
         if (!*v)
@@ -280,189 +314,95 @@ static int do_volume(struct build *b, struct build_stage *st, const struct df_in
     return 0;
 }
 
-static int port_number(const char *s, uint64_t *out)
+/* Each word expanded and split (BuildKit's ProcessWords), each port spec parsed by the frontend
+ * (df_expose_parse: BuildKit's words for a bad one, ranges unrolled). */
+static int expose_word(struct build *b, struct build_stage *st, const struct df_instr *in,
+                       const char *word, json_t *obj, struct buf *text, kiln_error_t **err)
 {
-    return parse_u64(s, 65535, out) == 0 && *out > 0 ? 0 : -1;
-}
-
-/* "80", "80/tcp", "8000-8010/udp", or the host-mapping forms whose container part is used. */
-static int parse_port(const char *raw, char ***out, size_t *n)
-{
-    cleanup_free char *s = xstrdup(raw);
-    char *slash = strrchr(s, '/');
-    const char *proto = "tcp";
-    if (slash) {
-        *slash = '\0';
-        proto = slash + 1;
+    cleanup_strv char **words = NULL;
+    size_t nw = 0;
+    if (df_scope_expand_words(&st->scope, word, &words, &nw, err) < 0)
+        return instr_wrap(b, in, err);
+    for (size_t k = 0; k < nw; k++) {
+        cleanup_strv char **ports = NULL;
+        size_t n = 0;
+        if (df_expose_parse(words[k], &ports, &n, err) < 0)
+            return instr_wrap(b, in, err);
+        for (size_t p = 0; p < n; p++) {
+            json_object_set_new(obj, ports[p], json_object());
+            if (buf_addf(text, err, "%s%s", text->len > 8 ? " " : "", ports[p]) < 0)
+                return instr_wrap(b, in, err);
+        }
     }
-    char *colon = strrchr(s, ':');
-    char *port = colon ? colon + 1 : s;
-    char *dash = strchr(port, '-');
-    if (dash)
-        *dash = '\0';
-    uint64_t lo, hi;
-    if (port_number(port, &lo) < 0 || (dash && port_number(dash + 1, &hi) < 0) || !*proto)
-        return -1;
-    if (!dash)
-        hi = lo;
-    if (hi < lo || hi - lo > 65535)
-        return -1;
-    cleanup_free char *p = xstrdup(proto);
-    str_lower(p);
-    for (uint64_t i = lo; i <= hi; i++)
-        strv_push(out, n, xasprintf("%llu/%s", (unsigned long long)i, p));
     return 0;
 }
 
 static int do_expose(struct build *b, struct build_stage *st, const struct df_instr *in,
                      kiln_error_t **err)
 {
-    cleanup_strv char **ports = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < in->nargs; i++) {
-        cleanup_strv char **words = NULL;
-        size_t nw;
-        if (vars_expand_words(b, st, in->args[i], &words, &nw, err) < 0)
-            return instr_wrap(b, in, err);
-        for (size_t k = 0; k < nw; k++)
-            if (parse_port(words[k], &ports, &n) < 0)
-                return instr_err(b, in, err, KILN_EINPUT, "invalid port: \"%s\"", words[k]);
-    }
     json_t *cfg = image_cfg(st->img);
     json_t *obj = json_object_get(cfg, "ExposedPorts");
     if (!json_is_object(obj)) {
         obj = json_object();
         json_object_set_new(cfg, "ExposedPorts", obj);
     }
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(obj, ports[i], json_object());
-    cleanup_free char *text = go_strings("EXPOSE ", ports, n, false);
-    history(b, st, text);
+    cleanup_buf struct buf text = BUF_INIT(DF_MAX_HISTORY);
+    if (buf_addstr(&text, "EXPOSE [", err) < 0) /* fmt's %v of a []string */
+        return instr_wrap(b, in, err);
+    for (size_t i = 0; i < in->nargs; i++)
+        if (expose_word(b, st, in, in->args[i], obj, &text, err) < 0)
+            return -1;
+    if (buf_addch(&text, ']', err) < 0)
+        return instr_wrap(b, in, err);
+    history(b, st, buf_str(&text));
     return 0;
 }
 
-/* Go's time.ParseDuration for the units HEALTHCHECK uses; nanoseconds. */
-static int parse_duration(const char *s, int64_t *ns)
-{
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
-                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-    double total = 0;
-    if (!strcmp(s, "0")) {
-        *ns = 0;
-        return 0;
-    }
-    while (*s) {
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || v < 0)
-            return -1;
-        size_t best = 0, bestlen = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-            size_t l = strlen(units[i].unit);
-            if (!strncmp(end, units[i].unit, l) && l > bestlen)
-                best = i, bestlen = l;
-        }
-        if (!bestlen)
-            return -1;
-        total += v * units[best].mult;
-        s = end + bestlen;
-    }
-    if (total > 9.2e18)
-        return -1;
-    *ns = (int64_t)total;
-    return 0;
-}
-
-/* Go's time.Duration.String, for history text. */
-static void go_duration(struct buf *o, int64_t ns)
+/* Go's time.Duration.String, for history text (at most "2562047h47m16s"). */
+static void go_duration(char out[GO_DURATION_MAX], int64_t ns)
 {
     if (ns == 0) {
-        buf_addstr(o, "0s", NULL);
+        snprintf(out, GO_DURATION_MAX, "0s");
     } else if (ns < 1000000000 && ns % 1000000 == 0) {
-        buf_addf(o, NULL, "%lldms", (long long)(ns / 1000000));
+        snprintf(out, GO_DURATION_MAX, "%lldms", (long long)(ns / 1000000));
     } else {
-        int64_t s = ns / 1000000000, h = s / 3600, m = (s % 3600) / 60;
+        long long s = ns / 1000000000, h = s / 3600, m = (s % 3600) / 60;
         if (h)
-            buf_addf(o, NULL, "%lldh", (long long)h);
-        if (h || m)
-            buf_addf(o, NULL, "%lldm", (long long)m);
-        buf_addf(o, NULL, "%llds", (long long)(s % 60));
+            snprintf(out, GO_DURATION_MAX, "%lldh%lldm%llds", h, m, s % 60);
+        else if (m)
+            snprintf(out, GO_DURATION_MAX, "%lldm%llds", m, s % 60);
+        else
+            snprintf(out, GO_DURATION_MAX, "%llds", s % 60);
     }
 }
 
-static const char *const health_flags[] = {"interval", "timeout", "start-period", "start-interval"};
 static const char *const health_keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
 
-static int health_options(struct build *b, const struct df_instr *in, json_t *hc, int64_t d[4],
-                          uint64_t *retries, kiln_error_t **err)
-{
-    for (size_t i = 0; i < in->nflags; i++) {
-        const struct df_flag *f = &in->flags[i];
-        size_t k = 0;
-        while (k < 4 && strcmp(f->name, health_flags[k]))
-            k++;
-        if (k < 4) {
-            if (!f->value || parse_duration(f->value, &d[k]) < 0)
-                return instr_err(b, in, err, KILN_EINPUT, "invalid duration for --%s: '%s'",
-                                 f->name, f->value ? f->value : "");
-            if (d[k] && d[k] < 1000000)
-                return instr_err(b, in, err, KILN_EINPUT, "%s cannot be less than 1ms",
-                                 health_keys[k]);
-            if (d[k])
-                json_object_set_new(hc, health_keys[k], json_integer(d[k]));
-        } else if (!strcmp(f->name, "retries")) {
-            if (!f->value || parse_u64(f->value, INT32_MAX, retries) < 0)
-                return instr_err(b, in, err, KILN_EINPUT, "invalid --retries '%s'",
-                                 f->value ? f->value : "");
-            if (*retries)
-                json_object_set_new(hc, "Retries", json_integer((json_int_t)*retries));
-        } else {
-            return instr_err(b, in, err, KILN_EINPUT, "unknown flag: --%s", f->name);
-        }
-    }
-    return 0;
-}
-
+/* HEALTHCHECK as the frontend parsed it (struct df_healthcheck: BuildKit's parseHealthcheck,
+ * durations and retries checked there). */
 static int do_healthcheck(struct build *b, struct build_stage *st, const struct df_instr *in,
                           kiln_error_t **err)
 {
-    json_t *hc = json_object();
-    int64_t d[4] = {0};
-    uint64_t retries = 0;
-    size_t n = 0;
-    cleanup_strv char **test = NULL;
-    const char *kind = in->nargs ? in->args[0] : "";
-    if (!strcasecmp(kind, "NONE")) {
-        strv_push(&test, &n, xstrdup("NONE"));
-    } else if (!strcasecmp(kind, "CMD") && in->nargs > 1) {
-        if (health_options(b, in, hc, d, &retries, err) < 0) {
-            json_decref(hc);
-            return -1;
-        }
-        size_t m;
-        cleanup_strv char **args = command_args(st, in, 1, &m);
-        strv_push(&test, &n, xstrdup(in->json ? "CMD" : "CMD-SHELL"));
-        for (size_t i = in->json ? 0 : m - 1; i < m; i++)
-            strv_push(&test, &n, xstrdup(args[i]));
-    } else {
-        json_decref(hc);
-        return instr_err(b, in, err, KILN_EINPUT, "Unknown type \"%s\" in HEALTHCHECK (try CMD)",
-                         kind);
-    }
-    json_object_set_new(hc, "Test", strv_json(test, n));
-    json_object_set_new(image_cfg(st->img), "Healthcheck", hc);
-    cleanup_buf struct buf t = BUF_INIT(SIZE_MAX / 2);
-    cleanup_free char *tv = go_strings("HEALTHCHECK {Test:", test, n, false);
-    buf_addstr(&t, tv, NULL);
-    for (int k = 0; k < 4; k++) {
-        buf_addf(&t, NULL, " %s:", health_keys[k]);
-        go_duration(&t, d[k]);
-    }
-    buf_addf(&t, NULL, " Retries:%llu}", (unsigned long long)retries);
-    history(b, st, buf_str(&t));
+    const struct df_healthcheck *h = in->health;
+    if (!h)
+        return instr_err(b, in, err, KILN_EINTERNAL, "HEALTHCHECK not parsed");
+    const int64_t d[4] = {h->interval, h->timeout, h->start_period, h->start_interval};
+    cleanup_json json_t *hc = json_object();
+    json_object_set_new(hc, "Test", strv_json(h->test, h->ntest));
+    for (int k = 0; k < 4; k++)
+        if (d[k])
+            json_object_set_new(hc, health_keys[k], json_integer(d[k]));
+    if (h->retries)
+        json_object_set_new(hc, "Retries", json_integer(h->retries));
+    json_object_set(image_cfg(st->img), "Healthcheck", hc);
+    cleanup_free char *tv = go_strings("HEALTHCHECK {Test:", h->test, h->ntest, false);
+    char dur[4][GO_DURATION_MAX];
+    for (int k = 0; k < 4; k++)
+        go_duration(dur[k], d[k]);
+    cleanup_free char *text = xasprintf("%s %s:%s %s:%s %s:%s %s:%s Retries:%d}", tv,
+                                        health_keys[0], dur[0], health_keys[1], dur[1],
+                                        health_keys[2], dur[2], health_keys[3], dur[3], h->retries);
+    history(b, st, text);
     return 0;
 }
 
@@ -480,13 +420,13 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
     if (user && *user && users_resolve(v, user, false, &uid, &gid, err) < 0)
         return instr_wrap(b, in, err);
     cleanup_free char *real = NULL;
-    if (dest_resolve(v, wd, &real) < 0)
+    if (copy_dest_resolve(v, wd, &real) < 0)
         return instr_err(b, in, err, KILN_EINPUT, "cannot resolve '%s': %s", wd, strerror(errno));
     cleanup_layer_writer struct layer_writer *w = NULL;
     if (layer_writer_new(b->store, layer_compression_of(b->o->output.compression),
                          b->o->output.compression_level, b->epoch, &w, err) < 0)
         return -1;
-    layer_writer_scan(w, build_scanner(b), st->img->nlayers + 1);
+    layer_writer_scan(w, leakcheck_scanner(b), st->img->nlayers + 1);
     size_t created = 0;
     for (char *p = strchr(real + 1, '/');; p = strchr(p + 1, '/')) {
         if (p)
@@ -499,7 +439,7 @@ static int workdir_layer(struct build *b, struct build_stage *st, const struct d
         bool exists = view_stat(v, real, &sst) == 0;
         if (exists) { /* a parent as the image has it, as BuildKit's layers carry them */
             e.mode = S_IFDIR | (sst.st_mode & 07777);
-            build_container_owner(b, &sst, &e.uid, &e.gid);
+            owners_in_container(b, &sst, &e.uid, &e.gid);
         }
         if (layer_writer_add(w, &e, err) < 0)
             return instr_wrap(b, in, err);
@@ -535,12 +475,12 @@ static int do_workdir(struct build *b, struct build_stage *st, const struct df_i
 }
 
 static const dispatch_fn dispatch_table[DF_CMD_COUNT] = {
-    [DF_ADD] = dispatch_copy,  [DF_ARG] = do_arg,
-    [DF_CMD] = do_cmd,         [DF_COPY] = dispatch_copy,
+    [DF_ADD] = copy_instr,     [DF_ARG] = do_arg,
+    [DF_CMD] = do_cmd,         [DF_COPY] = copy_instr,
     [DF_ENTRYPOINT] = do_cmd,  [DF_ENV] = do_env,
     [DF_EXPOSE] = do_expose,   [DF_HEALTHCHECK] = do_healthcheck,
     [DF_LABEL] = do_label,     [DF_MAINTAINER] = do_maintainer,
-    [DF_ONBUILD] = do_onbuild, [DF_RUN] = dispatch_run,
+    [DF_ONBUILD] = do_onbuild, [DF_RUN] = run_instr,
     [DF_SHELL] = do_shell,     [DF_STOPSIGNAL] = do_stopsignal,
     [DF_USER] = do_user,       [DF_VOLUME] = do_volume,
     [DF_WORKDIR] = do_workdir,

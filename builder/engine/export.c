@@ -5,6 +5,10 @@
 #include "build.h"
 #include "cache/stepcache.h"
 #include "layer/recompress.h"
+#include "cache/hashindex.h"
+#include "export.h"
+#include "json.h"
+#include "policy.h"
 #include "oci/layout.h"
 #include "oci/reference.h"
 #include "registry/registry.h"
@@ -55,20 +59,18 @@ static char **output_names(struct build *b, size_t *n)
 /* One annotation set per name: the full name and, as BuildKit writes it, the tag as ref.name. */
 static int name_annotations(char *const *tags, size_t ntags, json_t **out, kiln_error_t **err)
 {
-    json_t *names = json_array();
+    cleanup_json json_t *names = json_array();
     for (size_t i = 0; i < ntags; i++) {
         struct reference r;
-        if (reference_parse(tags[i], &r, err) < 0) {
-            json_decref(names);
+        if (reference_parse(tags[i], &r, err) < 0)
             return kiln_err_wrap(err, "image name '%s'", tags[i]);
-        }
         cleanup_free char *full = reference_string(&r);
         json_array_append_new(names, json_pack("{s:s,s:s}", "io.containerd.image.name", full,
                                                "org.opencontainers.image.ref.name",
                                                r.tag ? r.tag : "latest"));
         reference_release(&r);
     }
-    *out = names;
+    *out = steal_ptr(names);
     return 0;
 }
 
@@ -88,13 +90,12 @@ static char *familiar_name(const struct reference *r)
 static int docker_manifest(struct image *img, const struct oci_desc *config, char *const *names,
                            size_t nnames, char **out, kiln_error_t **err)
 {
-    json_t *tags = json_array(), *layers = json_array();
+    cleanup_json json_t *tags = json_array();
+    cleanup_json json_t *layers = json_array();
     for (size_t i = 0; i < nnames; i++) {
         struct reference r;
-        if (reference_parse(names[i], &r, err) < 0) {
-            json_decref(tags), json_decref(layers);
+        if (reference_parse(names[i], &r, err) < 0)
             return kiln_err_wrap(err, "image name '%s'", names[i]);
-        }
         cleanup_free char *fam = r.tag ? familiar_name(&r) : NULL;
         if (fam)
             json_array_append_new(tags, json_string(fam));
@@ -103,10 +104,10 @@ static int docker_manifest(struct image *img, const struct oci_desc *config, cha
     for (size_t i = 0; i < img->nlayers; i++)
         json_array_append_new(layers,
                               json_sprintf("blobs/sha256/%s", digest_hex(img->layers[i].digest)));
-    json_t *m = json_pack("[{s:s+,s:o,s:o}]", "Config", "blobs/sha256/", digest_hex(config->digest),
-                          "RepoTags", tags, "Layers", layers);
+    cleanup_json json_t *m =
+        json_pack("[{s:s+,s:O,s:O}]", "Config", "blobs/sha256/", digest_hex(config->digest),
+                  "RepoTags", tags, "Layers", layers);
     *out = json_dump_stable(m);
-    json_decref(m);
     return 0;
 }
 
@@ -116,11 +117,11 @@ static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t
 {
     char *const *names = b->o->output.name ? &b->o->output.name : b->o->tags;
     size_t nnames = b->o->output.name ? 1 : b->o->ntags;
-    const char **from = xcalloc(b->nstages + nnames + 1, sizeof(char *));
+    const char **from = xcalloc(b->sched.nstages + nnames + 1, sizeof(char *));
     size_t n = 0;
-    for (size_t i = 0; i < b->nstages; i++)
-        if (b->stages[i].base_ref)
-            from[n++] = b->stages[i].base_ref;
+    for (size_t i = 0; i < b->sched.nstages; i++)
+        if (b->sched.stages[i].base_ref)
+            from[n++] = b->sched.stages[i].base_ref;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < nnames; i++) {
         struct registry_push_req req = {
@@ -128,8 +129,8 @@ static int export_push(struct build *b, const struct oci_desc *top, kiln_error_t
         struct registry_push_result res;
         rc = registry_push(b->store, NULL, &req, &res, err);
         if (rc == 0)
-            build_log(b, KILN_LOG_INFO, "pushed %s (%zu blobs uploaded, %zu mounted, %zu present)",
-                      names[i], res.blobs_uploaded, res.blobs_mounted, res.blobs_present);
+            step_log(b, KILN_LOG_INFO, "pushed %s (%zu blobs uploaded, %zu mounted, %zu present)",
+                     names[i], res.blobs_uploaded, res.blobs_mounted, res.blobs_present);
         from[n++] = names[i]; /* the next names mount from this one */
     }
     free(from);
@@ -154,18 +155,15 @@ static int export_docker(struct build *b, struct build_stage *final,
     size_t nnames;
     cleanup_strv char **names = output_names(b, &nnames);
     cleanup_free char *dm = NULL;
-    json_t *anns = NULL;
+    cleanup_json json_t *anns = NULL;
     if (docker_manifest(final->img, config, names, nnames, &dm, err) < 0 ||
         name_annotations(names, nnames, &anns, err) < 0)
         return -1;
-    struct layout_write_opts o = {.tar = out->tar,
-                                  .names = anns,
-                                  .epoch = b->epoch,
-                                  .hashes = b->hashes,
-                                  .docker_manifest = dm};
-    int rc = layout_write_ext(b->store, out->dest, manifest, &o, err);
-    json_decref(anns);
-    return rc;
+    struct layout_blob_index known;
+    hashindex_blob_index(b->hashes, &known);
+    struct layout_write_opts o = {
+        .tar = out->tar, .names = anns, .epoch = b->epoch, .known = &known, .docker_manifest = dm};
+    return layout_write(b->store, out->dest, manifest, &o, err);
 }
 
 static int export_oci(struct build *b, const struct oci_desc *top, kiln_error_t **err)
@@ -173,14 +171,14 @@ static int export_oci(struct build *b, const struct oci_desc *top, kiln_error_t 
     const struct kiln_output *out = &b->o->output;
     size_t nnames;
     cleanup_strv char **names = output_names(b, &nnames);
-    json_t *anns = NULL;
+    cleanup_json json_t *anns = NULL;
     if (name_annotations(names, nnames, &anns, err) < 0)
         return -1;
+    struct layout_blob_index known;
+    hashindex_blob_index(b->hashes, &known);
     struct layout_write_opts o = {
-        .tar = out->tar, .names = anns, .epoch = b->epoch, .hashes = b->hashes};
-    int rc = layout_write_ext(b->store, out->dest, top, &o, err);
-    json_decref(anns);
-    return rc;
+        .tar = out->tar, .names = anns, .epoch = b->epoch, .known = &known};
+    return layout_write(b->store, out->dest, top, &o, err);
 }
 
 /* force-compression=true: layers in another compression than the output's (base layers, as
@@ -231,18 +229,15 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     if (b->o->output.force_compression && force_compression(b, final->img, err) < 0)
         return -1;
     apply_labels(b, final->img);
-    json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
+    cleanup_json json_t *ann = kv_object(b->o->annotations, b->o->nannotations);
     if (b->o->allow_root_user)
         json_object_set_new(ann, POLICY_ANNOTATION, json_string("true"));
-    if (build_scan_image(b, final, ann, err) < 0) { /* before anything is written */
-        json_decref(ann);
-        build_drop_layers(b);
+    if (leakcheck_image(b, final, ann, err) < 0) { /* before anything is written */
+        leakcheck_drop_layers(b);
         return -1;
     }
     struct oci_desc manifest, config;
-    int rc = image_commit(b->store, final->img, b->epoch, ann, &manifest, &config, err);
-    json_decref(ann);
-    if (rc < 0)
+    if (image_commit(b->store, final->img, b->epoch, ann, &manifest, &config, err) < 0)
         return -1;
     memcpy(res->manifest_digest, manifest.digest, sizeof(manifest.digest));
     memcpy(res->config_digest, config.digest, sizeof(config.digest));
@@ -250,11 +245,11 @@ int export_image(struct build *b, struct build_stage *final, struct kiln_build_r
     struct oci_desc top;
     if (attestations_attach(b, final, &manifest, &top, err) < 0) {
         if ((*err)->code == KILN_ELEAK) /* in an SBOM document */
-            build_drop_layers(b);
+            leakcheck_drop_layers(b);
         return -1;
     }
-    if (build_scan_attestations(b, &top, err) < 0) { /* still nothing written */
-        build_drop_layers(b);
+    if (leakcheck_attestations(b, &top, err) < 0) { /* still nothing written */
+        leakcheck_drop_layers(b);
         return -1;
     }
     if (strcmp(top.digest, manifest.digest))

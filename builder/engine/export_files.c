@@ -24,13 +24,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "build.h"
+#include "export.h"
 #include "fsutil.h"
 #include "oci/flatten.h"
+#include "tar/handles.h"
 #include "util.h"
 
 #define COPY_BUF (128 * 1024)
@@ -74,7 +75,9 @@ static int write_rootfs_tar(struct build *b, struct build_stage *final, int fd, 
     cleanup_close int tmpfd = tmp_dir(b, err);
     if (tmpfd < 0)
         return -1;
-    struct tar_sink t = {archive_write_new(), xmalloc(COPY_BUF)};
+    cleanup_archive_write struct archive *a = archive_write_new();
+    cleanup_free char *buf = xmalloc(COPY_BUF);
+    struct tar_sink t = {a, buf};
     struct flatten_sink sink = {&t, tar_entry};
     struct flatten_stats st;
     int rc = 0;
@@ -88,13 +91,11 @@ static int write_rootfs_tar(struct build *b, struct build_stage *final, int fd, 
                             &sink, &st, err);
     if (rc == 0 && archive_write_close(t.a) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(t.a));
-    archive_write_free(t.a);
-    free(t.buf);
     if (rc == 0 && st.dropped)
-        build_log(b, KILN_LOG_WARN,
-                  "output: %zu entries under a path that is not a directory "
-                  "were left out",
-                  st.dropped);
+        step_log(b, KILN_LOG_WARN,
+                 "output: %zu entries under a path that is not a directory "
+                 "were left out",
+                 st.dropped);
     return rc;
 }
 
@@ -149,14 +150,8 @@ static int open_parent(int rootfd, const char *path, const char **name)
     const char *slash = strrchr(path, '/');
     *name = slash ? slash + 1 : path;
     cleanup_free char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                           .resolve =
-                               RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
-    } while (fd < 0 && errno == EAGAIN);
-    return (int)fd;
+    return openat2_retry(rootfd, dir, O_PATH | O_DIRECTORY, 0,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static mode_t safe_perm(struct local_sink *l, mode_t perm)
@@ -287,16 +282,16 @@ static int write_rootfs_dir(struct build *b, struct build_stage *final, int root
     if (rc == 0)
         rc = local_finish_dirs(&l, err);
     if (rc == 0 && l.stripped)
-        build_log(b, KILN_LOG_WARN, "output: setuid/setgid bits of %zu files were dropped",
-                  l.stripped);
+        step_log(b, KILN_LOG_WARN, "output: setuid/setgid bits of %zu files were dropped",
+                 l.stripped);
     if (rc == 0 && l.skipped)
-        build_log(b, KILN_LOG_WARN, "output: %zu device nodes, FIFOs or sockets were not created",
-                  l.skipped);
+        step_log(b, KILN_LOG_WARN, "output: %zu device nodes, FIFOs or sockets were not created",
+                 l.skipped);
     if (rc == 0 && st.dropped)
-        build_log(b, KILN_LOG_WARN,
-                  "output: %zu entries under a path that is not a directory "
-                  "were left out",
-                  st.dropped);
+        step_log(b, KILN_LOG_WARN,
+                 "output: %zu entries under a path that is not a directory "
+                 "were left out",
+                 st.dropped);
     for (size_t i = 0; i < l.ndirs; i++)
         free(l.dirs[i].path);
     free(l.dirs);
@@ -344,8 +339,8 @@ int export_local(struct build *b, struct build_stage *final, const char *dest, k
         rc = kiln_err_errno(err, KILN_EIO, "output '%s'", dest);
     if (rc == 0) { /* tmp is the old, empty dest; rmdir leaves it if someone filled it since */
         if (exists && rmdir(tmp) < 0)
-            build_log(b, KILN_LOG_WARN, "output: the previous '%s' was kept as '%s' (%s)", dest,
-                      tmp, strerror(errno));
+            step_log(b, KILN_LOG_WARN, "output: the previous '%s' was kept as '%s' (%s)", dest, tmp,
+                     strerror(errno));
         return 0;
     }
     kiln_error_t *e2 = NULL;

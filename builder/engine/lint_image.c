@@ -9,49 +9,26 @@
 #include "buf.h"
 #include "lint/lint.h"
 #include "lint_image.h"
+#include "owners.h"
 #include "util.h"
 
-/* The linter's options for this build; strings borrowed from b, arrays owned by the caller. */
-struct build_lint_opts {
-    struct lint_opts o;
-    struct kiln_kv *args; /* build args with "K" alone resolved from the environment */
-    char **contexts;
-};
-
-static void opts_init(struct build *b, struct build_lint_opts *bo)
+/* The linter's options for this build: the plan's build args and contexts (borrowed). */
+static struct lint_opts opts_of(struct build *b)
 {
-    const struct kiln_build_opts *o = b->o;
-    bo->args = xcalloc(o->nbuild_args + 1, sizeof(*bo->args));
-    for (size_t i = 0; i < o->nbuild_args; i++) {
-        bo->args[i].key = o->build_args[i].key;
-        bo->args[i].value =
-            o->build_args[i].value ? o->build_args[i].value : getenv(o->build_args[i].key);
-    }
-    bo->contexts = xcalloc(o->ncontexts + 1, sizeof(*bo->contexts));
-    for (size_t i = 0; i < o->ncontexts; i++)
-        bo->contexts[i] = o->contexts[i].name;
-    bo->o = (struct lint_opts){.ignore = b->ignore,
-                               .build_args = bo->args,
-                               .nbuild_args = o->nbuild_args,
-                               .target = o->target,
-                               .contexts = bo->contexts,
-                               .ncontexts = o->ncontexts,
-                               .strict = o->strict};
-    bool given;
-    vars_build_arg(b, LINT_BUILD_ARG_NAME, &given); /* consumed here, never "unused" */
-}
-
-static void opts_release(struct build_lint_opts *bo)
-{
-    free(bo->args);
-    free(bo->contexts);
+    return (struct lint_opts){.ignore = b->input.src.ignore,
+                              .build_args = b->plan.args,
+                              .nbuild_args = b->plan.nargs,
+                              .target = b->o->target,
+                              .contexts = b->plan.contexts,
+                              .ncontexts = b->o->ncontexts,
+                              .strict = b->o->strict};
 }
 
 static void log_findings(struct build *b, const struct lint_result *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         cleanup_free char *line = lint_output_short(&r->v[i]);
-        build_log(b, KILN_LOG_WARN, "%s", line);
+        step_log(b, KILN_LOG_WARN, "%s", line);
     }
 }
 
@@ -66,7 +43,8 @@ static int fail_on_errors(struct build *b, const struct lint_result *r, kiln_err
         if (f->level != LINT_ERROR || seen[f->rule->id])
             continue;
         seen[f->rule->id] = true;
-        buf_addf(&names, NULL, "%s%s", names.len ? ", " : "", f->rule->name);
+        if (buf_addf(&names, NULL, "%s%s", names.len ? ", " : "", f->rule->name) < 0)
+            break; /* cannot happen: at most LINT_RULE_COUNT names */
         if (!line)
             line = f->line;
     }
@@ -74,19 +52,17 @@ static int fail_on_errors(struct build *b, const struct lint_result *r, kiln_err
         return 0;
     if (line)
         return kiln_err(err, KILN_EPOLICY, 0, "%s:%d: lint violation found for rules: %s",
-                        b->dfname, line, buf_str(&names));
+                        b->input.src.name, line, buf_str(&names));
     return kiln_err(err, KILN_EPOLICY, 0, "lint violation found for rules: %s", buf_str(&names));
 }
 
 int lint_image_dockerfile(struct build *b, kiln_error_t **err)
 {
-    struct build_lint_opts bo;
-    opts_init(b, &bo);
+    struct lint_opts o = opts_of(b);
     struct lint_result r;
-    int rc = lint_run(b->df, &bo.o, &r, err);
-    opts_release(&bo);
+    int rc = lint_run(b->input.df, &o, &r, err);
     if (rc < 0)
-        return kiln_err_wrap(err, "%s", b->dfname);
+        return kiln_err_wrap(err, "%s", b->input.src.name);
     log_findings(b, &r);
     rc = fail_on_errors(b, &r, err);
     lint_result_release(&r);
@@ -179,7 +155,7 @@ struct origin {
 static bool same_file(struct build *b, const char *ctx_path, const struct stat *img)
 {
     struct stat cs;
-    return b->ctx_view && *ctx_path && view_lstat(b->ctx_view, ctx_path, &cs) == 0 &&
+    return b->input.ctx_view && *ctx_path && view_lstat(b->input.ctx_view, ctx_path, &cs) == 0 &&
            S_ISREG(cs.st_mode) && cs.st_size == img->st_size;
 }
 
@@ -228,8 +204,8 @@ static bool copy_origin(struct build *b, const struct df_instr *in, const char *
  * literally). A name and size match is taken as the origin. */
 static bool find_origin(struct build *b, const char *p, const struct stat *st, struct origin *o)
 {
-    for (size_t i = 0; i < b->df->nstages; i++) {
-        const struct df_stage *s = &b->df->stages[i];
+    for (size_t i = 0; i < b->input.df->nstages; i++) {
+        const struct df_stage *s = &b->input.df->stages[i];
         cleanup_free char *wd = xstrdup("/");
         for (size_t k = 0; k < s->ninstrs; k++) {
             const struct df_instr *in = s->instrs[k];
@@ -250,13 +226,14 @@ static bool find_origin(struct build *b, const char *p, const struct stat *st, s
 /* A .dockerignore line that matches exactly the context path (special characters escaped). */
 static char *ignore_line(const char *ctx_path)
 {
-    struct buf b = BUF_INIT(2 * VIEW_MAX_PATH + 2);
+    char *out = xmalloc(2 * strlen(ctx_path) + 1), *o = out; /* each byte escaped at most */
     for (const char *c = ctx_path; *c; c++) {
         if (strchr("*?[\\", *c))
-            buf_addch(&b, '\\', NULL);
-        buf_addch(&b, *c, NULL);
+            *o++ = '\\';
+        *o++ = *c;
     }
-    return buf_detach(&b);
+    *o = '\0';
+    return out;
 }
 
 static void report(struct walk *w, enum lint_rule_id id, const char *path, const struct stat *st,
@@ -297,7 +274,7 @@ static void check_entry(struct walk *w, const char *path, const char *name, cons
         lint_result_enabled(w->r, LINT_SETUID_FILES_IN_IMAGE)) {
         bool u = st->st_mode & S_ISUID, g = st->st_mode & S_ISGID;
         uint32_t uid, gid; /* as the image has them, not kiln's view of the store */
-        build_container_owner(w->b, st, &uid, &gid);
+        owners_in_container(w->b, st, &uid, &gid);
         cleanup_free char *what =
             xasprintf("%s (mode %04o, owner %u:%u)",
                       u && g ? "setuid and setgid"
@@ -343,26 +320,21 @@ static int walk_dir(struct walk *w, const char *dir, unsigned depth, kiln_error_
  * platform than the build's. */
 static void base_platforms(struct build *b, struct lint_result *r)
 {
-    for (size_t i = 0; i < b->nstages; i++) {
-        struct build_stage *st = &b->stages[i];
-        if (!st->img || !st->base_digest[0] || !st->base_ref)
+    for (size_t i = 0; i < b->sched.nstages; i++) {
+        struct build_stage *st = &b->sched.stages[i];
+        const struct df_plan_stage *ps = &b->plan.p->stages[i];
+        const char *base = ps->base_name;
+        if (!st->img || !st->base_digest[0] || !st->base_ref || ps->base >= 0)
             continue;
-        cleanup_free char *base = NULL;
-        kiln_error_t *e = NULL;
-        if (vars_expand(b, NULL, st->df->base, &base, &e) < 0) {
-            kiln_error_free(e);
-            continue;
-        }
-        struct build_stage *dep = stage_find(b, base);
         const char *os = json_string_value(json_object_get(st->img->config, "os"));
         const char *arch = json_string_value(json_object_get(st->img->config, "architecture"));
-        if ((dep && dep->df->index < st->df->index) || !os || !arch ||
-            (strcmp(os, b->os) == 0 && strcmp(arch, b->arch) == 0))
+        if (!os || !arch ||
+            (strcmp(os, b->platform.os) == 0 && strcmp(arch, b->platform.arch) == 0))
             continue;
         cleanup_free char *msg = xasprintf(
             "Base image %s was pulled with platform \"%s/%s\", expected \"%s/%s\" for current "
             "build",
-            base, os, arch, b->os, b->arch);
+            base, os, arch, b->platform.os, b->platform.arch);
         lint_result_add(r, LINT_INVALID_BASE_IMAGE_PLATFORM, st->df->from->line,
                         st->df->from->end_line, msg, NULL);
     }
@@ -380,11 +352,9 @@ static void overflow(struct walk *w)
 
 int lint_image_check(struct build *b, struct build_stage *final, kiln_error_t **err)
 {
-    struct build_lint_opts bo;
-    opts_init(b, &bo);
+    struct lint_opts o = opts_of(b);
     struct lint_result r;
-    int rc = lint_result_init(b->df, &bo.o, &r, err);
-    opts_release(&bo);
+    int rc = lint_result_init(b->input.df, &o, &r, err);
     if (rc < 0)
         return -1;
     struct walk w = {.b = b, .r = &r, .from_line = final->df->from->line};

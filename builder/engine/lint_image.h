@@ -7,8 +7,8 @@
  * --strict, or a rule that is an error by default), the build fails with KILN_EPOLICY
  * "Dockerfile:N: lint violation found for rules: A, B" (exit 1), before any step runs for the
  * static checks and before the export for the image rules. */
-#ifndef KILN_BUILD_LINT_IMAGE_H
-#define KILN_BUILD_LINT_IMAGE_H
+#ifndef KILN_ENGINE_LINT_IMAGE_H
+#define KILN_ENGINE_LINT_IMAGE_H
 
 #include "build.h"
 

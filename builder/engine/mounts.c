@@ -7,20 +7,10 @@
 
 #include "fsutil.h"
 #include "mounts_int.h"
+#include "instr.h"
 #include "secmem.h"
 #include "ssh.h"
 #include "util.h"
-
-struct expand_ctx {
-    struct build *b;
-    struct build_stage *st;
-};
-
-static int expand_cb(void *ctx, const char *word, char **out, kiln_error_t **err)
-{
-    struct expand_ctx *x = ctx;
-    return vars_expand(x->b, x->st, word, out, err);
-}
 
 /* BuildKit: a relative target is below the working directory (secrets: below /). */
 static char *abs_target(struct build_stage *st, const char *t, bool secret)
@@ -42,7 +32,7 @@ static int resolve_secret(struct build *b, struct step_mount *sm, kiln_error_t *
     cleanup_free char *target = NULL;
     if (df_mount_defaults(m, &sm->id, &target, err) < 0)
         return -1;
-    sm->secret = secrets_find(b->secrets, sm->id);
+    sm->secret = secrets_find(b->leak.secrets, sm->id);
     if (!sm->secret && m->required)
         return kiln_err(err, KILN_EINPUT, 0, "secret %s: not found", sm->id);
     if (target)
@@ -50,24 +40,25 @@ static int resolve_secret(struct build *b, struct step_mount *sm, kiln_error_t *
     return 0;
 }
 
-/* The view a bind or cache from= reads: the main context, a stage or a named context. */
-static int resolve_from(struct build *b, struct build_stage *st, struct step_mount *sm,
-                        kiln_error_t **err)
+/* The view a bind or cache from= reads, as the plan resolved it: the main context, a stage
+ * or a named context (a named context replaces a stage of its name). */
+static int resolve_from(struct build *b, struct build_stage *st, const struct df_instr *in,
+                        struct step_mount *sm, kiln_error_t **err)
 {
     const char *from = sm->m.from;
     if (!from || !*from) {
-        if (!b->ctx_view)
+        if (!b->input.ctx_view)
             return kiln_err(err, KILN_EINPUT, 0,
                             "no build context: the Dockerfile was read from stdin");
-        sm->view = b->ctx_view;
+        sm->view = b->input.ctx_view;
         sm->context = true;
         return 0;
     }
-    struct build_stage *dep = stage_find(b, from);
-    if (dep == st)
-        return kiln_err(err, KILN_EINPUT, 0, "circular dependency detected on stage: %s", from);
-    if (dep)
-        return stage_build(b, dep, err) < 0 ? -1 : stage_view(b, dep, &sm->view, err);
+    const struct df_plan_dep *d = plan_dep(b, st, in, sm->orig);
+    if (d && d->stage >= 0) {
+        struct build_stage *dep = &b->sched.stages[d->stage];
+        return schedule_stage(b, dep, err) < 0 ? -1 : stage_view(b, dep, &sm->view, err);
+    }
     struct build_context *c = context_find(b, from);
     if (c && c->type == KILN_CONTEXT_DIR)
         return sm->view = c->view, 0;
@@ -81,8 +72,8 @@ static int resolve_source(struct build *b, struct step_mount *sm, kiln_error_t *
 {
     cleanup_free char *rel = path_join("/", sm->m.source ? sm->m.source : "/");
     struct stat st;
-    bool excluded =
-        sm->context && b->ignore && strcmp(rel, "/") && dockerignore_excluded(b->ignore, rel + 1);
+    bool excluded = sm->context && b->input.src.ignore && strcmp(rel, "/") &&
+                    dockerignore_excluded(b->input.src.ignore, rel + 1);
     if (excluded || view_realpath(sm->view, rel, &sm->src) < 0 ||
         view_lstat(sm->view, sm->src, &st) < 0)
         return kiln_err(err, KILN_EINPUT, 0, "mount source \"%s\": not found%s", rel,
@@ -116,8 +107,8 @@ static int resolve_ssh(struct build *b, struct step_mount *sm, size_t index, kil
     return 0;
 }
 
-static int resolve_one(struct build *b, struct build_stage *st, struct step_mount *sm,
-                       kiln_error_t **err)
+static int resolve_one(struct build *b, struct build_stage *st, const struct df_instr *in,
+                       struct step_mount *sm, kiln_error_t **err)
 {
     struct df_mount *m = &sm->m;
     if (m->type == DF_MOUNT_SECRET)
@@ -140,7 +131,7 @@ static int resolve_one(struct build *b, struct build_stage *st, struct step_moun
         if (!m->from)
             return 0;
     }
-    return resolve_from(b, st, sm, err) < 0 ? -1 : resolve_source(b, sm, err);
+    return resolve_from(b, st, in, sm, err) < 0 ? -1 : resolve_source(b, sm, err);
 }
 
 static void step_mount_release(struct step_mount *sm)
@@ -171,8 +162,7 @@ static int step_df_mount(struct build *b, struct build_stage *st, const struct d
             spec = in->flags[i].value;
     if (!spec)
         return kiln_err(err, KILN_EINTERNAL, 0, "--mount %zu: no flag", k);
-    struct expand_ctx x = {b, st};
-    return df_mount_parse(spec, b->df->escape, expand_cb, &x, out, err);
+    return df_mount_parse(spec, b->input.df->escape, df_scope_expander, &st->scope, out, err);
 }
 
 int mounts_prepare(struct build *b, struct build_stage *st, const struct df_instr *in,
@@ -187,11 +177,12 @@ int mounts_prepare(struct build *b, struct build_stage *st, const struct df_inst
     for (size_t k = 0; k < in->nmounts; k++) {
         struct step_mount *sm = &m->v[m->n];
         sm->lockfd = -1;
+        sm->orig = &in->mounts[k];
         if (step_df_mount(b, st, in, k, &sm->m, err) < 0)
             return instr_wrap(b, in, err);
         m->n++;
         int rc = sm->m.type == DF_MOUNT_SSH ? resolve_ssh(b, sm, nssh++, err)
-                                            : resolve_one(b, st, sm, err);
+                                            : resolve_one(b, st, in, sm, err);
         if (rc < 0)
             return instr_wrap(b, in, err);
         if (sm->m.type == DF_MOUNT_SSH && !m->ssh_target)
@@ -234,7 +225,7 @@ static int key_one(struct build *b, struct step_mount *sm, struct cache_key *k, 
         cache_key_add(k, sm->id);
         cache_key_add(k, m->env);
         key_owner(k, m);
-        if (sm->secret && secrets_mac(b->secrets, b->store, sm->secret, mac, err) < 0)
+        if (sm->secret && secrets_mac(b->leak.secrets, b->store, sm->secret, mac, err) < 0)
             return -1;
         cache_key_add(k, mac);
     }
@@ -293,18 +284,6 @@ static void attach_secret(struct step_mounts *m, struct step_mount *sm)
     s->uid = sm->m.has_uid ? sm->m.uid : 0;
     s->gid = sm->m.has_gid ? sm->m.gid : 0;
     s->flags = SANDBOX_MNT_RO | SANDBOX_MNT_NOSUID | SANDBOX_MNT_NODEV | SANDBOX_MNT_NOEXEC;
-}
-
-int mounts_make_tmp(struct build *b, struct step_mount *sm, kiln_error_t **err)
-{
-    char rnd[13] = "";
-    random_name(rnd, 12);
-    sm->tmp = xasprintf("tmp/mnt-%s", rnd);
-    if (mkdirat(b->store->rootfd, sm->tmp, 0700) < 0) {
-        free(steal_ptr(sm->tmp));
-        return kiln_err_errno(err, KILN_EIO, "mkdir '%s/tmp/mnt-%s'", b->store->root, rnd);
-    }
-    return 0;
 }
 
 static int attach_bind(struct build *b, struct step_mounts *m, struct step_mount *sm,

@@ -28,8 +28,8 @@
  * mounts_key (cache key), then only when the step runs mounts_attach (cache directories,
  * locks, copies) and mounts_release (unlock, remove copies, wipe secret environment).
  */
-#ifndef KILN_BUILD_MOUNTS_H
-#define KILN_BUILD_MOUNTS_H
+#ifndef KILN_ENGINE_MOUNTS_H
+#define KILN_ENGINE_MOUNTS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "mounts_int.h"
+#include "cache/hashindex.h"
 #include "fsutil.h"
 #include "util.h"
 
@@ -24,10 +25,10 @@ struct tree_walk {
 /* Whether a walk of the main context skips path (and everything below it). */
 static bool skipped(struct tree_walk *w, const char *path, bool dir)
 {
-    if (!w->context || !w->b->ignore || !strcmp(path, "/") ||
-        !dockerignore_excluded(w->b->ignore, path + 1))
+    if (!w->context || !w->b->input.src.ignore || !strcmp(path, "/") ||
+        !dockerignore_excluded(w->b->input.src.ignore, path + 1))
         return false;
-    return !(dir && dockerignore_may_include_below(w->b->ignore, path + 1));
+    return !(dir && dockerignore_may_include_below(w->b->input.src.ignore, path + 1));
 }
 
 static int visit(struct tree_walk *w, const char *path, struct stat *st, kiln_error_t **err)
@@ -186,4 +187,16 @@ int mounts_tree_copy(struct build *b, struct view *v, const char *path, bool con
 {
     struct tree_walk w = {.b = b, .v = v, .context = context, .map = map};
     return copy_node(&w, path, destdir, name, 0, err);
+}
+
+int mounts_make_tmp(struct build *b, struct step_mount *sm, kiln_error_t **err)
+{
+    char rnd[13] = "";
+    random_name(rnd, 12);
+    sm->tmp = xasprintf("tmp/mnt-%s", rnd);
+    if (mkdirat(b->store->rootfd, sm->tmp, 0700) < 0) {
+        free(steal_ptr(sm->tmp));
+        return kiln_err_errno(err, KILN_EIO, "mkdir '%s/tmp/mnt-%s'", b->store->root, rnd);
+    }
+    return 0;
 }

@@ -1,30 +1,15 @@
-/* The build's network: the destination policy RUN's default network and ADD <url> share, the
- * proxy build args (BuildKit's predefined ARGs), and hints for steps that failed on a network. */
+/* The build's network (network.h): the destination policy RUN's default network and ADD <url>
+ * share, with the proxies of the build args (frontend/args.h) let through, and hints for steps
+ * that failed on a network. */
 #include <string.h>
 #include <strings.h>
 
 #include "build.h"
+#include "network.h"
 #include "net/netpolicy_host.h"
 #include "net/url.h"
 #include "sandbox/sandbox.h"
 #include "util.h"
-
-static const char *const proxy_args[] = {
-    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
-    "ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy",
-};
-
-/* The operator's value of a proxy build arg, or NULL (without marking it used: a proxy is
- * never reported as an unused build arg). */
-static const char *proxy_arg(struct build *b, const char *name)
-{
-    for (size_t i = b->o->nbuild_args; i-- > 0;) {
-        const struct kiln_kv *kv = &b->o->build_args[i];
-        if (!strcmp(kv->key, name))
-            return kv->value ? kv->value : getenv(name);
-    }
-    return NULL;
-}
 
 /* A proxy the operator named is allowed through the policy: host (every address) and port. */
 static int allow_proxy(struct build *b, const char *name, const char *value, kiln_error_t **err)
@@ -40,7 +25,7 @@ static int allow_proxy(struct build *b, const char *name, const char *value, kil
     return 0;
 }
 
-int build_network_init(struct build *b, kiln_error_t **err)
+int network_init(struct build *b, kiln_error_t **err)
 {
     netpolicy_init(&b->net);
     if (netpolicy_add_host_addresses(&b->net, err) < 0)
@@ -48,48 +33,27 @@ int build_network_init(struct build *b, kiln_error_t **err)
     for (size_t i = 0; i < b->o->nallow_net; i++)
         if (netpolicy_allow_spec(&b->net, b->o->allow_net[i], err) < 0)
             return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(proxy_args); i++) {
-        const char *v = proxy_arg(b, proxy_args[i]);
-        if (v && *v && strncasecmp(proxy_args[i], "no_", 3) != 0 &&
-            allow_proxy(b, proxy_args[i], v, err) < 0)
+    /* each proxy a RUN step or ADD <url> would use (args.h: BuildKit's ProxyEnv) */
+    static const char *const groups[] = {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "ALL_PROXY"};
+    for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
+        const char *v = df_proxy_value(b->plan.args, b->plan.nargs, groups[i]);
+        if (v && *v && allow_proxy(b, groups[i], v, err) < 0)
             return -1;
     }
     netpolicy_finish(&b->net);
     return 0;
 }
 
-static bool env_has_key(char *const *env, size_t n, const char *key)
+const char *network_proxy_for(struct build *b, const char *scheme, const char **no_proxy)
 {
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < n; i++)
-        if (!strncmp(env[i], key, kl) && env[i][kl] == '=')
-            return true;
-    return false;
-}
-
-void build_proxy_env(struct build *b, char *const *env, size_t nenv, char ***out, size_t *n)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(proxy_args); i++) {
-        const char *v = proxy_arg(b, proxy_args[i]);
-        if (v && !env_has_key(env, nenv, proxy_args[i]))
-            strv_push(out, n, xasprintf("%s=%s", proxy_args[i], v));
-    }
-}
-
-const char *build_proxy_for(struct build *b, const char *scheme, const char **no_proxy)
-{
-    *no_proxy = proxy_arg(b, "NO_PROXY");
-    if (!*no_proxy)
-        *no_proxy = proxy_arg(b, "no_proxy");
-    bool https = !strcmp(scheme, "https");
-    const char *order[] = {https ? "HTTPS_PROXY" : "HTTP_PROXY",
-                           https ? "https_proxy" : "http_proxy", "ALL_PROXY", "all_proxy"};
-    for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-        const char *v = proxy_arg(b, order[i]);
-        if (v && *v)
-            return v;
-    }
-    return NULL;
+    const struct kiln_kv *args = b->plan.args;
+    size_t n = b->plan.nargs;
+    *no_proxy = df_proxy_value(args, n, "NO_PROXY");
+    const char *v =
+        df_proxy_value(args, n, !strcmp(scheme, "https") ? "HTTPS_PROXY" : "HTTP_PROXY");
+    if (!v || !*v)
+        v = df_proxy_value(args, n, "ALL_PROXY");
+    return v && *v ? v : NULL;
 }
 
 static bool has_any(const char *s, const char *const *words, size_t n)
@@ -100,7 +64,7 @@ static bool has_any(const char *s, const char *const *words, size_t n)
     return false;
 }
 
-const char *build_network_hint(int network, const char *tail)
+const char *network_hint(int network, const char *tail)
 {
     static const char *const dns[] = {
         "Temporary failure resolving",

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "build.h"
+#include "owners.h"
 
 #define NOBODY 65534u
 
@@ -14,8 +15,7 @@ static uint32_t container_id(const struct idmap_range *r, size_t n, uint32_t hos
     return NOBODY;
 }
 
-void build_container_owner(const struct build *b, const struct stat *st, uint32_t *uid,
-                           uint32_t *gid)
+void owners_in_container(const struct build *b, const struct stat *st, uint32_t *uid, uint32_t *gid)
 {
     const struct idmap *m = &b->idmap;
     *uid = container_id(m->uids, m->nuids, (uint32_t)st->st_uid);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "build.h"
+#include "policy.h"
+#include "users.h"
 #include "util.h"
 
 #define POLICY_FIX                                                                                 \
@@ -23,11 +25,11 @@ static int policy_fail(struct build *b, struct build_stage *st, const char *user
     const char *what = inherited ? "FROM" : "USER";
     if (inherited)
         return kiln_err(err, KILN_EPOLICY, 0,
-                        "%s:%d: %s %s: the image would run as root: %s%s%s; %s", b->dfname,
+                        "%s:%d: %s %s: the image would run as root: %s%s%s; %s", b->input.src.name,
                         st->user_line, what, st->df->base, why, *user ? " (inherited user '" : "",
                         *user ? user : "", POLICY_FIX);
     return kiln_err(err, KILN_EPOLICY, 0, "%s:%d: USER %s: the image would run as root: %s; %s",
-                    b->dfname, st->user_line, user, why, POLICY_FIX);
+                    b->input.src.name, st->user_line, user, why, POLICY_FIX);
 }
 
 static bool numeric_id(const char *s, uint32_t *out)
@@ -57,9 +59,9 @@ int policy_check_user(struct build *b, struct build_stage *st, kiln_error_t **er
     if (out == KILN_OUTPUT_LOCAL || out == KILN_OUTPUT_TAR)
         return 0; /* files, not an image: nothing of this build runs as anyone */
     if (b->o->allow_root_user) {
-        build_log(b, KILN_LOG_WARN,
-                  "--allow-root-user: the non-root policy is not enforced; the image records "
-                  "the override in the annotation " POLICY_ANNOTATION);
+        step_log(b, KILN_LOG_WARN,
+                 "--allow-root-user: the non-root policy is not enforced; the image records "
+                 "the override in the annotation " POLICY_ANNOTATION);
         return 0;
     }
     if (!*user && policy_artifact_stage(b, st))
@@ -90,7 +92,7 @@ int policy_check_user(struct build *b, struct build_stage *st, kiln_error_t **er
         int rc = kiln_err(err, KILN_EPOLICY, 0,
                           "%s:%d: USER %s: the user does not exist in the final image's "
                           "/etc/passwd (%s); the container would not start",
-                          b->dfname, st->user_line, user, lookup->msg);
+                          b->input.src.name, st->user_line, user, lookup->msg);
         kiln_error_free(lookup);
         return rc;
     }

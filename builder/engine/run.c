@@ -7,6 +7,10 @@
 #include "buf.h"
 #include "cache/stepcache.h"
 #include "build.h"
+#include "dispatch.h"
+#include "instr.h"
+#include "network.h"
+#include "users.h"
 #include "fsutil.h"
 #include "mounts.h"
 #include "runopts.h"
@@ -29,7 +33,7 @@ struct run_out {
 static void masked_output(void *ctx, const char *data, size_t len)
 {
     struct run_out *o = ctx;
-    build_output(o->b, data, len);
+    step_output(o->b, data, len);
     if (len >= RUN_TAIL_BYTES) {
         memcpy(o->tail, data + len - RUN_TAIL_BYTES, RUN_TAIL_BYTES);
         o->len = RUN_TAIL_BYTES;
@@ -55,11 +59,13 @@ static char *tail_lines(const struct run_out *o)
     for (start = end; start > 0 && lines < RUN_TAIL_LINES; start--)
         if (o->tail[start - 1] == '\n' && ++lines == RUN_TAIL_LINES)
             break;
-    struct buf b = BUF_INIT(2 * RUN_TAIL_BYTES);
+    /* the kept bytes and, per line, its prefix: the limit cannot be reached */
+    struct buf b = BUF_INIT(RUN_TAIL_BYTES + 6 * (RUN_TAIL_LINES + 1));
     for (size_t i = start; i < end;) {
         const char *nl = memchr(o->tail + i, '\n', end - i);
         size_t n = nl ? (size_t)(nl - (o->tail + i)) : end - i;
-        buf_addf(&b, NULL, "\n  > %.*s", (int)n, o->tail + i);
+        if (buf_addf(&b, NULL, "\n  > %.*s", (int)n, o->tail + i) < 0)
+            break;
         i += n + 1;
     }
     return buf_detach(&b);
@@ -71,6 +77,8 @@ struct run_flags {
     enum sandbox_network network;
 };
 
+/* The step's network and security as the frontend parsed them (RUN --network, --security,
+ * --device), with kiln's policy on each. */
 static int parse_flags(struct build *b, const struct df_instr *in, struct run_flags *f,
                        kiln_error_t **err)
 {
@@ -79,28 +87,15 @@ static int parse_flags(struct build *b, const struct df_instr *in, struct run_fl
         [KILN_NETWORK_NONE] = SANDBOX_NET_NONE,
         [KILN_NETWORK_HOST] = SANDBOX_NET_HOST,
     };
-    f->network = by_opt[b->o->network];
-    for (size_t i = 0; i < in->nflags; i++) {
-        const char *n = in->flags[i].name, *v = in->flags[i].value ? in->flags[i].value : "";
-        if (!strcmp(n, "network") && (!strcmp(v, "none") || !strcmp(v, "default")))
-            f->network = !strcmp(v, "none") ? SANDBOX_NET_NONE : f->network;
-        else if (!strcmp(n, "network") && !strcmp(v, "host"))
-            f->network = SANDBOX_NET_HOST;
-        else if (!strcmp(n, "security") && !strcmp(v, "sandbox"))
-            continue;
-        else if (!strcmp(n, "security") && !strcmp(v, "insecure"))
-            return instr_err(
-                b, in, err, KILN_EPOLICY,
-                "--security=insecure is not allowed: kiln never runs privileged steps");
-        else if (!strcmp(n, "mount"))
-            continue; /* mounts.c */
-        else if (!strcmp(n, "device"))
-            return instr_err(b, in, err, KILN_EUNSUPPORTED,
-                             "--device is not supported yet: steps get no host devices");
-        else
-            return instr_err(b, in, err, KILN_EINPUT, "unknown flag --%s%s%s", n,
-                             in->flags[i].value ? "=" : "", v);
-    }
+    f->network = in->network == DF_NETWORK_NONE   ? SANDBOX_NET_NONE
+                 : in->network == DF_NETWORK_HOST ? SANDBOX_NET_HOST
+                                                  : by_opt[b->o->network];
+    if (in->security == DF_SECURITY_INSECURE)
+        return instr_err(b, in, err, KILN_EPOLICY,
+                         "--security=insecure is not allowed: kiln never runs privileged steps");
+    if (in->ndevices)
+        return instr_err(b, in, err, KILN_EUNSUPPORTED,
+                         "--device is not supported yet: steps get no host devices");
     if (f->network == SANDBOX_NET_HOST && !b->o->allow_network_host)
         return instr_err(b, in, err, KILN_EPOLICY,
                          "network mode host is not allowed: pass --allow network.host");
@@ -128,11 +123,11 @@ static char *shell_script(const struct df_instr *in)
 {
     if (heredoc_only(in))
         return xstrdup(in->heredocs[0].content);
-    struct buf b = BUF_INIT(DF_MAX_LINE + (size_t)in->nheredocs * (DF_MAX_HEREDOC + 256));
-    buf_addstr(&b, in->nargs ? in->args[0] : "", NULL);
+    cleanup_strv char **parts = xcalloc(in->nheredocs + 2, sizeof(char *));
+    parts[0] = xstrdup(in->nargs ? in->args[0] : "");
     for (size_t i = 0; i < in->nheredocs; i++)
-        buf_addf(&b, NULL, "\n%s%s", in->heredocs[i].content, in->heredocs[i].name);
-    return buf_detach(&b);
+        parts[i + 1] = xasprintf("%s%s", in->heredocs[i].content, in->heredocs[i].name);
+    return strv_join(parts, in->nheredocs + 1, "\n");
 }
 
 static char **run_argv(struct build_stage *st, const struct df_instr *in, size_t *n)
@@ -152,47 +147,22 @@ static bool env_has(char **env, size_t n, const char *key)
     return false;
 }
 
-/* The ARGs of the stage with a value that no ENV overrides: they reach the step's environment
- * and its history line. */
-static char **visible_args(struct build_stage *st, size_t *n)
+/* BuildKit's created_by: "RUN |1 K=V /bin/sh -c echo hi # buildkit" (the frontend's ARG
+ * prefix: frontend/expand.h). */
+static int history_text(struct build_stage *st, char *const *argv, size_t nargv, char **out,
+                        kiln_error_t **err)
 {
-    char **v = NULL;
-    *n = 0;
-    for (size_t i = 0; i < st->nargs; i++)
-        if (st->args[i].value && !image_env_get(st->img, st->args[i].key))
-            strv_push(&v, n, xasprintf("%s=%s", st->args[i].key, st->args[i].value));
-    return v ? v : xcalloc(1, sizeof(char *));
-}
-
-/* image ENV, then the visible ARGs, then Docker's default PATH when neither set one */
-static char **run_env(struct build_stage *st, char *const *args, size_t nargs, size_t *n)
-{
-    char **v = NULL;
-    *n = 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(image_cfg(st->img), "Env"), i, e) if (json_string_value(e))
-        strv_push(&v, n, xstrdup(json_string_value(e)));
-    for (i = 0; i < nargs; i++)
-        strv_push(&v, n, xstrdup(args[i]));
-    if (!env_has(v, *n, "PATH"))
-        strv_push(&v, n, xstrdup("PATH=" DEFAULT_PATH_ENV));
-    return v ? v : xcalloc(1, sizeof(char *));
-}
-
-/* BuildKit's created_by: "RUN |1 K=V /bin/sh -c echo hi # buildkit" */
-static char *history_text(char *const *argv, size_t nargv, char *const *args, size_t nargs)
-{
-    struct buf b = BUF_INIT(16u << 20);
-    buf_addstr(&b, "RUN ", NULL);
-    if (nargs)
-        buf_addf(&b, NULL, "|%zu ", nargs);
-    for (size_t i = 0; i < nargs; i++)
-        buf_addf(&b, NULL, "%s ", args[i]);
-    for (size_t i = 0; i < nargv; i++)
-        buf_addf(&b, NULL, "%s%s", i ? " " : "", argv[i]);
-    buf_addstr(&b, " # buildkit", NULL);
-    return buf_detach(&b);
+    cleanup_free char *args = NULL;
+    if (df_scope_history_args(&st->scope, &args, err) < 0)
+        return -1;
+    cleanup_buf struct buf b = BUF_INIT(DF_MAX_HISTORY);
+    int rc = buf_addf(&b, err, "RUN %s%s", args, *args ? " " : "");
+    for (size_t i = 0; rc == 0 && i < nargv; i++)
+        rc = buf_addf(&b, err, "%s%s", i ? " " : "", argv[i]);
+    if (rc < 0 || buf_addstr(&b, " # buildkit", err) < 0)
+        return -1;
+    *out = buf_detach(&b);
+    return 0;
 }
 
 static const char *env_value(char *const *env, const char *key)
@@ -263,13 +233,13 @@ static char *user_home(struct view *v, uint32_t uid)
 
 struct run_step {
     struct run_flags flags;
-    char **argv, **env, **args;
-    size_t nargv, nenv, nargs;
+    char **argv, **env;
+    size_t nargv, nenv;
     uint32_t uid, gid, groups[RUN_MAX_GROUPS];
     size_t ngroups;
     char *history;
     struct step_mounts mounts;
-    char **proxy; /* the operator's proxy build args (network.c): not in the key or history */
+    char **proxy; /* the operator's proxy build args (frontend/args.h): not in the key or history */
     size_t nproxy;
     char **envp; /* env, proxies, and the secrets' env= over them (borrowed strings) */
     char *hosts; /* --add-host lines for /etc/hosts, or NULL */
@@ -278,7 +248,7 @@ struct run_step {
 
 static void run_step_release(struct run_step *s)
 {
-    strv_free(s->argv), strv_free(s->env), strv_free(s->args), strv_free(s->proxy);
+    strv_free(s->argv), strv_free(s->env), strv_free(s->proxy);
     free(s->history);
     mounts_release(&s->mounts);
     free(s->envp);
@@ -349,17 +319,17 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
     s->argv = run_argv(st, in, &s->nargv);
     if (s->nargv == 0 || !s->argv[0][0])
         return instr_err(b, in, err, KILN_EINPUT, "empty command");
-    s->args = visible_args(st, &s->nargs);
-    s->env = run_env(st, s->args, s->nargs, &s->nenv);
+    s->env = df_scope_env(&st->scope, &s->nenv); /* the image's Env, ARG values, ENV, in order */
     struct view *v;
     if (!env_has(s->env, s->nenv, "HOME") && stage_view(b, st, &v, err) == 0) {
         cleanup_free char *home = user_home(v, s->uid);
         strv_push(&s->env, &s->nenv, xasprintf("HOME=%s", home));
     }
     epoch_env(b, s);
-    s->history = history_text(s->argv, s->nargv, s->args, s->nargs);
+    if (history_text(st, s->argv, s->nargv, &s->history, err) < 0)
+        return instr_wrap(b, in, err);
     if (s->flags.network != SANDBOX_NET_NONE)
-        build_proxy_env(b, s->env, s->nenv, &s->proxy, &s->nproxy);
+        s->proxy = df_scope_proxy_env(&st->scope, &s->nproxy);
     s->hosts = runopts_hosts_text(b->o->extra_hosts, b->o->nextra_hosts);
     if (mounts_prepare(b, st, in, &s->mounts, err) < 0)
         return -1;
@@ -374,8 +344,7 @@ static int prepare_step(struct build *b, struct build_stage *st, const struct df
 
 static const char *step_hostname(struct build *b, struct run_step *s)
 {
-    bool given = false;
-    const char *h = vars_build_arg(b, "BUILDKIT_SANDBOX_HOSTNAME", &given);
+    const char *h = plan_build_arg(b, "BUILDKIT_SANDBOX_HOSTNAME");
     if (h && *h)
         return h;
     h = env_value(s->env, "BUILDKIT_SANDBOX_HOSTNAME");
@@ -408,12 +377,12 @@ static int step_failed(struct build *b, const struct df_instr *in, const struct 
                        const struct sandbox_result *r, const struct run_out *o, kiln_error_t **err)
 {
     cleanup_free char *lines = tail_lines(o);
-    const char *hint = build_network_hint(s->flags.network, lines);
+    const char *hint = network_hint(s->flags.network, lines);
     if (r->how == SANDBOX_SIGNALED)
         kiln_err(err, KILN_EBUILD, 0, "killed by signal %d%s%s", r->status, lines, hint);
     else
         kiln_err(err, KILN_EBUILD, 0, "exit code %d%s%s", r->status, lines, hint);
-    return kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+    return kiln_err_wrap(err, "%s:%d: %.200s", b->input.src.name, in->line, in->original);
 }
 
 /* A limit the operator asked for cannot be applied here: say how to go on without it. */
@@ -429,7 +398,7 @@ static int limit_error(kiln_error_t **err)
 static void log_warnings(struct build *b, const struct df_instr *in, char **w)
 {
     for (size_t i = 0; w && w[i]; i++)
-        build_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->dfname, in->line, w[i]);
+        step_log(b, KILN_LOG_WARN, "%s:%d: RUN: %s", b->input.src.name, in->line, w[i]);
 }
 
 /* Runs the step in the sandbox over rootfs; 0 when it exited 0. */
@@ -444,7 +413,7 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     step_rootfs_spec(rootfs, &spec);
     struct run_out *o = xcalloc(1, sizeof(*o));
     o->b = b;
-    o->mask = leakscan_masker_new(b->secrets->scan, masked_output, o);
+    o->mask = leakscan_masker_new(b->leak.secrets->scan, masked_output, o);
     spec.output = run_output;
     spec.output_ctx = o;
     int rc = sandbox_run(&spec, res, err);
@@ -454,7 +423,7 @@ static int execute(struct build *b, struct build_stage *st, const struct df_inst
     if (rc < 0 && res->limits_unenforced && !b->o->allow_unenforced_limits)
         rc = limit_error(err);
     if (rc < 0)
-        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->dfname, in->line, in->original);
+        rc = kiln_err_wrap(err, "%s:%d: %.200s", b->input.src.name, in->line, in->original);
     else if (res->how != SANDBOX_EXITED || res->status != 0)
         rc = step_failed(b, in, s, res, o, err);
     free(o);
@@ -527,19 +496,6 @@ static void record(struct build *b, const char *key, const struct layer_result *
     build_cache_put(b, key, r);
 }
 
-/* Set once overlayfs turned out not to work here (e.g. a store on a filesystem that an overlay
- * in a user namespace cannot use): later steps go straight to the copy snapshotter. */
-static bool overlay_broken;
-
-static enum snapshotter_kind step_snapshotter(void)
-{
-    enum snapshotter_kind k = snapshotter_default();
-    if (k == SNAPSHOTTER_OVERLAY && __atomic_load_n(&overlay_broken, __ATOMIC_RELAXED) &&
-        !getenv("KILN_SNAPSHOTTER"))
-        return SNAPSHOTTER_COPY;
-    return k;
-}
-
 /* Runs the step in a fresh rootfs and writes its layer (lr). */
 static int run_in(struct build *b, struct build_stage *st, const struct df_instr *in,
                   struct run_step *s, enum snapshotter_kind kind, struct layer_result *lr,
@@ -558,7 +514,7 @@ static int run_in(struct build *b, struct build_stage *st, const struct df_instr
     struct sandbox_result res;
     int rc = execute(b, st, in, s, rootfs, &map, &res, err);
     struct step_diff_opts opts = {layer_compression_of(b->o->output.compression),
-                                  b->o->output.compression_level, b->epoch, build_scanner(b),
+                                  b->o->output.compression_level, b->epoch, leakcheck_scanner(b),
                                   st->img->nlayers + 1};
     if (rc == 0 && step_rootfs_commit(rootfs, res.stubs, &opts, lr, err) < 0)
         rc = instr_wrap(b, in, err);
@@ -572,13 +528,11 @@ static int run_fresh(struct build *b, struct build_stage *st, const struct df_in
     const char *why;
     if (!sandbox_available(&why))
         return instr_err(b, in, err, KILN_ESANDBOX, "cannot run steps: %s", why);
-    enum snapshotter_kind kind = step_snapshotter();
+    enum snapshotter_kind kind = snapshotter_pick(&b->snap);
     struct layer_result lr;
     int rc = run_in(b, st, in, s, kind, &lr, err);
-    if (rc < 0 && kind == SNAPSHOTTER_OVERLAY && !getenv("KILN_SNAPSHOTTER") &&
-        (*err)->code == KILN_ESANDBOX && strstr((*err)->msg, "mount overlay rootfs")) {
-        build_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
-        __atomic_store_n(&overlay_broken, true, __ATOMIC_RELAXED);
+    if (rc < 0 && snapshotter_fall_back(&b->snap, kind, *err)) {
+        step_log(b, KILN_LOG_WARN, "%s; using the copy snapshotter", (*err)->msg);
         kiln_error_free(*err);
         *err = NULL;
         rc = run_in(b, st, in, s, SNAPSHOTTER_COPY, &lr, err);
@@ -588,8 +542,8 @@ static int run_fresh(struct build *b, struct build_stage *st, const struct df_in
     return rc;
 }
 
-int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr *in,
-                 kiln_error_t **err)
+int run_instr(struct build *b, struct build_stage *st, const struct df_instr *in,
+              kiln_error_t **err)
 {
     __attribute__((cleanup(run_step_release))) struct run_step s;
     memset(&s, 0, sizeof(s));
@@ -603,7 +557,7 @@ int dispatch_run(struct build *b, struct build_stage *st, const struct df_instr 
     if (hit < 0)
         return instr_wrap(b, in, err);
     if (hit) {
-        build_mark_cached(b);
+        step_mark_cached(b);
     } else {
         /* the rootfs is the snapshots of every layer below */
         if (stage_snapshots(b, st, err) < 0 || run_fresh(b, st, in, &s, key, &r, err) < 0)

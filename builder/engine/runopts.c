@@ -154,8 +154,18 @@ char *runopts_hosts_text(const struct kiln_kv *hosts, size_t n)
 {
     if (!n)
         return NULL;
-    struct buf b = BUF_INIT(1u << 20);
+    cleanup_strv char **lines = xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++)
-        buf_addf(&b, NULL, "%s\t%s\n", hosts[i].value, hosts[i].key);
-    return buf_detach(&b);
+        lines[i] = xasprintf("%s\t%s\n", hosts[i].value, hosts[i].key);
+    return strv_join(lines, n, "");
+}
+
+int kiln_build_add_host(struct kiln_build_opts *o, const char *v, kiln_error_t **err)
+{
+    return runopts_add_host(v, &o->extra_hosts, &o->nextra_hosts, err);
+}
+
+int kiln_build_ulimit(struct kiln_build_opts *o, const char *v, kiln_error_t **err)
+{
+    return runopts_ulimit(v, o->ulimits, &o->nulimits, err);
 }

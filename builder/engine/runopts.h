@@ -1,7 +1,7 @@
 /* Flags of kiln build that shape every RUN step, parsed as buildx and Docker parse them (pure:
  * no I/O). Errors are KILN_EUSAGE with buildx's or Docker's wording. */
-#ifndef KILN_BUILD_RUNOPTS_H
-#define KILN_BUILD_RUNOPTS_H
+#ifndef KILN_ENGINE_RUNOPTS_H
+#define KILN_ENGINE_RUNOPTS_H
 
 #include <stddef.h>
 

@@ -1,8 +1,5 @@
-/* Stage scheduling: a stage builds its FROM stage first, in its own thread; its other
- * dependencies (COPY --from, RUN --mount from=) start in parallel threads while its own steps
- * run, and an instruction that needs one waits for it there. At most one stage per core runs
- * steps at a time (a thread waiting for another stage gives its slot up). A cycle among the
- * stages is refused before anything runs. */
+/* Stage scheduling (schedule.h) over the plan's stage graph: a thread waiting for another
+ * stage gives its slot up. The plan refused cycles before anything ran. */
 #include <string.h>
 #include <unistd.h>
 
@@ -13,79 +10,19 @@
 
 static __thread int tls_slots_held; /* this thread already runs a stage's steps */
 
-/* A stage named by "from" in a flag value ("COPY --from=x", "RUN --mount=...,from=x"). */
-static struct build_stage *flag_stage(struct build *b, const struct df_flag *f)
+size_t schedule_deps(struct build *b, struct build_stage *st, struct build_stage **deps, size_t max)
 {
-    if (!f->value)
-        return NULL;
-    if (!strcmp(f->name, "from"))
-        return context_find(b, f->value) ? NULL : stage_find(b, f->value);
-    if (strcmp(f->name, "mount") != 0)
-        return NULL;
-    cleanup_free char *v = xstrdup(f->value);
-    char *save = NULL;
-    for (char *kv = strtok_r(v, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
-        if (str_has_prefix(kv, "from="))
-            return context_find(b, kv + 5) ? NULL : stage_find(b, kv + 5);
-    return NULL;
-}
-
-static struct build_stage *from_stage(struct build *b, struct build_stage *st)
-{
-    cleanup_free char *base = NULL;
-    if (vars_expand(b, NULL, st->df->base, &base, NULL) < 0)
-        return NULL;
-    struct build_stage *dep = context_find(b, base) ? NULL : stage_find(b, base);
-    return dep && dep->df->name && dep->df->index < st->df->index ? dep : NULL;
-}
-
-static void add_dep(struct build_stage **deps, size_t *n, size_t max, struct build_stage *d,
-                    struct build_stage *self)
-{
-    if (!d || d == self || *n >= max)
-        return;
-    for (size_t i = 0; i < *n; i++)
-        if (deps[i] == d)
-            return;
-    deps[(*n)++] = d;
-}
-
-size_t stage_dependencies(struct build *b, struct build_stage *st, struct build_stage **deps,
-                          size_t max)
-{
+    const struct df_plan_stage *ps = &b->plan.p->stages[st->index];
     size_t n = 0;
-    add_dep(deps, &n, max, from_stage(b, st), st);
-    for (size_t i = 0; i < st->df->ninstrs; i++) {
-        const struct df_instr *in = st->df->instrs[i];
-        for (size_t k = 0; k < in->nflags; k++)
-            add_dep(deps, &n, max, flag_stage(b, &in->flags[k]), st);
+    for (size_t i = 0; i <= ps->ndeps && n < max; i++) {
+        int d = i == ps->ndeps ? ps->base : ps->deps[i].stage;
+        bool seen = d < 0 || d == st->index;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = deps[k] == &b->sched.stages[d];
+        if (!seen)
+            deps[n++] = &b->sched.stages[d];
     }
     return n;
-}
-
-/* Depth-first search with colours: 1 on the current path, 2 finished. */
-static int check_from(struct build *b, struct build_stage *st, char *colour, kiln_error_t **err)
-{
-    size_t idx = (size_t)(st - b->stages);
-    if (colour[idx] == 2)
-        return 0;
-    if (colour[idx] == 1)
-        return kiln_err(err, KILN_EINPUT, 0, "%s: circular dependency detected on stage: %s",
-                        b->dfname, st->title);
-    colour[idx] = 1;
-    struct build_stage *deps[SCHEDULE_MAX_DEPS];
-    size_t n = stage_dependencies(b, st, deps, SCHEDULE_MAX_DEPS);
-    for (size_t i = 0; i < n; i++)
-        if (check_from(b, deps[i], colour, err) < 0)
-            return -1;
-    colour[idx] = 2;
-    return 0;
-}
-
-int schedule_check(struct build *b, struct build_stage *target, kiln_error_t **err)
-{
-    cleanup_free char *colour = xcalloc(b->nstages, 1);
-    return check_from(b, target, colour, err);
 }
 
 struct dep_job {
@@ -105,21 +42,22 @@ struct dep_jobs {
 static void *dep_main(void *p)
 {
     struct dep_job *j = p;
-    build_set_current_step(0);
-    j->rc = stage_build(j->b, j->st, &j->err);
+    step_set_current(0);
+    j->rc = schedule_stage(j->b, j->st, &j->err);
     return NULL;
 }
 
 /* Starts a thread for every dependency of st other than its FROM stage (which st builds itself,
  * first): the stage's own steps go on meanwhile and wait for a dependency only at the
- * instruction that uses it (COPY --from and RUN --mount from= call stage_build), as BuildKit's
+ * instruction that uses it (COPY --from and RUN --mount from= call schedule_stage), as BuildKit's
  * graph does. Before, every dependency was built before the stage's first step, so a final
  * stage's own RUN apt-get waited for the whole build stage. */
 static void start_deps(struct build *b, struct build_stage *st, struct dep_jobs *jobs)
 {
     struct build_stage *deps[SCHEDULE_MAX_DEPS];
-    size_t n = stage_dependencies(b, st, deps, SCHEDULE_MAX_DEPS);
-    struct build_stage *from = from_stage(b, st);
+    size_t n = schedule_deps(b, st, deps, SCHEDULE_MAX_DEPS);
+    int base = b->plan.p->stages[st->index].base;
+    struct build_stage *from = base >= 0 ? &b->sched.stages[base] : NULL;
     jobs->v = xcalloc(n + 1, sizeof(*jobs->v));
     jobs->n = 0;
     for (size_t i = 0; i < n; i++) {
@@ -154,7 +92,7 @@ static int join_deps(struct dep_jobs *jobs, int rc, kiln_error_t **err)
 
 static void slot_take(struct build *b)
 {
-    while (sem_wait(&b->slots) < 0)
+    while (sem_wait(&b->sched.slots) < 0)
         ;
 }
 
@@ -167,10 +105,10 @@ static int claim(struct build *b, struct build_stage *st, kiln_error_t **err)
     pthread_mutex_lock(&b->lock);
     while (st->state == STAGE_BUILDING && !pthread_equal(st->owner, pthread_self())) {
         if (tls_slots_held && !gave_slot) {
-            sem_post(&b->slots);
+            sem_post(&b->sched.slots);
             gave_slot = true;
         }
-        pthread_cond_wait(&b->stage_cv, &b->lock);
+        pthread_cond_wait(&b->sched.stage_cv, &b->lock);
     }
     int r = 1;
     if (st->state == STAGE_DONE)
@@ -189,12 +127,12 @@ static int claim(struct build *b, struct build_stage *st, kiln_error_t **err)
     return r;
 }
 
-int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
+int schedule_stage(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
     int c = claim(b, st, err);
     if (c <= 0)
         return c;
-    int outer_step = build_current_step();
+    int outer_step = step_current();
     struct dep_jobs jobs;
     start_deps(b, st, &jobs);
     bool take = tls_slots_held++ == 0;
@@ -202,15 +140,27 @@ int stage_build(struct build *b, struct build_stage *st, kiln_error_t **err)
         slot_take(b);
     int rc = stage_run(b, st, err);
     if (take)
-        sem_post(&b->slots);
+        sem_post(&b->sched.slots);
     tls_slots_held--;
     rc = join_deps(&jobs, rc, err);
-    build_set_current_step(outer_step);
+    step_set_current(outer_step);
     pthread_mutex_lock(&b->lock);
     st->state = rc == 0 ? STAGE_DONE : STAGE_FAILED;
     if (rc < 0)
-        b->failed = true;
-    pthread_cond_broadcast(&b->stage_cv);
+        b->sched.failed = true;
+    pthread_cond_broadcast(&b->sched.stage_cv);
     pthread_mutex_unlock(&b->lock);
     return rc;
+}
+
+void schedule_release(struct build_sched *s)
+{
+    for (size_t i = 0; i < s->nstages; i++)
+        stage_release(&s->stages[i]);
+    free(s->stages);
+    for (size_t i = 0; i < s->nexternals; i++) {
+        stage_release(s->externals[i]);
+        free(s->externals[i]);
+    }
+    free(s->externals);
 }

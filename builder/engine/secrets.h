@@ -19,8 +19,8 @@
  * config and attestations before the output, for the bytes of every secret given
  * (builder/scan/leakscan.h); step output is masked ("****").
  */
-#ifndef KILN_BUILD_SECRETS_H
-#define KILN_BUILD_SECRETS_H
+#ifndef KILN_ENGINE_SECRETS_H
+#define KILN_ENGINE_SECRETS_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -13,8 +13,8 @@
  * them. The socket exists only while the step runs: it is never in a layer, and the step's
  * cache key holds the mount (id, target, mode, owner), not the agent or its keys.
  */
-#ifndef KILN_BUILD_SSH_H
-#define KILN_BUILD_SSH_H
+#ifndef KILN_ENGINE_SSH_H
+#define KILN_ENGINE_SSH_H
 
 #include <stdbool.h>
 #include <stdint.h>

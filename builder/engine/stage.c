@@ -1,26 +1,16 @@
-/* Building one stage: its FROM, the base image's ONBUILD triggers, then every instruction
- * through the dispatch table, with progress around each step. */
+/* Building one stage (stage.h): its FROM as the plan resolves it, its ONBUILD triggers, then
+ * every instruction through the dispatch table, with progress around each step. */
 #include <string.h>
 
 #include "build.h"
 #include "cache/stepcache.h"
+#include "dispatch.h"
+#include "instr.h"
+#include "plan.h"
 #include "layer/toc.h"
 #include "registry/registry.h"
 #include "snapshot/unpack.h"
 #include "util.h"
-
-struct build_stage *stage_find(struct build *b, const char *name)
-{
-    uint64_t idx;
-    if (parse_u64(name, b->nstages - 1, &idx) == 0)
-        return &b->stages[idx];
-    cleanup_free char *lower = xstrdup(name);
-    str_lower(lower);
-    for (size_t i = 0; i < b->nstages; i++)
-        if (b->stages[i].df->name && !strcmp(b->stages[i].df->name, lower))
-            return &b->stages[i];
-    return NULL;
-}
 
 struct stage_lazy {
     struct build *b;
@@ -39,12 +29,12 @@ static int stage_unpack(struct build *b, struct build_stage *st, size_t i, kiln_
                         &st->snapshots[i], err) < 0)
         return -1;
     if (rep.devices)
-        build_log(b, KILN_LOG_WARN,
-                  "layer %s: %llu device node%s ('%s'...) not created: kiln never creates devices "
-                  "on the host and RUN steps get their own /dev; the layer is kept unchanged in "
-                  "the image",
-                  l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
-                  rep.first_dev);
+        step_log(b, KILN_LOG_WARN,
+                 "layer %s: %llu device node%s ('%s'...) not created: kiln never creates devices "
+                 "on the host and RUN steps get their own /dev; the layer is kept unchanged in "
+                 "the image",
+                 l->digest, (unsigned long long)rep.devices, rep.devices == 1 ? "" : "s",
+                 rep.first_dev);
     return 0;
 }
 
@@ -54,7 +44,7 @@ static int lazy_unpack(void *ctx, size_t i, char **dir)
     struct stage_lazy *lz = ctx;
     kiln_error_t *e = NULL;
     if (stage_unpack(lz->b, lz->st, i, &e) < 0) {
-        build_log(lz->b, KILN_LOG_WARN, "%s", e->msg);
+        step_log(lz->b, KILN_LOG_WARN, "%s", e->msg);
         kiln_error_free(e);
         return -1;
     }
@@ -127,7 +117,7 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
 {
     if (image_add_layer(st->img, digest, diff_id, size, media_type, err) < 0)
         return -1;
-    build_note_layer(b, digest);
+    leakcheck_note_layer(b, digest);
     struct cache_key k;
     cache_key_begin(&k, "chain");
     cache_key_add(&k, st->chain);
@@ -136,16 +126,6 @@ int stage_add_layer(struct build *b, struct build_stage *st, const char *digest,
     view_free(st->view);
     st->view = NULL;
     return 0;
-}
-
-bool build_cache_enabled(struct build *b, struct build_stage *st)
-{
-    if (b->o->no_cache)
-        return false;
-    for (size_t i = 0; i < b->o->nno_cache_filter; i++)
-        if (st->df->name && !strcasecmp(b->o->no_cache_filter[i], st->df->name))
-            return false;
-    return true;
 }
 
 /* The first link of a stage's cache chain: what the stage starts from, and everything that
@@ -188,9 +168,10 @@ static int from_context(struct build *b, struct build_stage *st, struct build_co
 static int from_stage(struct build *b, struct build_stage *st, struct build_stage *dep,
                       kiln_error_t **err)
 {
-    if (stage_build(b, dep, err) < 0)
+    if (schedule_stage(b, dep, err) < 0)
         return -1;
     st->img = image_clone(dep->img);
+    df_scope_clone(&st->scope, &dep->scope); /* the base stage's variables as it ended */
     memcpy(st->base_digest, dep->base_digest, sizeof(st->base_digest));
     memcpy(st->chain, dep->chain, sizeof(st->chain));
     st->base_ref = dep->base_ref ? xstrdup(dep->base_ref) : NULL;
@@ -204,7 +185,7 @@ static int from_stage(struct build *b, struct build_stage *st, struct build_stag
 
 static void pull_log(void *ctx, const char *msg)
 {
-    build_log(ctx, KILN_LOG_INFO, "%s", msg);
+    step_log(ctx, KILN_LOG_INFO, "%s", msg);
 }
 
 static int from_registry(struct build *b, struct build_stage *st, const char *ref,
@@ -213,146 +194,142 @@ static int from_registry(struct build *b, struct build_stage *st, const char *re
     struct registry_opts ro = *registry_opts_get_default();
     ro.log = pull_log, ro.log_ctx = b;
     struct registry_pulled p;
-    if (registry_pull_image(b->store, &ro, ref, b->os, b->arch, b->variant, &p, err) < 0)
+    if (registry_pull_image(b->store, &ro, ref, b->platform.os, b->platform.arch,
+                            b->platform.variant, &p, err) < 0)
         return -1;
     memcpy(st->base_digest, p.manifest, sizeof(st->base_digest));
     st->base_ref = steal_ptr(p.canonical);
     return image_load(b->store, st->base_digest, &st->img, err);
 }
 
-static int check_platform(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* FROM --platform, as the plan expanded it: only the build's platform. */
+static int check_platform(struct build *b, const char *p, kiln_error_t **err)
 {
-    if (!st->df->platform)
+    if (!p)
         return 0;
-    cleanup_free char *p = NULL;
-    if (vars_expand(b, NULL, st->df->platform, &p, err) < 0)
-        return -1;
-    cleanup_free char *want = xasprintf("%s/%s", b->os, b->arch);
+    cleanup_free char *want = xasprintf("%s/%s", b->platform.os, b->platform.arch);
     if (strcmp(p, want) != 0 && !str_has_prefix(p, want))
         return kiln_err(err, KILN_EUNSUPPORTED, 0,
                         "platform '%s' is not supported: kiln builds for %s only", p, want);
     return 0;
 }
 
-static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* A stage on an image starts from its config Env (BuildKit: the default PATH added to the
+ * config when the image sets none). */
+static void scope_from_image(struct build *b, struct build_stage *st)
 {
-    cleanup_free char *base = NULL;
-    if (vars_expand(b, NULL, st->df->base, &base, err) < 0 || check_platform(b, st, err) < 0)
-        return -1;
-    if (!*base)
-        return kiln_err(err, KILN_EINPUT, 0, "base name (%s) should not be blank", st->df->base);
-    if (!strcmp(base, "scratch")) {
-        st->img = image_new_scratch(b->os, b->arch, b->variant);
-        return 0;
-    }
-    /* a named context overrides a stage of the same name, as in BuildKit */
-    struct build_context *c = context_find(b, base);
-    if (c)
-        return from_context(b, st, c, err);
-    struct build_stage *dep = stage_find(b, base);
-    if (dep && dep != st && dep->df->index < st->df->index && dep->df->name)
-        return from_stage(b, st, dep, err);
-    return from_registry(b, st, base, err);
+    json_t *env = json_object_get(image_cfg(st->img), "Env");
+    size_t n = json_array_size(env);
+    cleanup_free char **kv = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (json_string_value(json_array_get(env, i)))
+            kv[k++] = (char *)json_string_value(json_array_get(env, i));
+    df_scope_init(&st->scope, &b->plan.global, b->plan.args, b->plan.nargs, b->input.df->escape, kv,
+                  k, !strcmp(b->platform.os, "windows"));
+    const char *path = df_vars_get(&st->scope.image_env, "PATH");
+    if (path && !image_env_get(st->img, "PATH"))
+        image_env_set(st->img, "PATH", path);
 }
 
-int external_image(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err)
+/* FROM: scratch, a named context (it replaces a stage of its name), the stage the plan names,
+ * or an image from a registry. */
+static int resolve_from(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    const struct df_plan_stage *ps = &b->plan.p->stages[st->index];
+    const char *base = ps->base_name;
+    if (check_platform(b, ps->platform, err) < 0)
+        return -1;
+    if (ps->base >= 0)
+        return from_stage(b, st, &b->sched.stages[ps->base], err);
+    int rc;
+    struct build_context *c = context_find(b, base);
+    if (!strcmp(base, "scratch"))
+        st->img = image_new_scratch(b->platform.os, b->platform.arch, b->platform.variant), rc = 0;
+    else
+        rc = c ? from_context(b, st, c, err) : from_registry(b, st, base, err);
+    if (rc == 0)
+        scope_from_image(b, st);
+    return rc;
+}
+
+int stage_external(struct build *b, const char *name, struct build_stage **out, kiln_error_t **err)
 {
     pthread_mutex_lock(&b->lock);
-    for (size_t i = 0; i < b->nexternals; i++) {
-        if (!strcmp(b->externals[i]->title, name)) {
-            *out = b->externals[i];
+    for (size_t i = 0; i < b->sched.nexternals; i++) {
+        if (!strcmp(b->sched.externals[i]->title, name)) {
+            *out = b->sched.externals[i];
             pthread_mutex_unlock(&b->lock);
             return 0;
         }
     }
     struct build_stage *e = xcalloc(1, sizeof(*e));
+    e->index = -1;
     e->title = xstrdup(name);
     struct build_context *c = context_find(b, name);
     int rc = c ? from_context(b, e, c, err) : from_registry(b, e, name, err);
     if (rc == 0) {
-        b->externals = xrealloc(b->externals, (b->nexternals + 1) * sizeof(*b->externals));
-        b->externals[b->nexternals++] = e;
+        b->sched.externals =
+            xrealloc(b->sched.externals, (b->sched.nexternals + 1) * sizeof(*b->sched.externals));
+        b->sched.externals[b->sched.nexternals++] = e;
         *out = e;
     } else {
-        build_stage_release(e);
+        stage_release(e);
         free(e);
     }
     pthread_mutex_unlock(&b->lock);
     return rc;
 }
 
-/* The base image's ONBUILD triggers run right after FROM, then are dropped. */
-static int run_onbuild(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* One step: an instruction of the stage or a trigger ("ONBUILD " before its text). */
+static int run_step(struct build *b, struct build_stage *st, const struct df_instr *in,
+                    bool trigger, kiln_error_t **err)
 {
-    json_t *cfg = image_cfg(st->img);
-    json_t *triggers = json_incref(json_object_get(cfg, "OnBuild"));
-    json_object_del(cfg, "OnBuild");
-    size_t i;
-    json_t *t;
-    int rc = 0;
-    json_array_foreach(triggers, i, t)
-    {
-        const char *s = json_string_value(t);
-        if (!s)
-            continue;
-        cleanup_free char *doc = xasprintf("FROM scratch\n%s\n", s);
-        cleanup_df_file struct df_file *f = NULL;
-        rc = df_parse("ONBUILD", doc, strlen(doc), &f, err);
-        if (rc == 0 && f->stages[0].ninstrs == 1) {
-            const struct df_instr *in = f->stages[0].instrs[0];
-            dispatch_fn fn = dispatch_lookup(in->cmd);
-            rc = fn ? fn(b, st, in, err) : kiln_err(err, KILN_EINPUT, 0, "bad trigger");
-        }
-        if (rc < 0)
-            break;
-    }
-    json_decref(triggers);
-    return rc < 0 ? kiln_err_wrap(err, "%s:%d: ONBUILD trigger of the base image", b->dfname,
-                                  st->df->from->line)
-                  : 0;
-}
-
-static int run_instr(struct build *b, struct build_stage *st, size_t i, kiln_error_t **err)
-{
-    const struct df_instr *in = st->df->instrs[i];
-    int id = step_begin(b, st, i + 1, in->original);
-    double t0 = now_seconds();
+    if (__atomic_load_n(&b->sched.failed, __ATOMIC_RELAXED))
+        return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
+                        *st->title ? st->title : "");
+    cleanup_free char *text = trigger ? xasprintf("ONBUILD %s", in->original) : NULL;
+    struct step s = step_begin(b, st, text ? text : in->original);
     dispatch_fn fn = dispatch_lookup(in->cmd);
     int rc = fn ? fn(b, st, in, err) : instr_err(b, in, err, KILN_EUNSUPPORTED, "not supported");
-    step_end(b, id, t0, rc < 0 ? *err : NULL);
+    step_end(b, &s, rc < 0 ? *err : NULL);
     return rc;
 }
 
-int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
+/* FROM, with the base image's ONBUILD triggers added to the plan once the image is known. */
+static int run_from(struct build *b, struct build_stage *st, kiln_error_t **err)
 {
-    int id = step_begin(b, st, 0, st->df->from->original);
-    double t0 = now_seconds();
+    struct step s = step_begin(b, st, st->df->from->original);
     int rc = resolve_from(b, st, err);
     if (rc < 0)
         instr_wrap(b, st->df->from, err);
     else if (!*st->chain)
         chain_start(b, st);
-    step_end(b, id, t0, rc < 0 ? *err : NULL);
+    if (rc == 0) /* its errors name the FROM line already */
+        rc = plan_image_triggers(b, st, err);
+    step_end(b, &s, rc < 0 ? *err : NULL);
     st->user_line = st->df->from->line;
-    if (rc == 0)
-        rc = run_onbuild(b, st, err);
-    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++) {
-        if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
-            return kiln_err(err, KILN_ECANCELLED, 0, "stage %s cancelled: another stage failed",
-                            st->title);
-        rc = run_instr(b, st, i, err);
-    }
     return rc;
 }
 
-void build_stage_release(struct build_stage *st)
+int stage_run(struct build *b, struct build_stage *st, kiln_error_t **err)
+{
+    const struct df_plan_stage *ps = &b->plan.p->stages[st->index];
+    st->nsteps = 1 + ps->ntriggers + st->df->ninstrs;
+    int rc = run_from(b, st, err);
+    /* the triggers (known now for an image) run right after FROM, as BuildKit prepends them */
+    st->nsteps = 1 + ps->ntriggers + st->df->ninstrs;
+    for (size_t i = 0; rc == 0 && i < ps->ntriggers; i++)
+        rc = run_step(b, st, &ps->triggers[i], true, err);
+    for (size_t i = 0; rc == 0 && i < st->df->ninstrs; i++)
+        rc = run_step(b, st, st->df->instrs[i], false, err);
+    return rc;
+}
+
+void stage_release(struct build_stage *st)
 {
     image_free(st->img);
-    for (size_t i = 0; i < st->nargs; i++) {
-        free(st->args[i].key);
-        free(st->args[i].value);
-    }
-    free(st->args);
+    df_scope_release(&st->scope);
     view_free(st->view); /* before the tables it reads */
     for (size_t i = 0; i < st->nsnapshots; i++) {
         free(st->snapshots[i]);

@@ -1,6 +1,4 @@
-/* Steps: numbering, progress events, logging and instruction errors. Stages may build in
- * parallel threads, so everything that reaches the progress callbacks or the shared build
- * state goes through b->lock, and the current step of a thread is thread-local. */
+/* Steps (steps.h): numbering, progress events and logging. */
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -11,14 +9,14 @@
 static __thread int tls_step;    /* the step this thread is running */
 static __thread bool tls_cached; /* ...was a cache hit */
 
-double now_seconds(void)
+static double now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
+void step_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
 {
     if (!b->o->progress.log)
         return;
@@ -29,7 +27,7 @@ void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
         pthread_mutex_lock(&b->lock);
         /* a warning once per build, however many stages meet its cause (a base layer two
          * parallel stages unpack) */
-        if (level != KILN_LOG_WARN || strset_add(&b->warned, msg))
+        if (level != KILN_LOG_WARN || strset_add(&b->steps.warned, msg))
             b->o->progress.log(b->o->progress.ctx, level, msg);
         pthread_mutex_unlock(&b->lock);
         free(msg);
@@ -37,7 +35,7 @@ void build_log(struct build *b, enum kiln_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void build_output(struct build *b, const char *data, size_t len)
+void step_output(struct build *b, const char *data, size_t len)
 {
     if (!b->o->progress.step_output)
         return;
@@ -46,64 +44,49 @@ void build_output(struct build *b, const char *data, size_t len)
     pthread_mutex_unlock(&b->lock);
 }
 
-void build_mark_cached(struct build *b)
+void step_mark_cached(struct build *b)
 {
     (void)b;
     tls_cached = true;
 }
 
-int build_current_step(void)
+int step_current(void)
 {
     return tls_step;
 }
 
-void build_set_current_step(int id)
+void step_set_current(int id)
 {
     tls_step = id;
 }
 
-int instr_wrap(struct build *b, const struct df_instr *in, kiln_error_t **err)
+struct step step_begin(struct build *b, struct build_stage *st, const char *text)
 {
-    return kiln_err_wrap(err, "%s:%d: %s", b->dfname, in->line, df_cmd_name(in->cmd));
-}
-
-int instr_err(struct build *b, const struct df_instr *in, kiln_error_t **err, enum kiln_code code,
-              const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    kiln_verr(err, code, 0, fmt, ap);
-    va_end(ap);
-    return instr_wrap(b, in, err);
-}
-
-int step_begin(struct build *b, struct build_stage *st, size_t i, const char *text)
-{
-    cleanup_free char *title =
-        xasprintf("[%s %zu/%zu] %s", st->title, i + 1, st->df->ninstrs + 1, text);
+    size_t i = ++st->step;
+    cleanup_free char *title = *st->title
+                                   ? xasprintf("[%s %zu/%zu] %s", st->title, i, st->nsteps, text)
+                                   : xasprintf("[%zu/%zu] %s", i, st->nsteps, text);
     pthread_mutex_lock(&b->lock);
-    int id = ++b->step;
+    int id = ++b->steps.last;
     if (b->o->progress.step_start)
         b->o->progress.step_start(b->o->progress.ctx, id, title);
     pthread_mutex_unlock(&b->lock);
     tls_step = id;
     tls_cached = false;
-    return id;
+    return (struct step){id, now_seconds()};
 }
 
-void step_end(struct build *b, int id, double start, const kiln_error_t *err)
+void step_end(struct build *b, const struct step *s, const kiln_error_t *err)
 {
     pthread_mutex_lock(&b->lock);
     if (b->o->progress.step_done)
-        b->o->progress.step_done(b->o->progress.ctx, id, tls_cached && !err, now_seconds() - start,
-                                 err);
+        b->o->progress.step_done(b->o->progress.ctx, s->id, tls_cached && !err,
+                                 now_seconds() - s->start, err);
     pthread_mutex_unlock(&b->lock);
     tls_cached = false;
 }
 
-void build_note_layer(struct build *b, const char *digest)
+void steps_release(struct build_steps *s)
 {
-    pthread_mutex_lock(&b->lock);
-    strv_push(&b->new_layers, &b->nnew_layers, xstrdup(digest));
-    pthread_mutex_unlock(&b->lock);
+    strset_release(&s->warned);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "users.h"
 #include "fsutil.h"
 #include "util.h"
 

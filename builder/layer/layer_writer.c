@@ -5,7 +5,8 @@
 #include <unistd.h>
 
 #include "layer_writer.h"
-#include "tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "toc.h"
 #include "pgzip.h"
 #include "pzstd.h"
@@ -226,11 +227,9 @@ int layer_writer_add(struct layer_writer *w, const struct layer_entry *e, kiln_e
                         e->path);
     if (w->scanner)
         leakscan_entry_content_begin(w->scanner);
-    struct archive_entry *ae = archive_entry_new();
+    cleanup_archive_entry struct archive_entry *ae = archive_entry_new();
     fill_entry(ae, e, w->epoch);
-    int r = tar_write_header(w->a, ae);
-    archive_entry_free(ae);
-    if (r != ARCHIVE_OK)
+    if (tar_write_header(w->a, ae) != ARCHIVE_OK)
         return archive_fail(w, "add", e->path, err);
     if (S_ISREG(e->mode) && !e->hardlink && stream_content(w, e, err) < 0)
         return -1;

@@ -16,7 +16,7 @@
 
 #include "kiln/error.h"
 #include "kiln/kiln.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "oci/image.h"
 #include "store/store.h"
 

@@ -16,7 +16,7 @@
 
 #include "kiln/error.h"
 #include "net/netpolicy.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 
 #define FETCH_MAX_REDIRS 10
 

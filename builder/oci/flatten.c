@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "oci/flatten.h"
 #include "strset.h"
+#include "tar/handles.h"
 #include "util.h"
 
 #define READ_BLOCK (128 * 1024)
@@ -133,18 +134,17 @@ static int layer_open(struct flat *f, size_t i, struct archive **out, kiln_error
     int fd = store_open_blob(f->s, f->layers[i].digest, err);
     if (fd < 0)
         return -1;
-    struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
     if (archive_read_open_fd(a, fd, READ_BLOCK) != ARCHIVE_OK) {
         kiln_err(err, KILN_ECORRUPT, 0, "layer %s: %s", f->layers[i].digest,
                  archive_error_string(a));
-        archive_read_free(a);
         close(fd);
         return -1;
     }
-    *out = a;
+    *out = steal_ptr(a);
     return fd;
 }
 
@@ -253,9 +253,9 @@ static void apply_pending(struct flat *f, char **pending, size_t n)
 
 static int pass1_layer(struct flat *f, size_t layer, kiln_error_t **err)
 {
-    struct archive *a;
-    cleanup_close int fd = layer_open(f, layer, &a, err);
-    if (fd < 0)
+    cleanup_close int fd = -1;
+    cleanup_archive_read struct archive *a = NULL;
+    if ((fd = layer_open(f, layer, &a, err)) < 0)
         return -1;
     char **pending = NULL;
     size_t npending = 0;
@@ -273,7 +273,6 @@ static int pass1_layer(struct flat *f, size_t layer, kiln_error_t **err)
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = layer_err(f, layer, a, NULL, err);
-    archive_read_free(a);
     apply_pending(f, pending, npending);
     strv_free(pending);
     if (rc == 0 && f->spool_paths.n > FLATTEN_MAX_SPOOLS)
@@ -370,12 +369,11 @@ static int give_materialized(struct flat *f, struct archive_entry *ae, const cha
         archive_entry_copy_hardlink(ae, sp->given_as);
         return give(f, ae, NULL, err);
     }
-    struct archive_entry *e = archive_entry_clone(sp->header);
+    cleanup_archive_entry struct archive_entry *e = archive_entry_clone(sp->header);
     archive_entry_copy_pathname(e, path);
     struct flatten_data d = {NULL, sp->fd};
     int rc = lseek(sp->fd, 0, SEEK_SET) < 0 ? kiln_err_errno(err, KILN_EIO, "temporary file")
                                             : give(f, e, &d, err);
-    archive_entry_free(e);
     sp->given_as = xstrdup(path);
     return rc;
 }
@@ -428,9 +426,9 @@ static int pass2_entry(struct flat *f, size_t layer, uint32_t ord, struct archiv
 
 static int pass2_layer(struct flat *f, size_t layer, kiln_error_t **err)
 {
-    struct archive *a;
-    cleanup_close int fd = layer_open(f, layer, &a, err);
-    if (fd < 0)
+    cleanup_close int fd = -1;
+    cleanup_archive_read struct archive *a = NULL;
+    if ((fd = layer_open(f, layer, &a, err)) < 0)
         return -1;
     struct archive_entry *ae;
     int r, rc = 0;
@@ -445,7 +443,6 @@ static int pass2_layer(struct flat *f, size_t layer, kiln_error_t **err)
     }
     if (rc == 0 && r != ARCHIVE_EOF)
         rc = layer_err(f, layer, a, NULL, err);
-    archive_read_free(a);
     return rc;
 }
 

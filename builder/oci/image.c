@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include "image.h"
+#include "json.h"
 #include "util.h"
 
 void format_rfc3339(int64_t epoch, char out[32])
@@ -10,16 +11,6 @@ void format_rfc3339(int64_t epoch, char out[32])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-char *json_dump_stable(const json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    if (!s) {
-        fprintf(stderr, "kiln: out of memory serialising JSON\n");
-        abort();
-    }
-    return s;
 }
 
 struct image *image_new_scratch(const char *os, const char *arch, const char *variant)
@@ -31,7 +22,6 @@ struct image *image_new_scratch(const char *os, const char *arch, const char *va
     if (variant && *variant)
         json_object_set_new(img->config, "variant", json_string(variant));
     json_t *cfg = image_cfg(img);
-    json_object_set_new(cfg, "Env", json_pack("[s]", "PATH=" DEFAULT_PATH_ENV));
     json_object_set_new(cfg, "WorkingDir", json_string("/"));
     json_t *rootfs = json_pack("{s:s,s:[]}", "type", "layers", "diff_ids");
     json_object_set_new(img->config, "rootfs", rootfs);
@@ -188,19 +178,6 @@ int image_add_layer(struct image *img, const char *digest, const char *diff_id, 
     return 0;
 }
 
-void image_drop_last_layer(struct image *img)
-{
-    if (!img->nlayers)
-        return;
-    free(img->layers[--img->nlayers].media_type);
-    json_t *ids = rootfs_diff_ids(img);
-    json_array_remove(ids, json_array_size(ids) - 1);
-    json_t *hist = json_object_get(img->config, "history");
-    size_t n = json_array_size(hist);
-    if (n)
-        json_object_set_new(json_array_get(hist, n - 1), "empty_layer", json_true());
-}
-
 void image_add_history(struct image *img, const char *created_by, bool empty_layer, int64_t epoch)
 {
     json_t *hist = json_object_get(img->config, "history");
@@ -217,12 +194,6 @@ void image_add_history(struct image *img, const char *created_by, bool empty_lay
     json_array_append_new(hist, h);
 }
 
-static json_t *desc_json(const char *media_type, const char *digest, uint64_t size)
-{
-    return json_pack("{s:s,s:s,s:I}", "mediaType", media_type, "digest", digest, "size",
-                     (json_int_t)size);
-}
-
 int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *annotations,
                  struct oci_desc *manifest, struct oci_desc *config, kiln_error_t **err)
 {
@@ -237,15 +208,14 @@ int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *anno
         return -1;
     json_t *layers = json_array();
     for (size_t i = 0; i < img->nlayers; i++)
-        json_array_append_new(layers, desc_json(img->layers[i].media_type, img->layers[i].digest,
-                                                img->layers[i].size));
-    json_t *m =
+        json_array_append_new(layers, json_descriptor(img->layers[i].media_type,
+                                                      img->layers[i].digest, img->layers[i].size));
+    cleanup_json json_t *m =
         json_pack("{s:i,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_MANIFEST,
-                  "config", desc_json(c.media_type, c.digest, c.size), "layers", layers);
+                  "config", json_descriptor(c.media_type, c.digest, c.size), "layers", layers);
     if (annotations && json_object_size(annotations))
         json_object_set(m, "annotations", annotations);
     cleanup_free char *ms = json_dump_stable(m);
-    json_decref(m);
     struct oci_desc md = {.size = strlen(ms)};
     snprintf(md.media_type, sizeof(md.media_type), "%s", MEDIA_TYPE_OCI_MANIFEST);
     if (store_put_blob(s, ms, md.size, md.digest, err) < 0)
@@ -255,22 +225,6 @@ int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *anno
     if (config)
         *config = c;
     return 0;
-}
-
-json_t *json_parse_doc(const char *data, size_t len, const char *what, kiln_error_t **err)
-{
-    json_error_t je;
-    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        kiln_err(err, KILN_ECORRUPT, 0, "%s: invalid JSON at line %d: %s", what, je.line, je.text);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        json_decref(j);
-        kiln_err(err, KILN_ECORRUPT, 0, "%s: not a JSON object", what);
-        return NULL;
-    }
-    return j;
 }
 
 int desc_parse(json_t *j, const char *what, struct oci_desc *d, kiln_error_t **err)
@@ -311,7 +265,7 @@ static int load_config(struct store *s, const struct oci_desc *cd, struct image 
     size_t len;
     if (store_read_blob(s, cd->digest, STORE_MAX_JSON, &data, &len, err) < 0)
         return -1;
-    img->config = json_parse_doc(data, len, "image config", err);
+    img->config = json_parse_object(data, len, STORE_MAX_JSON, "image config", err);
     return img->config ? 0 : -1;
 }
 
@@ -321,7 +275,7 @@ int image_load(struct store *s, const char *manifest_digest, struct image **out,
     size_t len;
     if (store_read_blob(s, manifest_digest, STORE_MAX_JSON, &data, &len, err) < 0)
         return -1;
-    json_t *m = json_parse_doc(data, len, "manifest", err);
+    cleanup_json json_t *m = json_parse_object(data, len, STORE_MAX_JSON, "manifest", err);
     if (!m)
         return -1;
     cleanup_image struct image *img = xcalloc(1, sizeof(*img));
@@ -353,7 +307,6 @@ int image_load(struct store *s, const char *manifest_digest, struct image **out,
         if (rc == 0)
             rc = layers_push(img, ld.digest, diff, ld.size, ld.media_type, err);
     }
-    json_decref(m);
     if (rc < 0)
         return -1;
     *out = steal_ptr(img);

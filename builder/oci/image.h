@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "store/store.h"
 
 #define MEDIA_TYPE_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
@@ -25,7 +26,6 @@
 #define MEDIA_TYPE_LAYER_ZSTD      "application/vnd.oci.image.layer.v1.tar+zstd"
 
 #define IMAGE_MAX_LAYERS 127
-#define DEFAULT_PATH_ENV "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct image_layer {
     char digest[DIGEST_STR_LEN + 1];
@@ -47,7 +47,8 @@ struct oci_desc {
     uint64_t size;
 };
 
-/* BuildKit's empty image: PATH in Env, WorkingDir "/", the given platform. */
+/* BuildKit's empty image: WorkingDir "/", the given platform (the default PATH, BuildKit adds to
+ * every image config without one, comes from the frontend: frontend/args.h). */
 struct image *image_new_scratch(const char *os, const char *arch, const char *variant);
 struct image *image_clone(const struct image *img);
 void image_free(struct image *img);
@@ -75,8 +76,6 @@ int image_add_layer(struct image *img, const char *digest, const char *diff_id, 
 /* Appends a history entry as BuildKit writes it (created = epoch, comment
  * "buildkit.dockerfile.v0"). */
 void image_add_history(struct image *img, const char *created_by, bool empty_layer, int64_t epoch);
-/* Removes the last layer (an empty diff) and marks its history entry empty_layer. */
-void image_drop_last_layer(struct image *img);
 
 /* Serialises config and manifest into the store. annotations (may be NULL) go on the manifest. */
 int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *annotations,
@@ -86,14 +85,10 @@ int image_commit(struct store *s, struct image *img, int64_t epoch, json_t *anno
 int image_load(struct store *s, const char *manifest_digest, struct image **out,
                kiln_error_t **err);
 
-/* Parses a JSON document that must be an object; KILN_ECORRUPT names what it is. */
-json_t *json_parse_doc(const char *data, size_t len, const char *what, kiln_error_t **err);
 /* Reads mediaType, digest (sha256 only) and size of a descriptor. */
 int desc_parse(json_t *j, const char *what, struct oci_desc *d, kiln_error_t **err);
 
 /* Formats epoch as RFC 3339 UTC ("1970-01-01T00:00:00Z"). */
 void format_rfc3339(int64_t epoch, char out[32]);
-/* Stable compact JSON (sorted keys). Newly allocated. */
-char *json_dump_stable(const json_t *j);
 
 #endif

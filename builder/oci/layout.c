@@ -9,8 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cache/hashindex.h"
 #include "fsutil.h"
+#include "json.h"
+#include "tar/handles.h"
 #include "walk.h"
 #include "layout.h"
 #include "util.h"
@@ -33,8 +34,7 @@ static int collect_one(void *ctx, const struct oci_desc *d, kiln_error_t **err)
 
 static json_t *top_desc(const struct oci_desc *top, json_t *ann)
 {
-    json_t *d = json_pack("{s:s,s:s,s:I}", "mediaType", top->media_type, "digest", top->digest,
-                          "size", (json_int_t)top->size);
+    json_t *d = json_descriptor(top->media_type, top->digest, top->size);
     if (ann && json_object_size(ann))
         json_object_set(d, "annotations", ann);
     return d;
@@ -48,11 +48,9 @@ static char *index_json(const struct oci_desc *top, json_t *anns)
     json_array_foreach(anns, i, a) json_array_append_new(ms, top_desc(top, a));
     if (!json_array_size(ms))
         json_array_append_new(ms, top_desc(top, NULL));
-    json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_INDEX,
-                            "manifests", ms);
-    char *s = json_dump_stable(idx);
-    json_decref(idx);
-    return s;
+    cleanup_json json_t *idx = json_pack("{s:i,s:s,s:o}", "schemaVersion", 2, "mediaType",
+                                         MEDIA_TYPE_OCI_INDEX, "manifests", ms);
+    return json_dump_stable(idx);
 }
 
 static const char layout_file[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -87,12 +85,12 @@ static int copy_blob(struct store *s, const char *digest, int dirfd, const char 
 
 /* A blob of the output being replaced that kiln itself wrote and nobody changed since (its
  * identity is in the hash index) moves into the new output instead of being copied again. */
-static bool reuse_blob(struct hashindex *h, int oldfd, int bfd, const char *digest)
+static bool reuse_blob(const struct layout_blob_index *h, int oldfd, int bfd, const char *digest)
 {
     struct stat st;
     const char *hex = digest_hex(digest);
     if (!h || oldfd < 0 || fstatat(oldfd, hex, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-        !S_ISREG(st.st_mode) || st.st_nlink != 1 || !hashindex_matches(h, &st, digest))
+        !S_ISREG(st.st_mode) || st.st_nlink != 1 || !h->matches(h->ctx, &st, digest))
         return false;
     return renameat(oldfd, hex, bfd, hex) == 0;
 }
@@ -100,7 +98,7 @@ static bool reuse_blob(struct hashindex *h, int oldfd, int bfd, const char *dige
 static int write_dir(struct store *s, int dirfd, const struct blob_list *l, const char *index,
                      const struct layout_write_opts *o, const char *dest, kiln_error_t **err)
 {
-    struct hashindex *h = o->hashes;
+    const struct layout_blob_index *h = o->known;
     if (mkdir_p_at(dirfd, "blobs/sha256", 0755, err) < 0)
         return -1;
     cleanup_close int bfd = openat(dirfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -114,7 +112,7 @@ static int write_dir(struct store *s, int dirfd, const struct blob_list *l, cons
             return -1;
         struct stat st;
         if (h && fstatat(bfd, digest_hex(d), &st, AT_SYMLINK_NOFOLLOW) == 0)
-            hashindex_note(h, &st, d);
+            h->note(h->ctx, &st, d);
     }
     if (write_file_atomic(dirfd, "oci-layout", layout_file, strlen(layout_file), 0644, err) < 0 ||
         write_file_atomic(dirfd, "index.json", index, strlen(index), 0644, err) < 0)
@@ -128,14 +126,12 @@ static int write_dir(struct store *s, int dirfd, const struct blob_list *l, cons
 static int tar_add(struct archive *a, const char *path, mode_t mode, int64_t size, int64_t epoch,
                    kiln_error_t **err)
 {
-    struct archive_entry *e = archive_entry_new();
+    cleanup_archive_entry struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, path);
     archive_entry_set_mode(e, mode);
     archive_entry_set_size(e, size);
     archive_entry_set_mtime(e, epoch, 0);
-    int r = archive_write_header(a, e);
-    archive_entry_free(e);
-    if (r != ARCHIVE_OK)
+    if (archive_write_header(a, e) != ARCHIVE_OK)
         return kiln_err(err, KILN_EIO, 0, "write '%s': %s", path, archive_error_string(a));
     return 0;
 }
@@ -172,7 +168,7 @@ static int write_tar(struct store *s, int fd, const struct blob_list *l, const c
                      const struct layout_write_opts *o, kiln_error_t **err)
 {
     int64_t epoch = o->epoch;
-    struct archive *a = archive_write_new();
+    cleanup_archive_write struct archive *a = archive_write_new();
     int rc = 0;
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || /* file = pipe */
@@ -193,7 +189,6 @@ static int write_tar(struct store *s, int fd, const struct blob_list *l, const c
                           err);
     if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_EIO, 0, "tar: %s", archive_error_string(a));
-    archive_write_free(a);
     return rc;
 }
 
@@ -249,14 +244,18 @@ static int write_stdout(struct store *s, const struct blob_list *l, const char *
     return write_tar(s, STDOUT_FILENO, l, index, o, err);
 }
 
-int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
-                     const struct layout_write_opts *o, kiln_error_t **err)
+int layout_write(struct store *s, const char *dest, const struct oci_desc *top,
+                 const struct layout_write_opts *o, kiln_error_t **err)
 {
     bool to_stdout = o->tar && !strcmp(dest, "-");
     if (!to_stdout && check_replaceable(dest, o->tar, err) < 0)
         return -1;
     struct blob_list l = {0};
-    int rc = oci_walk(s, top, LAYOUT_MAX_BLOBS, collect_one, &l, err);
+    struct oci_walk w = {.max_blobs = LAYOUT_MAX_BLOBS,
+                         .max_depth = OCI_WALK_MAX_DEPTH,
+                         .visit = collect_one,
+                         .ctx = &l};
+    int rc = oci_walk(s, top, &w, err);
     cleanup_free char *index = index_json(top, o->names);
     cleanup_free char *tmp = xasprintf("%s.kiln-tmp-XXXXXX", dest);
     random_name(tmp + strlen(tmp) - 6, 6);
@@ -287,11 +286,4 @@ int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *t
     kiln_error_free(e2);
     free(l.d);
     return rc < 0 ? kiln_err_wrap(err, "write OCI layout") : 0;
-}
-
-int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err)
-{
-    struct layout_write_opts o = {.tar = tar, .names = names, .epoch = epoch, .hashes = h};
-    return layout_write_ext(s, dest, top, &o, err);
 }

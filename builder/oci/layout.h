@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "kiln/error.h"
 #include "oci/image.h"
@@ -14,6 +15,9 @@
 #define LAYOUT_MAX_SMALL_FILE 4096 /* oci-layout */
 #define LAYOUT_MAX_BLOBS      4096 /* blobs reachable from one image or index */
 
+/* Splits "DIR", "DIR:TAG" or "DIR@sha256:..." into the directory and the reference (NULL when
+ * none): a ':' before the last '/' belongs to the path, as does a trailing ':'. */
+void layout_split_ref(const char *spec, char **dir, char **ref);
 /* Opens a layout directory and parses its index.json (bounded). The caller closes *dirfd and
  * decrefs *index. */
 int layout_open(const char *dir, int *dirfd, json_t **index, kiln_error_t **err);
@@ -36,28 +40,35 @@ int layout_import_all(struct store *s, const char *dir, const char *ref, struct 
 int layout_import(struct store *s, const char *dir, const char *ref, const char *os,
                   const char *arch, char manifest_digest[DIGEST_STR_LEN + 1], kiln_error_t **err);
 
-/* Writes an OCI layout holding the image or index `top` (and everything it references, read
- * from the store) to dest, atomically: nothing appears at dest unless the whole layout was
- * written. A directory dest is replaced only when it is empty or already an OCI layout.
- * names (a JSON array of annotation objects, may be NULL or empty) gives one index.json
- * descriptor of top per element, e.g. one per tag. With a hash index (may be NULL), blobs of
- * a previous output at dest that kiln wrote and nobody changed are moved, not copied again. */
-struct hashindex;
-int layout_write(struct store *s, const char *dest, bool tar, const struct oci_desc *top,
-                 json_t *names, int64_t epoch, struct hashindex *h, kiln_error_t **err);
+/* The blobs kiln wrote before and can recognise unchanged (the store's hash index,
+ * cache/hashindex.h, seen through two functions). */
+struct layout_blob_index {
+    void *ctx;
+    /* true when st is a file recorded with this digest and unchanged since */
+    bool (*matches)(void *ctx, const struct stat *st, const char *digest);
+    /* records a file kiln has just written with this content digest */
+    void (*note)(void *ctx, const struct stat *st, const char *digest);
+};
 
-/* The same with more choices. */
+/* How layout_write writes. */
 struct layout_write_opts {
     bool tar;
-    json_t *names; /* as above */
+    /* a JSON array of annotation objects (may be NULL or empty): one index.json descriptor of
+     * top per element, e.g. one per tag */
+    json_t *names;
     int64_t epoch; /* tar entry mtimes */
-    struct hashindex *hashes;
+    /* may be NULL: with it, blobs of a previous output at dest that kiln wrote and nobody
+     * changed since are moved into the new one, not copied again */
+    const struct layout_blob_index *known;
     /* the docker save format's manifest.json (docker load, skopeo docker-archive:), or NULL */
     const char *docker_manifest;
 };
-/* dest "-" with tar: the archive goes to stdout (refused when stdout is a terminal); a stream
- * cannot be atomic, a failure ends it short. */
-int layout_write_ext(struct store *s, const char *dest, const struct oci_desc *top,
-                     const struct layout_write_opts *o, kiln_error_t **err);
+/* Writes an OCI layout holding the image or index `top` (and everything it references, read
+ * from the store) to dest, atomically: nothing appears at dest unless the whole layout was
+ * written. A directory dest is replaced only when it is empty or already an OCI layout. dest
+ * "-" with tar: the archive goes to stdout (refused when stdout is a terminal); a stream cannot
+ * be atomic, a failure ends it short. */
+int layout_write(struct store *s, const char *dest, const struct oci_desc *top,
+                 const struct layout_write_opts *o, kiln_error_t **err);
 
 #endif

@@ -5,9 +5,26 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "json.h"
 #include "layout.h"
 #include "util.h"
 #include "walk.h"
+
+void layout_split_ref(const char *spec, char **dir, char **ref)
+{
+    const char *at = strstr(spec, "@sha256:");
+    const char *colon = strrchr(spec, ':'), *slash = strrchr(spec, '/');
+    if (at) {
+        *dir = xstrndup(spec, (size_t)(at - spec));
+        *ref = xstrdup(at + 1);
+    } else if (colon && (!slash || colon > slash) && colon[1]) {
+        *dir = xstrndup(spec, (size_t)(colon - spec));
+        *ref = xstrdup(colon + 1);
+    } else {
+        *dir = xstrdup(spec);
+        *ref = NULL;
+    }
+}
 
 int layout_open(const char *dir, int *dirfd, json_t **index, kiln_error_t **err)
 {
@@ -22,7 +39,7 @@ int layout_open(const char *dir, int *dirfd, json_t **index, kiln_error_t **err)
         kiln_err_errno(err, KILN_EINPUT, "layout '%s': index.json", dir);
     else if (read_fd_limited(jfd, STORE_MAX_JSON, &data, &len, err) < 0)
         kiln_err_wrap(err, "layout '%s': index.json", dir);
-    else if (!(j = json_parse_doc(data, len, "index.json", err)))
+    else if (!(j = json_parse_object(data, len, STORE_MAX_JSON, "index.json", err)))
         kiln_err_wrap(err, "layout '%s'", dir);
     if (!j) {
         close(fd);
@@ -106,7 +123,7 @@ static int pick_platform(struct store *s, int dirfd, const char *dir, struct oci
     if (layout_import_blob(s, dirfd, dir, d, err) < 0 ||
         store_read_blob(s, d->digest, STORE_MAX_JSON, &data, &len, err) < 0)
         return -1;
-    json_t *idx = json_parse_doc(data, len, "image index", err);
+    cleanup_json json_t *idx = json_parse_object(data, len, STORE_MAX_JSON, "image index", err);
     if (!idx)
         return kiln_err_wrap(err, "layout '%s'", dir);
     size_t i;
@@ -126,7 +143,6 @@ static int pick_platform(struct store *s, int dirfd, const char *dir, struct oci
                  : 0;
         break;
     }
-    json_decref(idx);
     return rc;
 }
 
@@ -142,6 +158,18 @@ static int import_visit(void *ctx, const struct oci_desc *d, kiln_error_t **err)
     return layout_import_blob(c->s, c->dirfd, c->dir, d, err);
 }
 
+/* Every blob under top into the store, each verified before its children are read. */
+static int import_graph(struct store *s, int dirfd, const char *dir, const struct oci_desc *top,
+                        kiln_error_t **err)
+{
+    struct import_ctx c = {s, dirfd, dir};
+    struct oci_walk w = {.max_blobs = LAYOUT_MAX_BLOBS,
+                         .max_depth = OCI_WALK_MAX_DEPTH,
+                         .visit = import_visit,
+                         .ctx = &c};
+    return oci_walk(s, top, &w, err);
+}
+
 static int check_version(int dirfd, const char *dir, kiln_error_t **err)
 {
     cleanup_close int fd = open_in_root(dirfd, "oci-layout", O_RDONLY | O_NOFOLLOW, 0);
@@ -149,10 +177,9 @@ static int check_version(int dirfd, const char *dir, kiln_error_t **err)
     size_t len;
     if (fd < 0 || read_fd_limited(fd, LAYOUT_MAX_SMALL_FILE, &data, &len, err) < 0)
         return kiln_err(err, KILN_EINPUT, 0, "layout '%s': no readable oci-layout file", dir);
-    json_t *j = json_parse_doc(data, len, "oci-layout", err);
+    cleanup_json json_t *j = json_parse_object(data, len, LAYOUT_MAX_SMALL_FILE, "oci-layout", err);
     const char *ver = json_string_value(json_object_get(j, "imageLayoutVersion"));
     bool ok = ver && !strcmp(ver, "1.0.0");
-    json_decref(j);
     return ok ? 0
               : kiln_err(err, KILN_EINPUT, 0, "layout '%s': unsupported imageLayoutVersion", dir);
 }
@@ -161,21 +188,19 @@ int layout_import(struct store *s, const char *dir, const char *ref, const char 
                   const char *arch, char manifest_digest[DIGEST_STR_LEN + 1], kiln_error_t **err)
 {
     int dirfd;
-    json_t *index;
+    cleanup_json json_t *index = NULL;
     if (layout_open(dir, &dirfd, &index, err) < 0)
         return -1;
     struct oci_desc d;
     int rc = check_version(dirfd, dir, err);
     if (rc == 0)
         rc = layout_pick(index, dir, ref, &d, err);
-    json_decref(index);
     if (rc == 0 && oci_is_index_type(d.media_type))
         rc = pick_platform(s, dirfd, dir, &d, os, arch, 0, err);
     if (rc == 0 && !oci_is_manifest_type(d.media_type))
         rc = kiln_err(err, KILN_EUNSUPPORTED, 0, "layout '%s': '%s' is not an image manifest", dir,
                       d.media_type);
-    struct import_ctx c = {s, dirfd, dir};
-    if (rc == 0 && oci_walk(s, &d, LAYOUT_MAX_BLOBS, import_visit, &c, err) < 0)
+    if (rc == 0 && import_graph(s, dirfd, dir, &d, err) < 0)
         rc = kiln_err_wrap(err, "layout '%s'", dir);
     close(dirfd);
     if (rc == 0)
@@ -187,13 +212,11 @@ int layout_import_all(struct store *s, const char *dir, const char *ref, struct 
                       kiln_error_t **err)
 {
     int dirfd;
-    json_t *index;
+    cleanup_json json_t *index = NULL;
     if (layout_open(dir, &dirfd, &index, err) < 0)
         return -1;
     int rc = layout_pick(index, dir, ref, top, err);
-    json_decref(index);
-    struct import_ctx c = {s, dirfd, dir};
-    if (rc == 0 && oci_walk(s, top, LAYOUT_MAX_BLOBS, import_visit, &c, err) < 0)
+    if (rc == 0 && import_graph(s, dirfd, dir, top, err) < 0)
         rc = kiln_err_wrap(err, "layout '%s'", dir);
     close(dirfd);
     return rc;

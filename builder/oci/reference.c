@@ -1,7 +1,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "digest.h"
+#include "digest/digest.h"
+#include "kiln/registry.h"
 #include "reference.h"
 #include "util.h"
 
@@ -182,4 +183,12 @@ char *reference_string(const struct reference *r)
 char *reference_name(const struct reference *r)
 {
     return xasprintf("%s/%s", r->domain, r->path);
+}
+
+char *kiln_reference_normalize(const char *ref, kiln_error_t **err)
+{
+    cleanup_reference struct reference r = {0};
+    if (reference_parse(ref, &r, err) < 0)
+        return NULL;
+    return reference_string(&r);
 }

@@ -1,23 +1,35 @@
 /* Walking the graph of an image or index in the store: the top descriptor, then (for an index)
- * its manifests, (for a manifest) its config and layers, each distinct blob once, parents
- * before children. Used to copy an image out of the store, to import one into it, to push it. */
+ * its manifests, (for a manifest) its config and layers, each distinct blob once. The one walker
+ * of kiln: copying an image out of the store, importing one into it and pushing one all use it,
+ * each with its own limits. */
 #ifndef KILN_OCI_WALK_H
 #define KILN_OCI_WALK_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "kiln/error.h"
 #include "oci/image.h"
 #include "store/store.h"
 
-#define OCI_WALK_MAX_DEPTH 8
+#define OCI_WALK_MAX_DEPTH 8 /* indexes in indexes, for layouts kiln reads or writes */
 
-/* Called once per distinct descriptor, before its children are read from the store: a visit
- * may bring the blob into the store (an import). Return -1 to stop the walk. */
-typedef int (*oci_visit_fn)(void *ctx, const struct oci_desc *d, kiln_error_t **err);
+struct oci_walk {
+    size_t max_blobs; /* more distinct blobs is a KILN_ELIMIT error */
+    int max_depth;    /* a descriptor nested deeper under the top is a KILN_ECORRUPT error */
+    /* Called once per distinct descriptor, parents before children, before the children are
+     * read from the store: a visit may bring the blob into the store (an import). May be NULL. */
+    int (*visit)(void *ctx, const struct oci_desc *d, kiln_error_t **err);
+    /* Called once per distinct manifest or index after all of its children (children before
+     * parents, the top last), with its bytes and parsed document, which the walk owns. May be
+     * NULL. */
+    int (*after)(void *ctx, const struct oci_desc *d, const char *data, size_t len, json_t *doc,
+                 kiln_error_t **err);
+    void *ctx;
+};
 
-/* Walks from top; more than max distinct blobs is a KILN_ELIMIT error. */
-int oci_walk(struct store *s, const struct oci_desc *top, size_t max, oci_visit_fn visit, void *ctx,
+/* Walks from top. A callback returning -1 stops the walk with its error. */
+int oci_walk(struct store *s, const struct oci_desc *top, const struct oci_walk *w,
              kiln_error_t **err);
 
 bool oci_is_index_type(const char *media_type);

@@ -26,15 +26,16 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "kiln/registry.h"
+#include "digest/digest.h"
 #include "oci/image.h"
 #include "store/store.h"
 
-#define REGISTRY_MAX_MANIFEST     (4u * 1024 * 1024) /* a manifest or index */
-#define REGISTRY_MAX_ERROR_BODY   4096               /* kept of an error response */
-#define REGISTRY_MAX_INSECURE     64                 /* --insecure-registry flags */
-#define REGISTRY_DEFAULT_PARALLEL 4                  /* concurrent blob transfers */
-#define REGISTRY_MAX_PARALLEL     16
+#define REGISTRY_MAX_MANIFEST     (4u * 1024 * 1024)           /* a manifest or index */
+#define REGISTRY_MAX_ERROR_BODY   4096                         /* kept of an error response */
+#define REGISTRY_MAX_INSECURE     KILN_MAX_INSECURE_REGISTRIES /* --insecure-registry flags */
+#define REGISTRY_DEFAULT_PARALLEL 4                            /* concurrent blob transfers */
+#define REGISTRY_MAX_PARALLEL     KILN_MAX_REGISTRY_PARALLEL
 #define REGISTRY_MAX_BLOBS        4096 /* descriptors in one push or fetch */
 
 struct registry_opts {
@@ -53,6 +54,9 @@ struct registry_opts {
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
 };
+
+/* The options of the public API (--registry-ca, --insecure-registry, ...), as they are. */
+void registry_opts_from(struct registry_opts *o, const struct kiln_registry_opts *k);
 
 /* The options used when a caller passes NULL: set once by the CLI from its flags (the build
  * driver reaches the registry through stage.c and export.c, which pass NULL). The pointed-to
@@ -75,7 +79,6 @@ struct registry_pulled {
 int registry_pull_image(struct store *s, const struct registry_opts *o, const char *ref,
                         const char *os, const char *arch, const char *variant,
                         struct registry_pulled *out, kiln_error_t **err);
-void registry_pulled_release(struct registry_pulled *p);
 
 /* ---- push ---- */
 

@@ -2,6 +2,7 @@
  * a config (JSON, or the empty descriptor) and layers that are store blobs. */
 #include <string.h>
 
+#include "json.h"
 #include "registry_client.h"
 #include "util.h"
 
@@ -9,8 +10,7 @@ static const char empty_config[] = "{}";
 
 static json_t *desc_json(const struct oci_desc *d)
 {
-    return json_pack("{s:s,s:s,s:I}", "mediaType", d->media_type, "digest", d->digest, "size",
-                     (json_int_t)d->size);
+    return json_descriptor(d->media_type, d->digest, d->size);
 }
 
 static int store_config(struct store *s, const struct registry_artifact *a, struct oci_desc *d,
@@ -37,13 +37,12 @@ static int build_manifest(struct store *s, const struct registry_artifact *a, st
     json_t *layers = json_array();
     for (size_t i = 0; i < a->nlayers; i++)
         json_array_append_new(layers, desc_json(&a->layers[i]));
-    json_t *m =
+    cleanup_json json_t *m =
         json_pack("{s:i,s:s,s:s,s:o,s:o}", "schemaVersion", 2, "mediaType", MEDIA_TYPE_OCI_MANIFEST,
                   "artifactType", a->artifact_type, "config", desc_json(&cfg), "layers", layers);
     if (a->annotations && json_object_size(a->annotations))
         json_object_set(m, "annotations", a->annotations);
     cleanup_free char *data = json_dump_stable(m);
-    json_decref(m);
     snprintf(out->media_type, sizeof(out->media_type), "%s", MEDIA_TYPE_OCI_MANIFEST);
     out->size = strlen(data);
     if (out->size > REGISTRY_MAX_MANIFEST)
@@ -104,10 +103,9 @@ static int artifact_pull(struct store *s, const struct registry_opts *o, const s
     if (strcmp(manifest->media_type, MEDIA_TYPE_OCI_MANIFEST) != 0)
         return kiln_err(err, KILN_EINPUT, 0, "'%s' is not an artifact manifest",
                         manifest->media_type);
-    json_t *doc = json_parse_doc(data, len, "artifact manifest", err);
-    int rc = doc ? fetch_parts(c, s, doc, with_layers, err) : -1;
-    json_decref(doc);
-    return rc;
+    cleanup_json json_t *doc =
+        json_parse_object(data, len, REGISTRY_MAX_MANIFEST, "artifact manifest", err);
+    return doc ? fetch_parts(c, s, doc, with_layers, err) : -1;
 }
 
 int registry_artifact_pull(struct store *s, const struct registry_opts *o, const char *ref,

@@ -1,9 +1,9 @@
 #include <ctype.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <string.h>
 
 #include "buf.h"
+#include "json.h"
 #include "registry_auth.h"
 #include "secmem.h"
 #include "util.h"
@@ -33,16 +33,15 @@ static char *parse_value(const char **p)
         *p = e;
         return xstrndup(s, (size_t)(e - s));
     }
-    struct buf b = BUF_INIT(REGISTRY_MAX_CHALLENGE);
+    cleanup_buf struct buf b = BUF_INIT(REGISTRY_MAX_CHALLENGE);
     for (s++; *s && *s != '"'; s++) {
         if (*s == '\\' && s[1])
             s++;
-        buf_addch(&b, *s, NULL);
+        if (buf_addch(&b, *s, NULL) < 0)
+            return NULL;
     }
-    if (*s != '"') {
-        buf_release(&b);
+    if (*s != '"')
         return NULL;
-    }
     *p = s + 1;
     return buf_detach(&b);
 }
@@ -160,33 +159,43 @@ void registry_challenge_release(struct registry_challenge *c)
 
 char *registry_auth_urlencode(const char *s)
 {
-    struct buf b = BUF_INIT(SIZE_MAX / 2);
-    buf_addstr(&b, "", NULL);
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = xmalloc(3 * n + 1); /* every byte may become %XX */
+    char *o = out;
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (isalnum(*c) || strchr("-._~", *c))
-            buf_addch(&b, (char)*c, NULL);
-        else
-            buf_addf(&b, NULL, "%%%02X", *c);
+        if (isalnum(*c) || strchr("-._~", *c)) {
+            *o++ = (char)*c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*c >> 4];
+            *o++ = hex[*c & 15];
+        }
     }
-    return buf_detach(&b);
+    *o = '\0';
+    return out;
+}
+
+static int add_param(struct buf *b, char *sep, const char *key, const char *value,
+                     kiln_error_t **err)
+{
+    cleanup_free char *e = registry_auth_urlencode(value);
+    int rc = buf_addf(b, err, "%c%s=%s", *sep, key, e);
+    *sep = '&';
+    return rc;
 }
 
 char *registry_auth_token_url(const char *realm, const char *service, char *const *scopes,
-                              size_t nscopes)
+                              size_t nscopes, kiln_error_t **err)
 {
-    struct buf b = BUF_INIT(SIZE_MAX / 2);
-    buf_addstr(&b, realm, NULL);
+    cleanup_buf struct buf b = BUF_INIT(REGISTRY_MAX_TOKEN_URL);
     char sep = strchr(realm, '?') ? '&' : '?';
-    if (service) {
-        cleanup_free char *e = registry_auth_urlencode(service);
-        buf_addf(&b, NULL, "%cservice=%s", sep, e);
-        sep = '&';
-    }
-    for (size_t i = 0; i < nscopes; i++) {
-        cleanup_free char *e = registry_auth_urlencode(scopes[i]);
-        buf_addf(&b, NULL, "%cscope=%s", sep, e);
-        sep = '&';
-    }
+    if (buf_addstr(&b, realm, err) < 0 ||
+        (service && add_param(&b, &sep, "service", service, err) < 0))
+        return kiln_err_wrap(err, "token URL"), NULL;
+    for (size_t i = 0; i < nscopes; i++)
+        if (add_param(&b, &sep, "scope", scopes[i], err) < 0)
+            return kiln_err_wrap(err, "token URL"), NULL;
     return buf_detach(&b);
 }
 
@@ -206,19 +215,16 @@ int registry_auth_parse_token(const char *json, size_t len, char **out, kiln_err
         return kiln_err(err, KILN_ELIMIT, 0, "token response is larger than %u bytes",
                         REGISTRY_MAX_TOKEN);
     /* never echo the response: it holds a secret */
-    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+    cleanup_json json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
     const char *t = json_string_value(json_object_get(j, "token"));
     if (!t || !*t)
         t = json_string_value(json_object_get(j, "access_token"));
-    int rc = 0;
     if (!t)
-        rc = kiln_err(err, KILN_ENETWORK, 0, "token response holds no token");
-    else if (!token_chars_ok(t))
-        rc = kiln_err(err, KILN_ENETWORK, 0, "token response holds a malformed token");
-    else
-        *out = secmem_strdup(t, 0);
-    json_decref(j);
-    return rc;
+        return kiln_err(err, KILN_ENETWORK, 0, "token response holds no token");
+    if (!token_chars_ok(t))
+        return kiln_err(err, KILN_ENETWORK, 0, "token response holds a malformed token");
+    *out = secmem_strdup(t, 0);
+    return 0;
 }
 
 char *registry_auth_basic(const char *user, const char *pass)

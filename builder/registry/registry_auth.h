@@ -8,8 +8,10 @@
 
 #include "kiln/error.h"
 
-#define REGISTRY_MAX_TOKEN     (64u * 1024) /* a token endpoint's whole response */
-#define REGISTRY_MAX_CHALLENGE 8192         /* one WWW-Authenticate header */
+#define REGISTRY_MAX_TOKEN      (64u * 1024)             /* a token endpoint's whole response */
+#define REGISTRY_MAX_CHALLENGE  8192                     /* one WWW-Authenticate header */
+#define REGISTRY_MAX_TOKEN_URL  (64u * 1024)             /* realm?service=...&scope=... */
+#define REGISTRY_MAX_TOKEN_FORM (2 * REGISTRY_MAX_TOKEN) /* a refresh-token grant's form body */
 
 enum registry_auth_scheme {
     REGISTRY_AUTH_NONE,
@@ -34,9 +36,9 @@ int registry_auth_parse_challenge(const char *header, struct registry_challenge 
 void registry_challenge_release(struct registry_challenge *c);
 
 /* The token request URL: realm with service and each scope appended as query parameters
- * (percent-encoded). Allocated. */
+ * (percent-encoded). Allocated; NULL with a KILN_ELIMIT error over REGISTRY_MAX_TOKEN_URL. */
 char *registry_auth_token_url(const char *realm, const char *service, char *const *scopes,
-                              size_t nscopes);
+                              size_t nscopes, kiln_error_t **err);
 /* The token in a token endpoint response ({"token": ...} or {"access_token": ...}). The token
  * must be printable ASCII without spaces (it goes into a header). In secmem, in *out. */
 int registry_auth_parse_token(const char *json, size_t len, char **out, kiln_error_t **err);

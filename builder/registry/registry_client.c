@@ -1,10 +1,10 @@
 /* The registry client: which URL and scheme, the /v2/ ping, and requests with retries,
  * authentication and clear errors. */
 #include <arpa/inet.h>
-#include <jansson.h>
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "registry_client.h"
 #include "util.h"
 
@@ -24,6 +24,16 @@ const struct registry_opts *registry_opts_get_default(void)
 const struct registry_opts *registry_opts_pick(const struct registry_opts *o)
 {
     return o ? o : registry_opts_get_default();
+}
+
+void registry_opts_from(struct registry_opts *o, const struct kiln_registry_opts *k)
+{
+    *o = (struct registry_opts){.ca_file = k->ca_file,
+                                .insecure = k->insecure,
+                                .ninsecure = k->ninsecure,
+                                .auth_file = k->auth_file,
+                                .parallel = k->parallel,
+                                .chunk_size = k->chunk_size};
 }
 
 const char *registry_client_host(const char *domain)
@@ -126,13 +136,12 @@ static char *error_detail(const struct buf *body)
 {
     if (!body->len)
         return xstrdup("");
-    json_t *j = json_loadb(body->data, body->len, 0, NULL);
+    cleanup_json json_t *j = json_loadb(body->data, body->len, 0, NULL);
     json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
     const char *code = json_string_value(json_object_get(e0, "code"));
     const char *msg = json_string_value(json_object_get(e0, "message"));
     char *d = xasprintf("%s%.40s%s%.160s", code ? ": " : "", code ? code : "", msg ? ": " : "",
                         msg ? msg : "");
-    json_decref(j);
     for (char *p = d; *p; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
             *p = '?';

@@ -165,7 +165,6 @@ extern const char registry_manifest_accept[];
  * unknown types are a KILN_EUNSUPPORTED error. */
 int registry_manifest_type(const char *content_type, const char *data, size_t len, char out[128],
                            kiln_error_t **err);
-bool registry_manifest_is_index(const char *media_type);
 /* GETs the manifest ref (a tag or a digest), bounded to REGISTRY_MAX_MANIFEST, verifies it
  * (against expect's digest and size when given, against a digest reference, and against the
  * Docker-Content-Digest header) and stores it. *out describes it; *data (may be NULL) gets the

@@ -1,7 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "json.h"
 #include "registry_auth.h"
 #include "secmem.h"
 #include "registry_creds.h"
@@ -138,12 +138,10 @@ int registry_creds_parse(const char *json, size_t len, const char *what, const c
 {
     memset(out, 0, sizeof(*out));
     json_error_t je;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    cleanup_json json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     /* the line only: the text near a JSON error may be a secret */
-    if (!json_is_object(root)) {
-        json_decref(root);
+    if (!json_is_object(root))
         return kiln_err(err, KILN_EINPUT, 0, "%s: invalid JSON (line %d)", what, je.line);
-    }
     int rc = 0;
     const char *helper = pick_helper(root, host);
     if (helper && !registry_creds_helper_name_ok(helper))
@@ -158,7 +156,6 @@ int registry_creds_parse(const char *json, size_t len, const char *what, const c
             registry_cred_empty(&out->cred))
             rc = parse_entry(v, what, host, &out->cred, err);
     }
-    json_decref(root);
     if (rc < 0)
         registry_cred_config_release(out);
     return rc;
@@ -168,7 +165,7 @@ int registry_creds_parse_helper(const char *json, size_t len, struct registry_cr
                                 kiln_error_t **err)
 {
     memset(out, 0, sizeof(*out));
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+    cleanup_json json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
     const char *user = json_string_value(json_object_get(root, "Username"));
     const char *secret = json_string_value(json_object_get(root, "Secret"));
     int rc = 0;
@@ -180,7 +177,6 @@ int registry_creds_parse_helper(const char *json, size_t len, struct registry_cr
         out->identity_token = secmem_strdup(secret, 0);
     else
         out->username = secmem_strdup(user, 0), out->password = secmem_strdup(secret, 0);
-    json_decref(root);
     return rc;
 }
 

@@ -45,20 +45,26 @@ static int realm_check(struct registry_client *c, const char *realm, kiln_error_
 }
 
 /* The form body of an OAuth2 refresh-token grant. */
-static char *refresh_form(struct registry_client *c, const struct registry_challenge *ch)
+static char *refresh_form(struct registry_client *c, const struct registry_challenge *ch,
+                          kiln_error_t **err)
 {
-    struct buf b = BUF_INIT(REGISTRY_MAX_TOKEN * 2);
+    struct buf b = BUF_INIT(REGISTRY_MAX_TOKEN_FORM);
     cleanup_wipe char *rt = registry_auth_urlencode(c->cred.identity_token);
-    buf_addf(&b, NULL, "grant_type=refresh_token&client_id=kiln&refresh_token=%s", rt);
-    if (ch->service) {
+    int rc = buf_addf(&b, err, "grant_type=refresh_token&client_id=kiln&refresh_token=%s", rt);
+    if (rc == 0 && ch->service) {
         cleanup_free char *s = registry_auth_urlencode(ch->service);
-        buf_addf(&b, NULL, "&service=%s", s);
+        rc = buf_addf(&b, err, "&service=%s", s);
     }
-    for (size_t i = 0; i < c->nscopes; i++) {
+    for (size_t i = 0; rc == 0 && i < c->nscopes; i++) {
         cleanup_free char *s = registry_auth_urlencode(c->scopes[i]);
-        buf_addf(&b, NULL, "%s%s", i ? "%20" : "&scope=", s);
+        rc = buf_addf(&b, err, "%s%s", i ? "%20" : "&scope=", s);
     }
-    return buf_detach(&b);
+    char *form = buf_detach(&b);
+    if (rc == 0)
+        return form;
+    registry_auth_wipe_free(form);
+    kiln_err_wrap(err, "token request");
+    return NULL;
 }
 
 static int fetch_token(struct registry_conn *conn, const struct registry_challenge *ch,
@@ -67,13 +73,17 @@ static int fetch_token(struct registry_conn *conn, const struct registry_challen
     struct registry_client *c = conn->c;
     if (realm_check(c, ch->realm, err) < 0)
         return -1;
-    cleanup_free char *url = registry_auth_token_url(ch->realm, ch->service, c->scopes, c->nscopes);
+    cleanup_free char *url =
+        registry_auth_token_url(ch->realm, ch->service, c->scopes, c->nscopes, err);
+    if (!url)
+        return -1;
     cleanup_secret char *basic = NULL;
     cleanup_wipe char *form = NULL;
     struct registry_req req = {
         .method = "GET", .url = url, .what = "GET token", .anonymous = true, .timeout = 120};
     if (c->cred.identity_token) {
-        form = refresh_form(c, ch);
+        if (!(form = refresh_form(c, ch, err)))
+            return -1;
         req = (struct registry_req){.method = "POST",
                                     .url = ch->realm,
                                     .what = "POST token",

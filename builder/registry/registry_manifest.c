@@ -1,6 +1,7 @@
 /* Manifests and indexes from a registry: fetched bounded, verified, stored. */
 #include <string.h>
 
+#include "json.h"
 #include "registry_client.h"
 #include "util.h"
 
@@ -11,11 +12,6 @@ static bool known_type(const char *t)
 {
     return !strcmp(t, MEDIA_TYPE_OCI_INDEX) || !strcmp(t, MEDIA_TYPE_OCI_MANIFEST) ||
            !strcmp(t, MEDIA_TYPE_DOCKER_LIST) || !strcmp(t, MEDIA_TYPE_DOCKER_MANIFEST);
-}
-
-bool registry_manifest_is_index(const char *media_type)
-{
-    return !strcmp(media_type, MEDIA_TYPE_OCI_INDEX) || !strcmp(media_type, MEDIA_TYPE_DOCKER_LIST);
 }
 
 static int set_type(char out[128], const char *t)
@@ -29,7 +25,7 @@ int registry_manifest_type(const char *content_type, const char *data, size_t le
 {
     cleanup_free char *ct =
         content_type ? xstrndup(content_type, strcspn(content_type, "; ")) : NULL;
-    json_t *j = json_parse_doc(data, len, "manifest", err);
+    cleanup_json json_t *j = json_parse_object(data, len, REGISTRY_MAX_MANIFEST, "manifest", err);
     if (!j)
         return -1;
     const char *mt = json_string_value(json_object_get(j, "mediaType"));
@@ -55,7 +51,6 @@ int registry_manifest_type(const char *content_type, const char *data, size_t le
                       "manifest says it is '%.100s' but was served as "
                       "'%.100s'",
                       mt, out);
-    json_decref(j);
     return rc;
 }
 

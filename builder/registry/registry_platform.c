@@ -4,6 +4,9 @@
 #include "registry_platform.h"
 #include "util.h"
 
+#define PLATFORM_LIST_LEN 400  /* listed platforms stop past this length */
+#define PLATFORM_LIST_MAX 1024 /* PLATFORM_LIST_LEN + one entry of at most 3 * 40 + 4 bytes */
+
 const char *registry_platform_arch(const char *arch)
 {
     static const struct {
@@ -55,14 +58,17 @@ static bool is_attestation(json_t *d)
     return json_object_get(ann, "vnd.docker.reference.type") != NULL;
 }
 
-static void list_platform(struct buf *b, json_t *p)
+/* The platforms an index offers, for the error message: about PLATFORM_LIST_LEN bytes, each
+ * part cut at 40 bytes (the index comes from the registry). */
+static int list_platform(struct buf *b, json_t *p)
 {
     const char *os = json_string_value(json_object_get(p, "os"));
     const char *arch = json_string_value(json_object_get(p, "architecture"));
     const char *v = json_string_value(json_object_get(p, "variant"));
-    if (os && arch && b->len < 400)
-        buf_addf(b, NULL, "%s%s/%s%s%s", b->len ? ", " : "", os, arch, v && *v ? "/" : "",
-                 v ? v : "");
+    if (!os || !arch || b->len >= PLATFORM_LIST_LEN)
+        return 0;
+    return buf_addf(b, NULL, "%s%.40s/%.40s%s%.40s", b->len ? ", " : "", os, arch,
+                    v && *v ? "/" : "", v ? v : "");
 }
 
 int registry_platform_pick(json_t *index, const struct registry_platform *want,
@@ -71,7 +77,7 @@ int registry_platform_pick(json_t *index, const struct registry_platform *want,
     json_t *ms = json_object_get(index, "manifests");
     if (!json_is_array(ms))
         return kiln_err(err, KILN_ECORRUPT, 0, "image index has no manifests array");
-    cleanup_buf struct buf seen = BUF_INIT(1024);
+    cleanup_buf struct buf seen = BUF_INIT(PLATFORM_LIST_MAX);
     int best = -1;
     size_t i;
     json_t *d;
@@ -81,7 +87,9 @@ int registry_platform_pick(json_t *index, const struct registry_platform *want,
         int score;
         if (!json_is_object(p) || is_attestation(d))
             continue;
-        list_platform(&seen, p);
+        if (list_platform(&seen, p) < 0)
+            return kiln_err(err, KILN_EINTERNAL, 0, "platform list over %d bytes",
+                            PLATFORM_LIST_MAX);
         if (!registry_platform_match(want, json_string_value(json_object_get(p, "os")),
                                      json_string_value(json_object_get(p, "architecture")),
                                      json_string_value(json_object_get(p, "variant")), &score) ||

@@ -3,6 +3,8 @@
  * all in the store is served without the network. */
 #include <string.h>
 
+#include "json.h"
+#include "oci/walk.h"
 #include "registry_client.h"
 #include "registry_platform.h"
 #include "util.h"
@@ -40,7 +42,7 @@ static int get_manifest(struct pull *p, const char *ref, const struct oci_desc *
                                                              &data, &len, NULL, err);
     if (rc < 0)
         return -1;
-    *doc = json_parse_doc(data, len, "manifest", err);
+    *doc = json_parse_object(data, len, REGISTRY_MAX_MANIFEST, "manifest", err);
     return *doc ? 0 : -1;
 }
 
@@ -102,7 +104,7 @@ static int fetch_image_blobs(struct pull *p, json_t *m, kiln_error_t **err)
 static int resolve_platform(struct pull *p, const struct registry_platform *want,
                             struct oci_desc *d, json_t **doc, kiln_error_t **err)
 {
-    for (int depth = 0; registry_manifest_is_index(d->media_type); depth++) {
+    for (int depth = 0; oci_is_index_type(d->media_type); depth++) {
         struct oci_desc child;
         if (depth >= PULL_MAX_INDEX_DEPTH)
             return kiln_err(err, KILN_ECORRUPT, 0, "indexes nested too deep");
@@ -120,17 +122,14 @@ static int pull_run(struct pull *p, const struct registry_platform *want,
 {
     const struct reference *r = p->ref;
     struct oci_desc d;
-    json_t *doc = NULL;
+    cleanup_json json_t *doc = NULL;
     if (get_manifest(p, r->digest ? r->digest : r->tag, NULL, &d, &doc, err) < 0)
         return -1;
     memcpy(out->top, d.digest, sizeof(out->top));
-    int rc = resolve_platform(p, want, &d, &doc, err);
-    if (rc == 0)
-        rc = fetch_image_blobs(p, doc, err);
-    json_decref(doc);
-    if (rc == 0)
-        memcpy(out->manifest, d.digest, sizeof(out->manifest));
-    return rc;
+    if (resolve_platform(p, want, &d, &doc, err) < 0 || fetch_image_blobs(p, doc, err) < 0)
+        return -1;
+    memcpy(out->manifest, d.digest, sizeof(out->manifest));
+    return 0;
 }
 
 int registry_pull_image(struct store *s, const struct registry_opts *o, const char *ref,
@@ -151,10 +150,4 @@ int registry_pull_image(struct store *s, const struct registry_opts *o, const ch
     cleanup_free char *repo = reference_name(&r);
     out->canonical = xasprintf("%s%s%s@%s", repo, r.tag ? ":" : "", r.tag ? r.tag : "", out->top);
     return 0;
-}
-
-void registry_pulled_release(struct registry_pulled *p)
-{
-    free(p->canonical);
-    p->canonical = NULL;
 }

@@ -3,11 +3,14 @@
  * then the referrers tag fallback for manifests with a subject. */
 #include <string.h>
 
+#include "json.h"
+#include "kiln/push.h"
+#include "oci/layout.h"
+#include "oci/walk.h"
 #include "registry_client.h"
-#include "strset.h"
 #include "util.h"
 
-#define PUSH_MAX_DEPTH 4
+#define PUSH_MAX_DEPTH 4 /* an index of indexes of manifests, attestations beside them */
 
 struct push_manifest {
     struct oci_desc d;
@@ -23,7 +26,6 @@ struct push_plan {
     size_t nblobs, capb;
     struct push_manifest *ms; /* children before their parents; the top one last */
     size_t nms, capm;
-    struct strset seen;
 };
 
 static void plan_release(struct push_plan *p)
@@ -34,83 +36,55 @@ static void plan_release(struct push_plan *p)
     }
     free(p->ms);
     free(p->blobs);
-    strset_release(&p->seen);
 }
 
 static bool is_manifest_type(const char *t)
 {
-    return !strcmp(t, MEDIA_TYPE_OCI_MANIFEST) || !strcmp(t, MEDIA_TYPE_DOCKER_MANIFEST) ||
-           registry_manifest_is_index(t);
+    return oci_is_manifest_type(t) || oci_is_index_type(t);
 }
 
-static int plan_add(struct push_plan *p, const struct oci_desc *d, int depth, kiln_error_t **err);
-
-static int plan_array(struct push_plan *p, json_t *arr, const char *what, int depth,
-                      kiln_error_t **err)
+/* Before its children: a blob to upload must be in the store. */
+static int plan_blob(void *ctx, const struct oci_desc *d, kiln_error_t **err)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(arr, i, e)
-    {
-        struct oci_desc d;
-        if (desc_parse(e, what, &d, err) < 0 || plan_add(p, &d, depth + 1, err) < 0)
-            return -1;
-    }
+    struct push_plan *p = ctx;
+    if (is_manifest_type(d->media_type))
+        return 0;
+    if (!store_has_blob(p->s, d->digest))
+        return kiln_err(err, KILN_EINPUT, 0, "blob %s is not in the store", d->digest);
+    xgrow(&p->blobs, &p->capb, p->nblobs + 1, sizeof(*p->blobs));
+    p->blobs[p->nblobs++] = *d;
     return 0;
 }
 
-static int plan_children(struct push_plan *p, json_t *m, const char *type, int depth,
-                         kiln_error_t **err)
+/* After its children: a manifest to upload, with its subject for the referrers fallback. */
+static int plan_manifest(void *ctx, const struct oci_desc *d, const char *data, size_t len,
+                         json_t *m, kiln_error_t **err)
 {
-    if (registry_manifest_is_index(type))
-        return plan_array(p, json_object_get(m, "manifests"), "index", depth, err);
-    json_t *cfg = json_pack("[O]", json_object_get(m, "config"));
-    int rc = json_object_get(m, "config")
-                 ? plan_array(p, cfg, "manifest config", depth, err)
-                 : kiln_err(err, KILN_ECORRUPT, 0, "manifest has no config");
-    json_decref(cfg);
-    return rc < 0 ? -1 : plan_array(p, json_object_get(m, "layers"), "manifest layer", depth, err);
-}
-
-static int plan_manifest(struct push_plan *p, const struct oci_desc *d, int depth,
-                         kiln_error_t **err)
-{
-    struct push_manifest pm = {.d = *d};
-    struct oci_desc stored;
-    if (registry_manifest_load(p->s, d->digest, &stored, &pm.data, &pm.len, err) < 0)
+    struct push_plan *p = ctx;
+    char stored[128];
+    if (registry_manifest_type(NULL, data, len, stored, err) < 0)
         return -1;
-    json_t *m = json_parse_doc(pm.data, pm.len, "manifest", err);
-    int rc = m ? plan_children(p, m, d->media_type, depth, err) : -1;
+    struct push_manifest pm = {.d = *d, .data = xmalloc(len + 1), .len = len};
+    memcpy(pm.data, data, len);
+    pm.data[len] = '\0';
     const char *subj = json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
-    if (rc == 0 && subj && digest_valid(subj)) {
+    if (subj && digest_valid(subj)) {
         snprintf(pm.subject, sizeof(pm.subject), "%s", subj);
         pm.referrer = registry_referrers_desc(d, m);
-    }
-    json_decref(m);
-    if (rc < 0) {
-        free(pm.data);
-        return -1;
     }
     xgrow(&p->ms, &p->capm, p->nms + 1, sizeof(*p->ms));
     p->ms[p->nms++] = pm;
     return 0;
 }
 
-static int plan_add(struct push_plan *p, const struct oci_desc *d, int depth, kiln_error_t **err)
+static int plan_push(struct push_plan *p, const struct oci_desc *top, kiln_error_t **err)
 {
-    if (depth > PUSH_MAX_DEPTH)
-        return kiln_err(err, KILN_ECORRUPT, 0, "manifests nested too deep");
-    if (!strset_add(&p->seen, d->digest))
-        return 0;
-    if (p->seen.n > REGISTRY_MAX_BLOBS)
-        return kiln_err(err, KILN_ELIMIT, 0, "more than %d blobs to push", REGISTRY_MAX_BLOBS);
-    if (is_manifest_type(d->media_type))
-        return plan_manifest(p, d, depth, err);
-    if (!store_has_blob(p->s, d->digest))
-        return kiln_err(err, KILN_EINPUT, 0, "blob %s is not in the store", d->digest);
-    xgrow(&p->blobs, &p->capb, p->nblobs + 1, sizeof(*p->blobs));
-    p->blobs[p->nblobs++] = *d;
-    return 0;
+    struct oci_walk w = {.max_blobs = REGISTRY_MAX_BLOBS,
+                         .max_depth = PUSH_MAX_DEPTH,
+                         .visit = plan_blob,
+                         .after = plan_manifest,
+                         .ctx = p};
+    return oci_walk(p->s, top, &w, err);
 }
 
 /* ---- the blobs, in parallel ---- */
@@ -162,14 +136,12 @@ static int push_referrers(struct registry_client *c, struct push_plan *p, bool *
         const char *subject = p->ms[i].subject;
         if (!subject[0] || indexed[i])
             continue;
-        json_t *descs = json_array();
+        cleanup_json json_t *descs = json_array();
         for (size_t k = i; k < p->nms; k++)
             if (!strcmp(p->ms[k].subject, subject) && !indexed[k])
                 json_array_append(descs, p->ms[k].referrer);
         size_t added = 0;
-        int rc = registry_referrers_tag(c->conn, subject, descs, &added, err);
-        json_decref(descs);
-        if (rc < 0)
+        if (registry_referrers_tag(c->conn, subject, descs, &added, err) < 0)
             return -1;
         *tagged += added;
         for (size_t k = i; k < p->nms; k++) /* done with this subject */
@@ -199,7 +171,7 @@ static int push_run(struct store *s, const struct registry_opts *o, const struct
     struct push_plan plan = {.s = s};
     struct blob_job job = {.plan = &plan};
     cleanup_registry_client struct registry_client *c = NULL;
-    int rc = plan_add(&plan, req->top, 0, err);
+    int rc = plan_push(&plan, req->top, err);
     mount_repos(req, dest, &job.mount, &job.nmount);
     if (rc == 0)
         rc = registry_client_open(o, dest, REGISTRY_PUSH, (const char *const *)job.mount,
@@ -238,5 +210,36 @@ int registry_push(struct store *s, const struct registry_opts *o,
     if (push_run(s, registry_opts_pick(o), &dest, req, res, err) < 0)
         return kiln_err_wrap(err, "push %s", name);
     memcpy(res->digest, req->top->digest, sizeof(res->digest));
+    return 0;
+}
+
+/* kiln push: the layout's image through the store to the registry. */
+int kiln_push(const struct kiln_push_opts *o, struct kiln_push_result *res, kiln_error_t **err)
+{
+    memset(res, 0, sizeof(*res));
+    struct reference r;
+    if (reference_parse(o->ref, &r, err) < 0)
+        return -1;
+    reference_release(&r);
+    cleanup_free char *dir = NULL, *ref = NULL;
+    layout_split_ref(o->layout, &dir, &ref);
+    cleanup_free char *root = o->root ? xstrdup(o->root) : store_default_root(err);
+    if (!root)
+        return -1;
+    cleanup_store struct store *s = NULL;
+    struct oci_desc top;
+    if (store_open(root, &s, err) < 0 || layout_import_all(s, dir, ref, &top, err) < 0)
+        return -1;
+    struct registry_opts ro;
+    registry_opts_from(&ro, &o->registry);
+    struct registry_push_req req = {.top = &top, .ref = o->ref};
+    struct registry_push_result pr;
+    if (registry_push(s, &ro, &req, &pr, err) < 0)
+        return -1;
+    snprintf(res->digest, sizeof(res->digest), "%s", pr.digest);
+    res->blobs_uploaded = pr.blobs_uploaded;
+    res->blobs_mounted = pr.blobs_mounted;
+    res->blobs_present = pr.blobs_present;
+    res->referrers_tagged = pr.referrers_tagged;
     return 0;
 }

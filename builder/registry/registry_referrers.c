@@ -3,13 +3,13 @@
  * which clients read in place of GET /v2/<name>/referrers/<digest>. */
 #include <string.h>
 
+#include "json.h"
 #include "registry_client.h"
 #include "util.h"
 
 json_t *registry_referrers_desc(const struct oci_desc *d, json_t *manifest)
 {
-    json_t *desc = json_pack("{s:s,s:s,s:I}", "mediaType", d->media_type, "digest", d->digest,
-                             "size", (json_int_t)d->size);
+    json_t *desc = json_descriptor(d->media_type, d->digest, d->size);
     const char *at = json_string_value(json_object_get(manifest, "artifactType"));
     if (!at)
         at = json_string_value(json_object_get(json_object_get(manifest, "config"), "mediaType"));
@@ -47,12 +47,14 @@ static int fetch_index(struct registry_conn *conn, const char *tag, json_t **out
                          "manifests");
         return 0;
     }
-    *out = json_parse_doc(buf_str(&body), body.len, what, err);
-    if (*out && !json_is_array(json_object_get(*out, "manifests"))) {
-        json_decref(*out);
+    cleanup_json json_t *idx =
+        json_parse_object(buf_str(&body), body.len, REGISTRY_MAX_MANIFEST, what, err);
+    if (!idx)
+        return -1;
+    if (!json_is_array(json_object_get(idx, "manifests")))
         return kiln_err(err, KILN_ECORRUPT, 0, "%s: not an image index", what);
-    }
-    return *out ? 0 : -1;
+    *out = steal_ptr(idx);
+    return 0;
 }
 
 static bool listed(json_t *manifests, const char *digest)
@@ -72,7 +74,7 @@ int registry_referrers_tag(struct registry_conn *conn, const char *subject, json
                            size_t *added, kiln_error_t **err)
 {
     cleanup_free char *tag = xasprintf("sha256-%s", digest_hex(subject));
-    json_t *idx = NULL;
+    cleanup_json json_t *idx = NULL;
     *added = 0;
     if (fetch_index(conn, tag, &idx, err) < 0)
         return -1;
@@ -95,6 +97,5 @@ int registry_referrers_tag(struct registry_conn *conn, const char *subject, json
         rc = registry_upload_manifest(conn, tag, MEDIA_TYPE_OCI_INDEX, data, strlen(data), digest,
                                       NULL, err);
     }
-    json_decref(idx);
     return rc;
 }

@@ -142,8 +142,9 @@ static size_t on_body(char *p, size_t size, size_t nitems, void *ud)
     if (status >= 200 && status < 300)
         return body_2xx(conn, p, n);
     struct buf *e = &conn->resp->errbody;
-    size_t room = e->limit > e->len ? e->limit - e->len : 0;
-    buf_add(e, p, n < room ? n : room, NULL);
+    size_t room = e->limit > e->len ? e->limit - e->len : 0; /* the rest is not kept */
+    if (buf_add(e, p, n < room ? n : room, NULL) < 0)
+        return 0; /* cannot happen within room; a short count ends the transfer */
     return n;
 }
 

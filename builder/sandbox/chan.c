@@ -138,6 +138,6 @@ int chan_recv(int fd, struct chan_msg *m)
 
 int chan_to_error(const struct chan_msg *m, kiln_error_t **err)
 {
-    int code = m->a > 0 && m->a <= KILN_ELEAK ? m->a : KILN_ESANDBOX;
+    int code = m->a > 0 && m->a <= KILN_CODE_LAST ? m->a : KILN_ESANDBOX;
     return kiln_err(err, (enum kiln_code)code, m->b, "%.*s", (int)m->len, m->data);
 }

@@ -23,14 +23,16 @@
 #include "data.h"
 #include "fsutil.h"
 #include "harden.h"
+#include "sandbox/preflight.h"
 #include "sandbox_int.h"
 #include "util.h"
 
-#define FAIL(c, ...)                                                                               \
+#define FAIL_CODE(c, code, ...)                                                                    \
     do {                                                                                           \
-        chan_fail((c)->sock, KILN_ESANDBOX, errno, __VA_ARGS__);                                   \
+        chan_fail((c)->sock, (code), errno, __VA_ARGS__);                                          \
         _exit(1);                                                                                  \
     } while (0)
+#define FAIL(c, ...) FAIL_CODE(c, KILN_ESANDBOX, __VA_ARGS__)
 
 enum { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_TTY, DEV_N };
 static const char *const dev_nodes[DEV_N] = {"null", "zero", "full", "random", "urandom", "tty"};
@@ -128,7 +130,8 @@ static void become_root(struct sbx_child *c)
 static void net_and_uts(struct sbx_child *c)
 {
     const char *hn = c->spec->hostname ? c->spec->hostname : "kiln";
-    if (sethostname(hn, strlen(hn)) < 0)
+    /* a seccomp profile that refuses it leaves the inherited name (sandbox/preflight.h) */
+    if (sethostname(hn, strlen(hn)) < 0 && !sbx_preflight_hostname_refused())
         FAIL(c, "sethostname");
     sbx_net_setup(c); /* network.c */
 }
@@ -154,8 +157,8 @@ static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
         snprintf(opts, sizeof(opts),
                  "%s,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d,userxattr", c->lowerdir_opt,
                  h->upper, h->work);
-        if (mount("overlay", target, "overlay", 0, opts) < 0)
-            FAIL(c, "mount overlay rootfs");
+        if (mount("overlay", target, "overlay", 0, opts) < 0) /* the copy snapshotter may do */
+            FAIL_CODE(c, KILN_ESNAPSHOT, "mount overlay rootfs");
     }
     /* a fresh lookup crosses into the new mount (the old descriptor is the covered directory) */
     h->rootfs = openat(h->run, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -171,13 +174,7 @@ static void mount_rootfs(struct sbx_child *c, struct host_fds *h)
 /* Opens rel beneath the rootfs: symlinks and ".." stay inside it. */
 static int in_root(struct host_fds *h, const char *rel, int flags)
 {
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    long fd;
-    do {
-        fd = syscall(SYS_openat2, h->rootfs, rel, &how, sizeof(how));
-    } while (fd < 0 && errno == EAGAIN);
-    return (int)fd;
+    return openat2_retry(h->rootfs, rel, flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* Tells the parent about a mount point the sandbox had to create (fd: the new entry). */

@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "idmap.h"
 #include "idmap_alloc.h"
+#include "sandbox/preflight.h"
 #include "util.h"
 
 #define NEWUIDMAP "/usr/bin/newuidmap"
@@ -21,12 +22,18 @@
 
 extern char **environ;
 
-/* First range of at least min ids for user (name or decimal uid) in an /etc/sub[ug]id file. */
-static int subid_lookup(const char *file, const char *name, uint32_t uid, uint32_t min,
-                        uint32_t *start, uint32_t *count)
+/* The ranges of user (name or decimal uid) in an /etc/sub[ug]id file, in file order, into r
+ * (at most max) as container ids from 1 up: a range holding own (the user's own uid or gid) is
+ * skipped, and they stop at IDMAP_COUNT - 1 ids in all (*total). -1 when the user has none. Several
+ * ranges let a user in a container of 65536 ids map all but its own (as "kiln:1:999" and
+ * "kiln:1001:64535" do for uid 1000). */
+static int subid_ranges(const char *file, const char *name, uint32_t uid, uint32_t own,
+                        struct idmap_range *r, size_t max, size_t *n, uint32_t *total)
 {
     cleanup_free char *data = NULL;
     kiln_error_t *e = NULL;
+    *n = 0;
+    *total = 0;
     if (read_file_limited(AT_FDCWD, file, 1u << 20, &data, NULL, &e) < 0) {
         kiln_error_free(e);
         return -1;
@@ -34,7 +41,8 @@ static int subid_lookup(const char *file, const char *name, uint32_t uid, uint32
     char uidstr[16];
     snprintf(uidstr, sizeof(uidstr), "%u", uid);
     char *save = NULL;
-    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(data, "\n", &save); line && *n < max && *total < IDMAP_COUNT - 1;
+         line = strtok_r(NULL, "\n", &save)) {
         char *c1 = strchr(line, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2)
@@ -42,15 +50,29 @@ static int subid_lookup(const char *file, const char *name, uint32_t uid, uint32
         *c1 = *c2 = '\0';
         if (strcmp(line, uidstr) != 0 && (!name || strcmp(line, name) != 0))
             continue;
-        uint64_t s, n;
-        if (parse_u64(c1 + 1, UINT32_MAX, &s) < 0 || parse_u64(c2 + 1, UINT32_MAX, &n) < 0 ||
-            n < min || s + n > UINT32_MAX)
+        uint64_t st, cnt;
+        if (parse_u64(c1 + 1, UINT32_MAX, &st) < 0 || parse_u64(c2 + 1, UINT32_MAX, &cnt) < 0 ||
+            cnt == 0 || st + cnt > UINT32_MAX || (own >= st && own - st < cnt))
             continue;
-        *start = (uint32_t)s;
-        *count = (uint32_t)n;
-        return 0;
+        if (cnt > IDMAP_COUNT - 1 - *total)
+            cnt = IDMAP_COUNT - 1 - *total;
+        r[*n] = (struct idmap_range){1 + *total, (uint32_t)st, (uint32_t)cnt};
+        *total += (uint32_t)cnt;
+        (*n)++;
     }
-    return -1;
+    return *n ? 0 : -1;
+}
+
+/* Cuts ranges (from container id 1 up) to the first want ids. */
+static size_t trim_ranges(struct idmap_range *r, size_t n, uint32_t want)
+{
+    size_t i = 0;
+    for (uint32_t have = 0; i < n && have < want; i++) {
+        if (r[i].count > want - have)
+            r[i].count = want - have;
+        have += r[i].count;
+    }
+    return i;
 }
 
 static void set_ranges(struct idmap *m, uint32_t uid, uint32_t gid)
@@ -110,9 +132,13 @@ int idmap_for_store(const char *root, struct idmap *m, kiln_error_t **err)
     uid_t uid = getuid();
     struct passwd *pw = getpwuid(uid);
     const char *name = pw ? pw->pw_name : NULL;
-    uint32_t us, uc, gs, gc;
-    if (subid_lookup("/etc/subuid", name, uid, 1, &us, &uc) < 0 ||
-        subid_lookup("/etc/subgid", name, uid, 1, &gs, &gc) < 0) {
+    size_t nu, ng;
+    uint32_t uc, gc;
+    if (subid_ranges("/etc/subuid", name, uid, uid, &m->uids[1], IDMAP_MAX_RANGES - 1, &nu, &uc) <
+            0 ||
+        subid_ranges("/etc/subgid", name, uid, getgid(), &m->gids[1], IDMAP_MAX_RANGES - 1, &ng,
+                     &gc) < 0) {
+        memset(m, 0, sizeof(*m));
         single_map(m, "no subordinate id range in /etc/subuid and /etc/subgid");
         return 0;
     }
@@ -121,15 +147,12 @@ int idmap_for_store(const char *root, struct idmap *m, kiln_error_t **err)
         return 0;
     }
     uint32_t n = uc < gc ? uc : gc;
-    if (n > IDMAP_COUNT - 1)
-        n = IDMAP_COUNT - 1;
     m->mode = IDMAP_SUBID;
     m->count = n + 1;
     m->uids[0] = (struct idmap_range){0, uid, 1};
-    m->uids[1] = (struct idmap_range){1, us, n};
     m->gids[0] = (struct idmap_range){0, getgid(), 1};
-    m->gids[1] = (struct idmap_range){1, gs, n};
-    m->nuids = m->ngids = 2;
+    m->nuids = 1 + trim_ranges(&m->uids[1], nu, n);
+    m->ngids = 1 + trim_ranges(&m->gids[1], ng, n);
     return 0;
 }
 
@@ -175,10 +198,10 @@ static char *map_text(const struct idmap_range *r, size_t n)
 static int run_helper(const char *helper, pid_t pid, const struct idmap_range *r, size_t n,
                       kiln_error_t **err)
 {
-    char args[7][16];
-    char *argv[9] = {(char *)helper, args[0], NULL};
+    char args[1 + 3 * IDMAP_MAX_RANGES][16];
+    char *argv[3 + 3 * IDMAP_MAX_RANGES] = {(char *)helper, args[0], NULL};
     snprintf(args[0], sizeof(args[0]), "%d", (int)pid);
-    for (size_t i = 0; i < n && i < 2; i++) {
+    for (size_t i = 0; i < n && i < IDMAP_MAX_RANGES; i++) {
         snprintf(args[1 + 3 * i], 16, "%u", r[i].inside);
         snprintf(args[2 + 3 * i], 16, "%u", r[i].outside);
         snprintf(args[3 + 3 * i], 16, "%u", r[i].count);
@@ -195,8 +218,8 @@ static int run_helper(const char *helper, pid_t pid, const struct idmap_range *r
     while (waitpid(child, &st, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        return kiln_err(err, KILN_ESANDBOX, 0, "%s %d failed (is the range in /etc/sub%cid?)",
-                        helper, (int)pid, strstr(helper, "uid") ? 'u' : 'g');
+        return kiln_err(err, KILN_ESANDBOX, 0, "%s %d failed%s", helper, (int)pid,
+                        sbx_preflight_idhelper_hint(helper));
     return 0;
 }
 

@@ -8,10 +8,11 @@
  *                 gets a range of its own, overlapping no other user's subordinate ids and no
  *                 other store kiln knows of (sandbox/idmap_alloc.h). kiln (host root) unpacks and
  *                 diffs snapshots itself, shifting ids by BASE (struct idshift).
- *   IDMAP_SUBID   kiln runs as a normal user with a range in /etc/subuid and /etc/subgid and
- *                 newuidmap/newgidmap: container 0 is the user, 1..COUNT-1 the first
- *                 subordinate ids. Unpacks and diffs run in a child in a user namespace with that
- *                 map (idmap_run), where ids need no shift.
+ *   IDMAP_SUBID   kiln runs as a normal user with ranges in /etc/subuid and /etc/subgid and
+ *                 newuidmap/newgidmap: container 0 is the user, 1..COUNT-1 its subordinate ids,
+ *                 range after range in file order (up to IDMAP_MAX_RANGES - 1 of them, never one
+ *                 holding the user's own id). Unpacks and diffs run in a child in a user
+ *                 namespace with that map (idmap_run), where ids need no shift.
  *   IDMAP_SINGLE  the last fallback (no subordinate range or no helpers): container 0 is the
  *                 user and nothing else is mapped. Files of other owners become root's, steps
  *                 cannot switch to another user or set groups. res->warning says so.
@@ -28,9 +29,10 @@
 
 #include "kiln/error.h"
 
-#define IDMAP_COUNT     65536u
-#define IDMAP_ROOT_BASE 1000000000u /* far above login and system users, below 2^31 */
-#define IDMAP_MIN_BASE  65536u      /* a store's id map never starts lower (ROOT/idmap) */
+#define IDMAP_COUNT      65536u
+#define IDMAP_ROOT_BASE  1000000000u /* far above login and system users, below 2^31 */
+#define IDMAP_MIN_BASE   65536u      /* a store's id map never starts lower (ROOT/idmap) */
+#define IDMAP_MAX_RANGES 4           /* lines of a map: container root and subordinate ranges */
 
 enum idmap_mode { IDMAP_ROOT, IDMAP_SUBID, IDMAP_SINGLE };
 
@@ -40,7 +42,7 @@ struct idmap_range {
 
 struct idmap {
     enum idmap_mode mode;
-    struct idmap_range uids[2], gids[2];
+    struct idmap_range uids[IDMAP_MAX_RANGES], gids[IDMAP_MAX_RANGES];
     size_t nuids, ngids;
     uint32_t count;    /* container ids [0, count) are mapped */
     char warning[256]; /* "" or why the map is weaker than it should be */

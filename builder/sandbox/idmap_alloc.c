@@ -16,11 +16,13 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "idmap_alloc.h"
+#include "sandbox/hostenv.h"
 #include "util.h"
 
-#define RANGES_MAX (1u << 20)    /* bytes of the list, and of /etc/subuid */
-#define POOL_END   2147483648ull /* ids stay below 2^31: some tools read them as signed */
-#define MAX_SPANS  65536
+#define RANGES_MAX      (1u << 20)      /* bytes of the list, and of /etc/subuid */
+#define RANGES_LINE_MAX (PATH_MAX + 64) /* the line a new store adds: base, count, path */
+#define POOL_END        2147483648ull   /* ids stay below 2^31: some tools read them as signed */
+#define MAX_SPANS       65536
 
 struct span {
     uint64_t start, end; /* [start, end) */
@@ -110,8 +112,9 @@ static void read_list(const char *path, const char *self, struct spans *taken, s
             !strcmp(l + off, self) || store_base(l + off) != b)
             continue; /* malformed, this store, or a store that is gone or moved on */
         spans_add(taken, b, n);
-        if (keep->len + strlen(l) + 1 < RANGES_MAX)
-            buf_addf(keep, NULL, "%s\n", l);
+        /* the lines kept are fewer than those read (at most RANGES_MAX bytes): they fit */
+        if (buf_addf(keep, NULL, "%s\n", l) < 0)
+            return;
     }
 }
 
@@ -124,9 +127,30 @@ static uint64_t first_free(const struct spans *taken, struct span pool)
     return 0;
 }
 
+/* In a user namespace (kiln in a container): the ids it does not map are taken. */
+static void unmapped_spans(bool uid, struct spans *taken)
+{
+    struct hostenv_ids ids;
+    if (hostenv_ids(uid, &ids) < 0)
+        return;
+    uint64_t at = 0;
+    for (size_t i = 0; i < ids.n; i++) {
+        if (ids.v[i].start > at)
+            spans_add(taken, at, ids.v[i].start - at);
+        at = ids.v[i].end > at ? ids.v[i].end : at;
+    }
+    if (at < POOL_END)
+        spans_add(taken, at, POOL_END - at);
+}
+
 static uint64_t choose(const char *list, const char *self, struct buf *keep)
 {
     struct spans taken = {0};
+    bool nested = hostenv_nested();
+    if (nested) {
+        unmapped_spans(true, &taken);
+        unmapped_spans(false, &taken);
+    }
     struct span upool = {0, 0}, gpool = {0, 0};
     subid_spans("/etc/subuid", &taken, &upool);
     subid_spans("/etc/subgid", &taken, &gpool);
@@ -138,6 +162,9 @@ static uint64_t choose(const char *list, const char *self, struct buf *keep)
         b = first_free(&taken, upool); /* root's own subordinate ids, where it has them */
     if (!b)
         b = first_free(&taken, (struct span){IDMAP_ROOT_BASE, POOL_END});
+    /* a container's user namespace maps few ids, from 0: any range of it clear of kiln's own */
+    if (!b && nested)
+        b = first_free(&taken, (struct span){IDMAP_MIN_BASE, POOL_END});
     free(taken.v);
     return b;
 }
@@ -177,7 +204,8 @@ static int write_both(const char *root, const char *list, uint64_t base, struct 
         return kiln_err_errno(err, KILN_EIO, "store '%s'", root);
     if (write_file_atomic(sfd, "idmap", text, strlen(text), 0644, err) < 0)
         return kiln_err_wrap(err, "store '%s'", root);
-    buf_addf(keep, NULL, "%llu %u %s\n", (unsigned long long)base, IDMAP_COUNT, root);
+    if (buf_addf(keep, err, "%llu %u %s\n", (unsigned long long)base, IDMAP_COUNT, root) < 0)
+        return kiln_err_wrap(err, "id ranges of the stores");
     const char *slash = strrchr(list, '/');
     cleanup_free char *dir = xstrndup(list, (size_t)(slash - list));
     cleanup_close int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -185,6 +213,24 @@ static int write_both(const char *root, const char *list, uint64_t base, struct 
         return dfd < 0 ? kiln_err_errno(err, KILN_EIO, "open '%s'", dir)
                        : kiln_err_wrap(err, "id ranges of the stores");
     return 0;
+}
+
+/* kiln is root of a user namespace too small for a store's range next to its own ids. */
+static int nested_range_error(const char *root, kiln_error_t **err)
+{
+    struct hostenv_ids ids;
+    uint64_t have = hostenv_ids(true, &ids) == 0 ? ids.total : 0;
+    return kiln_err(
+        err, KILN_ESANDBOX, 0,
+        "store '%s': kiln runs as root of a user namespace of %llu ids (/proc/self/uid_map), "
+        "and RUN steps need %u more, from %u up, apart from kiln's own ids: give the container "
+        "at least %u ids (podman run --userns=auto:size=%u, or --uidmap 0:BASE:%u --gidmap "
+        "0:BASE:%u), or run kiln as a user with %u subordinate ids in /etc/subuid and "
+        "/etc/subgid, as kiln's image does (USER kiln; a Kubernetes pod with hostUsers: false "
+        "has %u ids)",
+        root, (unsigned long long)have, IDMAP_COUNT, IDMAP_MIN_BASE, IDMAP_MIN_BASE + IDMAP_COUNT,
+        IDMAP_MIN_BASE + IDMAP_COUNT, IDMAP_MIN_BASE + IDMAP_COUNT, IDMAP_MIN_BASE + IDMAP_COUNT,
+        IDMAP_COUNT - 1, IDMAP_COUNT);
 }
 
 int idmap_alloc_store(const char *root, uint32_t *base, kiln_error_t **err)
@@ -204,9 +250,11 @@ int idmap_alloc_store(const char *root, uint32_t *base, kiln_error_t **err)
         *base = (uint32_t)have;
         rc = 1;
     } else {
-        struct buf keep = BUF_INIT(RANGES_MAX + 4096);
+        struct buf keep = BUF_INIT(RANGES_MAX + RANGES_LINE_MAX);
         uint64_t b = choose(list, abs, &keep);
-        if (!b)
+        if (!b && hostenv_nested())
+            rc = nested_range_error(root, err);
+        else if (!b)
             rc = kiln_err(err, KILN_ESANDBOX, 0,
                           "no free range of %u ids for store '%s' below 2^31 (see '%s')",
                           IDMAP_COUNT, root, list);

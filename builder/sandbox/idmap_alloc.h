@@ -7,7 +7,9 @@
  * IDMAP_ROOT_BASE (which every store used before stores had their own ranges). It is taken
  * from root's own subordinate range when root has one of at least two ranges (the same in
  * /etc/subuid and /etc/subgid; its first range is skipped, older kilns used it), else from
- * [IDMAP_ROOT_BASE, 2^31). */
+ * [IDMAP_ROOT_BASE, 2^31). When kiln is root of a user namespace other than the initial one (in
+ * a container), ids that namespace does not map are taken too, and the range may start at
+ * IDMAP_MIN_BASE: the container needs IDMAP_MIN_BASE + IDMAP_COUNT ids (an error says so). */
 #ifndef KILN_SANDBOX_IDMAP_ALLOC_H
 #define KILN_SANDBOX_IDMAP_ALLOC_H
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "frontend/args.h"
 #include "harden.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
@@ -105,7 +106,7 @@ static const char *env_path(char *const *envp)
     for (char *const *e = envp; *e; e++)
         if (!strncmp(*e, "PATH=", 5))
             return *e + 5;
-    return SANDBOX_DEFAULT_PATH;
+    return DF_DEFAULT_PATH; /* the engine always passes one; a bare sandbox_run may not */
 }
 
 /* execve with a PATH search in the step's environment (not kiln's). */

@@ -45,7 +45,8 @@ int sbx_net_prepare(const struct sandbox_spec *spec, struct sbx_child *c, char *
 char *sbx_net_resolv(void)
 {
     struct buf b = BUF_INIT(RESOLV_MAX);
-    buf_addstr(&b, "nameserver " NETPOLICY_DNS_FORWARD "\n", NULL);
+    if (buf_addstr(&b, "nameserver " NETPOLICY_DNS_FORWARD "\n", NULL) < 0)
+        return buf_detach(&b);
     cleanup_free char *host = NULL;
     kiln_error_t *e = NULL;
     if (read_file_limited(AT_FDCWD, "/etc/resolv.conf", RESOLV_MAX / 2, &host, NULL, &e) < 0) {
@@ -56,7 +57,8 @@ char *sbx_net_resolv(void)
     for (char *l = strtok_r(host, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
         if (str_has_prefix(l, "search ") || str_has_prefix(l, "search\t") ||
             str_has_prefix(l, "options ") || str_has_prefix(l, "options\t"))
-            buf_addf(&b, NULL, "%s\n", l);
+            if (buf_addf(&b, NULL, "%s\n", l) < 0) /* cannot happen: the file is read to */
+                break;                             /* half of RESOLV_MAX */
     return buf_detach(&b);
 }
 

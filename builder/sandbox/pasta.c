@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "sandbox/hostenv.h"
 #include "sandbox/pasta.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -187,6 +188,17 @@ static char *log_message(const char *path)
     return xstrdup(o ? out : "no message");
 }
 
+static const char *failed_hint(const char *msg)
+{
+    if (strstr(msg, "tun") && geteuid() != 0)
+        return " (rootless, /dev/net/tun must be open to unprivileged users, mode 0666 as udev "
+               "makes it; or build with --network none)";
+    if (strstr(msg, "No external routable interface"))
+        return " (where kiln runs there is no route to the outside: a container started with "
+               "--network none? Give it a network, or build with --network none)";
+    return "";
+}
+
 static int failed(struct pasta *p, const char *log_path, int status, kiln_error_t **err)
 {
     cleanup_free char *msg = log_message(log_path);
@@ -198,10 +210,7 @@ static int failed(struct pasta *p, const char *log_path, int status, kiln_error_
         kiln_err(err, KILN_ESANDBOX, 0, "default network: pasta failed (%s %d): %s%s",
                  WIFSIGNALED(status) ? "signal" : "exit status",
                  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), msg,
-                 strstr(msg, "tun") && geteuid() != 0
-                     ? " (rootless, /dev/net/tun must be open to unprivileged users, mode 0666 "
-                       "as udev makes it; or build with --network none)"
-                     : "");
+                 failed_hint(msg));
     pasta_stop(p);
     return -1;
 }
@@ -253,7 +262,9 @@ int pasta_start(const struct pasta_opts *o, struct pasta *p, kiln_error_t **err)
     cleanup_free char *log_path = xasprintf("%s/pasta.log", o->run_dir);
     cleanup_free char *tun_dir = xasprintf("%s/tun", o->run_dir);
     cleanup_free char *tun_node = xasprintf("%s/tun/tun", o->run_dir);
-    bool root = geteuid() == 0;
+    /* host root makes pasta a node the step's root may open, unless every user may open the
+     * host's (a root in a container's user namespace cannot make device nodes) */
+    bool root = geteuid() == 0 && !hostenv_tun_open_to_all();
     cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     cleanup_close int log =
         open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -17,9 +17,11 @@
  * step's routing lets out.
  *
  * pasta opens /dev/net/tun by path from inside the step's user namespace. When kiln runs as
- * root, pasta gets a mount namespace of its own where /dev/net/tun is a 0666 node on a private
- * tmpfs, so a host whose /dev/net/tun is 0600 (no udev) works too; rootless, the host's node
- * must be usable by unprivileged users (Debian's udev rules make it 0666). */
+ * root and the host's node is not open to every user (0600, no udev), pasta gets a mount
+ * namespace of its own where /dev/net/tun is a 0666 node on a private tmpfs; otherwise (rootless,
+ * or root in a container's user namespace, which cannot make device nodes) the node must be
+ * usable by unprivileged users (Debian's udev rules make it 0666; sandbox/preflight.c says so
+ * before the first step). */
 #ifndef KILN_SANDBOX_PASTA_H
 #define KILN_SANDBOX_PASTA_H
 

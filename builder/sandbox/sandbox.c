@@ -20,6 +20,7 @@
 #include "limit.h"
 #include "fsutil.h"
 #include "sandbox/pasta.h"
+#include "sandbox/preflight.h"
 #include "sandbox/seccomp.h"
 #include "sandbox_int.h"
 #include "util.h"
@@ -350,7 +351,8 @@ static void finish(struct run *r)
 int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kiln_error_t **err)
 {
     memset(res, 0, sizeof(*res));
-    if (check_spec(spec, err) < 0)
+    size_t nwarnings = 0;
+    if (check_spec(spec, err) < 0 || sbx_preflight(spec, &res->warnings, &nwarnings, err) < 0)
         return -1;
     struct sbx_child c;
     int out[2], sv[2];
@@ -360,8 +362,12 @@ int sandbox_run(const struct sandbox_spec *spec, struct sandbox_result *res, kil
         free(pasta_bin);
         return -1;
     }
-    struct run r = {
-        .spec = spec, .res = res, .sock = sv[0], .out_r = out[0], .pasta_bin = pasta_bin};
+    struct run r = {.spec = spec,
+                    .res = res,
+                    .sock = sv[0],
+                    .out_r = out[0],
+                    .pasta_bin = pasta_bin,
+                    .nwarnings = nwarnings};
     if (sbx_limit_setup(spec, &r.cg, &c.nproc, res, &r.nwarnings, err) < 0) {
         close(sv[0]), close(sv[1]), close(out[0]), close(out[1]);
         sbx_data_close(c.data_fds);

@@ -19,8 +19,6 @@
      (1ull << 7) | (1ull << 8) | (1ull << 10) | (1ull << 13) | (1ull << 18) | (1ull << 27) |       \
      (1ull << 29) | (1ull << 31))
 
-#define SANDBOX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 /* Everything the child needs, set up by the parent before clone (no allocation after it). */
 struct sbx_child {
     const struct sandbox_spec *spec;

@@ -1,16 +1,16 @@
 #include <errno.h>
 #include <pthread.h>
-#include <jansson.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "json.h"
+#include "kernel.h"
 #include "seccomp.h"
 #include "util.h"
 
@@ -91,17 +91,6 @@ static bool has_cap(uint64_t caps, const char *name)
         if (!strcmp(cap_names[i], name))
             return caps & (1ull << i);
     return false;
-}
-
-/* Compares "major.minor" kernel versions: true when the running kernel is at least want. */
-static bool kernel_at_least(const char *want)
-{
-    struct utsname u;
-    unsigned a = 0, b = 0, x = 0, y = 0;
-    if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &a, &b) != 2 ||
-        sscanf(want, "%u.%u", &x, &y) != 2)
-        return false;
-    return a > x || (a == x && b >= y);
 }
 
 static bool list_has(json_t *arr, const char *s)
@@ -252,11 +241,6 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, kiln_error_t
     return 0;
 }
 
-static void cleanup_json(json_t **j)
-{
-    json_decref(*j);
-}
-
 static void cleanup_seccomp(scmp_filter_ctx *c)
 {
     if (*c)
@@ -266,7 +250,7 @@ static void cleanup_seccomp(scmp_filter_ctx *c)
 static int build_filter(uint64_t caps, struct sock_fprog *prog, kiln_error_t **err)
 {
     json_error_t je;
-    __attribute__((cleanup(cleanup_json))) json_t *root =
+    cleanup_json json_t *root =
         json_loadb((const char *)seccomp_profile_json, seccomp_profile_json_len, 0, &je);
     if (!root)
         return kiln_err(err, KILN_EINTERNAL, 0, "seccomp profile: %s", je.text);

@@ -1,9 +1,8 @@
-#include <jansson.h>
 #include <string.h>
 
 #include "attest.h"
 #include "intoto.h"
-#include "jsonutil.h"
+#include "json.h"
 #include "provenance.h"
 #include "sbom.h"
 #include "util.h"
@@ -18,17 +17,11 @@ int attest_put_statement(struct store *s, const char *json, size_t len, const ch
     return 0;
 }
 
-static json_t *attest_descriptor(const char *media_type, const char *digest, uint64_t size)
-{
-    return json_pack("{s:s, s:s, s:I}", "mediaType", media_type, "digest", digest, "size",
-                     (json_int_t)size);
-}
-
 static json_t *attest_layers(const struct attest_layer *layers, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *d = attest_descriptor(INTOTO_MEDIA_TYPE, layers[i].digest, layers[i].size);
+        json_t *d = json_descriptor(INTOTO_MEDIA_TYPE, layers[i].digest, layers[i].size);
         json_object_set_new(
             d, "annotations",
             json_pack("{s:s}", "in-toto.io/predicate-type", layers[i].predicate_type));
@@ -48,12 +41,12 @@ int attest_manifest_json(const struct attest_desc *subject, const struct attest_
     for (size_t i = 0; i < n; i++)
         if (!digest_valid(layers[i].digest) || !layers[i].predicate_type)
             return kiln_err(err, KILN_EINTERNAL, 0, "attestation: bad layer %zu", i);
-    json_t *config = attest_descriptor(ATTEST_EMPTY_TYPE, ATTEST_EMPTY_DIGEST, 2);
+    json_t *config = json_descriptor(ATTEST_EMPTY_TYPE, ATTEST_EMPTY_DIGEST, 2);
     json_object_set_new(config, "data", json_string("e30="));
     cleanup_json json_t *m = json_pack(
         "{s:i, s:s, s:s, s:o, s:o, s:o}", "schemaVersion", 2, "mediaType", ATTEST_MANIFEST_TYPE,
         "artifactType", ATTEST_ARTIFACT_TYPE, "config", config, "layers", attest_layers(layers, n),
-        "subject", attest_descriptor(subject->media_type, subject->digest, subject->size));
+        "subject", json_descriptor(subject->media_type, subject->digest, subject->size));
     char *s = m ? json_dumps(m, JSON_COMPACT) : NULL;
     if (!s)
         return kiln_err(err, KILN_EINTERNAL, 0, "attestation: cannot serialise the manifest");
@@ -82,7 +75,7 @@ int attest_put_manifest(struct store *s, const struct attest_desc *subject,
 
 char *attest_index_entry(const struct attest_desc *m, const char *subject_digest)
 {
-    cleanup_json json_t *d = attest_descriptor(m->media_type, m->digest, m->size);
+    cleanup_json json_t *d = json_descriptor(m->media_type, m->digest, m->size);
     json_object_set_new(d, "annotations",
                         json_pack("{s:s, s:s}", "vnd.docker.reference.digest", subject_digest,
                                   "vnd.docker.reference.type", "attestation-manifest"));

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "store/store.h"
 
 #define ATTEST_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"

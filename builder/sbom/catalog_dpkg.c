@@ -52,41 +52,52 @@ static void dpkg_source(struct pkg *p, const char *src)
 /* The License: fields of a machine-readable debian/copyright (DEP-5), each once, in order,
  * '\n'-separated as license.h expects; for a free-form file, the common-licenses it points
  * to. The file is informational: only its first CATALOG_MAX_DPKG_COPYRIGHT bytes are read. */
-static void dpkg_license_add(struct buf *b, const char *v, size_t n)
+/* -1 when the list is full (CATALOG_MAX_DPKG_COPYRIGHT). */
+static int dpkg_license_add(struct buf *b, const char *v, size_t n)
 {
     cleanup_free char *clean = text_clean(v, n);
     if (!clean)
-        return;
+        return 0;
     for (const char *p = buf_str(b); *p;) {
         size_t l = strcspn(p, "\n");
         if (l == strlen(clean) && !memcmp(p, clean, l))
-            return;
+            return 0;
         p += l + (p[l] ? 1 : 0);
     }
-    buf_addf(b, NULL, "%s%s", b->len ? "\n" : "", clean);
+    return buf_addf(b, NULL, "%s%s", b->len ? "\n" : "", clean);
 }
 
-static char *dpkg_licenses(const char *text, size_t len)
+/* A line naming /usr/share/common-licenses/NAME, in a copyright file without License: fields. */
+static int dpkg_license_file(struct buf *b, const char *text, size_t len, const char *line,
+                             size_t n)
+{
+    static const char common[] = "/usr/share/common-licenses/";
+    const char *c = memmem(line, n, common, sizeof(common) - 1);
+    if (!c || memmem(text, len, "\nLicense:", 9))
+        return 0;
+    const char *name = c + sizeof(common) - 1, *end = line + n;
+    size_t l = 0;
+    while (name + l < end && (isalnum((unsigned char)name[l]) || strchr(".-+", name[l])))
+        l++;
+    while (l && name[l - 1] == '.') /* the end of a sentence */
+        l--;
+    return dpkg_license_add(b, name, l);
+}
+
+static char *dpkg_licenses(struct catalog_ctx *c, const char *pkg, const char *text, size_t len)
 {
     cleanup_buf struct buf b = BUF_INIT(CATALOG_MAX_DPKG_COPYRIGHT);
-    static const char common[] = "/usr/share/common-licenses/";
     for (size_t i = 0; i < len;) {
         const char *line = text + i, *nl = memchr(line, '\n', len - i);
         size_t n = nl ? (size_t)(nl - line) : len - i;
         i += n + 1;
-        if (n > 8 && !strncasecmp(line, "License:", 8)) {
-            dpkg_license_add(&b, line + 8, n - 8);
-            continue;
-        }
-        const char *c = memmem(line, n, common, sizeof(common) - 1);
-        if (c && !memmem(text, len, "\nLicense:", 9)) {
-            const char *name = c + sizeof(common) - 1, *end = line + n;
-            size_t l = 0;
-            while (name + l < end && (isalnum((unsigned char)name[l]) || strchr(".-+", name[l])))
-                l++;
-            while (l && name[l - 1] == '.') /* the end of a sentence */
-                l--;
-            dpkg_license_add(&b, name, l);
+        int rc = n > 8 && !strncasecmp(line, "License:", 8)
+                     ? dpkg_license_add(&b, line + 8, n - 8)
+                     : dpkg_license_file(&b, text, len, line, n);
+        if (rc < 0) {
+            catalog_warn(c, "dpkg: %s: licenses past %u bytes left out", pkg,
+                         CATALOG_MAX_DPKG_COPYRIGHT);
+            break;
         }
     }
     return b.len ? buf_detach(&b) : NULL;
@@ -104,7 +115,7 @@ static char *dpkg_copyright(struct catalog_ctx *c, const char *pkg)
     while (len < CATALOG_MAX_DPKG_COPYRIGHT &&
            (r = read(fd, data + len, CATALOG_MAX_DPKG_COPYRIGHT - len)) > 0)
         len += (size_t)r;
-    return dpkg_licenses(data, len);
+    return dpkg_licenses(c, pkg, data, len);
 }
 
 static void dpkg_stanza(struct catalog_ctx *c, const struct stanza *st, const char *path)

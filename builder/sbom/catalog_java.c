@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "catalog.h"
-#include "layer/tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "stanza.h"
 #include "text.h"
 #include "util.h"
@@ -21,13 +22,7 @@ static inline void cleanup_mdp(EVP_MD_CTX **m)
 {
     EVP_MD_CTX_free(*m);
 }
-static inline void cleanup_archivep(struct archive **a)
-{
-    if (*a)
-        archive_read_free(*a);
-}
-#define cleanup_md      __attribute__((cleanup(cleanup_mdp)))
-#define cleanup_archive __attribute__((cleanup(cleanup_archivep)))
+#define cleanup_md __attribute__((cleanup(cleanup_mdp)))
 
 struct jar {
     struct catalog_ctx *c;
@@ -181,7 +176,7 @@ static void jar_nested(struct jar *j, struct archive *outer, const char *entry)
                       .entries = j->entries};
     if (!jar_sha1(-1, data, len, sub.sha1))
         sub.sha1[0] = '\0';
-    cleanup_archive struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_format_zip(a);
     if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
         catalog_warn(j->c, "java: '%s': %s: skipped", loc, archive_error_string(a));
@@ -354,7 +349,7 @@ static void java_parse(struct catalog_ctx *c, const char *path, const struct sta
         .c = c, .location = path, .file = slash ? slash + 1 : path, .entries = &entries};
     if (!jar_sha1(fd, NULL, 0, j.sha1))
         j.sha1[0] = '\0';
-    cleanup_archive struct archive *a = archive_read_new();
+    cleanup_archive_read struct archive *a = archive_read_new();
     archive_read_support_format_zip(a);
     if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
         catalog_warn(c, "java: '%s': %s: skipped", path, archive_error_string(a));

@@ -1,11 +1,10 @@
 /* npm: the package.json of every package installed directly under a node_modules directory
  * (node_modules/NAME/package.json, node_modules/@SCOPE/NAME/package.json), nested ones
  * included. */
-#include <jansson.h>
 #include <string.h>
 
 #include "catalog.h"
-#include "jsonutil.h"
+#include "json.h"
 #include "text.h"
 #include "util.h"
 

@@ -1,9 +1,8 @@
-#include <jansson.h>
 #include <string.h>
 
 #include "intoto.h"
-#include "jsonutil.h"
-#include "oci/digest.h"
+#include "json.h"
+#include "digest/digest.h"
 #include "util.h"
 
 static json_t *intoto_subjects(const struct intoto_subject *s, size_t n, kiln_error_t **err)
@@ -13,25 +12,22 @@ static json_t *intoto_subjects(const struct intoto_subject *s, size_t n, kiln_er
                  INTOTO_MAX_SUBJECTS);
         return NULL;
     }
-    json_t *arr = json_array();
+    cleanup_json json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         if (!digest_valid(s[i].digest)) {
-            json_decref(arr);
             kiln_err(err, KILN_EINPUT, 0, "in-toto: bad subject digest '%s'",
                      s[i].digest ? s[i].digest : "");
             return NULL;
         }
-        json_t *o = json_object();
+        cleanup_json json_t *o = json_object();
         if (s[i].name && json_object_set_new(o, "name", json_string(s[i].name)) < 0) {
-            json_decref(o);
-            json_decref(arr);
             kiln_err(err, KILN_EINPUT, 0, "in-toto: subject name is not UTF-8");
             return NULL;
         }
         json_object_set_new(o, "digest", json_pack("{s:s}", "sha256", digest_hex(s[i].digest)));
-        json_array_append_new(arr, o);
+        json_array_append(arr, o);
     }
-    return arr;
+    return steal_ptr(arr);
 }
 
 int intoto_statement(const char *predicate_type, const struct intoto_subject *subjects, size_t n,

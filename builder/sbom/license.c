@@ -3,7 +3,7 @@
 
 #include "buf.h"
 #include "license.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "util.h"
 
 #define LICENSE_MAX_EXPR  (64u * 1024)
@@ -248,24 +248,22 @@ static const char *license_add_ref_text(struct license *l, const char *id, const
     return l->refs[l->nrefs++].id;
 }
 
-/* One license identifier of an expression, normalized. */
-static void license_word(struct license *l, struct buf *b, const struct tok *w, bool *known)
+/* One license identifier of an expression, normalized; -1 when b is full. */
+static int license_word(struct license *l, struct buf *b, const struct tok *w, bool *known)
 {
     const char *id = license_alias(w->s, w->n);
     *known = id != NULL;
-    if (id) {
-        buf_addstr(b, id, NULL);
-        return;
-    }
+    if (id)
+        return buf_addstr(b, id, NULL);
     if (w->n > 1 && w->s[w->n - 1] == '+' && (id = license_id_lookup(w->s, w->n - 1))) {
         *known = true;
-        buf_addf(b, NULL, "%s+", id);
-        return;
+        return buf_addf(b, NULL, "%s+", id);
     }
-    buf_addstr(b, license_add_ref(l, w->s, w->n), NULL);
+    return buf_addstr(b, license_add_ref(l, w->s, w->n), NULL);
 }
 
-/* Writes the normalized expression; false when an exception after WITH is unknown. */
+/* Writes the normalized expression; false when an exception after WITH is unknown or the
+ * expression does not fit in b (LICENSE_MAX_EXPR): then it is kept as free text. */
 static bool license_emit(struct license *l, struct buf *b, const struct tok *t, size_t n,
                          size_t *known_ids)
 {
@@ -276,15 +274,16 @@ static bool license_emit(struct license *l, struct buf *b, const struct tok *t, 
                                       [TOK_RP] = ")"};
     for (size_t i = 0; i < n; i++) {
         if (t[i].k != TOK_ID) {
-            buf_addstr(b, ops[t[i].k], NULL);
+            if (buf_addstr(b, ops[t[i].k], NULL) < 0)
+                return false;
         } else if (i > 0 && t[i - 1].k == TOK_WITH) {
             const char *exc = license_exception(t[i].s, t[i].n, t[i].spelled);
-            if (!exc)
+            if (!exc || buf_addstr(b, exc, NULL) < 0)
                 return false;
-            buf_addstr(b, exc, NULL);
         } else {
             bool known;
-            license_word(l, b, &t[i], &known);
+            if (license_word(l, b, &t[i], &known) < 0)
+                return false;
             *known_ids += known;
         }
     }
@@ -341,8 +340,9 @@ static bool license_and(struct license *out, struct buf *b, struct license *one)
     if (out->nrefs + fresh > LICENSE_MAX_TOKENS)
         return false;
     bool compound = strchr(one->expr, ' ') != NULL;
-    buf_addf(b, NULL, "%s%s%s%s", b->len ? " AND " : "", compound ? "(" : "", one->expr,
-             compound ? ")" : "");
+    if (buf_addf(b, NULL, "%s%s%s%s", b->len ? " AND " : "", compound ? "(" : "", one->expr,
+                 compound ? ")" : "") < 0)
+        return false; /* over LICENSE_MAX_EXPR: left out whole */
     for (size_t i = 0; i < one->nrefs; i++) {
         const char *id = license_add_ref_text(out, one->refs[i].id, one->refs[i].text);
         (void)id;

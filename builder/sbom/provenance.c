@@ -1,9 +1,8 @@
-#include <jansson.h>
 #include <string.h>
 
 #include "intoto.h"
-#include "jsonutil.h"
-#include "oci/digest.h"
+#include "json.h"
+#include "digest/digest.h"
 #include "provenance.h"
 #include "purl.h"
 #include "sbom_doc.h"

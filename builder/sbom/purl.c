@@ -5,33 +5,29 @@
 #include "purl.h"
 #include "util.h"
 
-#define PURL_MAX_LEN (64u * 1024) /* every part is a cleaned field of at most TEXT_MAX_FIELD */
-
-static void purl_escape(struct buf *b, const char *s)
+static int purl_escape(struct buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char c = *p;
         bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '-' || c == '_' || c == '~';
-        if (keep) {
-            buf_addch(b, (char)c, NULL);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            buf_add(b, e, 3, NULL);
-        }
+        char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+        if ((keep ? buf_addch(b, (char)c, NULL) : buf_add(b, e, 3, NULL)) < 0)
+            return -1;
     }
+    return 0;
 }
 
 /* Each '/'-separated segment of ns escaped on its own; empty segments dropped. */
-static void purl_namespace(struct buf *b, const char *ns)
+static int purl_namespace(struct buf *b, const char *ns)
 {
     cleanup_free char *copy = xstrdup(ns);
     char *save = NULL;
-    for (char *seg = strtok_r(copy, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-        purl_escape(b, seg);
-        buf_addch(b, '/', NULL);
-    }
+    for (char *seg = strtok_r(copy, "/", &save); seg; seg = strtok_r(NULL, "/", &save))
+        if (purl_escape(b, seg) < 0 || buf_addch(b, '/', NULL) < 0)
+            return -1;
+    return 0;
 }
 
 static int qual_cmp(const void *a, const void *b)
@@ -39,28 +35,32 @@ static int qual_cmp(const void *a, const void *b)
     return strcmp(((const struct purl_qualifier *)a)->key, ((const struct purl_qualifier *)b)->key);
 }
 
-char *purl_build(const char *type, const char *ns, const char *name, const char *version,
-                 const struct purl_qualifier *q, size_t nq)
+static int purl_qualifiers(struct buf *b, const struct purl_qualifier *q, size_t nq)
 {
-    cleanup_buf struct buf b = BUF_INIT(PURL_MAX_LEN);
-    buf_addf(&b, NULL, "pkg:%s/", type);
-    if (ns)
-        purl_namespace(&b, ns);
-    purl_escape(&b, name);
-    if (version && *version) {
-        buf_addch(&b, '@', NULL);
-        purl_escape(&b, version);
-    }
     struct purl_qualifier sorted[PURL_MAX_QUALIFIERS];
     size_t n = 0;
     for (size_t i = 0; i < nq && n < PURL_MAX_QUALIFIERS; i++)
         if (q[i].value && *q[i].value)
             sorted[n++] = q[i];
     qsort(sorted, n, sizeof(*sorted), qual_cmp);
-    for (size_t i = 0; i < n; i++) {
-        buf_addf(&b, NULL, "%c%s=", i ? '&' : '?', sorted[i].key);
-        purl_escape(&b, sorted[i].value);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (buf_addf(b, NULL, "%c%s=", i ? '&' : '?', sorted[i].key) < 0 ||
+            purl_escape(b, sorted[i].value) < 0)
+            return -1;
+    return 0;
+}
+
+char *purl_build(const char *type, const char *ns, const char *name, const char *version,
+                 const struct purl_qualifier *q, size_t nq)
+{
+    cleanup_buf struct buf b = BUF_INIT(PURL_MAX_LEN);
+    if (buf_addf(&b, NULL, "pkg:%s/", type) < 0 || (ns && purl_namespace(&b, ns) < 0) ||
+        purl_escape(&b, name) < 0)
+        return NULL;
+    if (version && *version && (buf_addch(&b, '@', NULL) < 0 || purl_escape(&b, version) < 0))
+        return NULL;
+    if (purl_qualifiers(&b, q, nq) < 0)
+        return NULL;
     return buf_detach(&b);
 }
 

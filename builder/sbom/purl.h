@@ -11,12 +11,15 @@
 
 #define PURL_MAX_QUALIFIERS 8
 
+#define PURL_MAX_LEN (64u * 1024) /* every part is a cleaned field of at most TEXT_MAX_FIELD */
+
 struct purl_qualifier {
     const char *key;   /* lowercase */
     const char *value; /* raw; NULL or "" leaves the pair out */
 };
 
-/* ns: '/'-separated namespace or NULL; version may be NULL. Newly allocated. */
+/* ns: '/'-separated namespace or NULL; version may be NULL. Newly allocated; NULL (no purl)
+ * when it would be longer than PURL_MAX_LEN, which the cleaned fields kiln passes never are. */
 char *purl_build(const char *type, const char *ns, const char *name, const char *version,
                  const struct purl_qualifier *q, size_t nq);
 /* The purl of a cataloged package, given the operating system it was found in. */

@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "catalog.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 #include "purl.h"
 #include "sbom_doc.h"
 #include "text.h"
@@ -61,10 +61,9 @@ void sbom_json_set(json_t *obj, const char *key, const char *s)
         json_object_set_new(obj, key, json_string(s));
 }
 
-int sbom_json_dump(json_t *doc, char **out, size_t *len, kiln_error_t **err)
+int sbom_json_dump(const json_t *doc, char **out, size_t *len, kiln_error_t **err)
 {
     char *s = json_dumps(doc, JSON_INDENT(2));
-    json_decref(doc);
     if (!s)
         return kiln_err(err, KILN_EINTERNAL, 0, "sbom: cannot serialise the document");
     size_t n = strlen(s);

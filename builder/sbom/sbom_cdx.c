@@ -5,7 +5,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "oci/digest.h"
+#include "json.h"
+#include "digest/digest.h"
 #include "sbom_doc.h"
 #include "util.h"
 
@@ -136,7 +137,8 @@ static json_t *cdx_metadata(const struct sbom_doc *d)
 
 static json_t *cdx_dependencies(const struct sbom_doc *d)
 {
-    json_t *img = json_array(), *os = json_array();
+    json_t *img = json_array();
+    cleanup_json json_t *os = json_array();
     if (d->os_ref)
         json_array_append_new(img, json_string(d->os_ref));
     for (size_t i = 0; i < d->n; i++) {
@@ -145,9 +147,7 @@ static json_t *cdx_dependencies(const struct sbom_doc *d)
     }
     json_t *deps = json_pack("[{s:s, s:o}]", "ref", d->image_purl, "dependsOn", img);
     if (d->os_ref)
-        json_array_append_new(deps, json_pack("{s:s, s:o}", "ref", d->os_ref, "dependsOn", os));
-    else
-        json_decref(os);
+        json_array_append_new(deps, json_pack("{s:s, s:O}", "ref", d->os_ref, "dependsOn", os));
     return deps;
 }
 
@@ -156,7 +156,7 @@ int sbom_cdx_write(const struct sbom_doc *d, char **out, size_t *len, kiln_error
     char serial[37];
     sbom_uuid("https://kiln.dev/cyclonedx", d->info->manifest_digest, serial);
     cleanup_free char *urn = xasprintf("urn:uuid:%s", serial);
-    json_t *doc =
+    cleanup_json json_t *doc =
         json_pack("{s:s, s:s, s:s, s:s, s:i}", "$schema",
                   "http://cyclonedx.org/schema/bom-" CDX_SPEC_VERSION ".schema.json", "bomFormat",
                   "CycloneDX", "specVersion", CDX_SPEC_VERSION, "serialNumber", urn, "version", 1);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "json.h"
 #include "license.h"
 #include "sbom.h"
 
@@ -42,7 +43,7 @@ void sbom_format_time(int64_t epoch, char out[21]);
 /* A name-based UUID (version 5 layout, sha256 instead of sha1) of namespace and name. */
 void sbom_uuid(const char *ns, const char *name, char out[37]);
 /* Serialises doc (stealing the reference) with sorted-as-built keys and 2-space indent. */
-int sbom_json_dump(json_t *doc, char **out, size_t *len, kiln_error_t **err);
+int sbom_json_dump(const json_t *doc, char **out, size_t *len, kiln_error_t **err);
 /* Sets key to a string when s is not NULL. */
 void sbom_json_set(json_t *obj, const char *key, const char *s);
 /* Splits "host/path/name:tag@digest" into the repository ("host/path/name"), the last path

@@ -4,7 +4,8 @@
  * the language packages. Every package carries its purl as a PACKAGE-MANAGER external ref. */
 #include <string.h>
 
-#include "oci/digest.h"
+#include "json.h"
+#include "digest/digest.h"
 #include "sbom_doc.h"
 #include "util.h"
 
@@ -100,7 +101,7 @@ static int str_ptr_cmp(const void *a, const void *b)
 /* Every LicenseRef used, once, sorted by id (the entries are in package order). */
 static json_t *spdx_extracted(const struct sbom_doc *d)
 {
-    json_t *byid = json_object();
+    cleanup_json json_t *byid = json_object();
     for (size_t i = 0; i < d->n; i++)
         for (size_t k = 0; d->e[i].has_lic && k < d->e[i].lic.nrefs; k++) {
             const struct license_ref *r = &d->e[i].lic.refs[k];
@@ -122,7 +123,6 @@ static json_t *spdx_extracted(const struct sbom_doc *d)
                                              "extractedText", json_object_get(byid, ids[i]), "name",
                                              ids[i] + strlen("LicenseRef-")));
     free(ids);
-    json_decref(byid);
     return arr;
 }
 
@@ -156,7 +156,7 @@ int sbom_spdx_write(const struct sbom_doc *d, char **out, size_t *len, kiln_erro
 {
     cleanup_free char *ns = spdx_namespace(d);
     cleanup_free char *tool = xasprintf("Tool: kiln-%s", KILN_VERSION);
-    json_t *doc = json_object();
+    cleanup_json json_t *doc = json_object();
     sbom_json_set(doc, "spdxVersion", "SPDX-2.3");
     sbom_json_set(doc, "dataLicense", "CC0-1.0");
     sbom_json_set(doc, "SPDXID", "SPDXRef-DOCUMENT");
@@ -173,11 +173,9 @@ int sbom_spdx_write(const struct sbom_doc *d, char **out, size_t *len, kiln_erro
     for (size_t i = 0; i < d->n; i++)
         json_array_append_new(pkgs, spdx_pkg(&d->e[i]));
     json_object_set_new(doc, "packages", pkgs);
-    json_t *extracted = spdx_extracted(d);
+    cleanup_json json_t *extracted = spdx_extracted(d);
     if (json_array_size(extracted))
-        json_object_set_new(doc, "hasExtractedLicensingInfos", extracted);
-    else
-        json_decref(extracted);
+        json_object_set(doc, "hasExtractedLicensingInfos", extracted);
     json_object_set_new(doc, "relationships", spdx_relationships(d));
     return sbom_json_dump(doc, out, len, err);
 }

@@ -10,7 +10,7 @@ void stanza_init(struct stanza *st, enum stanza_mode mode, const char *const *ke
     st->keys = keys;
 }
 
-static void stanza_clear(struct stanza *st)
+void stanza_release(struct stanza *st)
 {
     for (size_t i = 0; i < STANZA_MAX_KEYS; i++) {
         free(st->val[i]);
@@ -18,11 +18,6 @@ static void stanza_clear(struct stanza *st)
         st->len[i] = 0;
     }
     st->any = false;
-}
-
-void stanza_release(struct stanza *st)
-{
-    stanza_clear(st);
 }
 
 static int stanza_key_index(const struct stanza *st, const char *k, size_t n)
@@ -79,7 +74,7 @@ static void stanza_line(struct stanza *st, const char *p, size_t n, int *cur)
 
 bool stanza_next(struct stanza *st, const char *text, size_t len, size_t *pos)
 {
-    stanza_clear(st);
+    stanza_release(st);
     int cur = -1;
     size_t i = *pos;
     /* skip blank lines before the stanza */

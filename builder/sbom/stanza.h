@@ -37,6 +37,7 @@ void stanza_init(struct stanza *st, enum stanza_mode mode, const char *const *ke
 bool stanza_next(struct stanza *st, const char *text, size_t len, size_t *pos);
 /* The value of key (one of the keys given to stanza_init), or NULL when absent. */
 const char *stanza_get(const struct stanza *st, const char *key);
+/* Frees the values; the stanza stays usable (stanza_next calls it before each stanza). */
 void stanza_release(struct stanza *st);
 
 static inline void cleanup_stanzap(struct stanza *st)

@@ -41,6 +41,7 @@
 #define LEAKSCAN_MAX_SECRET    (512u * 1024) /* bytes of one secret value */
 #define LEAKSCAN_MAX_VERIFIERS 256
 #define LEAKSCAN_MAX_PATH      4096
+#define LEAKSCAN_MAX_MASKED    (4 * LEAKSCAN_MAX_PATH) /* a hit's path with its secrets masked */
 
 struct leakscan_secret {
     const char *id;

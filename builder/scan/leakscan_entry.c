@@ -54,22 +54,31 @@ int leakscan_entry_content(struct leakscan_entry *e, const char *path, const voi
     return n ? hit_at(leakscan_feed(e->s, p, n), path, hit) : 0;
 }
 
+/* The masked path of a hit, cut short (and marked "...") past LEAKSCAN_MAX_MASKED bytes. */
+struct masked {
+    struct buf b;
+    bool cut;
+};
+
 static void to_buf(void *ctx, const char *data, size_t len)
 {
-    buf_add(ctx, data, len, NULL);
+    struct masked *m = ctx;
+    if (!m->cut && buf_add(&m->b, data, len, NULL) < 0)
+        m->cut = true;
 }
 
 int leakscan_hit_error(const struct leakscan *ls, const struct leakscan_hit *hit, const char *where,
                        kiln_error_t **err)
 {
-    struct buf path = BUF_INIT(4 * LEAKSCAN_MAX_PATH);
+    struct masked path = {BUF_INIT(LEAKSCAN_MAX_MASKED), false};
     struct leakscan_masker *m = leakscan_masker_new(ls, to_buf, &path);
     leakscan_masker_feed(m, hit->path, strnlen(hit->path, sizeof(hit->path)));
     leakscan_masker_flush(m);
     leakscan_masker_free(m);
     const char *id =
         hit->secret >= 0 && (size_t)hit->secret < ls->nsecrets ? ls->ids[hit->secret] : "?";
-    kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in %s (path %s)", id, where, buf_str(&path));
-    buf_release(&path);
+    kiln_err(err, KILN_ELEAK, 0, "secret '%s' found in %s (path %s%s)", id, where, buf_str(&path.b),
+             path.cut ? "..." : "");
+    buf_release(&path.b);
     return -1;
 }

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "leakscan.h"
-#include "layer/tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "util.h"
 
 #define LEAKSCAN_MAX_ENTRIES 1000000u
@@ -97,16 +98,16 @@ int leakscan_tar_fd(const struct leakscan *ls, int fd, struct leakscan_hit *hit,
 {
     if (leakscan_empty(ls))
         return 0;
-    struct tar_scan t = {archive_read_new(), leakscan_stream_new(ls), hit};
-    archive_read_support_filter_all(t.a);
-    archive_read_support_format_tar(t.a);
+    cleanup_archive_read struct archive *a = archive_read_new();
+    struct tar_scan t = {a, leakscan_stream_new(ls), hit};
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
     int rc;
-    if (archive_read_open_fd(t.a, fd, LEAKSCAN_BLOCK) != ARCHIVE_OK)
+    if (archive_read_open_fd(a, fd, LEAKSCAN_BLOCK) != ARCHIVE_OK)
         rc = kiln_err(err, KILN_ECORRUPT, 0, "layer: %s",
-                      archive_error_string(t.a) ? archive_error_string(t.a) : "not a tar");
+                      archive_error_string(a) ? archive_error_string(a) : "not a tar");
     else
         rc = scan_entries(&t, err);
-    archive_read_free(t.a);
     leakscan_stream_free(t.s);
     return rc;
 }

@@ -4,11 +4,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "kernel.h"
 #include "snapshot/snapshotter.h"
 #include "snapshot/view.h"
 #include "util.h"
@@ -26,11 +25,9 @@ struct step_rootfs {
 
 static bool overlay_usable(void)
 {
-    struct utsname u;
-    unsigned a = 0, b = 0;
     cleanup_free char *fs = NULL;
     kiln_error_t *e = NULL;
-    if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &a, &b) != 2 || a < 5 || (a == 5 && b < 11))
+    if (!kernel_at_least("5.11"))
         return false; /* overlayfs in user namespaces came with 5.11 */
     if (read_file_limited(AT_FDCWD, "/proc/filesystems", 64 * 1024, &fs, NULL, &e) < 0) {
         kiln_error_free(e);
@@ -39,14 +36,28 @@ static bool overlay_usable(void)
     return strstr(fs, "\toverlay\n") != NULL;
 }
 
-enum snapshotter_kind snapshotter_default(void)
+void snapshotter_init(struct snapshotter *s)
 {
     const char *env = getenv("KILN_SNAPSHOTTER");
-    if (env && !strcmp(env, "copy"))
-        return SNAPSHOTTER_COPY;
-    if (env && !strcmp(env, "overlay"))
-        return SNAPSHOTTER_OVERLAY;
-    return overlay_usable() ? SNAPSHOTTER_OVERLAY : SNAPSHOTTER_COPY;
+    s->forced = env && (!strcmp(env, "copy") || !strcmp(env, "overlay"));
+    if (s->forced)
+        s->kind = !strcmp(env, "copy") ? SNAPSHOTTER_COPY : SNAPSHOTTER_OVERLAY;
+    else
+        s->kind = overlay_usable() ? SNAPSHOTTER_OVERLAY : SNAPSHOTTER_COPY;
+}
+
+enum snapshotter_kind snapshotter_pick(struct snapshotter *s)
+{
+    return (enum snapshotter_kind)__atomic_load_n(&s->kind, __ATOMIC_RELAXED);
+}
+
+bool snapshotter_fall_back(struct snapshotter *s, enum snapshotter_kind kind,
+                           const kiln_error_t *err)
+{
+    if (s->forced || kind != SNAPSHOTTER_OVERLAY || !err || err->code != KILN_ESNAPSHOT)
+        return false;
+    __atomic_store_n(&s->kind, SNAPSHOTTER_COPY, __ATOMIC_RELAXED);
+    return true;
 }
 
 const char *snapshotter_name(enum snapshotter_kind k)
@@ -143,15 +154,13 @@ struct commit_args {
 /* Removes a stub when it is still what the sandbox made: an empty directory or empty file. */
 static void remove_stub(int root, const char *path)
 {
-    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
     cleanup_free char *parent = xstrdup(path);
     char *slash = strrchr(parent, '/');
     const char *name = slash ? slash + 1 : path;
     if (slash)
         *slash = '\0';
-    cleanup_close int pfd =
-        (int)syscall(SYS_openat2, root, slash ? parent : ".", &how, sizeof(how));
+    cleanup_close int pfd = openat2_retry(root, slash ? parent : ".", O_PATH | O_DIRECTORY, 0,
+                                          RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     struct stat st;
     if (pfd < 0 || fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return;

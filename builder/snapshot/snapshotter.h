@@ -6,7 +6,8 @@
  *   new and changed entries, whiteout devices as ".wh.NAME", opaque directories as
  *   ".wh..wh..opq". Afterwards the upper directory becomes the new layer's snapshot
  *   (ROOT/snapshots/<diff_id hex>), so later steps and builds use it without unpacking.
- * copy (KILN_SNAPSHOTTER=copy, or no overlayfs): the snapshots are copied into a plain directory
+ * copy (KILN_SNAPSHOTTER=copy, no overlayfs, or an overlay that cannot be mounted on this
+ *   store, see struct snapshotter): the snapshots are copied into a plain directory
  *   (whiteouts and opaque directories applied) and the diff walks it against the snapshots:
  *   changed (type, mode, owner, size, mtime, link target), new and deleted entries. The new
  *   layer's snapshot is unpacked from its blob when a later step needs it.
@@ -23,6 +24,7 @@
 #ifndef KILN_SNAPSHOT_SNAPSHOTTER_H
 #define KILN_SNAPSHOT_SNAPSHOTTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -35,10 +37,25 @@
 
 enum snapshotter_kind { SNAPSHOTTER_OVERLAY, SNAPSHOTTER_COPY };
 
-/* $KILN_SNAPSHOTTER ("overlay" or "copy") when set, else overlay when the kernel has overlayfs
- * that a user namespace may mount (5.11 or later), else copy. */
-enum snapshotter_kind snapshotter_default(void);
 const char *snapshotter_name(enum snapshotter_kind k);
+
+/* Which snapshotter a build's steps use, decided here and nowhere else: $KILN_SNAPSHOTTER
+ * ("overlay" or "copy", read once by snapshotter_init) when it is set; else overlay where the
+ * kernel has overlayfs that a user namespace may mount (5.11 or later), else copy. An overlay
+ * that turns out not to mount on this store (the sandbox's KILN_ESNAPSHOT error, e.g. a store
+ * on a filesystem overlayfs refuses as upper layer) makes the step run again with copy, and the
+ * build's later steps too. One per build, shared by the threads of its stages. */
+struct snapshotter {
+    int kind;    /* enum snapshotter_kind, read and written atomically */
+    bool forced; /* named by $KILN_SNAPSHOTTER: no fallback */
+};
+void snapshotter_init(struct snapshotter *s);
+/* The kind for the next step. */
+enum snapshotter_kind snapshotter_pick(struct snapshotter *s);
+/* After a step with kind failed with err: true when it should run again with copy, which the
+ * build then keeps. The caller warns with err's message. */
+bool snapshotter_fall_back(struct snapshotter *s, enum snapshotter_kind kind,
+                           const kiln_error_t *err);
 
 struct step_rootfs;
 

@@ -5,7 +5,6 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -14,7 +13,8 @@
 
 #include "fsutil.h"
 #include "layer/layer_writer.h"
-#include "layer/tarname.h"
+#include "tar/handles.h"
+#include "tar/tarname.h"
 #include "sandbox/idmap.h"
 #include "snapshot/snapshotter.h"
 #include "snapshot/fcaps.h"
@@ -237,9 +237,8 @@ static int open_parent(int root, const char *path, const char **name, const stru
     if (!slash)
         return fcntl(root, F_DUPFD_CLOEXEC, 0);
     *slash = '\0';
-    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-    int fd = (int)syscall(SYS_openat2, root, p, &how, sizeof(how));
+    int fd = openat2_retry(root, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     if (fd >= 0 || errno != ENOENT)
         return fd;
     cleanup_free char *parent = xstrdup(p);
@@ -381,9 +380,8 @@ static int make_hardlink(int root, int pfd, const char *name, const char *target
 {
     if (check_path(target) < 0)
         return errno = EXDEV, -1;
-    struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
-    cleanup_close int tfd = (int)syscall(SYS_openat2, root, target, &how, sizeof(how));
+    cleanup_close int tfd =
+        openat2_retry(root, target, O_PATH | O_NOFOLLOW, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     if (tfd < 0)
         return -1;
     struct stat st;
@@ -563,8 +561,9 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
 {
     uint64_t max_layer =
         limits && limits->layer_bytes ? limits->layer_bytes : UNPACK_DEFAULT_MAX_LAYER;
+    cleanup_archive_read struct archive *a = archive_read_new();
     struct unpacker u = {
-        archive_read_new(), destfd, shift,
+        a, destfd, shift,
         limits && limits->entry_bytes ? limits->entry_bytes : UNPACK_DEFAULT_MAX_ENTRY, report};
     if (report)
         memset(report, 0, sizeof(*report));
@@ -575,7 +574,6 @@ int unpack_layer_shifted(int fd, const char *media_type, const char *diff_id, in
         rc = stream_error(&src, u.a, err);
     if (rc == 0)
         rc = extract_all(&u, &src, err);
-    archive_read_free(u.a);
     char got[DIGEST_STR_LEN + 1];
     if (rc == 0) {
         sha256_final(&src.h, got);

@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "layer/toc.h"
 #include "sandbox/idmap.h"
 #include "strset.h"
@@ -207,11 +207,8 @@ void view_free(struct view *v)
 static int layer_dir_open(struct view *v, size_t layer, const char *canon, int flags)
 {
     const char *rel = canon[0] == '/' ? canon + 1 : canon;
-    struct open_how how = {
-        .flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW),
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    return (int)syscall(SYS_openat2, v->fds[layer], *rel ? rel : ".", &how, sizeof(how));
+    return openat2_retry(v->fds[layer], *rel ? rel : ".", flags | O_DIRECTORY | O_NOFOLLOW, 0,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 /* The same as an O_PATH fd owned by the view's cache (valid while v->lock is held; never

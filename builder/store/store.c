@@ -63,11 +63,11 @@ static int open_subdir(int dirfd, const char *root, const char *name, kiln_error
 
 int store_open(const char *root, struct store **out, kiln_error_t **err)
 {
-    return store_open_locked(root, false, NULL, out, err);
+    return store_open_locked(root, false, NULL, NULL, out, err);
 }
 
-int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), struct store **out,
-                      kiln_error_t **err)
+int store_open_locked(const char *root, bool exclusive, void (*waiting)(void *ctx), void *ctx,
+                      struct store **out, kiln_error_t **err)
 {
     if (mkdir_p_at(AT_FDCWD, root, 0700, err) < 0)
         return kiln_err_wrap(err, "store '%s'", root);
@@ -80,7 +80,7 @@ int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), s
         store_close(s);
         return -1;
     }
-    if (store_check(root, s->rootfd, err) < 0) {
+    if (store_check(root, s->rootfd, err) < 0 || store_check_fs(root, s->rootfd, err) < 0) {
         store_close(s);
         return -1;
     }
@@ -99,7 +99,7 @@ int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), s
     s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     int mode = exclusive ? LOCK_EX : LOCK_SH;
     if (s->lockfd >= 0 && flock(s->lockfd, mode | LOCK_NB) < 0 && errno == EWOULDBLOCK && waiting)
-        waiting();
+        waiting(ctx);
     if (s->lockfd < 0 || flock(s->lockfd, mode) < 0) {
         kiln_err_errno(err, KILN_EIO, "store '%s': lock", root);
         store_close(s);

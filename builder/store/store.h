@@ -2,8 +2,9 @@
  *
  *   ROOT/blobs/sha256/<hex>   immutable blobs (layers, configs, manifests)
  *   ROOT/tmp/                 blobs being written (same filesystem, for the final link/rename)
- *   ROOT/snapshots/           unpacked layers (builder/layer/unpack)
- *   ROOT/cache/               step cache records
+ *   ROOT/snapshots/           unpacked layers (builder/snapshot/unpack.c)
+ *   ROOT/cache/               step cache records (steps/), the context hash index (hashindex),
+ *                             RUN --mount=type=cache directories (mounts/): builder/cache/
  *   ROOT/lock                 builds hold it shared; prune holds it exclusive
  *
  * Blobs are written to an unnamed (O_TMPFILE) or temp file, fsynced, then linked or renamed to
@@ -18,7 +19,7 @@
 #include <stdint.h>
 
 #include "kiln/error.h"
-#include "oci/digest.h"
+#include "digest/digest.h"
 
 #define STORE_MAX_JSON (4u * 1024 * 1024) /* largest JSON document read from the store */
 
@@ -33,10 +34,10 @@ struct store {
 /* Opens (creating when missing, mode 0700) the store at root and takes the shared build lock.
  * A store someone else could write is refused (store_check): KILN_EPOLICY. */
 int store_open(const char *root, struct store **out, kiln_error_t **err);
-/* The same with the lock taken exclusively (prune) or shared; waiting (may be NULL) is called
- * once when the lock is busy and kiln is about to wait for it. */
-int store_open_locked(const char *root, bool exclusive, void (*waiting)(void), struct store **out,
-                      kiln_error_t **err);
+/* The same with the lock taken exclusively (prune) or shared; waiting(ctx) (may be NULL) is
+ * called once when the lock is busy and kiln is about to wait for it. */
+int store_open_locked(const char *root, bool exclusive, void (*waiting)(void *ctx), void *ctx,
+                      struct store **out, kiln_error_t **err);
 void store_close(struct store *s);
 static inline void cleanup_storep(struct store **s)
 {
@@ -54,6 +55,9 @@ char *store_default_root(kiln_error_t **err);
  * top of the store (blobs, tmp, snapshots, cache, lock, idmap) the user's, no symlinks, not
  * writable by others. */
 int store_check(const char *root, int rootfd, kiln_error_t **err);
+/* Refuses (KILN_EUSAGE) a store on a file system that cannot hold snapshots: overlayfs (a
+ * container's own root) refuses whiteouts and upper directories (store_fs.c). */
+int store_check_fs(const char *root, int rootfd, kiln_error_t **err);
 
 struct blob_writer;
 int store_blob_begin(struct store *s, struct blob_writer **out, kiln_error_t **err);

@@ -109,7 +109,7 @@ void lint_emit(struct lint_ctx *c, const struct df_instr *in, enum lint_rule_id 
 
 size_t lint_result_errors(const struct lint_result *r)
 {
-    size_t n = 0;
+    size_t n = r->build_error != NULL;
     for (size_t i = 0; i < r->n; i++)
         n += r->v[i].level == LINT_ERROR;
     return n;
@@ -122,6 +122,7 @@ void lint_result_release(struct lint_result *r)
         free(r->v[i].fix);
     }
     free(r->v);
+    free(r->build_error);
     df_check_release(&r->config);
     memset(r, 0, sizeof(*r));
 }
@@ -166,14 +167,27 @@ static struct df_platform platform(const struct lint_opts *o, char *buf, size_t 
     return p;
 }
 
+/* The stage graph a build of the target would use; a Dockerfile that cannot be planned gets
+ * its error in the result (BuildKit's lint: the build error with the findings so far). */
+static void plan(struct lint_ctx *c)
+{
+    struct df_plan_opts po = {.target = c->o->target,
+                              .global = &c->global,
+                              .contexts = c->o->contexts,
+                              .ncontexts = c->o->ncontexts};
+    cleanup_error kiln_error_t *e = NULL;
+    if (df_plan_build(c->f, &po, &c->plan, &e) < 0)
+        c->r->build_error = xstrdup(e->msg);
+}
+
 static int global_scopes(struct lint_ctx *c, kiln_error_t **err)
 {
     char buf[128];
     struct df_platform p = platform(c->o, buf, sizeof(buf));
-    const char *target = c->o->target;
-    if (df_scope_global(c->f, &p, &p, target, c->o->build_args, c->o->nbuild_args, &c->global,
-                        err) < 0 ||
-        df_scope_global(c->f, &p, &p, target, NULL, 0, &c->global_defaults, err) < 0)
+    struct df_global_opts g = {p, p, c->o->target, c->o->build_args, c->o->nbuild_args, NULL};
+    struct df_global_opts defaults = {p, p, c->o->target, NULL, 0, NULL};
+    if (df_scope_global(c->f, &g, &c->global, err) < 0 ||
+        df_scope_global(c->f, &defaults, &c->global_defaults, err) < 0)
         return -1;
     for (size_t i = 0; i < c->f->nmeta_args; i++) {
         const struct df_instr *a = c->f->meta_args[i];
@@ -189,12 +203,11 @@ static void ctx_release(struct lint_ctx *c)
 {
     for (size_t i = 0; c->stages && i < c->f->nstages; i++) {
         struct lint_stage *s = &c->stages[i];
-        free(s->base_name);
-        df_vars_release(&s->env);
-        lint_names_release(&s->declared);
+        df_scope_release(&s->scope);
         free(s->user_value);
     }
     free(c->stages);
+    df_plan_free(c->plan);
     df_vars_release(&c->global);
     df_vars_release(&c->global_defaults);
     lint_names_release(&c->meta_names);
@@ -244,12 +257,15 @@ int lint_run(const struct df_file *f, const struct lint_opts *opts, struct lint_
         return -1;
     }
     c.stages = xcalloc(f->nstages + 1, sizeof(*c.stages));
+    plan(&c);
     lint_parse_checks(&c);
     for (size_t i = 0; i < f->nstages; i++) {
         lint_from_checks(&c, i);
-        lint_dispatch_stage(&c, i);
+        if (c.plan)
+            lint_dispatch_stage(&c, i);
     }
-    lint_dispatch_final_user(&c);
+    if (c.plan)
+        lint_dispatch_final_user(&c);
     build_arg_secrets(&c);
     ctx_release(&c);
     return 0;

@@ -111,6 +111,9 @@ struct lint_result {
     size_t dropped;         /* findings over LINT_MAX_FINDINGS, not kept */
     bool strict;            /* --strict: every warning was made an error */
     struct df_check config; /* the configuration in force (directive or build arg) */
+    char *build_error;      /* the error a build of this Dockerfile fails with before any step
+                               (its stages cannot be planned: stages.h), as BuildKit's lint
+                               reports it with the findings; NULL when there is none */
 };
 
 struct lint_opts {
@@ -126,7 +129,9 @@ struct lint_opts {
 
 /* Lints f. Errors (KILN_EINPUT): a bad check directive ("failed to parse check options:
  * ..."), a bad BUILDKIT_DOCKERFILE_CHECK ("failed to parse BUILDKIT_DOCKERFILE_CHECK: ..."),
- * a global ARG default that does not expand. Findings go to *out (initialised here). */
+ * a global ARG default that does not expand. Findings go to *out (initialised here). The
+ * stages are walked as a build would plan them (stages.h, expand.h); when they cannot be
+ * planned, out->build_error says why and only the checks BuildKit runs before planning do. */
 int lint_run(const struct df_file *f, const struct lint_opts *opts, struct lint_result *out,
              kiln_error_t **err);
 
@@ -140,15 +145,16 @@ int lint_result_add(struct lint_result *r, enum lint_rule_id id, int line, int e
                     const char *msg, const char *fix);
 /* Whether the configuration lets rule id run (not skipped; experimental rules enabled). */
 bool lint_result_enabled(const struct lint_result *r, enum lint_rule_id id);
-/* The number of findings at LINT_ERROR. */
+/* The number of findings at LINT_ERROR, plus one for a build error. */
 size_t lint_result_errors(const struct lint_result *r);
 void lint_result_release(struct lint_result *r);
 
 /* Output. file is the Dockerfile name to print ("Dockerfile"), data/len its contents (for
  * the source excerpt in text output; NULL for none). Newly allocated strings. */
 /* BuildKit's check output: "WARNING: Rule - URL", the message "(line N)", the excerpt, the
- * fix; then a summary line. */
-char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len);
+ * fix; then a summary line. NULL with a KILN_ELIMIT error over 64 MiB. */
+char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len,
+                       kiln_error_t **err);
 /* {"file":..., "findings":[{rule, level, description, url, message, fix, line, endLine}],
  *  "errors":N, "warnings":N} */
 char *lint_output_json(const struct lint_result *r, const char *file);

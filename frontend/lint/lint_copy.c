@@ -48,11 +48,10 @@ static void ignored_source(struct lint_dispatch *d, const struct df_instr *in, c
     bool root = strcmp(clean, ".") == 0 || strcmp(clean, "/") == 0;
     if (root ? !root_ignored(ig) : !dockerignore_excluded(ig, clean))
         return;
-    cleanup_buf struct buf q = BUF_INIT(4 * strlen(clean) + 16);
-    unicode_quote(&q, clean, strlen(clean), NULL);
+    cleanup_free char *q = unicode_quoted(clean, strlen(clean));
     lint_emit(d->c, in, LINT_COPY_IGNORED_FILE,
               xasprintf("Attempting to %s file %s that is excluded by .dockerignore",
-                        in->cmd == DF_ADD ? "Add" : "Copy", buf_str(&q)),
+                        in->cmd == DF_ADD ? "Add" : "Copy", q),
               NULL);
 }
 
@@ -63,7 +62,7 @@ static void sources(struct lint_dispatch *d, const struct df_instr *in, const ch
     for (size_t i = 0; i + 1 < in->nargs; i++) {
         if (df_instr_heredoc_source(in, in->args[i]))
             continue;
-        cleanup_free char *src = lint_dispatch_expand(d, in, in->args[i], false);
+        cleanup_free char *src = lint_dispatch_expand(d, in->args[i], false);
         if (!src)
             continue;
         bool remote = in->cmd == DF_ADD && remote_source(src);
@@ -81,16 +80,18 @@ static void sources(struct lint_dispatch *d, const struct df_instr *in, const ch
 void lint_copy_instr(struct lint_dispatch *d, const struct df_instr *in)
 {
     const struct df_copy_opts *o = &in->copy;
-    cleanup_free char *chown = o->chown ? lint_dispatch_expand(d, in, o->chown, false) : NULL;
-    cleanup_free char *chmod = o->chmod ? lint_dispatch_expand(d, in, o->chmod, false) : NULL;
-    cleanup_free char *sum =
-        o->checksum && in->cmd == DF_ADD ? lint_dispatch_expand(d, in, o->checksum, false) : NULL;
+    /* expanded for UndefinedVar (the observer reports while they expand) */
+    if (o->chown)
+        free(lint_dispatch_expand(d, o->chown, false));
+    if (o->checksum && in->cmd == DF_ADD)
+        free(lint_dispatch_expand(d, o->checksum, false));
+    cleanup_free char *chmod = o->chmod ? lint_dispatch_expand(d, o->chmod, false) : NULL;
     sources(d, in, o->checksum);
     if (in->nargs > 0)
-        free(lint_dispatch_expand(d, in, in->args[in->nargs - 1], false));
+        free(lint_dispatch_expand(d, in->args[in->nargs - 1], false));
     for (size_t i = 0; i < in->nheredocs; i++)
         if (in->heredocs[i].expand)
-            free(lint_dispatch_expand(d, in, in->heredocs[i].content, true));
+            free(lint_dispatch_expand(d, in->heredocs[i].content, true));
     if (chmod && lint_run_mode_world_writable(chmod))
         lint_emit(d->c, in, LINT_CHMOD_WORLD_WRITABLE,
                   xasprintf("%s --chmod=%s makes the files world-writable", in->keyword, chmod),

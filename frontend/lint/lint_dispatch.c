@@ -6,50 +6,41 @@
 #include <string.h>
 #include <strings.h>
 
+#include "frontend/args.h"
 #include "frontend/lint/lint_internal.h"
-#include "frontend/stages.h"
 #include "frontend/suggest.h"
 #include "util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* Build args BuildKit never puts in the environment (nonEnvArgs). */
-static bool non_env_arg(const char *name)
+/* reportUnmatchedVariables, as the scope's observer: an unset name that no ARG of the stage
+ * declares (so far) is reported at the instruction being dispatched. */
+static void observe(void *ctx, const char *name, bool set)
 {
-    return strcmp(name, "BUILDKIT_SBOM_SCAN_CONTEXT") == 0 ||
-           strcmp(name, "BUILDKIT_SBOM_SCAN_STAGE") == 0;
+    struct lint_dispatch *d = ctx;
+    const struct df_scope *s = &d->ls->scope;
+    if (set)
+        return;
+    lint_names_add(&d->unmatched, name);
+    if (df_vars_has(&s->args, name) || !df_arg_in_env(name) ||
+        (d->ls->env_unknown && lint_scope_image_env(name)))
+        return;
+    const char **keys = xcalloc(s->env.n + 1, sizeof(*keys));
+    for (size_t k = 0; k < s->env.n; k++)
+        keys[k] = s->env.v[k].key;
+    cleanup_free char *sug = suggest_search(name, keys, s->env.n, true);
+    free(keys);
+    lint_emit(d->c, d->in, LINT_UNDEFINED_VAR,
+              sug ? xasprintf("Usage of undefined variable '$%s' (did you mean $%s?)", name, sug)
+                  : xasprintf("Usage of undefined variable '$%s'", name),
+              NULL);
 }
 
-/* reportUnmatchedVariables: unset names that no ARG of the stage declares. */
-static void report_unmatched(struct lint_dispatch *d, const struct df_instr *in,
-                             const struct lint_names *un)
+char *lint_dispatch_expand(struct lint_dispatch *d, const char *word, bool heredoc)
 {
-    const struct df_vars *env = &d->ls->env;
-    for (size_t i = 0; i < un->n; i++) {
-        const char *name = un->v[i];
-        if (lint_names_has(&d->ls->declared, name) || non_env_arg(name) ||
-            (d->ls->env_unknown && lint_scope_image_env(name)))
-            continue;
-        const char **keys = xcalloc(env->n + 1, sizeof(*keys));
-        for (size_t k = 0; k < env->n; k++)
-            keys[k] = env->v[k].key;
-        cleanup_free char *s = suggest_search(name, keys, env->n, true);
-        free(keys);
-        lint_emit(d->c, in, LINT_UNDEFINED_VAR,
-                  s ? xasprintf("Usage of undefined variable '$%s' (did you mean $%s?)", name, s)
-                    : xasprintf("Usage of undefined variable '$%s'", name),
-                  NULL);
-    }
-}
-
-char *lint_dispatch_expand(struct lint_dispatch *d, const struct df_instr *in, const char *word,
-                           bool heredoc)
-{
-    struct lint_names un = {0};
-    char *v = lint_scope_expand(&d->ls->env, d->c->f->escape, word, heredoc, NULL, &un);
-    report_unmatched(d, in, &un);
-    lint_names_release(&un);
-    return v;
+    cleanup_error kiln_error_t *err = NULL;
+    char *v = NULL;
+    int rc = heredoc ? df_scope_expand_heredoc(&d->ls->scope, word, &v, &err)
+                     : df_scope_expand(&d->ls->scope, word, &v, &err);
+    return rc < 0 ? NULL : v;
 }
 
 static void secret_value(struct lint_dispatch *d, const struct df_instr *in, const char *key,
@@ -84,47 +75,30 @@ static void legacy_kv(struct lint_dispatch *d, const struct df_instr *in)
                   NULL);
 }
 
-/* Every pair is expanded with the variables from before the ENV (BuildKit expands the whole
- * instruction first), then set. */
+/* The scope applies the ENV as BuildKit: every pair expanded with the variables from before
+ * it, then set (expand.h); nothing is set when a word does not expand. */
 static void do_env(struct lint_dispatch *d, const struct df_instr *in)
 {
     legacy_kv(d, in);
-    char **kv = xcalloc(in->nargs + 1, sizeof(*kv));
-    for (size_t i = 0; i < in->nargs; i++)
-        kv[i] = lint_dispatch_expand(d, in, in->args[i], false);
-    for (size_t i = 0; i + 1 < in->nargs; i += 2) {
-        if (!kv[i])
-            continue;
+    cleanup_error kiln_error_t *err = NULL;
+    cleanup_strv char **kv = NULL;
+    size_t n = 0;
+    if (df_scope_apply_env(&d->ls->scope, in, &kv, &n, &err) < 0)
+        return;
+    for (size_t i = 0; i + 1 < n; i += 2) {
         secret_name(d, in, kv[i]);
         secret_value(d, in, kv[i], in->args[i + 1]);
-        if (kv[i + 1])
-            df_vars_set(&d->ls->env, kv[i], kv[i + 1]);
     }
-    for (size_t i = 0; i < in->nargs; i++)
-        free(kv[i]);
-    free(kv);
 }
 
 static void do_label(struct lint_dispatch *d, const struct df_instr *in)
 {
     legacy_kv(d, in);
     for (size_t i = 0; i < in->nargs; i++)
-        free(lint_dispatch_expand(d, in, in->args[i], false));
+        free(lint_dispatch_expand(d, in->args[i], false));
 }
 
-static const char *build_arg(const struct lint_opts *o, const char *name, bool *given)
-{
-    const char *v = NULL;
-    *given = false;
-    for (size_t i = 0; i < o->nbuild_args; i++)
-        if (strcmp(o->build_args[i].key, name) == 0 && o->build_args[i].value) {
-            v = o->build_args[i].value;
-            *given = true;
-        }
-    return v;
-}
-
-/* dispatchArg: the build arg, else the default expanded, else the global value. */
+/* dispatchArg (expand.h): the build arg, else the default expanded, else the global value. */
 static void do_arg(struct lint_dispatch *d, const struct df_instr *in)
 {
     for (size_t i = 0; i < in->nargs; i++) {
@@ -133,19 +107,9 @@ static void do_arg(struct lint_dispatch *d, const struct df_instr *in)
             xstrndup(in->args[i], eq ? (size_t)(eq - in->args[i]) : strlen(in->args[i]));
         secret_name(d, in, key);
         secret_value(d, in, key, eq ? eq + 1 : NULL);
-        bool given;
-        const char *bv = build_arg(d->c->o, key, &given);
-        cleanup_free char *value = NULL;
-        if (given)
-            value = xstrdup(bv);
-        else if (eq)
-            value = lint_dispatch_expand(d, in, eq + 1, false);
-        else if (df_vars_get(&d->c->global, key))
-            value = xstrdup(df_vars_get(&d->c->global, key));
-        if (value && !non_env_arg(key))
-            df_vars_set(&d->ls->env, key, value);
-        lint_names_add(&d->ls->declared, key);
     }
+    cleanup_error kiln_error_t *err = NULL;
+    df_scope_apply_arg(&d->ls->scope, in, NULL, &err);
 }
 
 /* Exactly the directories of the base system (and anything under /etc, /proc, /sys, /dev,
@@ -200,12 +164,8 @@ static bool windows_system_path(const char *p)
  * base image's Env may set ($GOPATH) is not judged: its value is not known here. */
 static void do_workdir(struct lint_dispatch *d, const struct df_instr *in)
 {
-    struct lint_names un = {0};
-    cleanup_free char *p =
-        lint_scope_expand(&d->ls->env, d->c->f->escape, in->args[0], false, NULL, &un);
-    report_unmatched(d, in, &un);
-    bool unknown = un.n > 0 && d->ls->env_unknown;
-    lint_names_release(&un);
+    cleanup_free char *p = lint_dispatch_expand(d, in->args[0], false);
+    bool unknown = d->unmatched.n > 0 && d->ls->env_unknown;
     if (!p)
         return;
     cleanup_free char *clean = NULL;
@@ -231,13 +191,13 @@ static void do_user(struct lint_dispatch *d, const struct df_instr *in)
 {
     d->ls->user = in;
     free(d->ls->user_value);
-    d->ls->user_value = lint_dispatch_expand(d, in, in->args[0], false);
+    d->ls->user_value = lint_dispatch_expand(d, in->args[0], false);
 }
 
 static void do_words(struct lint_dispatch *d, const struct df_instr *in)
 {
     for (size_t i = 0; i < in->nargs; i++)
-        free(lint_dispatch_expand(d, in, in->args[i], false));
+        free(lint_dispatch_expand(d, in->args[i], false));
 }
 
 /* validateUsedOnce: the earlier instruction is the one that has no effect. */
@@ -281,7 +241,7 @@ static void do_run(struct lint_dispatch *d, const struct df_instr *in)
 {
     for (size_t i = 0; i < in->nflags; i++)
         if (strcmp(in->flags[i].name, "mount") == 0 && in->flags[i].value)
-            free(lint_dispatch_expand(d, in, in->flags[i].value, false));
+            free(lint_dispatch_expand(d, in->flags[i].value, false));
     lint_run_commands(d->c, in);
 }
 
@@ -305,26 +265,6 @@ static const handler_fn handlers[DF_CMD_COUNT] = {
     [DF_WORKDIR] = do_workdir,
 };
 
-/* A stage starts from its base stage's state, or from an image's (Env unknown but for the
- * PATH BuildKit adds when the image sets none), or from scratch. */
-static void stage_init(struct lint_ctx *c, struct lint_stage *ls)
-{
-    if (ls->base < 0) {
-        df_vars_set(&ls->env, "PATH", DEFAULT_PATH);
-        ls->env_unknown = !ls->scratch; /* an image or a named context */
-        return;
-    }
-    const struct lint_stage *b = &c->stages[ls->base];
-    df_vars_copy(&ls->env, &b->env);
-    lint_names_copy(&ls->declared, &b->declared);
-    ls->env_unknown = b->env_unknown;
-    ls->shell_set = b->shell_set;
-    ls->workdir_set = b->workdir_set;
-    ls->runs = b->runs;
-    ls->user = b->user;
-    ls->user_value = b->user_value ? xstrdup(b->user_value) : NULL;
-}
-
 /* The stage's OS: FROM --platform, else its base stage's, else the target platform's. */
 static bool stage_windows(struct lint_ctx *c, const struct df_stage *s, const struct lint_stage *ls)
 {
@@ -342,17 +282,42 @@ static bool stage_windows(struct lint_ctx *c, const struct df_stage *s, const st
     return !strcmp(os, "windows");
 }
 
+/* A stage starts from its base stage's state, or from an image's (Env unknown but for the
+ * PATH BuildKit adds when the image sets none), or from scratch (expand.h's scopes). */
+static void stage_init(struct lint_ctx *c, const struct df_stage *s, struct lint_stage *ls)
+{
+    ls->windows = stage_windows(c, s, ls);
+    if (ls->base < 0) {
+        df_scope_init(&ls->scope, &c->global, c->o->build_args, c->o->nbuild_args, c->f->escape,
+                      NULL, 0, ls->windows);
+        ls->env_unknown = !ls->scratch; /* an image or a named context */
+        return;
+    }
+    const struct lint_stage *b = &c->stages[ls->base];
+    df_scope_clone(&ls->scope, &b->scope);
+    ls->env_unknown = b->env_unknown;
+    ls->shell_set = b->shell_set;
+    ls->workdir_set = b->workdir_set;
+    ls->runs = b->runs;
+    ls->user = b->user;
+    ls->user_value = b->user_value ? xstrdup(b->user_value) : NULL;
+}
+
 void lint_dispatch_stage(struct lint_ctx *c, size_t i)
 {
     const struct df_stage *s = &c->f->stages[i];
     struct lint_dispatch d = {.c = c, .ls = &c->stages[i], .stage = s};
-    stage_init(c, d.ls);
-    d.ls->windows = stage_windows(c, s, d.ls);
+    stage_init(c, s, d.ls);
+    d.ls->scope.observe = observe;
+    d.ls->scope.observe_ctx = &d;
     for (size_t k = 0; k < s->ninstrs; k++) {
-        const struct df_instr *in = s->instrs[k];
-        if (handlers[in->cmd])
-            handlers[in->cmd](&d, in);
+        d.in = s->instrs[k];
+        lint_names_release(&d.unmatched);
+        if (handlers[d.in->cmd])
+            handlers[d.in->cmd](&d, d.in);
     }
+    lint_names_release(&d.unmatched);
+    d.ls->scope.observe = NULL; /* d goes out of scope; stages built on this one clone it */
 }
 
 static bool root_user(const char *v)
@@ -365,10 +330,7 @@ void lint_dispatch_final_user(struct lint_ctx *c)
 {
     if (c->f->nstages == 0)
         return;
-    int t =
-        c->o->target && *c->o->target ? df_stage_find(c->f, c->o->target) : (int)c->f->nstages - 1;
-    if (t < 0)
-        return;
+    int t = (int)c->plan->target;
     const struct df_stage *s = &c->f->stages[t];
     const struct lint_stage *ls = &c->stages[t];
     if (!ls->user) {

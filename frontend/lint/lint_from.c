@@ -94,16 +94,6 @@ static void platform_checks(struct lint_ctx *c, const struct df_stage *s)
     lint_names_release(&unmatched);
 }
 
-/* The latest stage before index `before` named name, or -1. */
-static int earlier_stage(const struct df_file *f, const char *name, size_t before)
-{
-    cleanup_free char *lower = unicode_lower(name);
-    for (size_t i = before; i-- > 0;)
-        if (f->stages[i].name && strcmp(f->stages[i].name, lower) == 0)
-            return (int)i;
-    return -1;
-}
-
 static bool is_context(const struct lint_opts *o, const char *name)
 {
     for (size_t i = 0; i < o->ncontexts; i++)
@@ -131,14 +121,14 @@ static void base_image_rules(struct lint_ctx *c, const struct df_stage *s, const
                   xasprintf("Base image '%s' uses the 'latest' tag", base), NULL);
 }
 
-/* Where the stage starts: an earlier stage, scratch, a named context or an image. */
-static void resolve_base(struct lint_ctx *c, size_t i, char *base)
+/* Where the stage starts (the plan's base, stages.h; none without a plan): an earlier stage,
+ * scratch, a named context or an image. base: FROM's image expanded, NULL when it does not. */
+static void resolve_base(struct lint_ctx *c, size_t i, const char *base)
 {
     const struct df_stage *s = &c->f->stages[i];
     struct lint_stage *ls = &c->stages[i];
-    ls->base = base ? earlier_stage(c->f, base, i) : -1;
-    ls->base_name = base;
-    if (!base || ls->base >= 0)
+    ls->base = c->plan ? c->plan->stages[i].base : -1;
+    if (ls->base >= 0 || !base)
         return;
     cleanup_free char *lower = unicode_lower(base);
     ls->scratch = strcmp(lower, "scratch") == 0;
@@ -166,7 +156,8 @@ void lint_from_checks(struct lint_ctx *c, size_t i)
     const struct df_stage *s = &c->f->stages[i];
     default_base(c, s);
     struct lint_names unmatched = {0};
-    char *base = lint_scope_expand(&c->global, c->f->escape, s->base, false, NULL, &unmatched);
+    cleanup_free char *base =
+        lint_scope_expand(&c->global, c->f->escape, s->base, false, NULL, &unmatched);
     undefined_args(c, s->from, &unmatched);
     lint_names_release(&unmatched);
     if (s->platform)

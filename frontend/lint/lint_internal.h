@@ -4,11 +4,13 @@
  * lint_rules.c     the rule table
  * lint_parse.c     rules on the syntax alone: casing, stage names, MAINTAINER, descriptions
  * lint_from.c      FROM: ARGs in FROM, --platform, base image name, tag and digest
- * lint_dispatch.c  each stage's instructions in order, with its variables (BuildKit's
- *                  dispatch): UndefinedVar and the per-instruction rules
+ * lint_dispatch.c  each stage's instructions in order over the plan a build would run
+ *                  (stages.h) and the stage's scope (expand.h): UndefinedVar and the
+ *                  per-instruction rules
  * lint_copy.c      COPY and ADD
  * lint_expose.c    EXPOSE
- * lint_scope.c     variables of a stage and expansion that records what it looked up
+ * lint_scope.c     sets of names, and expansion in the global scope that records what it
+ *                  looked up (a stage's expansions report through its scope's observer)
  * lint_shell.c     RUN command lines split into pipelines and simple commands
  * lint_run.c       kiln's rules on RUN commands (curl | sh, sudo, apt-get, chmod)
  * lint_secret.c    secret-looking names (BuildKit) and token formats (kiln), masking
@@ -20,6 +22,7 @@
 
 #include "frontend/expand.h"
 #include "frontend/lint/lint.h"
+#include "frontend/stages.h"
 
 /* A set of names, in insertion order, no duplicates. */
 struct lint_names {
@@ -33,12 +36,10 @@ void lint_names_release(struct lint_names *s);
 
 /* What the dispatch of a stage leaves for the stages built on it and for FinalUserRoot. */
 struct lint_stage {
-    int base;           /* the earlier stage FROM names, or -1 */
-    char *base_name;    /* FROM's image expanded with the build args (NULL: did not expand) */
-    bool scratch;       /* FROM scratch */
-    bool image;         /* FROM an image (not scratch, a stage or a named context) */
-    struct df_vars env; /* the variables at the end of the stage */
-    struct lint_names declared;  /* ARG names declared in the stage (and its base stages) */
+    int base;                    /* the earlier stage FROM names (the plan's), or -1 */
+    bool scratch;                /* FROM scratch */
+    bool image;                  /* FROM an image (not scratch, a stage or a named context) */
+    struct df_scope scope;       /* the stage's variables (expand.h), at the end of the stage */
     bool env_unknown;            /* based on an image or a named context (Env not known) */
     bool shell_set;              /* a SHELL in the stage or its base stages */
     bool workdir_set;            /* an absolute-or-not WORKDIR in the stage or its base stages */
@@ -55,6 +56,7 @@ struct lint_ctx {
     struct df_vars global;          /* platform ARGs and meta ARGs, build args applied */
     struct df_vars global_defaults; /* the same with defaults only (no build args) */
     struct lint_names meta_names;   /* meta ARG names (declared, with or without value) */
+    struct df_plan *plan;           /* the stage graph a build would use (stages.h) */
     struct lint_stage *stages;      /* one per stage of f */
 };
 
@@ -75,17 +77,19 @@ void lint_from_checks(struct lint_ctx *c, size_t stage);
 /* lint_dispatch.c */
 void lint_dispatch_stage(struct lint_ctx *c, size_t stage);
 void lint_dispatch_final_user(struct lint_ctx *c);
-/* The dispatch of one stage. */
+/* The dispatch of one stage. Every expansion in the stage's scope reports UndefinedVar for the
+ * instruction in, through the scope's observer. */
 struct lint_dispatch {
     struct lint_ctx *c;
     struct lint_stage *ls;
     const struct df_stage *stage;
+    const struct df_instr *in;                             /* the instruction being dispatched */
+    struct lint_names unmatched;                           /* names its expansions found unset */
     const struct df_instr *cmd, *entrypoint, *healthcheck; /* the last of each in the stage */
 };
-/* Expands word in the stage's variables, reporting UndefinedVar for in; NULL when it does not
+/* Expands word in the stage's variables (reporting UndefinedVar); NULL when it does not
  * expand. heredoc: a COPY/ADD heredoc body. */
-char *lint_dispatch_expand(struct lint_dispatch *d, const struct df_instr *in, const char *word,
-                           bool heredoc);
+char *lint_dispatch_expand(struct lint_dispatch *d, const char *word, bool heredoc);
 /* lint_copy.c: COPY and ADD (CopyIgnoredFile, AddRemoteWithoutChecksum, --chmod) */
 void lint_copy_instr(struct lint_dispatch *d, const struct df_instr *in);
 /* lint_expose.c: EXPOSE (ExposeProtoCasing, ExposeInvalidFormat, ExposeSsh) */
@@ -101,9 +105,6 @@ bool lint_run_mode_world_writable(const char *mode);
  * Returns NULL when the word does not expand (the build would fail there, not the linter). */
 char *lint_scope_expand(const struct df_vars *vars, char escape, const char *word, bool heredoc,
                         struct lint_names *matched, struct lint_names *unmatched);
-/* ProcessWords (EXPOSE): NULL-terminated, or NULL on an expansion error. */
-char **lint_scope_expand_words(const struct df_vars *vars, char escape, const char *word,
-                               size_t *n);
 /* True for a variable that official images commonly set in their config Env (GOPATH,
  * PYTHON_VERSION, JAVA_HOME, ...): not reported when the base image's Env is not known. */
 bool lint_scope_image_env(const char *name);

@@ -3,11 +3,11 @@
  * sarif-support-for-code-scanning: version, $schema, runs[].tool.driver.{name,
  * informationUri, rules[]}, results[].{ruleId, level, message.text, locations[]}). */
 #include <ctype.h>
-#include <jansson.h>
 #include <string.h>
 
 #include "buf.h"
 #include "frontend/lint/lint_internal.h"
+#include "json.h"
 #include "util.h"
 
 #define OUTPUT_MAX           (64u * 1024 * 1024)
@@ -47,10 +47,11 @@ static size_t source_line(const char *data, size_t len, int n, const char **star
     return (size_t)((nl ? nl : end) - p);
 }
 
-static void excerpt(struct buf *b, const struct lint_finding *f, const char *file, const char *data,
-                    size_t len)
+static int excerpt(struct buf *b, const struct lint_finding *f, const char *file, const char *data,
+                   size_t len)
 {
-    buf_addf(b, NULL, "%s:%d\n--------------------\n", file, f->line);
+    if (buf_addf(b, NULL, "%s:%d\n--------------------\n", file, f->line) < 0)
+        return -1;
     int last =
         f->end_line - f->line >= EXCERPT_MAX_LINES ? f->line + EXCERPT_MAX_LINES - 1 : f->end_line;
     for (int n = f->line; n <= last; n++) {
@@ -59,55 +60,63 @@ static void excerpt(struct buf *b, const struct lint_finding *f, const char *fil
         if (!s)
             break;
         cleanup_free char *safe = lint_secret_redact(s, l > 200 ? 200 : l);
-        buf_addf(b, NULL, "%4d | >>> %s\n", n, safe);
+        if (buf_addf(b, NULL, "%4d | >>> %s\n", n, safe) < 0)
+            return -1;
     }
-    buf_addstr(b, "--------------------\n", NULL);
+    return buf_addstr(b, "--------------------\n", NULL);
 }
 
-static void summary(struct buf *b, const struct lint_result *r)
+static int summary(struct buf *b, const struct lint_result *r)
 {
-    size_t errors = lint_result_errors(r), warnings = r->n - errors;
-    if (r->n == 0) {
-        buf_addstr(b, "Check complete, no warnings found.\n", NULL);
-        return;
-    }
-    buf_addstr(b, "Check complete, ", NULL);
-    if (errors)
-        buf_addf(b, NULL, "%zu error%s%s", errors, errors == 1 ? "" : "s", warnings ? " and " : "");
-    if (warnings)
-        buf_addf(b, NULL, "%zu warning%s", warnings, warnings == 1 ? "" : "s");
-    buf_addf(b, NULL, " %s been found!\n", r->n == 1 ? "has" : "have");
-    if (r->dropped)
-        buf_addf(b, NULL, "(%zu more findings were not kept)\n", r->dropped);
+    size_t errors = lint_result_errors(r), warnings = 0;
+    for (size_t i = 0; i < r->n; i++)
+        warnings += r->v[i].level == LINT_WARNING;
+    if (r->build_error && buf_addf(b, NULL, "ERROR: %s\n", r->build_error) < 0)
+        return -1;
+    if (errors + warnings == 0)
+        return buf_addstr(b, "Check complete, no warnings found.\n", NULL);
+    if (buf_addstr(b, "Check complete, ", NULL) < 0 ||
+        (errors && buf_addf(b, NULL, "%zu error%s%s", errors, errors == 1 ? "" : "s",
+                            warnings ? " and " : "") < 0) ||
+        (warnings && buf_addf(b, NULL, "%zu warning%s", warnings, warnings == 1 ? "" : "s") < 0) ||
+        buf_addf(b, NULL, " %s been found!\n", errors + warnings == 1 ? "has" : "have") < 0)
+        return -1;
+    return r->dropped ? buf_addf(b, NULL, "(%zu more findings were not kept)\n", r->dropped) : 0;
 }
 
-char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len)
+static int finding_text(struct buf *b, const struct lint_finding *f, const char *file,
+                        const char *data, size_t len)
 {
-    struct buf b = BUF_INIT(OUTPUT_MAX);
-    for (size_t i = 0; i < r->n; i++) {
-        const struct lint_finding *f = &r->v[i];
-        buf_addf(&b, NULL, "%s: %s - %s\n%s", f->level == LINT_ERROR ? "ERROR" : "WARNING",
-                 f->rule->name, f->rule->url, f->message);
-        if (f->line > 0)
-            buf_addf(&b, NULL, " (line %d)", f->line);
-        buf_addch(&b, '\n', NULL);
-        if (data && f->line > 0)
-            excerpt(&b, f, file, data, len);
-        buf_addf(&b, NULL, "Fix: %s\n\n", fix_of(f));
-    }
-    summary(&b, r);
+    if (buf_addf(b, NULL, "%s: %s - %s\n%s", f->level == LINT_ERROR ? "ERROR" : "WARNING",
+                 f->rule->name, f->rule->url, f->message) < 0 ||
+        (f->line > 0 && buf_addf(b, NULL, " (line %d)", f->line) < 0) ||
+        buf_addch(b, '\n', NULL) < 0)
+        return -1;
+    if (data && f->line > 0 && excerpt(b, f, file, data, len) < 0)
+        return -1;
+    return buf_addf(b, NULL, "Fix: %s\n\n", fix_of(f));
+}
+
+char *lint_output_text(const struct lint_result *r, const char *file, const char *data, size_t len,
+                       kiln_error_t **err)
+{
+    cleanup_buf struct buf b = BUF_INIT(OUTPUT_MAX);
+    for (size_t i = 0; i < r->n; i++)
+        if (finding_text(&b, &r->v[i], file, data, len) < 0)
+            return kiln_err(err, KILN_ELIMIT, 0, "lint output over %u bytes", OUTPUT_MAX), NULL;
+    if (summary(&b, r) < 0)
+        return kiln_err(err, KILN_ELIMIT, 0, "lint output over %u bytes", OUTPUT_MAX), NULL;
     return buf_detach(&b);
 }
 
+/* Takes the reference. */
 static char *dump(json_t *j)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
+    cleanup_json json_t *owned = j;
+    cleanup_free char *s = json_dumps(owned, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!s)
         abort(); /* only allocation failure makes jansson fail here */
-    char *out = xasprintf("%s\n", s);
-    free(s);
-    return out;
+    return xasprintf("%s\n", s);
 }
 
 char *lint_output_json(const struct lint_result *r, const char *file)
@@ -121,23 +130,33 @@ char *lint_output_json(const struct lint_result *r, const char *file)
                                 "url", f->rule->url, "message", f->message, "fix", fix_of(f),
                                 "file", file, "line", f->line, "endLine", f->end_line));
     }
-    size_t errors = lint_result_errors(r);
-    return dump(json_pack("{s:s,s:o,s:I,s:I,s:I}", "file", file, "findings", findings, "errors",
-                          (json_int_t)errors, "warnings", (json_int_t)(r->n - errors), "dropped",
-                          (json_int_t)r->dropped));
+    size_t errors = lint_result_errors(r), warnings = 0;
+    for (size_t i = 0; i < r->n; i++)
+        warnings += r->v[i].level == LINT_WARNING;
+    json_t *doc = json_pack("{s:s,s:o,s:I,s:I,s:I}", "file", file, "findings", findings, "errors",
+                            (json_int_t)errors, "warnings", (json_int_t)warnings, "dropped",
+                            (json_int_t)r->dropped);
+    if (r->build_error)
+        json_object_set_new(doc, "buildError", json_string(r->build_error));
+    return dump(doc);
 }
 
 /* RFC 3986: a relative reference with unreserved characters and '/' kept. */
 static char *uri_path(const char *file)
 {
-    struct buf b = BUF_INIT(OUTPUT_MAX);
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = xmalloc(3 * strlen(file) + 1), *o = out; /* a byte becomes at most %XX */
     for (const unsigned char *p = (const unsigned char *)file; *p; p++) {
-        if (isalnum(*p) || strchr("-._~/", *p))
-            buf_addch(&b, (char)*p, NULL);
-        else
-            buf_addf(&b, NULL, "%%%02X", *p);
+        if (isalnum(*p) || strchr("-._~/", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
     }
-    return buf_detach(&b);
+    *o = '\0';
+    return out;
 }
 
 static json_t *sarif_rule(const struct lint_rule *rule)
@@ -178,6 +197,12 @@ char *lint_output_sarif(const struct lint_result *r, const char *file)
     json_t *artifacts = json_pack("[{s:{s:s}}]", "location", "uri", uri);
     json_t *run = json_pack("{s:{s:o},s:o,s:o}", "tool", "driver", driver, "results", results,
                             "artifacts", artifacts);
+    /* a Dockerfile that cannot be built: the run says so, as a tool execution notification */
+    if (r->build_error)
+        json_object_set_new(run, "invocations",
+                            json_pack("[{s:b,s:[{s:s,s:{s:s}}]}]", "executionSuccessful", 0,
+                                      "toolExecutionNotifications", "level", "error", "message",
+                                      "text", r->build_error));
     return dump(
         json_pack("{s:s,s:s,s:[o]}", "version", "2.1.0", "$schema", SARIF_SCHEMA, "runs", run));
 }

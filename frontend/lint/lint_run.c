@@ -199,7 +199,8 @@ static void json_form(struct run_state *st, const struct df_instr *in)
         return script(st, in->args[2]);
     cleanup_buf struct buf b = BUF_INIT(DF_MAX_LOGICAL_LINE);
     for (size_t i = 0; i < in->nargs; i++)
-        buf_addf(&b, NULL, "%s'%s'", i ? " " : "", in->args[i]);
+        if (buf_addf(&b, NULL, "%s'%s'", i ? " " : "", in->args[i]) < 0)
+            return; /* cannot happen: the quoted words are no longer than the JSON array */
     script(st, buf_str(&b));
 }
 

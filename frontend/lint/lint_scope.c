@@ -1,5 +1,6 @@
-/* Variables for the linter: sets of names, and expansion that records which variables it
- * found set or unset (BuildKit's ProcessWordWithMatches). */
+/* Sets of names, and expansion that records which variables it found set or unset (BuildKit's
+ * ProcessWordWithMatches) for FROM and --platform in the global scope; a stage's variables are
+ * the frontend's scope (expand.h). */
 #include <string.h>
 
 #include "frontend/lint/lint_internal.h"
@@ -61,16 +62,6 @@ char *lint_scope_expand(const struct df_vars *vars, char escape, const char *wor
     int rc = heredoc ? shell_expand_heredoc(word, track, &t, &out, &err)
                      : shell_expand_word(word, escape, track, &t, &out, &err);
     return rc < 0 ? NULL : out;
-}
-
-char **lint_scope_expand_words(const struct df_vars *vars, char escape, const char *word, size_t *n)
-{
-    struct tracker t = {vars, NULL, NULL};
-    cleanup_error kiln_error_t *err = NULL;
-    char **out = NULL;
-    if (shell_expand_words(word, escape, track, &t, &out, n, &err) < 0)
-        return NULL;
-    return out;
 }
 
 /* Config Env names of the official images most Dockerfiles build on (golang, python, node,

@@ -173,15 +173,20 @@ char *lint_secret_redact(const char *s, size_t len)
         size_t n = (i > 0 && isalnum((unsigned char)copy[i - 1]))
                        ? 0
                        : token_match(copy + i, &kind, &prefix);
+        int rc;
         if (n && prefix) {
-            buf_addf(&b, NULL, "%s****", prefix);
+            rc = buf_addf(&b, NULL, "%s****", prefix);
             i += n;
         } else if (n) { /* a private key: the header, then the body masked up to its end */
             const char *end = strstr(copy + i + n, "-----END");
-            buf_addf(&b, NULL, "%.*s****", (int)n, copy + i);
+            rc = buf_addf(&b, NULL, "%.*s****", (int)n, copy + i);
             i = end ? (size_t)(end - copy) : strlen(copy);
         } else {
-            buf_addch(&b, copy[i++], NULL);
+            rc = buf_addch(&b, copy[i++], NULL);
+        }
+        if (rc < 0) { /* cannot happen within 2 * len + 64; never show a part unmasked */
+            buf_release(&b);
+            return xstrdup("****");
         }
     }
     return buf_detach(&b);

@@ -44,7 +44,8 @@ static void end_command(struct splitter *sp, bool piped)
 
 static void add(struct splitter *sp, char ch)
 {
-    buf_addch(&sp->word, ch, NULL);
+    if (buf_addch(&sp->word, ch, NULL) < 0)
+        sp->i = sp->n; /* cannot happen (a word is part of the script): stop splitting */
     sp->in_word = true;
 }
 
@@ -151,8 +152,8 @@ static void step(struct splitter *sp)
 void lint_shell_split(const char *script, struct lint_cmds *out)
 {
     memset(out, 0, sizeof(*out));
-    struct splitter sp = {
-        .s = script, .n = strlen(script), .out = out, .word = BUF_INIT(DF_MAX_LOGICAL_LINE)};
+    size_t n = strlen(script);
+    struct splitter sp = {.s = script, .n = n, .out = out, .word = BUF_INIT(n)};
     while (sp.i < sp.n)
         step(&sp);
     end_command(&sp, false);

@@ -27,7 +27,9 @@ enum kiln_code {
     KILN_ENETWORK = 11,    /* a registry or network operation failed */
     KILN_ELEAK = 12,       /* a secret was found in the output */
     KILN_ECANCELLED = 13,  /* stopped because another part of the build failed */
+    KILN_ESNAPSHOT = 14,   /* the overlay snapshotter cannot mount a step's rootfs here */
 };
+#define KILN_CODE_LAST KILN_ESNAPSHOT /* the highest code: moves with every code appended */
 
 struct kiln_error {
     enum kiln_code code;
@@ -53,8 +55,5 @@ void kiln_error_free(kiln_error_t *e);
 
 /* The process exit status for an error: 2 for bad usage or bad input, 1 otherwise. */
 int kiln_error_exit_status(const kiln_error_t *e);
-
-/* A short lowercase name for a code, for JSON progress output. */
-const char *kiln_code_name(enum kiln_code code);
 
 #endif

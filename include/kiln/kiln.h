@@ -1,6 +1,8 @@
-/* kiln — the public API: build options in, an image result out.
+/* kiln — the public API: build options in, an image result out; and the other commands
+ * (kiln/dockerfile.h: lint and parse; kiln/inspect.h, kiln/push.h, kiln/prune.h).
  *
- * The CLI (builder/cli/) fills struct kiln_build_opts from argv and calls kiln_build(). The
+ * The CLI (builder/cli/) fills struct kiln_build_opts from argv and calls kiln_build(), and
+ * the other commands' functions likewise; it includes nothing else of the library. The
  * library never prints: progress and warnings go through struct kiln_progress.
  */
 #ifndef KILN_KILN_H
@@ -10,14 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kiln/dockerfile.h"
 #include "kiln/error.h"
-
-#define KILN_DIGEST_MAX 72
-
-struct kiln_kv {
-    char *key;
-    char *value; /* NULL: "K" alone (e.g. a build arg taken from the environment when set) */
-};
+#include "kiln/inspect.h"
+#include "kiln/prune.h"
+#include "kiln/push.h"
+#include "kiln/registry.h"
+#include "kiln/types.h"
 
 enum kiln_context_type {
     KILN_CONTEXT_DIR,          /* NAME=DIR */
@@ -176,6 +177,7 @@ struct kiln_build_opts {
     uint64_t shm_size;        /* --shm-size: bytes of /dev/shm in RUN steps; 0: 64 MiB */
     struct kiln_ssh_opt *ssh; /* --ssh */
     size_t nssh;
+    struct kiln_registry_opts registry; /* pulls, pushes, the registry cache */
     struct kiln_progress progress;
 };
 
@@ -194,6 +196,33 @@ struct kiln_build_result {
 
 int kiln_build(const struct kiln_build_opts *opts, struct kiln_build_result *res,
                kiln_error_t **err);
+
+/* Loads libarchive, which kiln is not linked against (it is loaded by an absolute path only
+ * when a command needs it; builder/dynlib/dynlib.h). Every command that may read a layer or an
+ * archive calls it in the main thread before any thread or child exists; later calls return
+ * the first result. */
+int kiln_load_archive(kiln_error_t **err);
+
+/* Flags of kiln build whose values the library reads, as buildx and Docker do (errors:
+ * KILN_EUSAGE in their wording). Each adds to opts. */
+/* --add-host HOST:IP or HOST=IP (IP may be a ',' list); "host-gateway" is refused. */
+int kiln_build_add_host(struct kiln_build_opts *opts, const char *value, kiln_error_t **err);
+/* --ulimit NAME=SOFT[:HARD] (Docker's names, -1 unlimited); a later one replaces. */
+int kiln_build_ulimit(struct kiln_build_opts *opts, const char *value, kiln_error_t **err);
+
+/* What buildx writes besides the build: kiln_build_report_prepare before kiln_build (a stale
+ * --iidfile is removed, so a failed build leaves none), kiln_build_report_write after it
+ * succeeded (each file written atomically). */
+struct kiln_build_report {
+    const char *iidfile;       /* --iidfile: the image ID; NULL: none */
+    const char *metadata_file; /* --metadata-file: buildx's JSON (exporter response keys) */
+};
+int kiln_build_report_prepare(const struct kiln_build_report *r, kiln_error_t **err);
+int kiln_build_report_write(const struct kiln_build_report *r, const struct kiln_build_opts *o,
+                            const struct kiln_build_result *res, kiln_error_t **err);
+/* The image ID as buildx gives it: the config digest when the output's name points to one
+ * image manifest, else the digest of the index it points to. */
+const char *kiln_build_image_id(const struct kiln_build_result *res);
 
 const char *kiln_version(void);
 

@@ -96,7 +96,7 @@ static void parser_case(struct tally *t, const char *dir, const char *name)
         check(t, 0, name, err->msg);
         return;
     }
-    cleanup_free char *dump = df_ast_dump(ast);
+    cleanup_free char *dump = df_ast_dump(ast, NULL);
     cleanup_free char *got = xasprintf("%s\n", dump);
     int ok = strcmp(got, want) == 0;
     check(t, ok, name, ok ? NULL : "dump differs");

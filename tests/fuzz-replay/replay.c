@@ -1,6 +1,6 @@
 /* Replays every file of the fuzz seed corpora through the fuzz entry points, without
  * libFuzzer, so the normal test suite (and its sanitizer build) keeps them passing.
- * Usage: fuzz_replay dockerfile|dockerignore DIR... */
+ * Usage: fuzz_replay dockerfile|dockerignore|lint DIR... */
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,10 +43,18 @@ static int replay_dir(const char *dir, int (*fn)(const uint8_t *, size_t), size_
 
 int main(int argc, char **argv)
 {
-    if (argc < 3)
-        return fprintf(stderr, "usage: fuzz_replay dockerfile|dockerignore DIR...\n"), 2;
-    int (*fn)(const uint8_t *, size_t) =
-        strcmp(argv[1], "dockerfile") == 0 ? fuzz_dockerfile_entry : fuzz_dockerignore_entry;
+    static const struct {
+        const char *name;
+        int (*fn)(const uint8_t *, size_t);
+    } targets[] = {{"dockerfile", fuzz_dockerfile_entry},
+                   {"dockerignore", fuzz_dockerignore_entry},
+                   {"lint", fuzz_lint_entry}};
+    int (*fn)(const uint8_t *, size_t) = NULL;
+    for (size_t i = 0; argc >= 3 && i < ARRAY_SIZE(targets); i++)
+        if (strcmp(argv[1], targets[i].name) == 0)
+            fn = targets[i].fn;
+    if (!fn)
+        return fprintf(stderr, "usage: fuzz_replay dockerfile|dockerignore|lint DIR...\n"), 2;
     size_t count = 0;
     for (int i = 2; i < argc; i++)
         if (replay_dir(argv[i], fn, &count) < 0)

@@ -204,7 +204,7 @@ Test(parser, heredoc_positions_and_dump)
     cr_assert_eq(a->nodes[1].end_line, 4);
     cr_assert_eq(a->nodes[2].start_line, 5);
     cr_assert_eq(a->nodes[2].end_line, 7);
-    cleanup_free char *d = df_ast_dump(a);
+    cleanup_free char *d = df_ast_dump(a, NULL);
     cr_assert_str_eq(d, "(from \"a\")\n(run \"<<EOF bash\")\n(copy \"<<A\" \"/dst\")");
     df_ast_free(a);
 }
@@ -302,7 +302,7 @@ Test(parser, empty_continuation_warnings)
     cr_assert_str_eq(a->warnings[0].rule, "NoEmptyContinuation");
     cr_assert_eq(a->warnings[0].line, 11);
     cr_assert_str_eq(a->warnings[1].msg, "Empty continuation line found in: RUN another     thing");
-    cleanup_free char *d = df_ast_dump(a);
+    cleanup_free char *d = df_ast_dump(a, NULL);
     cr_assert(strstr(d, "(run \"non-indented    after-comment\")"));
     cr_assert(strstr(d, "(run \"indented     comment\")"));
     df_ast_free(a);
@@ -353,7 +353,7 @@ Test(parser, case_flags_json_and_bom)
                                 "from a\r\nCoPy --from=b --chown=\"1 2\" a b\r\n"
                                 "cmd [\"a\", \"b\\u0000\"]\nonbuild --x ONBUILD run x\n"
                                 "UNKNOWN stuff\n");
-    cleanup_free char *d = df_ast_dump(a);
+    cleanup_free char *d = df_ast_dump(a, NULL);
     cr_assert_str_eq(d, "(from \"a\")\n(copy [\"--from=b\" \"--chown=1 2\"] \"a\" \"b\")\n"
                         "(cmd \"a\" \"b\\x00\")\n(onbuild [\"--x\"] (onbuild (run \"x\")))\n"
                         "(unknown \"\")");
@@ -427,7 +427,7 @@ Test(parser, json_like_go)
             continue;
         }
         cr_assert_eq(r, 0, "%s: %s", cases[i].line, err ? err->msg : "");
-        cleanup_free char *d = df_ast_dump(a);
+        cleanup_free char *d = df_ast_dump(a, NULL);
         cr_expect_str_eq(d, cases[i].dump, "%s", cases[i].line);
         df_ast_free(a);
     }

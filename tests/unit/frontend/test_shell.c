@@ -171,9 +171,9 @@ Test(shell, limits)
     size_t depth = SHELL_MAX_DEPTH + 10;
     struct buf b = BUF_INIT(1 << 20);
     for (size_t i = 0; i < depth; i++)
-        buf_addstr(&b, "${A:-", NULL);
+        cr_assert_eq(buf_addstr(&b, "${A:-", NULL), 0);
     for (size_t i = 0; i < depth; i++)
-        buf_addch(&b, '}', NULL);
+        cr_assert_eq(buf_addch(&b, '}', NULL), 0);
     cleanup_free char *word = buf_detach(&b);
     cleanup_free char *out = NULL;
     cleanup_error kiln_error_t *err = NULL;

@@ -29,9 +29,8 @@ static char *plan(const char *text, const char *target)
         kiln_error_free(err);
     } else {
         struct buf b = BUF_INIT(4096);
-        buf_addstr(&b, "", NULL);
         for (size_t i = 0; i < p->norder; i++)
-            buf_addf(&b, NULL, "%s%zu", i ? "," : "", p->order[i]);
+            cr_assert_eq(buf_addf(&b, NULL, "%s%zu", i ? "," : "", p->order[i]), 0);
         out = buf_detach(&b);
         df_plan_free(p);
     }

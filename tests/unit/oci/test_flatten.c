@@ -41,18 +41,19 @@ static int record(void *ctx, struct archive_entry *e, struct flatten_data *d, ki
                        : archive_entry_filetype(e) == AE_IFREG ? "file"
                        : archive_entry_filetype(e) == AE_IFCHR ? "chr"
                                                                : "other";
-    buf_addf(b, err, "%s %s %o", archive_entry_pathname(e), kind, archive_entry_perm(e));
+    cr_assert_eq(
+        buf_addf(b, err, "%s %s %o", archive_entry_pathname(e), kind, archive_entry_perm(e)), 0);
     if (archive_entry_hardlink(e))
-        buf_addf(b, err, " => %s", archive_entry_hardlink(e));
+        cr_assert_eq(buf_addf(b, err, " => %s", archive_entry_hardlink(e)), 0);
     else if (archive_entry_symlink(e))
-        buf_addf(b, err, " -> %s", archive_entry_symlink(e));
+        cr_assert_eq(buf_addf(b, err, " -> %s", archive_entry_symlink(e)), 0);
     char data[256];
     ssize_t n = d ? flatten_read(d, data, sizeof(data) - 1) : 0;
     cr_assert_geq(n, 0);
     data[n] = '\0';
     if (n)
-        buf_addf(b, err, " %s", data);
-    buf_addstr(b, "\n", err);
+        cr_assert_eq(buf_addf(b, err, " %s", data), 0);
+    cr_assert_eq(buf_addstr(b, "\n", err), 0);
     return 0;
 }
 

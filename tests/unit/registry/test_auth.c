@@ -91,13 +91,13 @@ Test(auth, malformed_and_oversized_headers_are_errors)
 Test(auth, token_url_escapes_service_and_scopes)
 {
     char *scopes[] = {"repository:library/python:pull", "repository:a b:pull,push"};
-    char *u =
-        registry_auth_token_url("https://auth.docker.io/token", "registry.docker.io", scopes, 2);
+    char *u = registry_auth_token_url("https://auth.docker.io/token", "registry.docker.io", scopes,
+                                      2, NULL);
     cr_expect_str_eq(u, "https://auth.docker.io/token?service=registry.docker.io"
                         "&scope=repository%3Alibrary%2Fpython%3Apull"
                         "&scope=repository%3Aa%20b%3Apull%2Cpush");
     free(u);
-    u = registry_auth_token_url("https://t/token?x=1", NULL, scopes, 1);
+    u = registry_auth_token_url("https://t/token?x=1", NULL, scopes, 1, NULL);
     cr_expect_str_eq(u, "https://t/token?x=1&scope=repository%3Alibrary%2Fpython%3Apull");
     free(u);
 }

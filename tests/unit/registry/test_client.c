@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "oci/walk.h"
 #include "registry/registry_client.h"
 #include "util.h"
 
@@ -82,6 +83,6 @@ Test(client, manifest_media_types)
               "a body that contradicts its Content-Type");
     cr_expect(str_has_prefix(type_of(NULL, "{\"mediaType\":\"text/html\"}"), "error:"));
     cr_expect(str_has_prefix(type_of(NULL, "<html>"), "error:"));
-    cr_expect(registry_manifest_is_index(MEDIA_TYPE_DOCKER_LIST));
-    cr_expect_not(registry_manifest_is_index(MEDIA_TYPE_OCI_MANIFEST));
+    cr_expect(oci_is_index_type(MEDIA_TYPE_DOCKER_LIST));
+    cr_expect_not(oci_is_index_type(MEDIA_TYPE_OCI_MANIFEST));
 }

@@ -54,8 +54,8 @@ Test(hostile, deep_big_and_special_files)
     cleanup_free char *root = test_tmpdir();
     struct buf deep = BUF_INIT(1 << 16);
     for (unsigned i = 0; i < CATALOG_MAX_DEPTH + 5; i++)
-        buf_addstr(&deep, "d/", NULL);
-    buf_addstr(&deep, "x", NULL);
+        cr_assert_eq(buf_addstr(&deep, "d/", NULL), 0);
+    cr_assert_eq(buf_addstr(&deep, "x", NULL), 0);
     put_file(root, buf_str(&deep), "deep");
     buf_release(&deep);
     cleanup_free char *big =
@@ -67,7 +67,7 @@ Test(hostile, deep_big_and_special_files)
     cr_assert_eq(mkfifo(fifo, 0644), 0);
     struct buf nested = BUF_INIT(1 << 20);
     for (int i = 0; i < 100000; i++)
-        buf_addch(&nested, '[', NULL);
+        cr_assert_eq(buf_addch(&nested, '[', NULL), 0);
     put_file(root, "app/node_modules/nest/package.json", buf_str(&nested));
     buf_release(&nested);
     struct sbom_result r;

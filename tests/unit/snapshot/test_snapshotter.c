@@ -96,7 +96,7 @@ static char *listing(const struct layer_result *res)
     char line[1024];
     kiln_error_t *e = NULL;
     while (fgets(line, sizeof(line), p))
-        buf_addstr(&b, line, &e);
+        cr_assert_eq(buf_addstr(&b, line, &e), 0);
     pclose(p);
     return buf_detach(&b);
 }

@@ -359,8 +359,3 @@ char *dockerignore_specific_path(const char *dockerfile_path)
         return NULL;
     return xasprintf("%s.dockerignore", dockerfile_path);
 }
-
-const char *dockerignore_pick(const char *specific_path, bool specific_exists)
-{
-    return specific_path && specific_exists ? specific_path : DOCKERIGNORE_DEFAULT;
-}

@@ -59,8 +59,5 @@ const char *dockerignore_pattern(const struct dockerignore *d, size_t i, bool *e
  * dockerfile_path + ".dockerignore", newly allocated; NULL when the Dockerfile comes from
  * standard input ("-" or NULL). */
 char *dockerignore_specific_path(const char *dockerfile_path);
-/* Which ignore file to read: specific_path when it exists, else DOCKERIGNORE_DEFAULT at the
- * context root (the return value points to one of the two, not a copy). */
-const char *dockerignore_pick(const char *specific_path, bool specific_exists);
 
 #endif

@@ -265,13 +265,10 @@ Test(dockerignore, may_include_below)
     dockerignore_free(d);
 }
 
-Test(dockerignore, which_file_wins)
+Test(dockerignore, specific_file_name)
 {
     cleanup_free char *p = dockerignore_specific_path("build/app.Dockerfile");
     cr_assert_str_eq(p, "build/app.Dockerfile.dockerignore");
-    cr_assert_eq(dockerignore_pick(p, true), p);
-    cr_assert_str_eq(dockerignore_pick(p, false), ".dockerignore");
     cr_assert_null(dockerignore_specific_path("-"));
     cr_assert_null(dockerignore_specific_path(NULL));
-    cr_assert_str_eq(dockerignore_pick(NULL, true), ".dockerignore");
 }

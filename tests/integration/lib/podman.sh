@@ -103,7 +103,7 @@ pm_image() {
 _pm_copy_libs() {
   local rootfs=$1 lib
   shift
-  for lib in $(ldd "$@" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
+  for lib in $(ldd "$@" 2>/dev/null | grep -oE '/[^ :]+\.so[^ :]*' | sort -u); do
     [ -e "$rootfs$lib" ] && continue
     mkdir -p "$rootfs$(dirname "$lib")"
     cp -L "$lib" "$rootfs$lib"
@@ -130,7 +130,14 @@ pm_kiln_image() {
   cp /usr/bin/newuidmap /usr/bin/newgidmap "$r/usr/bin/"
   chmod 0755 "$r/usr/bin/newuidmap" "$r/usr/bin/newgidmap"
   cp "$setcap" "$r/usr/bin/setcap"
-  _pm_copy_libs "$r" "$KILN" "$pasta" /usr/bin/newuidmap "$setcap"
+  # kiln is not linked against libarchive and libcurl: it opens them by the absolute paths fixed
+  # at build (builder/dynlib/), which ldd does not list; they and their libraries go in too
+  local loaded lib
+  loaded=$(grep -aoE '/[A-Za-z0-9_./+-]+/lib(archive|curl)\.so\.[0-9]+' "$KILN" | sort -u)
+  [ "$(wc -l <<<"$loaded")" = 2 ] || fail "the paths of libarchive and libcurl are not in $KILN"
+  # shellcheck disable=SC2086 # one path per line
+  _pm_copy_libs "$r" "$KILN" "$pasta" /usr/bin/newuidmap "$setcap" $loaded
+  for lib in $loaded; do cp -L "$lib" "$r$lib"; done
   printf 'root:x:0:0:root:/root:/bin/sh\nkiln:x:1000:1000::/home/kiln:/bin/sh\n' >"$r/etc/passwd"
   printf 'root:x:0:\nkiln:x:1000:\n' >"$r/etc/group"
   printf 'kiln:1:999\nkiln:1001:64535\n' >"$r/etc/subuid"

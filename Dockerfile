@@ -16,7 +16,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      libarchive-dev zlib1g-dev libssl-dev libjansson-dev libseccomp-dev libcap-dev \
+      libarchive-dev zlib1g-dev libzstd-dev libssl-dev libjansson-dev libseccomp-dev libcap-dev \
       libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -34,7 +34,7 @@ FROM debian:bookworm-slim
 # newgidmap (the steps' ids as a non-root user), the CA certificates (registries)
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libarchive13 libjansson4 libseccomp2 libcurl4 libssl3 zlib1g \
+      libarchive13 libjansson4 libseccomp2 libcurl4 libssl3 zlib1g libzstd1 \
       passt uidmap ca-certificates libcap2-bin \
  # In a container without CAP_SYS_ADMIN a setuid-root newuidmap may not write the map of a
  # namespace kiln owns; with file capabilities it writes as kiln, which owns it.

@@ -18,8 +18,8 @@ int main(int argc, char **argv)
     }
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx || seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, geteuid() == 0 ? 0 : 1) < 0 ||
-        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mount), 1,
-                         SCMP_A3(SCMP_CMP_EQ, 0)) < 0 ||
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mount), 1, SCMP_A3(SCMP_CMP_EQ, 0)) <
+            0 ||
         seccomp_load(ctx) < 0) {
         fprintf(stderr, "nooverlay: cannot load the seccomp filter\n");
         return 125;

@@ -47,12 +47,14 @@ static char *record_path(const char *key)
     return xasprintf(STEPCACHE_DIR "/%s", digest_hex(key));
 }
 
-static int parse_record(const char *data, size_t len, struct step_record *r)
+json_t *step_record_json(const struct step_record *r)
 {
-    cleanup_json json_t *j =
-        json_parse_object(data, len, STEPCACHE_MAX_RECORD, "cache record", NULL);
-    if (!j)
-        return -1;
+    return json_pack("{s:s,s:s,s:I,s:s}", "digest", r->digest, "diff_id", r->diff_id, "size",
+                     (json_int_t)r->size, "mediaType", r->media_type);
+}
+
+int step_record_from_json(json_t *j, struct step_record *r)
+{
     const char *d = json_string_value(json_object_get(j, "digest"));
     const char *di = json_string_value(json_object_get(j, "diff_id"));
     const char *mt = json_string_value(json_object_get(j, "mediaType"));
@@ -65,6 +67,13 @@ static int parse_record(const char *data, size_t len, struct step_record *r)
     snprintf(r->media_type, sizeof(r->media_type), "%s", mt);
     r->size = (uint64_t)json_integer_value(sz);
     return 0;
+}
+
+static int parse_record(const char *data, size_t len, struct step_record *r)
+{
+    cleanup_json json_t *j =
+        json_parse_object(data, len, STEPCACHE_MAX_RECORD, "cache record", NULL);
+    return j ? step_record_from_json(j, r) : -1;
 }
 
 int stepcache_read(struct store *s, const char *key, struct step_record *out)
@@ -97,9 +106,7 @@ int stepcache_put(struct store *s, const char *key, const struct step_record *r,
 {
     if (mkdir_p_at(s->rootfd, STEPCACHE_DIR, 0700, err) < 0)
         return -1;
-    cleanup_json json_t *j =
-        json_pack("{s:s,s:s,s:I,s:s}", "digest", r->digest, "diff_id", r->diff_id, "size",
-                  (json_int_t)r->size, "mediaType", r->media_type);
+    cleanup_json json_t *j = step_record_json(r);
     cleanup_free char *data = json_dump_stable(j);
     cleanup_free char *path = record_path(key);
     return write_file_atomic(s->rootfd, path, data, strlen(data), 0600, err);

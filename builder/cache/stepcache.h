@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "kiln/error.h"
 #include "digest/digest.h"
 #include "store/store.h"
@@ -25,6 +27,11 @@ struct step_record {
     uint64_t size;
     char media_type[96];
 };
+
+/* A record as JSON ({digest, diff_id, size, mediaType}: the store's files and the shared
+ * cache's config) and back; from_json: -1 unless every field is there and valid. */
+json_t *step_record_json(const struct step_record *r);
+int step_record_from_json(json_t *j, struct step_record *r);
 
 /* 1 on a usable hit (*out filled; the record's mtime is refreshed for prune), 0 on a miss. */
 int stepcache_lookup(struct store *s, const char *key, struct step_record *out);

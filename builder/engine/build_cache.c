@@ -18,28 +18,6 @@
 #define CACHE_CONFIG_TYPE   "application/vnd.kiln.cache.config.v1+json"
 #define CACHE_MAX_RECORDS   100000u
 
-static json_t *record_json(const struct step_record *r)
-{
-    return json_pack("{s:s,s:s,s:I,s:s}", "digest", r->digest, "diff_id", r->diff_id, "size",
-                     (json_int_t)r->size, "mediaType", r->media_type);
-}
-
-static int record_parse(json_t *j, struct step_record *r)
-{
-    const char *d = json_string_value(json_object_get(j, "digest"));
-    const char *di = json_string_value(json_object_get(j, "diff_id"));
-    const char *mt = json_string_value(json_object_get(j, "mediaType"));
-    json_t *sz = json_object_get(j, "size");
-    if (!digest_valid(d) || !digest_valid(di) || !mt || strlen(mt) >= sizeof(r->media_type) ||
-        !json_is_integer(sz) || json_integer_value(sz) < 0)
-        return -1;
-    snprintf(r->digest, sizeof(r->digest), "%s", d);
-    snprintf(r->diff_id, sizeof(r->diff_id), "%s", di);
-    snprintf(r->media_type, sizeof(r->media_type), "%s", mt);
-    r->size = (uint64_t)json_integer_value(sz);
-    return 0;
-}
-
 bool build_cache_enabled(struct build *b, struct build_stage *st)
 {
     if (b->o->no_cache)
@@ -91,7 +69,7 @@ void build_cache_note(struct build *b, const char *key, const struct step_record
 {
     pthread_mutex_lock(&b->lock);
     if (b->cache.used && json_object_size(b->cache.used) < CACHE_MAX_RECORDS)
-        json_object_set_new(b->cache.used, key, record_json(r));
+        json_object_set_new(b->cache.used, key, step_record_json(r));
     pthread_mutex_unlock(&b->lock);
 }
 
@@ -102,7 +80,7 @@ static int remote_hit(struct build *b, const char *key, struct step_record *r)
     cleanup_json json_t *j =
         b->cache.from ? json_incref(json_object_get(b->cache.from, key)) : NULL;
     pthread_mutex_unlock(&b->lock);
-    if (!j || record_parse(j, r) < 0)
+    if (!j || step_record_from_json(j, r) < 0)
         return 0;
     struct oci_desc d = {.size = r->size};
     snprintf(d.media_type, sizeof(d.media_type), "%s", r->media_type);
@@ -153,7 +131,7 @@ int build_cache_export(struct build *b, kiln_error_t **err)
     json_object_foreach(b->cache.used, key, rec)
     {
         struct step_record r;
-        if (record_parse(rec, &r) < 0 || !store_has_blob(b->store, r.digest) ||
+        if (step_record_from_json(rec, &r) < 0 || !store_has_blob(b->store, r.digest) ||
             !strset_add(&seen, r.digest))
             continue;
         xgrow(&layers, &cap, n + 1, sizeof(*layers));

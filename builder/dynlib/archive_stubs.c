@@ -102,8 +102,7 @@ static const struct dynlib_sym syms[] = {ARCHIVE_FUNCS(SYM, VSYM)};
 struct dynlib dynlib_archive = {.name = "libarchive",
                                 .path = KILN_LIBARCHIVE_PATH,
                                 .syms = syms,
-                                .nsyms = sizeof(syms) / sizeof(syms[0]),
-                                .once = PTHREAD_ONCE_INIT};
+                                .nsyms = sizeof(syms) / sizeof(syms[0])};
 
 #define STUB(ret, name, params, args)                                                              \
     ret name params                                                                                \

@@ -47,8 +47,7 @@ static const struct dynlib_sym syms[] = {
 struct dynlib dynlib_curl = {.name = "libcurl",
                              .path = KILN_LIBCURL_PATH,
                              .syms = syms,
-                             .nsyms = sizeof(syms) / sizeof(syms[0]),
-                             .once = PTHREAD_ONCE_INIT};
+                             .nsyms = sizeof(syms) / sizeof(syms[0])};
 
 #define STUB(ret, name, params, args)                                                              \
     ret name params                                                                                \

@@ -6,11 +6,9 @@
 #include "dynlib.h"
 #include "kiln/kiln.h"
 
-static struct dynlib *loading; /* the library pthread_once is loading (under its once) */
-
-static void load_once(void)
+/* Opens l and fills its slots; sets l->error or l->loaded. */
+static void load(struct dynlib *l)
 {
-    struct dynlib *l = loading;
     void *h = dlopen(l->path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
@@ -37,11 +35,10 @@ int dynlib_load(struct dynlib *l, kiln_error_t **err)
 {
     if (__atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE))
         return 0;
-    /* pthread_once takes no argument: one library at a time goes through `loading` */
     pthread_mutex_lock(&load_lock);
-    loading = l;
-    pthread_once(&l->once, load_once);
-    loading = NULL;
+    if (!l->tried) /* once: a failed load is not retried, its error stays */
+        load(l);
+    l->tried = true;
     pthread_mutex_unlock(&load_lock);
     if (__atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE))
         return 0;

@@ -39,7 +39,7 @@ struct dynlib {
     const char *path; /* absolute */
     const struct dynlib_sym *syms;
     size_t nsyms;
-    pthread_once_t once;
+    bool tried;  /* under dynlib.c's lock */
     bool loaded; /* read and written atomically */
     char error[512];
 };

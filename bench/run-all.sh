@@ -17,8 +17,8 @@
 #     f  the Debian image + a 256 MiB text tree in a layer: gzip (default), zstd, zstd level 6,
 #        uncompressed, zstd with force-compression (the base layer converted too)
 #   PEERS="buildkit buildah"   which peers run (those that cannot run here are left out)
-#   TRASH_MAX=10 TRASH_PAUSE=60  GiB of moved-aside stores kept before they are deleted (between
-#                runs, never during one) and the pause after that deletion
+#   MIN_FREE=20 TRASH_PAUSE=60  moved-aside stores are deleted (between runs, never during one)
+#                when less than MIN_FREE GiB are free, then a pause of TRASH_PAUSE seconds
 #
 # Every figure: /usr/bin/time of the whole command (build and OCI layout written: the peers
 # export with skopeo copy / buildah push, as dockerd 20.10 has no OCI exporter), the output
@@ -58,13 +58,14 @@ aside() { # PATH...: moved out of the way (deleted at the end)
   return 0
 }
 
-# trash_limit: the trash emptied (outside any timed run) when it holds more than TRASH_MAX GiB
-# (default 10): the d rows move ~40 GiB of stores aside, more than a CI disk holds. Then a pause,
-# so that files created right after the mass deletion are not the slow ones (see README).
+# trash_limit: the trash emptied (outside any timed run) when the file system holding it has
+# less than MIN_FREE GiB free (default 20): the d rows move ~40 GiB of stores aside, more than
+# a CI disk holds. Then a pause, so that files created right after the mass deletion are not
+# the slow ones (see README).
 trash_limit() {
   local kib
-  kib=$(du -sk "$TRASH" 2>/dev/null | cut -f1)
-  [ "${kib:-0}" -gt $((${TRASH_MAX:-10} * 1048576)) ] || return 0
+  kib=$(df --output=avail -k "$TRASH" | tail -1)
+  [ "$kib" -lt $((${MIN_FREE:-20} * 1048576)) ] || return 0
   unmount_under "$TRASH"
   rm -rf "$TRASH" && mkdir -p "$TRASH" && sync
   sleep "${TRASH_PAUSE:-60}"

@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <stdio.h>
 #include <sys/utsname.h>
 
@@ -11,4 +12,12 @@ bool kernel_at_least(const char *want)
         sscanf(want, "%u.%u", &x, &y) != 2)
         return false;
     return a > x || (a == x && b >= y);
+}
+
+unsigned kernel_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    return 1;
 }

@@ -1,12 +1,12 @@
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "contenthash.h"
+#include "kernel.h"
 #include "util.h"
 
 #define READ_BUF (256u * 1024)
@@ -77,21 +77,14 @@ static void *hash_part(void *arg)
     return NULL;
 }
 
-static unsigned cores(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return (unsigned)CPU_COUNT(&set);
-    return 1;
-}
-
 /* The chunks' hashes, by the threads, then the hash of them. */
 static int tree_hash(int fd, uint64_t size, char digest[DIGEST_STR_LEN + 1], bool *whole,
                      kiln_error_t **err)
 {
     struct tree t = {
         .fd = fd, .size = size, .nchunks = (size + CONTENTHASH_CHUNK - 1) / CONTENTHASH_CHUNK};
-    t.nthreads = cores() < CONTENTHASH_MAX_THREADS ? cores() : CONTENTHASH_MAX_THREADS;
+    t.nthreads =
+        kernel_cores() < CONTENTHASH_MAX_THREADS ? kernel_cores() : CONTENTHASH_MAX_THREADS;
     t.sums = xcalloc(t.nchunks, sizeof(*t.sums));
     pthread_mutex_init(&t.lock, NULL);
     pthread_t th[CONTENTHASH_MAX_THREADS];

@@ -15,6 +15,7 @@
 #include "oci/reference.h"
 #include "registry/registry.h"
 #include "ssh.h"
+#include "kernel.h"
 #include "util.h"
 
 const char *kiln_version(void)
@@ -109,8 +110,7 @@ int kiln_build(const struct kiln_build_opts *o, struct kiln_build_result *res, k
     struct build b = {.o = o, .epoch = o->source_date_epoch, .platform = {"linux", NULL, ""}};
     pthread_mutex_init(&b.lock, NULL);
     pthread_cond_init(&b.sched.stage_cv, NULL);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    sem_init(&b.sched.slots, 0, cores > 0 ? (unsigned)cores : 1);
+    sem_init(&b.sched.slots, 0, kernel_cores());
     b.platform.arch = host_arch();
     memset(res, 0, sizeof(*res));
     struct registry_opts ro; /* what the registry module uses when a caller passes none */

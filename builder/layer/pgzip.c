@@ -6,13 +6,13 @@
  * after its block was emitted, which bounds the memory. */
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "pgzip.h"
+#include "kernel.h"
 #include "util.h"
 
 #define DICT (32u * 1024) /* deflate's window */
@@ -160,14 +160,6 @@ static void *worker(void *p)
     return NULL;
 }
 
-static unsigned online_cores(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return (unsigned)CPU_COUNT(&set);
-    return 1;
-}
-
 /* gzip header: deflate, no name, mtime 0, the extra flags zlib writes for the level, Unix. */
 static int emit_header(struct pgzip *z, kiln_error_t **err)
 {
@@ -181,7 +173,7 @@ int pgzip_new(int level, unsigned threads, pgzip_emit_fn emit, void *ctx, struct
 {
     struct pgzip *z = xcalloc(1, sizeof(*z));
     z->level = level < 0 ? 6 : level > 9 ? 9 : level;
-    z->nthreads = threads ? threads : online_cores();
+    z->nthreads = threads ? threads : kernel_cores();
     if (z->nthreads > PGZIP_MAX_THREADS)
         z->nthreads = PGZIP_MAX_THREADS;
     z->nslots = z->nthreads > 1 ? 2 * (size_t)z->nthreads : 1;

@@ -1,8 +1,8 @@
-#include <sched.h>
 #include <stdlib.h>
 #include <zstd.h>
 
 #include "pzstd.h"
+#include "kernel.h"
 #include "util.h"
 
 #define OUT_CHUNK ((size_t)256 * 1024)
@@ -14,14 +14,6 @@ struct pzstd {
     void *ctx;
 };
 
-static unsigned online_cores(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        return (unsigned)CPU_COUNT(&set);
-    return 1;
-}
-
 static int zfail(size_t r, const char *what, kiln_error_t **err)
 {
     return kiln_err(err, KILN_EINTERNAL, 0, "zstd: %s: %s", what, ZSTD_getErrorName(r));
@@ -30,7 +22,7 @@ static int zfail(size_t r, const char *what, kiln_error_t **err)
 int pzstd_new(int level, unsigned threads, pzstd_emit_fn emit, void *ctx, struct pzstd **out,
               kiln_error_t **err)
 {
-    unsigned n = threads ? threads : online_cores();
+    unsigned n = threads ? threads : kernel_cores();
     if (n > PZSTD_MAX_THREADS)
         n = PZSTD_MAX_THREADS;
     struct pzstd *z = xcalloc(1, sizeof(*z));

@@ -20,19 +20,7 @@ openssl enc -aes-128-ctr -pass pass:kiln-bench -nosalt -pbkdf2 -in /dev/zero 2>/
   head -c 209715200 >"$W/b/big.bin"
 printf 'FROM scratch\nCOPY big.bin /big.bin\n' >"$W/b/Dockerfile"
 
-median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-
-run() { # label prep cmd
-  local label=$1 prep=$2 cmd=$3 walls=() rss=()
-  for _ in $(seq "$N"); do
-    eval "$prep" >/dev/null 2>&1
-    /usr/bin/time -f '%e %M' -o "$W/t" sh -c "$cmd" >/dev/null 2>"$W/err" || { echo "$label: FAILED"; tail -3 "$W/err"; return; }
-    read -r w m <"$W/t"; walls+=("$w"); rss+=("$m")
-  done
-  printf '%-34s wall %6ss   peak RSS %6s MiB\n' "$label" \
-    "$(printf '%s\n' "${walls[@]}" | median)" \
-    "$(( $(printf '%s\n' "${rss[@]}" | median) / 1024 ))"
-}
+source bench/lib.sh # run, median
 
 for c in a b; do
   run "kiln $c cold" "rm -rf $W/root $W/out" "$KILN build --root $W/root --progress quiet --allow-root-user --output type=oci,dest=$W/out,tar=false $W/$c"

@@ -11,6 +11,7 @@ run() {
   local label=$1 prep=$2 cmd=$3 walls=() rss=()
   for _ in $(seq "$N"); do
     eval "$prep" >/dev/null 2>&1
+    sync # earlier runs' writeback is not charged to this one
     /usr/bin/time -f '%e %M' -o "$W/t" sh -c "$cmd" >/dev/null 2>"$W/err" ||
       { echo "$label: FAILED"; tail -3 "$W/err"; return; }
     read -r w m <"$W/t"

@@ -22,7 +22,8 @@
 #
 # Every figure: /usr/bin/time of the whole command (build and OCI layout written: the peers
 # export with skopeo copy / buildah push, as dockerd 20.10 has no OCI exporter), the output
-# removed before each run, every store empty before a cold run. Peak RSS: the largest process of
+# removed before each run, every store empty before a cold run, and `sync` before each run (the
+# previous run's writeback, whichever builder made it, is not charged to the next). Peak RSS: the largest process of
 # the command's tree (kiln's RUN rows: pasta, ~31 MiB, kiln itself ~12 MiB; BuildKit: the docker
 # CLI and skopeo, not dockerd). BuildKit's RUN steps have --network none (dockerd runs without a
 # bridge); kiln's get the default network (pasta). Nothing here deletes during the timed part:
@@ -78,6 +79,9 @@ measure() {
   for _ in $(seq "$N"); do
     trash_limit
     eval "$prep" >/dev/null 2>&1
+    # the previous runs' dirty pages (a peer's store, outputs moved aside) written back before
+    # the clock starts, not during the next builder's run
+    sync
     if ! /usr/bin/time -f '%e %M' -o "$W/t" bash -c "$cmd" >"$W/out.log" 2>&1; then
       fails=$((fails + 1))
       tail -3 "$W/out.log" | sed "s/^/  [$row $who] /" >&2

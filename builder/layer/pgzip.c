@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "pgzip.h"
+#include "digest/crc32.h"
 #include "kernel.h"
 #include "util.h"
 
@@ -121,7 +122,7 @@ static int compress_block(int level, struct slot *s)
     }
     s->nout = zs.total_out;
     deflateEnd(&zs);
-    s->crc = crc32_z(0L, s->in, s->nin);
+    s->crc = crc32_fast(0, s->in, s->nin);
     return rc;
 }
 

@@ -14,7 +14,7 @@
 #define FAST_MIN 64
 
 __attribute__((target("pclmul,sse4.1"))) static uint32_t fold(uint32_t crc, const unsigned char *p,
-                                                               size_t n)
+                                                              size_t n)
 {
     /* n: a multiple of 16, at least 64; crc: the raw register (not inverted) */
     const __m128i k1k2 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
@@ -29,10 +29,9 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t fold(uint32_t crc, cons
     x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
     p += 64;
     n -= 64;
-#define FOLD(x, k, next)                                                                          \
-    x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),                            \
-                                    _mm_clmulepi64_si128(x, k, 0x11)),                           \
-                      next)
+#define FOLD(x, k, next)                                                                           \
+    x = _mm_xor_si128(                                                                             \
+        _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), next)
     for (; n >= 64; p += 64, n -= 64) {
         FOLD(x1, k1k2, _mm_loadu_si128((const __m128i *)p));
         FOLD(x2, k1k2, _mm_loadu_si128((const __m128i *)(p + 16)));

@@ -176,18 +176,56 @@ int copy_fd(int in, int out, kiln_error_t **err)
     }
 }
 
-int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
-                      kiln_error_t **err)
+#define ATOMIC_BUF (64 * 1024)
+
+struct atomic_out {
+    int fd;
+    int err; /* the first errno of a write, or 0 */
+    size_t n;
+    char buf[ATOMIC_BUF];
+};
+
+static void atomic_flush(struct atomic_out *o)
+{
+    if (!o->err && o->n && write_all(o->fd, o->buf, o->n) < 0)
+        o->err = errno ? errno : EIO;
+    o->n = 0;
+}
+
+void atomic_put(struct atomic_out *o, const void *p, size_t n)
+{
+    if (n > sizeof(o->buf) - o->n)
+        atomic_flush(o);
+    if (n >= sizeof(o->buf)) { /* a large piece goes straight to the file */
+        if (!o->err && write_all(o->fd, p, n) < 0)
+            o->err = errno ? errno : EIO;
+        return;
+    }
+    memcpy(o->buf + o->n, p, n);
+    o->n += n;
+}
+
+int write_file_atomic_fn(int dirfd, const char *name, mode_t mode,
+                         void (*fill)(void *ctx, struct atomic_out *o), void *ctx,
+                         kiln_error_t **err)
 {
     const char *slash = strrchr(name, '/');
     cleanup_free char *tmpname =
         slash ? xasprintf("%.*s/.%s.tmp-XXXXXX", (int)(slash - name), name, slash + 1)
               : xasprintf(".%s.tmp-XXXXXX", name);
     random_name(tmpname + strlen(tmpname) - 6, 6);
+    cleanup_free struct atomic_out *o = xmalloc(sizeof(*o));
+    o->n = 0;
+    o->err = 0;
     cleanup_close int fd = openat(dirfd, tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
     if (fd < 0)
         return kiln_err_errno(err, KILN_EIO, "create '%s'", name);
-    if (write_all(fd, p, n) < 0 || fsync(fd) < 0) {
+    o->fd = fd;
+    fill(ctx, o);
+    atomic_flush(o);
+    if (o->err)
+        errno = o->err;
+    if (o->err || fsync(fd) < 0) {
         kiln_err_errno(err, KILN_EIO, "write '%s'", name);
         unlinkat(dirfd, tmpname, 0);
         return -1;
@@ -198,4 +236,22 @@ int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode
         return -1;
     }
     return 0;
+}
+
+struct whole {
+    const void *p;
+    size_t n;
+};
+
+static void put_whole(void *ctx, struct atomic_out *o)
+{
+    const struct whole *w = ctx;
+    atomic_put(o, w->p, w->n);
+}
+
+int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
+                      kiln_error_t **err)
+{
+    struct whole w = {p, n};
+    return write_file_atomic_fn(dirfd, name, mode, put_whole, &w, err);
 }

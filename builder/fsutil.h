@@ -38,4 +38,13 @@ int copy_fd(int in, int out, kiln_error_t **err);
 int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
                       kiln_error_t **err);
 
+/* The same for content made piece by piece (a large table is never whole in memory): fill calls
+ * atomic_put as often as it likes. */
+struct atomic_out;
+int write_file_atomic_fn(int dirfd, const char *name, mode_t mode,
+                         void (*fill)(void *ctx, struct atomic_out *o), void *ctx,
+                         kiln_error_t **err);
+/* Buffered; a write error is reported when the file is finished. */
+void atomic_put(struct atomic_out *o, const void *p, size_t n);
+
 #endif

@@ -19,13 +19,12 @@ struct hi_record { /* on disk: native byte order (the BOM refuses another) */
     uint64_t dev, ino, size;
     int64_t mtime, ctime;
     unsigned char sha[32];
-    uint32_t day; /* last used, days since 1970 */
-    uint32_t pad;
+    uint32_t day;  /* last used, days since 1970 */
+    uint32_t used; /* in memory: 1 once looked up or added by this build; 0 on disk */
 };
 
-struct hi_entry {
+struct hi_entry { /* 80 bytes: the index of a monorepo holds 50,000 and more */
     struct hi_record r;
-    bool used; /* looked up or added by this build */
 };
 
 struct hashindex {
@@ -113,8 +112,10 @@ static void load(struct hashindex *h, const char *data, size_t len)
         return;
     h->e = xcalloc(count ? count : 1, sizeof(*h->e));
     h->cap = count ? count : 1;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         memcpy(&h->e[i].r, data + head + i * sizeof(struct hi_record), sizeof(struct hi_record));
+        h->e[i].r.used = 0;
+    }
     h->n = count;
     size_t nslots = 1024;
     while (nslots < 2 * (size_t)count + 2)
@@ -172,7 +173,7 @@ static bool identity_matches(const struct hi_entry *e, const struct hashindex_id
 /* Marks e used by this build; an older day makes the index worth saving. */
 static void touch(struct hashindex *h, struct hi_entry *e)
 {
-    e->used = true;
+    e->r.used = 1;
     if (e->r.day != h->today) {
         e->r.day = h->today;
         h->dirty = true;
@@ -241,7 +242,7 @@ static void hashindex_note(struct hashindex *h, const struct stat *st, const cha
         return;
     pthread_mutex_lock(&h->lock);
     if (h->n < HASHINDEX_MAX_ENTRIES || hi_find(h, r.dev, r.ino)) {
-        hi_put(h, &r)->used = true;
+        hi_put(h, &r)->r.used = 1;
         h->dirty = true;
     }
     pthread_mutex_unlock(&h->lock);
@@ -268,9 +269,24 @@ int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
 static int keep_order(const void *a, const void *b)
 {
     const struct hi_entry *x = a, *y = b;
-    if (x->used != y->used)
-        return x->used ? -1 : 1;
+    if (x->r.used != y->r.used)
+        return x->r.used ? -1 : 1;
     return x->r.day == y->r.day ? 0 : x->r.day > y->r.day ? -1 : 1;
+}
+
+/* The file: the mark, the byte-order mark, the count, then the records. */
+static void put_records(void *ctx, struct atomic_out *o)
+{
+    const struct hashindex *h = ctx;
+    uint32_t bom = HASHINDEX_BOM, count = (uint32_t)h->n;
+    atomic_put(o, HASHINDEX_MAGIC, sizeof(HASHINDEX_MAGIC) - 1);
+    atomic_put(o, &bom, sizeof(bom));
+    atomic_put(o, &count, sizeof(count));
+    for (size_t i = 0; i < h->n; i++) {
+        struct hi_record r = h->e[i].r;
+        r.used = 0;
+        atomic_put(o, &r, sizeof(r));
+    }
 }
 
 static int save_locked(struct hashindex *h, kiln_error_t **err)
@@ -280,20 +296,12 @@ static int save_locked(struct hashindex *h, kiln_error_t **err)
     qsort(h->e, h->n, sizeof(*h->e), keep_order);
     size_t keep = 0;
     while (keep < h->n && keep < HASHINDEX_MAX_ENTRIES &&
-           (h->e[keep].used || h->today - h->e[keep].r.day <= HASHINDEX_MAX_DAYS))
+           (h->e[keep].r.used || h->today - h->e[keep].r.day <= HASHINDEX_MAX_DAYS))
         keep++;
-    size_t head = sizeof(HASHINDEX_MAGIC) - 1 + 2 * sizeof(uint32_t);
-    size_t len = head + keep * sizeof(struct hi_record);
-    cleanup_free char *out = xmalloc(len);
-    uint32_t bom = HASHINDEX_BOM, count = (uint32_t)keep;
-    memcpy(out, HASHINDEX_MAGIC, sizeof(HASHINDEX_MAGIC) - 1);
-    memcpy(out + head - 8, &bom, 4);
-    memcpy(out + head - 4, &count, 4);
-    for (size_t i = 0; i < keep; i++)
-        memcpy(out + head + i * sizeof(struct hi_record), &h->e[i].r, sizeof(struct hi_record));
     h->n = keep;
     hi_rehash(h, h->nslots ? h->nslots : 1024); /* the records moved */
-    if (write_file_atomic(h->s->rootfd, HASHINDEX_FILE, out, len, 0600, err) < 0)
+    /* written as it is walked: 50,000 records are not copied into one buffer first */
+    if (write_file_atomic_fn(h->s->rootfd, HASHINDEX_FILE, 0600, put_records, h, err) < 0)
         return -1;
     h->dirty = false;
     return 0;

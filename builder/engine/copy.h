@@ -33,19 +33,19 @@ struct copy_url {
     struct fetch_result res;
 };
 
-struct plan_entry {
+struct plan_entry { /* 88 bytes: a COPY of 50,000 files holds 50,000 of them */
     enum plan_kind kind;
+    mode_t perm;
+    uint32_t uid, gid;
+    uint32_t url; /* PLAN_URL: index in j->urls */
+    /* FILE: the source's identity when it was planned, for the hash index (the key of an
+     * unchanged file then costs no open and no read) */
+    bool has_id;
+    struct hashindex_id id;
     char *target; /* absolute path in the image */
     char *src;    /* path in the source view (FILE, ARCHIVE) */
     char *link;   /* SYMLINK target; INLINE: the file's content (a heredoc); HARDLINK: the
                    * target of the FILE entry it links to */
-    mode_t perm;
-    uint32_t uid, gid;
-    size_t url; /* PLAN_URL: index in j->urls */
-    /* FILE: the source's identity when it was planned, for the hash index (the key of an
-     * unchanged file then costs no open and no read) */
-    struct hashindex_id id;
-    bool has_id;
 };
 
 struct copy_job {

@@ -413,6 +413,7 @@ static int copy_layer(struct copy_job *j, struct step_record *r, kiln_error_t **
     struct layer_result lr;
     if (copy_plan_write(j, err) < 0 || layer_writer_finish(steal_ptr(j->w), &lr, err) < 0)
         return -1;
+    copy_plan_release(j); /* written: its memory goes before the table is sorted and saved */
     kiln_error_t *e = NULL;
     if (toc_finish(&toc) && toc_save(b->store, lr.diff_id, &toc, &e) < 0)
         kiln_error_free(e); /* the layer is unpacked when it is needed */

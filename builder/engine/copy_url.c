@@ -80,7 +80,7 @@ int copy_plan_url(struct copy_job *j, size_t idx, const char *target, kiln_error
     if (copy_plan_push(j, PLAN_URL, target, j->urls[idx].url, NULL, j->chmod ? j->mode : 0600,
                        j->chown ? j->uid : 0, j->chown ? j->gid : 0, err) < 0)
         return -1;
-    j->plan[j->nplan - 1].url = idx;
+    j->plan[j->nplan - 1].url = (uint32_t)idx; /* one per source word of the instruction */
     return 0;
 }
 

@@ -11,6 +11,9 @@
 #include "tar/tarname.h"
 #include "util.h"
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct plan_entry) == 88,
+               "a plan entry grew: a COPY of 50,000 files holds 50,000");
+
 int copy_plan_push(struct copy_job *j, enum plan_kind kind, const char *target, const char *src,
                    const char *link, mode_t perm, uint32_t uid, uint32_t gid, kiln_error_t **err)
 {

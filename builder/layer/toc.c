@@ -168,19 +168,12 @@ static char *toc_name(const char *diff_id)
     return xasprintf(TOC_DIR "/%s", digest_hex(diff_id));
 }
 
-int toc_save(struct store *s, const char *diff_id, const struct layer_toc *t, kiln_error_t **err)
+static void put_toc(void *ctx, struct atomic_out *o)
 {
-    if (t->unusable || !digest_valid(diff_id))
-        return 0;
-    size_t len = sizeof(TOC_MAGIC) - 1 + 8;
-    for (size_t i = 0; i < t->n; i++)
-        len += sizeof(struct toc_rec) + strlen(t->e[i].path) +
-               (t->e[i].link ? strlen(t->e[i].link) : 0);
-    cleanup_free char *buf = xmalloc(len);
-    char *p = buf;
+    const struct layer_toc *t = ctx;
     uint32_t head[2] = {TOC_BOM, (uint32_t)t->n};
-    memcpy(p, TOC_MAGIC, sizeof(TOC_MAGIC) - 1), p += sizeof(TOC_MAGIC) - 1;
-    memcpy(p, head, sizeof(head)), p += sizeof(head);
+    atomic_put(o, TOC_MAGIC, sizeof(TOC_MAGIC) - 1);
+    atomic_put(o, head, sizeof(head));
     for (size_t i = 0; i < t->n; i++) {
         const struct toc_entry *e = &t->e[i];
         struct toc_rec r = {e->mode,
@@ -194,15 +187,22 @@ int toc_save(struct store *s, const char *diff_id, const struct layer_toc *t, ki
                             e->size,
                             e->mtime,
                             e->rdev};
-        memcpy(p, &r, sizeof(r)), p += sizeof(r);
-        memcpy(p, e->path, r.pathlen), p += r.pathlen;
+        atomic_put(o, &r, sizeof(r));
+        atomic_put(o, e->path, r.pathlen);
         if (e->link)
-            memcpy(p, e->link, r.linklen), p += r.linklen;
+            atomic_put(o, e->link, r.linklen);
     }
+}
+
+int toc_save(struct store *s, const char *diff_id, const struct layer_toc *t, kiln_error_t **err)
+{
+    if (t->unusable || !digest_valid(diff_id))
+        return 0;
     if (mkdir_p_at(s->rootfd, TOC_DIR, 0700, err) < 0)
         return -1;
     cleanup_free char *name = toc_name(diff_id);
-    return write_file_atomic(s->rootfd, name, buf, len, 0600, err);
+    /* written as it is walked: a table of 50,000 entries is never a second time in memory */
+    return write_file_atomic_fn(s->rootfd, name, 0600, put_toc, (void *)t, err);
 }
 
 /* One record at *p (of end - *p bytes left); false when it does not fit or is malformed. */

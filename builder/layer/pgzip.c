@@ -41,7 +41,8 @@ struct pgzip {
     unsigned started;
     bool stop;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* a slot changed state, or stop */
+    pthread_cond_t work; /* a block is READY, or stop: a worker takes it */
+    pthread_cond_t done; /* a slot is FREE again, an emit ended, or a failure: the caller */
     struct slot *slots;
     size_t nslots;
     uint64_t next_seq;  /* the block being filled (guarded by mu) */
@@ -145,7 +146,7 @@ static void *worker(void *p)
     for (;;) {
         struct slot *s = NULL;
         while (!z->stop && !(s = next_ready(z)))
-            pthread_cond_wait(&z->cv, &z->mu);
+            pthread_cond_wait(&z->work, &z->mu);
         if (!s)
             break;
         s->state = SLOT_BUSY;
@@ -154,8 +155,7 @@ static void *worker(void *p)
         pthread_mutex_lock(&z->mu);
         s->rc = rc;
         s->state = SLOT_DONE;
-        pthread_cond_broadcast(&z->cv);
-        emit_ready(z);
+        emit_ready(z); /* or the thread emitting now finds it done */
     }
     pthread_mutex_unlock(&z->mu);
     return NULL;
@@ -184,7 +184,8 @@ int pgzip_new(int level, unsigned threads, pgzip_emit_fn emit, void *ctx, struct
         z->slots[i].dict = xmalloc(DICT);
     }
     pthread_mutex_init(&z->mu, NULL);
-    pthread_cond_init(&z->cv, NULL);
+    pthread_cond_init(&z->work, NULL);
+    pthread_cond_init(&z->done, NULL);
     z->crc = crc32(0L, Z_NULL, 0);
     z->emit = emit;
     z->ctx = ctx;
@@ -222,10 +223,10 @@ static void emit_ready(struct pgzip *z)
         s->state = SLOT_FREE;
         s->nin = 0;
         z->next_emit++;
-        pthread_cond_broadcast(&z->cv);
+        pthread_cond_signal(&z->done); /* one caller thread waits, for a free slot */
     }
     z->emitting = false;
-    pthread_cond_broadcast(&z->cv); /* pgzip_finish waits for the last emit to end */
+    pthread_cond_signal(&z->done); /* pgzip_finish waits for the last emit to end */
 }
 
 /* A failure of a block or of the output, handed to the caller. Called with mu held. */
@@ -254,7 +255,7 @@ static int current_slot(struct pgzip *z, struct slot **out, kiln_error_t **err)
         emit_ready(z);
         if (z->fail || s->state == SLOT_FREE)
             break;
-        pthread_cond_wait(&z->cv, &z->mu);
+        pthread_cond_wait(&z->done, &z->mu);
     }
     int rc = failed(z, err);
     pthread_mutex_unlock(&z->mu);
@@ -296,9 +297,10 @@ static int submit(struct pgzip *z, struct slot *s, bool last, kiln_error_t **err
     }
     pthread_mutex_lock(&z->mu);
     s->seq = z->next_seq++;
-    if (z->started)
+    if (z->started) {
         s->state = SLOT_READY;
-    pthread_cond_broadcast(&z->cv);
+        pthread_cond_signal(&z->work);
+    }
     emit_ready(z);
     int rc = failed(z, err);
     pthread_mutex_unlock(&z->mu);
@@ -334,7 +336,7 @@ int pgzip_finish(struct pgzip *z, kiln_error_t **err)
         emit_ready(z);
         if (z->fail || (z->next_emit >= z->next_seq && !z->emitting))
             break;
-        pthread_cond_wait(&z->cv, &z->mu);
+        pthread_cond_wait(&z->done, &z->mu);
     }
     int rc = failed(z, err);
     pthread_mutex_unlock(&z->mu);
@@ -355,7 +357,7 @@ void pgzip_free(struct pgzip *z)
         return;
     pthread_mutex_lock(&z->mu);
     z->stop = true;
-    pthread_cond_broadcast(&z->cv);
+    pthread_cond_broadcast(&z->work);
     pthread_mutex_unlock(&z->mu);
     for (unsigned i = 0; i < z->started; i++)
         pthread_join(z->threads[i], NULL);
@@ -367,6 +369,7 @@ void pgzip_free(struct pgzip *z)
     free(z->slots);
     kiln_error_free(z->fail);
     pthread_mutex_destroy(&z->mu);
-    pthread_cond_destroy(&z->cv);
+    pthread_cond_destroy(&z->work);
+    pthread_cond_destroy(&z->done);
     free(z);
 }

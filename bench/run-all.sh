@@ -18,7 +18,8 @@
 #        uncompressed, zstd with force-compression (the base layer converted too)
 #   PEERS="buildkit buildah"   which peers run (those that cannot run here are left out)
 #   MIN_FREE=20 TRASH_PAUSE=60  moved-aside stores are deleted (between runs, never during one)
-#                when less than MIN_FREE GiB are free, then a pause of TRASH_PAUSE seconds
+#                when less than MIN_FREE GiB are free, then a pause of TRASH_PAUSE seconds; the
+#                log says when ("trash emptied"), so that the runs after it can be told apart
 #
 # Every figure: /usr/bin/time of the whole command (build and OCI layout written: the peers
 # export with skopeo copy / buildah push, as dockerd 20.10 has no OCI exporter), the output
@@ -69,6 +70,7 @@ trash_limit() {
   [ "$kib" -lt $((${MIN_FREE:-20} * 1048576)) ] || return 0
   unmount_under "$TRASH"
   rm -rf "$TRASH" && mkdir -p "$TRASH" && sync
+  echo "[trash emptied at $(date -u +%T); pause of ${TRASH_PAUSE:-60} s]" >&2
   sleep "${TRASH_PAUSE:-60}"
 }
 

@@ -63,6 +63,15 @@ static int have_clmul(void)
 }
 #endif
 
+bool crc32_fast_clmul(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return have_clmul();
+#else
+    return false;
+#endif
+}
+
 uint32_t crc32_fast(uint32_t crc, const void *buf, size_t n)
 {
     const unsigned char *p = buf;

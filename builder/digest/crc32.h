@@ -3,10 +3,13 @@
 #ifndef KILN_CRC32_H
 #define KILN_CRC32_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* crc32_z(crc, p, n): the CRC of p[0..n) continuing from crc (0 to start). */
 uint32_t crc32_fast(uint32_t crc, const void *p, size_t n);
+/* Whether crc32_fast folds with PCLMULQDQ here (false: every byte goes through zlib). */
+bool crc32_fast_clmul(void);
 
 #endif

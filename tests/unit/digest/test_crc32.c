@@ -1,9 +1,35 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "digest/crc32.h"
+#include "../skipcheck.h"
+
+/* The folding path is what these tests are about: on a CPU that has the instruction it must be
+ * the one taken; where the CPU lacks it, the comparisons below only compare zlib with itself. */
+static bool cpu_has_pclmul(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    bool has = false;
+    while (f && !has && fgets(line, sizeof(line), f))
+        has = !strncmp(line, "flags", 5) && strstr(line, " pclmulqdq") && strstr(line, " sse4_1");
+    if (f)
+        fclose(f);
+    return has;
+}
+
+Test(crc32, folds_with_pclmulqdq_when_the_cpu_has_it)
+{
+    if (!cpu_has_pclmul()) {
+        test_skip_check("CRC-32 folding with PCLMULQDQ", "the CPU has no pclmulqdq");
+        cr_assert_not(crc32_fast_clmul(), "claims PCLMULQDQ on a CPU without it");
+        return;
+    }
+    cr_assert(crc32_fast_clmul(), "the CPU has PCLMULQDQ, crc32_fast does not use it");
+}
 
 /* Every length from 0 to 600 at every alignment 0-15, then large buffers: the same value as
  * zlib's crc32_z, continuing from a nonzero CRC too. */

@@ -205,53 +205,62 @@ void atomic_put(struct atomic_out *o, const void *p, size_t n)
     o->n += n;
 }
 
-int write_file_atomic_fn(int dirfd, const char *name, mode_t mode,
-                         void (*fill)(void *ctx, struct atomic_out *o), void *ctx,
-                         kiln_error_t **err)
+/* The temporary file beside name (its name in *tmp), to be finished by atomic_finish. */
+static int atomic_begin(int dirfd, const char *name, mode_t mode, char **tmp, kiln_error_t **err)
 {
     const char *slash = strrchr(name, '/');
-    cleanup_free char *tmpname =
-        slash ? xasprintf("%.*s/.%s.tmp-XXXXXX", (int)(slash - name), name, slash + 1)
-              : xasprintf(".%s.tmp-XXXXXX", name);
-    random_name(tmpname + strlen(tmpname) - 6, 6);
-    cleanup_free struct atomic_out *o = xmalloc(sizeof(*o));
-    o->n = 0;
-    o->err = 0;
-    cleanup_close int fd = openat(dirfd, tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
+    *tmp = slash ? xasprintf("%.*s/.%s.tmp-XXXXXX", (int)(slash - name), name, slash + 1)
+                 : xasprintf(".%s.tmp-XXXXXX", name);
+    random_name(*tmp + strlen(*tmp) - 6, 6);
+    int fd = openat(dirfd, *tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
     if (fd < 0)
-        return kiln_err_errno(err, KILN_EIO, "create '%s'", name);
-    o->fd = fd;
-    fill(ctx, o);
-    atomic_flush(o);
-    if (o->err)
-        errno = o->err;
-    if (o->err || fsync(fd) < 0) {
+        kiln_err_errno(err, KILN_EIO, "create '%s'", name);
+    return fd;
+}
+
+/* werr: the errno of a failed write, or 0. Syncs and renames tmp to name, or removes it. */
+static int atomic_finish(int dirfd, const char *name, const char *tmp, int fd, int werr,
+                         kiln_error_t **err)
+{
+    if (werr)
+        errno = werr;
+    if (werr || fsync(fd) < 0) {
         kiln_err_errno(err, KILN_EIO, "write '%s'", name);
-        unlinkat(dirfd, tmpname, 0);
+        unlinkat(dirfd, tmp, 0);
         return -1;
     }
-    if (renameat(dirfd, tmpname, dirfd, name) < 0) {
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
         kiln_err_errno(err, KILN_EIO, "rename '%s'", name);
-        unlinkat(dirfd, tmpname, 0);
+        unlinkat(dirfd, tmp, 0);
         return -1;
     }
     return 0;
 }
 
-struct whole {
-    const void *p;
-    size_t n;
-};
-
-static void put_whole(void *ctx, struct atomic_out *o)
+int write_file_atomic_fn(int dirfd, const char *name, mode_t mode,
+                         void (*fill)(void *ctx, struct atomic_out *o), void *ctx,
+                         kiln_error_t **err)
 {
-    const struct whole *w = ctx;
-    atomic_put(o, w->p, w->n);
+    cleanup_free char *tmp = NULL;
+    cleanup_close int fd = atomic_begin(dirfd, name, mode, &tmp, err);
+    if (fd < 0)
+        return -1;
+    cleanup_free struct atomic_out *o = xmalloc(sizeof(*o));
+    o->fd = fd;
+    o->n = 0;
+    o->err = 0;
+    fill(ctx, o);
+    atomic_flush(o);
+    return atomic_finish(dirfd, name, tmp, fd, o->err, err);
 }
 
 int write_file_atomic(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
                       kiln_error_t **err)
 {
-    struct whole w = {p, n};
-    return write_file_atomic_fn(dirfd, name, mode, put_whole, &w, err);
+    cleanup_free char *tmp = NULL;
+    cleanup_close int fd = atomic_begin(dirfd, name, mode, &tmp, err);
+    if (fd < 0)
+        return -1;
+    int werr = write_all(fd, p, n) < 0 ? (errno ? errno : EIO) : 0;
+    return atomic_finish(dirfd, name, tmp, fd, werr, err);
 }

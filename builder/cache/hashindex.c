@@ -15,7 +15,8 @@
 #define HASHINDEX_MAGIC "kiln-hashindex-2\n" /* 17 bytes, then a byte-order mark and a count */
 #define HASHINDEX_BOM   0x01020304u
 
-struct hi_record { /* on disk: native byte order (the BOM refuses another) */
+struct hi_record { /* 80 bytes, on disk in native byte order (the BOM refuses another) and in
+                    * memory: the index of a monorepo holds 50,000 and more */
     uint64_t dev, ino, size;
     int64_t mtime, ctime;
     unsigned char sha[32];
@@ -23,14 +24,10 @@ struct hi_record { /* on disk: native byte order (the BOM refuses another) */
     uint32_t used; /* in memory: 1 once looked up or added by this build; 0 on disk */
 };
 
-struct hi_entry { /* 80 bytes: the index of a monorepo holds 50,000 and more */
-    struct hi_record r;
-};
-
 struct hashindex {
     pthread_mutex_t lock; /* stages hash files in parallel threads */
     struct store *s;
-    struct hi_entry *e; /* dense */
+    struct hi_record *e; /* dense */
     size_t n, cap;
     uint32_t *slots; /* open addressing: index + 1 into e, 0 free; a power of two */
     size_t nslots;
@@ -51,7 +48,7 @@ static uint32_t *hi_slot(struct hashindex *h, uint64_t dev, uint64_t ino)
 {
     size_t i = (size_t)hi_hash(dev, ino) & (h->nslots - 1);
     while (h->slots[i]) {
-        const struct hi_record *r = &h->e[h->slots[i] - 1].r;
+        const struct hi_record *r = &h->e[h->slots[i] - 1];
         if (r->dev == dev && r->ino == ino)
             break;
         i = (i + 1) & (h->nslots - 1);
@@ -65,26 +62,25 @@ static void hi_rehash(struct hashindex *h, size_t nslots)
     h->slots = xcalloc(nslots, sizeof(*h->slots));
     h->nslots = nslots;
     for (size_t i = 0; i < h->n; i++)
-        *hi_slot(h, h->e[i].r.dev, h->e[i].r.ino) = (uint32_t)(i + 1);
+        *hi_slot(h, h->e[i].dev, h->e[i].ino) = (uint32_t)(i + 1);
 }
 
 /* Adds or replaces the record of r's identity. */
-static struct hi_entry *hi_put(struct hashindex *h, const struct hi_record *r)
+static struct hi_record *hi_put(struct hashindex *h, const struct hi_record *r)
 {
     if ((h->n + 1) * 2 > h->nslots)
         hi_rehash(h, h->nslots ? h->nslots * 2 : 1024);
     uint32_t *slot = hi_slot(h, r->dev, r->ino);
     if (!*slot) {
         xgrow(&h->e, &h->cap, h->n + 1, sizeof(*h->e));
-        h->e[h->n] = (struct hi_entry){0};
         *slot = (uint32_t)++h->n;
     }
-    struct hi_entry *e = &h->e[*slot - 1];
-    e->r = *r;
+    struct hi_record *e = &h->e[*slot - 1];
+    *e = *r;
     return e;
 }
 
-static struct hi_entry *hi_find(struct hashindex *h, uint64_t dev, uint64_t ino)
+static struct hi_record *hi_find(struct hashindex *h, uint64_t dev, uint64_t ino)
 {
     if (!h->nslots)
         return NULL;
@@ -113,8 +109,8 @@ static void load(struct hashindex *h, const char *data, size_t len)
     h->e = xcalloc(count ? count : 1, sizeof(*h->e));
     h->cap = count ? count : 1;
     for (size_t i = 0; i < count; i++) {
-        memcpy(&h->e[i].r, data + head + i * sizeof(struct hi_record), sizeof(struct hi_record));
-        h->e[i].r.used = 0;
+        memcpy(&h->e[i], data + head + i * sizeof(struct hi_record), sizeof(struct hi_record));
+        h->e[i].used = 0;
     }
     h->n = count;
     size_t nslots = 1024;
@@ -165,17 +161,17 @@ void hashindex_id_of(const struct stat *st, struct hashindex_id *id)
                                 .ctime = ns(&st->st_ctim)};
 }
 
-static bool identity_matches(const struct hi_entry *e, const struct hashindex_id *id)
+static bool identity_matches(const struct hi_record *e, const struct hashindex_id *id)
 {
-    return e && e->r.size == id->size && e->r.mtime == id->mtime && e->r.ctime == id->ctime;
+    return e && e->size == id->size && e->mtime == id->mtime && e->ctime == id->ctime;
 }
 
 /* Marks e used by this build; an older day makes the index worth saving. */
-static void touch(struct hashindex *h, struct hi_entry *e)
+static void touch(struct hashindex *h, struct hi_record *e)
 {
-    e->r.used = 1;
-    if (e->r.day != h->today) {
-        e->r.day = h->today;
+    e->used = 1;
+    if (e->day != h->today) {
+        e->day = h->today;
         h->dirty = true;
     }
 }
@@ -208,10 +204,10 @@ bool hashindex_lookup(struct hashindex *h, const struct hashindex_id *id,
                       char digest[DIGEST_STR_LEN + 1])
 {
     pthread_mutex_lock(&h->lock);
-    struct hi_entry *e = hi_find(h, id->dev, id->ino);
+    struct hi_record *e = hi_find(h, id->dev, id->ino);
     bool hit = identity_matches(e, id);
     if (hit) {
-        hex_digest(e->r.sha, digest);
+        hex_digest(e->sha, digest);
         touch(h, e);
     }
     pthread_mutex_unlock(&h->lock);
@@ -242,7 +238,7 @@ static void hashindex_note(struct hashindex *h, const struct stat *st, const cha
         return;
     pthread_mutex_lock(&h->lock);
     if (h->n < HASHINDEX_MAX_ENTRIES || hi_find(h, r.dev, r.ino)) {
-        hi_put(h, &r)->r.used = 1;
+        hi_put(h, &r)->used = 1;
         h->dirty = true;
     }
     pthread_mutex_unlock(&h->lock);
@@ -268,10 +264,10 @@ int hashindex_file(struct hashindex *h, int fd, char digest[DIGEST_STR_LEN + 1],
 /* Records to keep, most recently used first (this build's first of all). */
 static int keep_order(const void *a, const void *b)
 {
-    const struct hi_entry *x = a, *y = b;
-    if (x->r.used != y->r.used)
-        return x->r.used ? -1 : 1;
-    return x->r.day == y->r.day ? 0 : x->r.day > y->r.day ? -1 : 1;
+    const struct hi_record *x = a, *y = b;
+    if (x->used != y->used)
+        return x->used ? -1 : 1;
+    return x->day == y->day ? 0 : x->day > y->day ? -1 : 1;
 }
 
 /* The file: the mark, the byte-order mark, the count, then the records. */
@@ -283,7 +279,7 @@ static void put_records(void *ctx, struct atomic_out *o)
     atomic_put(o, &bom, sizeof(bom));
     atomic_put(o, &count, sizeof(count));
     for (size_t i = 0; i < h->n; i++) {
-        struct hi_record r = h->e[i].r;
+        struct hi_record r = h->e[i];
         r.used = 0;
         atomic_put(o, &r, sizeof(r));
     }
@@ -296,7 +292,7 @@ static int save_locked(struct hashindex *h, kiln_error_t **err)
     qsort(h->e, h->n, sizeof(*h->e), keep_order);
     size_t keep = 0;
     while (keep < h->n && keep < HASHINDEX_MAX_ENTRIES &&
-           (h->e[keep].r.used || h->today - h->e[keep].r.day <= HASHINDEX_MAX_DAYS))
+           (h->e[keep].used || h->today - h->e[keep].day <= HASHINDEX_MAX_DAYS))
         keep++;
     h->n = keep;
     hi_rehash(h, h->nslots ? h->nslots : 1024); /* the records moved */
